@@ -1,0 +1,76 @@
+/**
+ * `npm start`: the Node gateway. Serves every function at http://HOST:PORT/functions/v1/<name>,
+ * applies pending migrations, seeds a demo tenant on first start, and runs the job scheduler.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { ConfigError, parseConfig } from '../src/core/config.ts';
+import { createGatewayApp } from '../src/http/app.ts';
+import { JOBS } from '../src/jobs/registry.ts';
+import { startScheduler } from '../src/jobs/scheduler.ts';
+import { createNodeDeps, migrateDb } from '../src/node/deps.ts';
+import { createNodeLogger } from '../src/node/logger.ts';
+import { seedDemo } from '../src/orgs/seed-demo.ts';
+
+async function main() {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createNodeLogger(config);
+  const deps = createNodeDeps(config, { logger });
+  const applied = await migrateDb(deps.db, config);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+
+  if (config.seedDemo && config.mode !== 'supabase' && deps.jwtSecret) {
+    const demo = await seedDemo(deps, { jwtSecret: deps.jwtSecret });
+    if (demo) {
+      mkdirSync(config.dataDir, { recursive: true });
+      const file = join(config.dataDir, 'demo.json');
+      const { organizationId, projectId, apiKey, ownerJwt } = demo;
+      writeFileSync(file, `${JSON.stringify({ organizationId, projectId, apiKey, ownerJwt }, null, 2)}\n`, { mode: 0o600 });
+      console.log(
+        [
+          '',
+          'Demo tenant created (saved to ' + file + '):',
+          `  organization  ${organizationId}`,
+          `  project       ${projectId}`,
+          `  API key       ${apiKey}`,
+          `  owner JWT     ${ownerJwt}`,
+          '',
+        ].join('\n'),
+      );
+    }
+  }
+
+  const app = createGatewayApp(deps);
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
+  });
+  const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await scheduler?.stop();
+    await deps.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

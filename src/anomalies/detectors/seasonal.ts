@@ -1,0 +1,80 @@
+import { resolveConfig, createBaseState, stepModel } from './core.ts';
+import type { ModelOps, ModelState, StepResult } from './core.ts';
+import { createRobustWindow, medianSorted, pushRobustWindow, remapRobustWindow, robustScale } from './robust-window.ts';
+import type { RobustWindow } from './robust-window.ts';
+import { DetectorConfig } from './schemas.ts';
+import type { DataPoint, DetectorConfigInput } from './schemas.ts';
+import { createSeasonality, observeSeasonality, seasonalOffset } from './seasonality.ts';
+import type { SeasonalityState } from './seasonality.ts';
+import { floorScale } from './types.ts';
+import type { Detector } from './types.ts';
+
+/**
+ * expected = robust level + seasonal profile at this time of day / week. The level is the median of
+ * the deseasonalized window, so a seasonal series reduces to the MAD detector on its residuals;
+ * raw values and times are kept beside the window to re-deseasonalize it when a period is found.
+ */
+export type SeasonalModel = {
+  season: SeasonalityState;
+  window: RobustWindow;
+  raws: number[];
+  times: number[];
+};
+export type SeasonalState = ModelState<SeasonalModel> & { detector: 'seasonal' };
+
+function rebuildWindow(m: SeasonalModel): void {
+  m.window.ring = m.raws.map((x, i) => x - seasonalOffset(m.season, m.times[i]!));
+  m.window.sorted = [...m.window.ring].sort((a, b) => a - b);
+}
+
+export const seasonalOps: ModelOps<SeasonalModel> = {
+  unit: 'mad',
+  assess(m, t, x) {
+    if (m.window.sorted.length < 5) return null;
+    const level = medianSorted(m.window.sorted);
+    const scale = floorScale(robustScale(m.window.sorted, level), level);
+    const expected = level + seasonalOffset(m.season, t);
+    return { expected, scale, deviation: (x - expected) / scale, change: x - expected };
+  },
+  learn(m, t, x, base) {
+    const level = m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : x;
+    if (observeSeasonality(m.season, t, x, level, base.cadenceMs)) rebuildWindow(m);
+    if (m.raws.length < m.window.capacity) {
+      m.raws.push(x);
+      m.times.push(t);
+    } else {
+      m.raws[m.window.head] = x;
+      m.times[m.window.head] = t;
+    }
+    pushRobustWindow(m.window, x - seasonalOffset(m.season, t));
+  },
+  rebase(m, shift, spread) {
+    const level = medianSorted(m.window.sorted);
+    remapRobustWindow(m.window, (v) => level + (v - level) * spread + shift);
+    m.raws = m.window.ring.map((y, i) => y + seasonalOffset(m.season, m.times[i]!));
+  },
+  currentScale(m) {
+    return robustScale(m.window.sorted, medianSorted(m.window.sorted));
+  },
+};
+
+export function createSeasonalState(config: DetectorConfigInput = {}): SeasonalState {
+  const parsed = DetectorConfig.parse({ ...config, detector: 'seasonal' });
+  const resolved = resolveConfig(parsed, 'seasonal', { window: 100, warmup: 30 });
+  return {
+    ...createBaseState(resolved),
+    detector: 'seasonal',
+    model: { season: createSeasonality(resolved.seasonality), window: createRobustWindow(resolved.window), raws: [], times: [] },
+  };
+}
+
+export function stepSeasonal(state: SeasonalState, point: DataPoint): StepResult {
+  return stepModel(state, point, seasonalOps);
+}
+
+export const seasonalDetector: Detector<SeasonalState> = {
+  name: 'seasonal',
+  description: 'Robust level plus a time-of-day / day-of-week profile; the period is detected by autocorrelation unless configured.',
+  createState: createSeasonalState,
+  step: stepSeasonal,
+};

@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Deps } from '../../core/deps.ts';
+import { actorClaims } from '../../http/actor.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
+import { createApiKey } from '../create-api-key.ts';
+import { getApiKey } from '../get-api-key.ts';
+import { listApiKeys } from '../list-api-keys.ts';
+import { revokeApiKey } from '../revoke-api-key.ts';
+import { rotateApiKey } from '../rotate-api-key.ts';
+import { CreateApiKey, ListApiKeysQuery, RotateApiKey } from '../schemas.ts';
+
+const KeyParams = z.object({ id: z.uuid() });
+
+/** The api-keys function. Users (owners and admins manage) or admin-scoped keys. */
+export function apiKeysRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const opts = { keyScope: 'admin' } as const;
+
+  app.post('/', async (c) => {
+    const actor = actorClaims(c, opts);
+    const result = await createApiKey(deps, actor, await parseBody(c, CreateApiKey));
+    return c.json(result, 201);
+  });
+
+  app.get('/', async (c) => {
+    const actor = actorClaims(c, opts);
+    return c.json({ apiKeys: await listApiKeys(deps, actor, parseQuery(c, ListApiKeysQuery)) });
+  });
+
+  app.get('/:id', async (c) => {
+    const actor = actorClaims(c, opts);
+    return c.json({ apiKey: await getApiKey(deps, actor, parseParams(c, KeyParams).id) });
+  });
+
+  app.post('/:id/revoke', async (c) => {
+    const actor = actorClaims(c, opts);
+    return c.json({ apiKey: await revokeApiKey(deps, actor, parseParams(c, KeyParams).id) });
+  });
+
+  app.post('/:id/rotate', async (c) => {
+    const actor = actorClaims(c, opts);
+    const { id } = parseParams(c, KeyParams);
+    return c.json(await rotateApiKey(deps, actor, id, await parseBody(c, RotateApiKey)), 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,21 @@
+import type { Claims } from '../db/scoped.ts';
+
+export type ApiKeyScope = 'ingest' | 'read' | 'admin';
+
+/** Who is calling. Resolved once per request by the identity middleware. */
+export type Identity =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; userId: string; claims: Claims }
+  | { kind: 'service'; claims: Claims }
+  | { kind: 'apiKey'; keyId: string; projectId: string; organizationId: string; scopes: ApiKeyScope[]; claims: Claims };
+
+/**
+ * The claims a request runs under in Postgres. API keys run as `authenticated` with an
+ * `observai_key` claim (and no `sub`), so the same RLS policies decide what a key may touch.
+ */
+export function apiKeyClaims(key: { id: string; projectId: string; organizationId: string; scopes: ApiKeyScope[] }): Claims {
+  return {
+    role: 'authenticated',
+    observai_key: { id: key.id, project_id: key.projectId, organization_id: key.organizationId, scopes: key.scopes },
+  };
+}

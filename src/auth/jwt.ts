@@ -1,0 +1,67 @@
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { AppError } from '../core/errors.ts';
+import type { Claims } from '../db/scoped.ts';
+
+export interface JwtVerifierOptions {
+  /** HS256 shared secret (Supabase's legacy JWT secret, or the local one). */
+  secret?: string;
+  /** JWKS URL for ES256/RS256 (Supabase's asymmetric signing keys). */
+  jwksUrl?: string;
+  /** A JWKS document given inline (tests, air-gapped setups). */
+  jwks?: { keys: object[] };
+  issuer?: string;
+}
+
+export type JwtVerifier = (token: string) => Promise<Claims>;
+
+/**
+ * Verifies a Supabase Auth access token. The algorithm is chosen by the key material we hold,
+ * never by the token: HS256 only with the shared secret, ES256/RS256 only through the JWKS.
+ */
+export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
+  const secret = opts.secret ? new TextEncoder().encode(opts.secret) : undefined;
+  const jwks: JWTVerifyGetKey | undefined = opts.jwks
+    ? createLocalJWKSet(opts.jwks as Parameters<typeof createLocalJWKSet>[0])
+    : opts.jwksUrl
+      ? createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 })
+      : undefined;
+  return async (token) => {
+    let header: { alg?: string };
+    try {
+      header = JSON.parse(new TextDecoder().decode(base64UrlDecode(token.split('.')[0] ?? '')));
+    } catch {
+      throw new AppError('UNAUTHENTICATED', 'Malformed bearer token');
+    }
+    let payload: JWTPayload;
+    try {
+      if (header.alg === 'HS256' && secret) {
+        ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: opts.issuer }));
+      } else if ((header.alg === 'ES256' || header.alg === 'RS256') && jwks) {
+        ({ payload } = await jwtVerify(token, jwks, { algorithms: ['ES256', 'RS256'], issuer: opts.issuer }));
+      } else {
+        throw new AppError('UNAUTHENTICATED', `Tokens signed with ${header.alg ?? 'no algorithm'} are not accepted here`);
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const expired = typeof err === 'object' && err !== null && (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
+      throw new AppError('UNAUTHENTICATED', expired ? 'The access token has expired' : 'Invalid access token', { cause: err });
+    }
+    if (typeof payload.role !== 'string') throw new AppError('UNAUTHENTICATED', 'The access token has no role claim');
+    return payload as Claims;
+  };
+}
+
+function base64UrlDecode(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=');
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+/** Signs an HS256 token the way Supabase Auth does (local mode: demo owner, service role, tests). */
+export async function signJwt(secret: string, claims: Claims & { email?: string }, opts: { expiresIn?: string; now?: Date } = {}): Promise<string> {
+  const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(opts.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Each entry point (Node gateway, Deno function, CLI) parses its
+ * environment once with `parseConfig`; nothing else reads the environment. A missing or malformed
+ * variable stops start-up with a message that names it.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+export const ConfigSchema = z
+  .object({
+    /** embedded | local | supabase; inferred from the other variables when unset. */
+    OBSERVAI_MODE: z.enum(['embedded', 'local', 'supabase']).optional(),
+    OBSERVAI_DATA_DIR: z.string().min(1).default('./.observai'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    SUPABASE_DB_URL: url(['postgres:', 'postgresql:']).optional(),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    UPSTASH_REDIS_REST_URL: url(['https:', 'http:']).optional(),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+    SUPABASE_URL: url(['https:', 'http:']).optional(),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(54321),
+    /** HS256 secret for user and service-role JWTs (Supabase: the project's legacy JWT secret). */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** JWKS for ES256/RS256 user JWTs (Supabase: <SUPABASE_URL>/auth/v1/.well-known/jwks.json). */
+    JWKS_URL: url(['https:', 'http:']).optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    SCHEDULER_ENABLED: bool.default(true),
+    SEED_DEMO: bool.default(true),
+    CORS_ORIGINS: z.string().default('*'),
+  })
+  .transform((env, ctx) => {
+    const mode = env.OBSERVAI_MODE ?? (env.SUPABASE_DB_URL ? 'supabase' : env.DATABASE_URL ? 'local' : 'embedded');
+    const need = (name: keyof typeof env, why: string) => {
+      if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is required ${why}` });
+    };
+    if (mode === 'local') need('DATABASE_URL', 'in local mode');
+    if (mode === 'supabase') {
+      need('SUPABASE_DB_URL', 'in supabase mode');
+      if (!env.JWT_SECRET && !env.JWKS_URL && !env.SUPABASE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'or JWKS_URL or SUPABASE_URL is required in supabase mode to verify JWTs' });
+      }
+    }
+    if (env.UPSTASH_REDIS_REST_URL && !env.UPSTASH_REDIS_REST_TOKEN) need('UPSTASH_REDIS_REST_TOKEN', 'when UPSTASH_REDIS_REST_URL is set');
+    const jwksUrl = env.JWKS_URL ?? (env.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', env.SUPABASE_URL).toString() : undefined);
+    return {
+      mode,
+      dataDir: env.OBSERVAI_DATA_DIR,
+      databaseUrl: mode === 'supabase' ? env.SUPABASE_DB_URL : mode === 'local' ? env.DATABASE_URL : undefined,
+      redis: env.UPSTASH_REDIS_REST_URL
+        ? ({ kind: 'upstash', url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN ?? '' } as const)
+        : env.REDIS_URL
+          ? ({ kind: 'tcp', url: env.REDIS_URL } as const)
+          : ({ kind: 'memory' } as const),
+      host: env.HOST,
+      port: env.PORT,
+      jwt: { secret: env.JWT_SECRET, jwksUrl, issuer: env.JWT_ISSUER },
+      log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+      dbPoolMax: env.DB_POOL_MAX,
+      schedulerEnabled: env.SCHEDULER_ENABLED,
+      seedDemo: env.SEED_DEMO,
+      corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
+    };
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (a plain object of strings). Empty strings count as unset. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = ConfigSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`));
+  }
+  return result.data;
+}

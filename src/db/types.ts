@@ -1,0 +1,25 @@
+/**
+ * The database surface the product uses. Two adapters implement it: postgres.js (local Postgres and
+ * Supabase) and PGlite (embedded). Parameters are positional ($1, $2, ...).
+ */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations, bootstrap). */
+  exec(script: string): Promise<void>;
+}
+
+export type LockResult<T> = { acquired: true; value: T } | { acquired: false };
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Holds a session-level advisory lock on one connection while fn runs, so only one runner in
+   * the whole cluster executes fn at a time. Returns { acquired: false } at once if it is taken.
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<LockResult<T>>;
+  close(): Promise<void>;
+}

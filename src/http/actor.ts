@@ -1,0 +1,14 @@
+import type { Context } from 'hono';
+import { authorize } from '../auth/authenticate.ts';
+import type { Claims } from '../db/scoped.ts';
+import type { AppEnv } from './context.ts';
+
+/**
+ * The claims a management request runs under: a signed-in user, or an API key holding `scope`.
+ * Either way Postgres RLS decides what the request may touch.
+ */
+export function actorClaims(c: Context<AppEnv>, opts: { keyScope?: 'read' | 'admin' } = {}): Claims {
+  const allowed = opts.keyScope ? (['user', 'apiKey'] as const) : (['user'] as const);
+  const identity = authorize(c.get('identity'), allowed, opts.keyScope);
+  return identity.claims;
+}

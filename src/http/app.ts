@@ -1,0 +1,93 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { AppError } from '../core/errors.ts';
+import type { Deps } from '../core/deps.ts';
+import { VERSION } from '../core/version.ts';
+import type { AppEnv } from './context.ts';
+import { errorResponse } from './errors.ts';
+import { FUNCTIONS, type FunctionSpec } from './functions.ts';
+import { identityMiddleware, requestLog } from './middleware.ts';
+
+/** Management requests are small; ingest sets its own, larger limit when it lands. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** One function: health first (no credentials needed), then identity, then its routes. */
+export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/health', async (c) => {
+    const checks = { database: 'ok', cache: 'ok' } as Record<string, string>;
+    await deps.db.query('select 1').catch(() => (checks.database = 'unavailable'));
+    await deps.cache.ping().catch(() => (checks.cache = 'degraded'));
+    const healthy = checks.database === 'ok';
+    return c.json(
+      {
+        status: healthy ? (checks.cache === 'ok' ? 'ok' : 'degraded') : 'unavailable',
+        function: spec.name,
+        implemented: !!spec.routes,
+        mode: deps.config.mode,
+        version: VERSION,
+        time: deps.clock.now().toISOString(),
+        checks,
+      },
+      healthy ? 200 : 503,
+    );
+  });
+  app.use('*', identityMiddleware(deps));
+  if (spec.routes) {
+    app.route('/', spec.routes(deps));
+  } else {
+    app.all('*', () => {
+      throw new AppError('NOT_IMPLEMENTED', `${spec.pending ?? spec.name} is not built yet; only GET /health answers here`);
+    });
+  }
+  return app;
+}
+
+function withCommonMiddleware(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestLog(deps));
+  app.use(
+    '*',
+    cors({
+      origin: deps.config.corsOrigins,
+      allowHeaders: ['authorization', 'x-api-key', 'apikey', 'content-type', 'content-encoding', 'x-client-info', 'x-request-id'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  return app;
+}
+
+/** The Node gateway: every function at /functions/v1/<name>, as `supabase start` serves them. */
+export function createGatewayApp(deps: Deps): Hono<AppEnv> {
+  const app = withCommonMiddleware(deps);
+  for (const spec of FUNCTIONS) app.route(`/functions/v1/${spec.name}`, createFunctionApp(spec, deps));
+  return app;
+}
+
+/**
+ * One Deno edge function. Supabase's edge runtime hands the function `/<name>/...`; serving
+ * `/functions/v1/<name>/...` too lets the same URLs work when the function runs on its own.
+ */
+export function createEdgeApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> {
+  const app = withCommonMiddleware(deps);
+  const fn = createFunctionApp(spec, deps);
+  app.route(`/functions/v1/${spec.name}`, fn);
+  app.route(`/${spec.name}`, fn);
+  return app;
+}
+
+export { FUNCTIONS };

@@ -1,0 +1,38 @@
+import type { Hono } from 'hono';
+import { apiKeysRoutes } from '../api-keys/http/routes.ts';
+import type { Deps } from '../core/deps.ts';
+import { cronRoutes } from '../jobs/http/routes.ts';
+import { orgsRoutes } from '../orgs/http/routes.ts';
+import { cleanupRetention } from '../retention/cleanup-retention.ts';
+import type { AppEnv } from './context.ts';
+
+/**
+ * Every edge function, by name. A function whose capability has not landed yet has no routes: it
+ * answers health, and every other route answers 501 naming what is missing, never fake data.
+ */
+export interface FunctionSpec {
+  name: string;
+  routes?: (deps: Deps) => Hono<AppEnv>;
+  /** For functions not built yet: what will live here. */
+  pending?: string;
+}
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  { name: 'ingest', pending: 'Ingestion of metrics, logs and spans (native and OTLP)' },
+  { name: 'metrics', pending: 'Metric queries over rollups' },
+  { name: 'logs', pending: 'Log search, live tail and traces' },
+  { name: 'alerts', pending: 'Alert rules and notifications' },
+  { name: 'anomalies', pending: 'Anomaly incidents, episodes and detector configuration' },
+  { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
+  { name: 'api-keys', routes: apiKeysRoutes },
+  { name: 'orgs', routes: orgsRoutes },
+  { name: 'cron-aggregate-metrics', pending: 'The metric rollup job' },
+  { name: 'cron-detect-anomalies', pending: 'The anomaly scanner job' },
+  { name: 'cron-cleanup-retention', routes: cronRoutes(cleanupRetention) },
+];
+
+export function findFunction(name: string): FunctionSpec {
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  if (!spec) throw new Error(`unknown function ${name}`);
+  return spec;
+}

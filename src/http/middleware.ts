@@ -1,0 +1,37 @@
+import type { MiddlewareHandler } from 'hono';
+import { identify } from '../auth/authenticate.ts';
+import type { Deps } from '../core/deps.ts';
+import type { AppEnv } from './context.ts';
+
+/** Assigns a request id (or keeps a sane incoming one) and writes one log line per request. */
+export function requestLog(deps: Pick<Deps, 'logger' | 'ids'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{8,128}$/.test(incoming) ? incoming : deps.ids.requestId();
+    const logger = deps.logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    const identity = c.get('identity');
+    logger.info(
+      {
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        caller: identity?.kind,
+      },
+      'request',
+    );
+  };
+}
+
+/** Resolves the caller's identity (anonymous when no credentials are sent). */
+export function identityMiddleware(deps: Pick<Deps, 'auth'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set('identity', await identify(deps.auth, c.req.raw.headers));
+    await next();
+  };
+}

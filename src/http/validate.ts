@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+
+function fail(where: 'body' | 'query' | 'path', error: z.ZodError): never {
+  const details = error.issues.map((i) => ({
+    field: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  const first = details[0]!;
+  throw new AppError('VALIDATION_FAILED', `${first.field}: ${first.message}`, { details });
+}
+
+/** Parses a JSON body against a schema; every failure is a 4xx naming the field. */
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    if (!/^application\/(.+\+)?json\b/i.test(type)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    }
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new AppError('BAD_REQUEST', 'The body is not valid JSON');
+    }
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) fail('body', result.error);
+  return result.data;
+}
+
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) fail('query', result.error);
+  return result.data;
+}
+
+export function parseParams<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const result = schema.safeParse(c.req.param());
+  if (!result.success) fail('path', result.error);
+  return result.data;
+}

@@ -1,0 +1,11 @@
+import { cleanupRetention } from '../retention/cleanup-retention.ts';
+import type { Job } from './types.ts';
+
+/**
+ * Every background job, by name. The Node scheduler runs them on their interval; on Supabase pg_cron
+ * calls the matching cron-<name> edge function (supabase/migrations/*_cron_schedule.sql).
+ * Rollups (aggregate-metrics) and anomaly scans (detect-anomalies) join when their issues land.
+ */
+export const JOBS: Record<string, Job> = {
+  [cleanupRetention.name]: cleanupRetention,
+};

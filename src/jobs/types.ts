@@ -1,0 +1,23 @@
+import type { Deps } from '../core/deps.ts';
+
+export interface JobContext {
+  /** The time the run is for; jobs never read the clock themselves. */
+  now: Date;
+  /** Stop taking on new work after this many milliseconds; the next run resumes. */
+  budgetMs: number;
+}
+
+export type JobSummary = Record<string, unknown>;
+
+/**
+ * A job is a plain function: idempotent, resumable from its own watermark, bounded by budgetMs.
+ * The runner adds the advisory lock and the job_runs record.
+ */
+export interface Job {
+  name: string;
+  /** How often the schedulers run it (the Node scheduler here, pg_cron on Supabase). */
+  intervalSeconds: number;
+  /** Advisory lock key, unique per job. */
+  lockKey: number;
+  run(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, ctx: JobContext): Promise<JobSummary>;
+}

@@ -1,0 +1,28 @@
+import { notFound } from '../core/errors.ts';
+import type { Queryable } from '../db/types.ts';
+import { type OrganizationRow, PROJECT_COLUMNS, type ProjectRow } from './schemas.ts';
+
+/**
+ * Reads run under RLS, so "not visible" and "does not exist" look the same to the caller: both are
+ * 404. A mutation that RLS then refuses on a visible row is a 403 (the caller knows it exists).
+ */
+export async function findMyOrganization(tx: Queryable, orgId: string): Promise<OrganizationRow> {
+  const [org] = await tx.query<OrganizationRow>(
+    `select o.id, o.name, o.slug, o.plan, o.billing_email, o.created_at, m.role
+     from public.organizations o
+     join public.organization_members m on m.organization_id = o.id and m.user_id = (select auth.uid())
+     where o.id = $1`,
+    [orgId],
+  );
+  if (!org) throw notFound('Organization');
+  return org;
+}
+
+export async function findVisibleProject(tx: Queryable, orgId: string, projectId: string): Promise<ProjectRow> {
+  const [project] = await tx.query<ProjectRow>(
+    `select ${PROJECT_COLUMNS} from public.projects where id = $1 and organization_id = $2`,
+    [projectId, orgId],
+  );
+  if (!project) throw notFound('Project');
+  return project;
+}

@@ -1,0 +1,51 @@
+import { generateApiKey } from '../api-keys/secret.ts';
+import { signJwt } from '../auth/jwt.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Db } from '../db/types.ts';
+
+export interface DemoSeed {
+  organizationId: string;
+  projectId: string;
+  apiKey: string;
+  ownerJwt: string;
+  ownerEmail: string;
+  ownerUserId: string;
+}
+
+export const DEMO_OWNER_EMAIL = 'demo@observai.local';
+
+/**
+ * On the first start against a new database: a demo organization, its owner, a project and an
+ * ingest+read API key, so a newcomer can call the API at once. Runs once per database (a marker
+ * in private.instance_state), in one transaction. Returns null when the database was seeded before.
+ */
+export async function seedDemo(deps: { db: Db; clock: Clock }, opts: { jwtSecret: string }): Promise<DemoSeed | null> {
+  const { key, prefix, hash } = await generateApiKey();
+  const seeded = await deps.db.transaction(async (tx) => {
+    const [marker] = await tx.query(`insert into private.instance_state (key, value) values ('demo_seeded', 'true') on conflict do nothing returning key`);
+    if (!marker) return null;
+    const [user] = await tx.query<{ id: string }>(
+      `insert into auth.users (email, raw_user_meta_data) values ($1, '{"full_name": "Demo Owner"}') returning id`,
+      [DEMO_OWNER_EMAIL],
+    );
+    const [org] = await tx.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Demo Organization', 'demo') returning id`);
+    await tx.query(`insert into public.organization_members (organization_id, user_id, role) values ($1, $2, 'owner')`, [org!.id, user!.id]);
+    const [project] = await tx.query<{ id: string }>(
+      `insert into public.projects (organization_id, name, slug) values ($1, 'Demo Project', 'demo') returning id`,
+      [org!.id],
+    );
+    await tx.query(
+      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, created_by)
+       values ($1, $2, 'Demo key', $3, $4, array['ingest', 'read'], $5)`,
+      [org!.id, project!.id, prefix, hash, user!.id],
+    );
+    return { organizationId: org!.id, projectId: project!.id, ownerUserId: user!.id };
+  });
+  if (!seeded) return null;
+  const ownerJwt = await signJwt(
+    opts.jwtSecret,
+    { sub: seeded.ownerUserId, role: 'authenticated', aud: 'authenticated', email: DEMO_OWNER_EMAIL },
+    { expiresIn: '30d', now: deps.clock.now() },
+  );
+  return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL };
+}

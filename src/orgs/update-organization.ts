@@ -1,0 +1,23 @@
+import type { Deps } from '../core/deps.ts';
+import { forbidden } from '../core/errors.ts';
+import { type Claims, withClaims } from '../db/scoped.ts';
+import { findMyOrganization } from './lookup.ts';
+import { type OrganizationRow, toOrganizationView, type UpdateOrganization } from './schemas.ts';
+
+/** Owners and admins rename; only owners touch billing (enforced by a trigger as well as here). */
+export async function updateOrganization(deps: Pick<Deps, 'db'>, actor: Claims, orgId: string, input: UpdateOrganization) {
+  return withClaims(deps.db, actor, async (tx) => {
+    const org = await findMyOrganization(tx, orgId);
+    const [row] = await tx.query<Omit<OrganizationRow, 'role'>>(
+      `update public.organizations set
+         name = coalesce($2, name),
+         billing_email = case when $3 then $4 else billing_email end,
+         plan = coalesce($5, plan)
+       where id = $1
+       returning id, name, slug, plan, billing_email, created_at`,
+      [orgId, input.name ?? null, input.billingEmail !== undefined, input.billingEmail ?? null, input.plan ?? null],
+    );
+    if (!row) throw forbidden('Only owners and admins can change the organization');
+    return toOrganizationView({ ...row, role: org.role });
+  });
+}
