@@ -57,11 +57,11 @@ function base64UrlDecode(s: string): Uint8Array {
 }
 
 /** Signs an HS256 token the way Supabase Auth does (local mode: demo owner, service role, tests). */
-export async function signJwt(secret: string, claims: Claims & { email?: string }, opts: { expiresIn?: string; now?: Date } = {}): Promise<string> {
+export async function signJwt(secret: string, claims: Claims & { email?: string }, opts: { expiresInSeconds?: number; now?: Date } = {}): Promise<string> {
   const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(iat)
-    .setExpirationTime(opts.expiresIn ?? '1h')
+    .setExpirationTime(iat + (opts.expiresInSeconds ?? 3600))
     .sign(new TextEncoder().encode(secret));
 }

@@ -59,6 +59,8 @@ export async function migrateDb(db: Db, config: Pick<Config, 'mode'>): Promise<s
 
 export interface NodeDeps extends Deps {
   jwtSecret: string | undefined;
+  /** Waits for deferred work started so far. */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,9 @@ export function createNodeDeps(
     defer(work) {
       const p = work.catch((err) => opts.logger.warn({ err }, 'deferred work failed')).finally(() => pending.delete(p));
       pending.add(p);
+    },
+    async settle() {
+      await Promise.allSettled([...pending]);
     },
     async close() {
       await Promise.allSettled([...pending]);

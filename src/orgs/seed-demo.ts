@@ -45,7 +45,7 @@ export async function seedDemo(deps: { db: Db; clock: Clock }, opts: { jwtSecret
   const ownerJwt = await signJwt(
     opts.jwtSecret,
     { sub: seeded.ownerUserId, role: 'authenticated', aud: 'authenticated', email: DEMO_OWNER_EMAIL },
-    { expiresIn: '30d', now: deps.clock.now() },
+    { expiresInSeconds: 30 * 86400, now: deps.clock.now() },
   );
   return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL };
 }

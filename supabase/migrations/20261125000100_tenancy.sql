@@ -423,8 +423,13 @@ create policy "Owners remove anyone, admins remove non-owners, anyone can leave"
     or user_id = (select auth.uid())
   );
 
+-- The organization clause comes first so that INSERT ... RETURNING sees a project it just created
+-- (readable_project_ids() reads a snapshot taken before the new row existed).
 create policy "Members can read the projects they may see" on public.projects
-  for select to authenticated using (id in (select private.readable_project_ids()));
+  for select to authenticated using (
+    organization_id in (select private.org_ids_with_role(array['owner', 'admin', 'viewer']))
+    or id in (select private.readable_project_ids())
+  );
 create policy "Owners and admins can create projects" on public.projects
   for insert to authenticated with check (organization_id in (select private.org_ids_with_role(array['owner', 'admin'])));
 create policy "Owners, admins and assigned members can update projects" on public.projects

@@ -12,6 +12,19 @@ const MAX_THRESHOLD_SCALE = 4;
 const EPISODE_RESIDUALS = 64;
 const RECENT_EPISODES = 8;
 const CADENCE_DELTAS = 33;
+/**
+ * Heavy tails: the engine tracks the 99th percentile of |deviation| on normal points and widens
+ * the threshold by how far it sits above the Gaussian 2.576, so a series whose noise routinely
+ * produces 5-sigma points stops paging for them. Capped so real anomalies still get through.
+ */
+const GAUSSIAN_Q99 = 2.576;
+const TAIL_RATE = 0.05;
+const MAX_TAIL_FACTOR = 3;
+/**
+ * Deviations reach the tail tracker only this many points later, and are dropped if an anomaly
+ * follows: the sub-threshold onset of a shift must not teach the tracker that big is normal.
+ */
+const TAIL_DELAY = 16;
 
 export type ResolvedConfig = {
   detector: DetectorName;
@@ -51,6 +64,10 @@ export type BaseState = {
   cadenceMs: number | null;
   /** Multiplies the threshold; raised by "not an anomaly" feedback. */
   thresholdScale: number;
+  /** Running estimate of the 99th percentile of |deviation| on non-anomalous points. */
+  tailQuantile: number;
+  /** |deviation| of recent normal points, waiting TAIL_DELAY points before being learned. */
+  pendingTail: number[];
   episode: Episode | null;
   recentEpisodes: PastEpisode[];
 };
@@ -87,7 +104,8 @@ export type ModelOps<M> = {
   unit: 'stddev' | 'mad';
   /** Returns null while the model cannot predict yet. Must not mutate the model. */
   assess(model: M, timestamp: number, value: number, base: BaseState): Assessment | null;
-  learn(model: M, timestamp: number, value: number, base: BaseState): void;
+  /** `anomalous`: the value was clipped into the band; models should not learn spread from it. */
+  learn(model: M, timestamp: number, value: number, base: BaseState, anomalous: boolean): void;
   /** Moves the baseline by `shift` and multiplies its spread by `spread` (>= 1): the new normal. */
   rebase(model: M, shift: number, spread: number): void;
   /** The model's current spread, used to size a rebase outside of a step (feedback). */
@@ -129,6 +147,8 @@ export function createBaseState(config: ResolvedConfig): BaseState {
     deltaHead: 0,
     cadenceMs: null,
     thresholdScale: 1,
+    tailQuantile: GAUSSIAN_Q99,
+    pendingTail: [],
     episode: null,
     recentEpisodes: [],
   };
@@ -235,12 +255,12 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
   const a = ops.assess(state.model, t, x, state);
   state.count += 1;
   if (a === null || state.count <= state.config.warmup) {
-    ops.learn(state.model, t, x, state);
+    ops.learn(state.model, t, x, state, false);
     return { score: 0, anomalous: false, explanation: emptyExplanation(state, 'warmup', x, ops.unit) };
   }
 
   const cfg = state.config;
-  const k = cfg.threshold * state.thresholdScale;
+  const k = effectiveThreshold(state);
   const deviation = Math.max(-MAX_DEVIATION, Math.min(MAX_DEVIATION, a.deviation));
   const absChange = Math.abs(a.change);
   const tiny = absChange < cfg.minAbsDeviation || absChange < cfg.minRelDeviation * Math.abs(a.expected);
@@ -253,7 +273,8 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
 
   const lower = a.expected - k * a.scale;
   const upper = a.expected + k * a.scale;
-  ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state);
+  ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state, exceeds);
+  deferTail(state, exceeds, tiny, Math.abs(deviation));
 
   const ep = state.episode;
   if (ep && exceeds && t - ep.start >= adaptAfterMs(state)) adoptEpisode(state, ops, a.scale);
@@ -274,6 +295,27 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
       direction: deviation > 0 ? 'up' : deviation < 0 ? 'down' : 'none',
     },
   };
+}
+
+export function effectiveThreshold(state: BaseState): number {
+  const tail = Math.min(MAX_TAIL_FACTOR, Math.max(1, state.tailQuantile / GAUSSIAN_Q99));
+  return state.config.threshold * state.thresholdScale * tail;
+}
+
+function deferTail(state: BaseState, exceeds: boolean, tiny: boolean, absDeviation: number): void {
+  if (exceeds) {
+    state.pendingTail = [];
+    return;
+  }
+  if (tiny) return;
+  state.pendingTail.push(absDeviation);
+  if (state.pendingTail.length > TAIL_DELAY) trackTail(state, state.pendingTail.shift()!);
+}
+
+/** Multiplicative stochastic quantile tracking: settles where P(|d| > q) = 1%. */
+function trackTail(state: BaseState, absDeviation: number): void {
+  state.tailQuantile *= absDeviation > state.tailQuantile ? 1 + TAIL_RATE * 0.99 : 1 - TAIL_RATE * 0.01;
+  state.tailQuantile = Math.min(GAUSSIAN_Q99 * MAX_TAIL_FACTOR * 2, Math.max(GAUSSIAN_Q99 / 2, state.tailQuantile));
 }
 
 function trackEpisode(state: BaseState, t: number, exceeds: boolean, absDeviation: number, residual: number): void {
@@ -312,7 +354,8 @@ export function applyModelFeedback<M>(
   const current = state.episode && overlaps(state.episode.start, state.episode.lastExceed) ? state.episode : null;
   const past = state.recentEpisodes.filter((e) => overlaps(e.start, e.end));
   const peaks = [...past.map((e) => e.peakDeviation), ...(current ? [current.peakDeviation] : [])];
-  const base = state.config.threshold;
+  // Threshold without the feedback factor, so the new factor is relative to what scored the peak.
+  const base = effectiveThreshold(state) / state.thresholdScale;
   const wanted = peaks.length > 0 ? (Math.max(...peaks) * 1.05) / base : state.thresholdScale * 1.25;
   state.thresholdScale = Math.min(MAX_THRESHOLD_SCALE, Math.max(state.thresholdScale, wanted));
   if (current) adoptEpisode(state, ops, ops.currentScale(state.model));

@@ -10,14 +10,18 @@ import type { Detector } from './types.ts';
 /** Converts a mean absolute deviation into a standard deviation for Gaussian noise. */
 const MEAN_ABS_TO_STD = 1.2533;
 const FAST_SPAN = 5;
-const SCALE_SPAN = 200;
+/** The drift reference is this many times slower than the level. */
+const SLOW_FACTOR = 5;
+const RESIDUAL_SCALE_SPAN = 200;
+/** Long, so a drift does not teach the detector that drifting is normal before it is flagged. */
+const SHIFT_SCALE_SPAN = 500;
 
 /**
  * Holt-Winters-style residuals without a trend term (trend extrapolation across gaps causes false
- * alarms): a slow EWMA level plus the shared seasonal profile. Besides the point residual it scores
- * a fast EWMA's distance from the slow level, standardized by that distance's own long-run spread,
- * which picks up small sustained shifts and drifts long before any single point is extreme, and
- * stays calibrated on autocorrelated series because the spread is measured, not assumed.
+ * alarms): an EWMA level plus the shared seasonal profile. Besides the point residual it scores a
+ * fast EWMA's distance from the level (small sustained shifts) and from a much slower reference
+ * (slow drifts the level follows). Each distance is standardized by its own long-run spread, so
+ * autocorrelated series and steady trends stay calibrated: the spread is measured, not assumed.
  */
 export type EwmaModel = {
   season: SeasonalityState;
@@ -25,10 +29,16 @@ export type EwmaModel = {
   n: number;
   level: number;
   fast: number;
+  slow: number;
   /** EW mean |value - level|. */
   absResidual: number;
   /** EW mean |fast - level|. */
   absShift: number;
+  /** EW mean |fast - slow|. */
+  absDrift: number;
+  /** Smallest positive step between consecutive values (0 = none yet): the quantization floor. */
+  quantum: number;
+  lastValue: number;
 };
 export type EwmaState = ModelState<EwmaModel> & { detector: 'ewma' };
 
@@ -44,39 +54,56 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     const offset = seasonalOffset(m.season, t);
     const y = x - offset;
     const expected = m.level + offset;
-    const scale = floorScale(MEAN_ABS_TO_STD * m.absResidual, m.level);
-    const pointDev = (y - m.level) / scale;
+    // A quantized series cannot move by less than one step; half a step is the smallest spread.
+    const fastQuantum = (2 / (FAST_SPAN + 1)) * m.quantum * 0.5;
+    const scale = floorScale(Math.max(MEAN_ABS_TO_STD * m.absResidual, 0.5 * m.quantum), m.level);
     const fast = m.fast + rate(m.n, FAST_SPAN) * (y - m.fast);
-    const shift = fast - m.level;
-    const shiftDev = shift / floorScale(MEAN_ABS_TO_STD * m.absShift, m.level);
-    return Math.abs(pointDev) >= Math.abs(shiftDev)
-      ? { expected, scale, deviation: pointDev, change: y - m.level }
-      : { expected, scale, deviation: shiftDev, change: shift };
+    const candidates = [
+      { deviation: (y - m.level) / scale, change: y - m.level },
+      { deviation: (fast - m.level) / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level), change: fast - m.level },
+      { deviation: (fast - m.slow) / floorScale(Math.max(MEAN_ABS_TO_STD * m.absDrift, fastQuantum), m.level), change: fast - m.slow },
+    ];
+    let best = candidates[0]!;
+    for (const c of candidates) if (Math.abs(c.deviation) > Math.abs(best.deviation)) best = c;
+    return { expected, scale, deviation: best.deviation, change: best.change };
   },
-  learn(m, t, x, base) {
+  learn(m, t, x, base, anomalous) {
     if (observeSeasonality(m.season, t, x, m.n > 0 ? m.level : x, base.cadenceMs)) {
-      // The level absorbed the seasonal swing so far; the fast average restarts from it.
+      // The level absorbed the seasonal swing so far; the averages restart from it.
       m.fast = m.level;
+      m.slow = m.level;
     }
     const y = x - seasonalOffset(m.season, t);
     if (m.n === 0) {
       m.level = y;
       m.fast = y;
+      m.slow = y;
+      m.lastValue = x;
     }
-    const a = rate(m.n, m.span);
+    if (!anomalous) {
+      const step = Math.abs(x - m.lastValue);
+      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
+    }
+    m.lastValue = x;
     const r = y - m.level;
-    const scaleRate = rate(m.n, SCALE_SPAN);
-    m.absResidual += scaleRate * (Math.abs(r) - m.absResidual);
-    m.level += a * r;
+    if (!anomalous) m.absResidual += rate(m.n, RESIDUAL_SCALE_SPAN) * (Math.abs(r) - m.absResidual);
+    m.level += rate(m.n, m.span) * r;
     m.fast += rate(m.n, FAST_SPAN) * (y - m.fast);
-    m.absShift += scaleRate * (Math.abs(m.fast - m.level) - m.absShift);
+    m.slow += rate(m.n, m.span * SLOW_FACTOR) * (y - m.slow);
+    if (!anomalous) {
+      const a = rate(m.n, SHIFT_SCALE_SPAN);
+      m.absShift += a * (Math.abs(m.fast - m.level) - m.absShift);
+      m.absDrift += a * (Math.abs(m.fast - m.slow) - m.absDrift);
+    }
     m.n += 1;
   },
   rebase(m, shift, spread) {
     m.level += shift;
     m.fast = m.level;
+    m.slow = m.level;
     m.absResidual *= spread;
     m.absShift *= spread;
+    m.absDrift *= spread;
   },
   currentScale(m) {
     return MEAN_ABS_TO_STD * m.absResidual;
@@ -95,8 +122,12 @@ export function createEwmaState(config: DetectorConfigInput = {}): EwmaState {
       n: 0,
       level: 0,
       fast: 0,
+      slow: 0,
       absResidual: 0,
       absShift: 0,
+      absDrift: 0,
+      quantum: 0,
+      lastValue: 0,
     },
   };
 }
@@ -107,7 +138,7 @@ export function stepEwma(state: EwmaState, point: DataPoint): StepResult {
 
 export const ewmaDetector: Detector<EwmaState> = {
   name: 'ewma',
-  description: 'EWMA level + seasonal profile residuals, plus a fast-vs-slow mean-shift statistic for small sustained shifts and drifts.',
+  description: 'EWMA level + seasonal profile residuals, plus fast-vs-level and fast-vs-slow statistics for small sustained shifts and drifts.',
   createState: createEwmaState,
   step: stepEwma,
 };

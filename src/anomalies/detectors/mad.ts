@@ -8,7 +8,15 @@ import { floorScale } from './types.ts';
 import type { Detector } from './types.ts';
 
 /** Rolling median and MAD (with floors, see robustScale) over the last `window` points. */
-export type MadModel = { window: RobustWindow };
+export type MadModel = {
+  window: RobustWindow;
+  /**
+   * Smallest positive step between consecutive values ever seen (0 = none yet). Kept beyond the
+   * window because a window of all zeros from a 0/1 series has no step left to floor the MAD with.
+   */
+  quantum: number;
+  lastValue: number | null;
+};
 export type MadState = ModelState<MadModel> & { detector: 'mad' };
 
 export const madOps: ModelOps<MadModel> = {
@@ -16,10 +24,15 @@ export const madOps: ModelOps<MadModel> = {
   assess(m, _t, x) {
     if (m.window.sorted.length < 5) return null;
     const median = medianSorted(m.window.sorted);
-    const scale = floorScale(robustScale(m.window.sorted, median), median);
+    const scale = floorScale(robustScale(m.window.sorted, median, m.quantum), median);
     return { expected: median, scale, deviation: (x - median) / scale, change: x - median };
   },
-  learn(m, _t, x) {
+  learn(m, _t, x, _base, anomalous) {
+    if (!anomalous && m.lastValue !== null) {
+      const step = Math.abs(x - m.lastValue);
+      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
+    }
+    m.lastValue = x;
     pushRobustWindow(m.window, x);
   },
   rebase(m, shift, spread) {
@@ -28,14 +41,14 @@ export const madOps: ModelOps<MadModel> = {
   },
   currentScale(m) {
     const median = medianSorted(m.window.sorted);
-    return robustScale(m.window.sorted, median);
+    return robustScale(m.window.sorted, median, m.quantum);
   },
 };
 
 export function createMadState(config: DetectorConfigInput = {}): MadState {
   const parsed = DetectorConfig.parse({ ...config, detector: 'mad' });
   const resolved = resolveConfig(parsed, 'mad', { window: 100, warmup: 30 });
-  return { ...createBaseState(resolved), detector: 'mad', model: { window: createRobustWindow(resolved.window) } };
+  return { ...createBaseState(resolved), detector: 'mad', model: { window: createRobustWindow(resolved.window), quantum: 0, lastValue: null } };
 }
 
 export function stepMad(state: MadState, point: DataPoint): StepResult {

@@ -112,11 +112,11 @@ export function medianOf(values: readonly number[]): number {
  * constant series), which would turn every blip into an infinite deviation; the mean absolute
  * deviation and half the quantization step are floors that stay positive in those cases.
  */
-export function robustScale(sorted: readonly number[], center: number): number {
+export function robustScale(sorted: readonly number[], center: number, quantum?: number): number {
   const fromMad = 1.4826 * madSorted(sorted, center);
   // Mean absolute deviation is also the better estimate for heavy tails, so it is always a floor.
   const fromMeanAbs = 1.2533 * meanAbsDeviation(sorted, center);
-  let scale = Math.max(fromMad, fromMeanAbs);
-  if (fromMad === 0) scale = Math.max(scale, 0.5 * quantumSorted(sorted));
-  return scale;
+  // A nonzero MAD of quantized data is at least half a step already, so the step only matters at 0.
+  const step = quantum ?? (fromMad === 0 ? quantumSorted(sorted) : 0);
+  return Math.max(fromMad, fromMeanAbs, 0.5 * step);
 }

@@ -19,6 +19,12 @@ export type SeasonalModel = {
   window: RobustWindow;
   raws: number[];
   times: number[];
+  /**
+   * Smallest positive step between consecutive raw values (0 = none yet). Deseasonalized values are
+   * no longer on the quantization grid, so the MAD floor needs the step from the raw series.
+   */
+  quantum: number;
+  lastValue: number | null;
 };
 export type SeasonalState = ModelState<SeasonalModel> & { detector: 'seasonal' };
 
@@ -32,11 +38,16 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
   assess(m, t, x) {
     if (m.window.sorted.length < 5) return null;
     const level = medianSorted(m.window.sorted);
-    const scale = floorScale(robustScale(m.window.sorted, level), level);
+    const scale = floorScale(robustScale(m.window.sorted, level, m.quantum), level);
     const expected = level + seasonalOffset(m.season, t);
     return { expected, scale, deviation: (x - expected) / scale, change: x - expected };
   },
-  learn(m, t, x, base) {
+  learn(m, t, x, base, anomalous) {
+    if (!anomalous && m.lastValue !== null) {
+      const step = Math.abs(x - m.lastValue);
+      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
+    }
+    m.lastValue = x;
     const level = m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : x;
     if (observeSeasonality(m.season, t, x, level, base.cadenceMs)) rebuildWindow(m);
     if (m.raws.length < m.window.capacity) {
@@ -54,7 +65,7 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
     m.raws = m.window.ring.map((y, i) => y + seasonalOffset(m.season, m.times[i]!));
   },
   currentScale(m) {
-    return robustScale(m.window.sorted, medianSorted(m.window.sorted));
+    return robustScale(m.window.sorted, medianSorted(m.window.sorted), m.quantum);
   },
 };
 
@@ -64,7 +75,7 @@ export function createSeasonalState(config: DetectorConfigInput = {}): SeasonalS
   return {
     ...createBaseState(resolved),
     detector: 'seasonal',
-    model: { season: createSeasonality(resolved.seasonality), window: createRobustWindow(resolved.window), raws: [], times: [] },
+    model: { season: createSeasonality(resolved.seasonality), window: createRobustWindow(resolved.window), raws: [], times: [], quantum: 0, lastValue: null },
   };
 }
 

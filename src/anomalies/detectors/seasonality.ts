@@ -14,12 +14,14 @@ type BinsName = (typeof CANDIDATES)[number]['bins'];
 
 /**
  * Autocorrelation (after removing a one-period moving average, so trends and level shifts do not
- * look periodic) above which a period counts as seasonal. Tuned on the synthetic eval set: lower
- * values start fitting profiles to autocorrelated noise.
+ * look periodic) above which a period counts as seasonal: at least MIN_ACF and four standard
+ * errors of an ACF estimated from that many bin pairs, so short histories need stronger evidence
+ * (the test reruns every half period, so a looser bar eventually passes on noise).
  */
-const MIN_ACF = 0.4;
-/** A period is only tested once this many periods of history exist (fewer give noisy ACFs). */
-const MIN_PERIODS = 3;
+const MIN_ACF = 0.3;
+const MIN_PAIRS = 48;
+/** A period is only tested once this many periods of history exist. */
+const MIN_PERIODS = 2;
 /** A longer period replaces a shorter one only when clearly better (it learns more slowly). */
 const LONGER_PERIOD_MARGIN = 0.05;
 /** Below this a previously detected period is dropped. */
@@ -211,7 +213,11 @@ function lagCorrelation(r: (number | null)[], lag: number): { acf: number; pairs
 
 type Candidate = (typeof CANDIDATES)[number];
 
-function evaluateCandidate(s: SeasonalityState, c: Candidate, cadenceMs: number): { acf: number; residuals: (number | null)[]; first: number } | null {
+function evaluateCandidate(
+  s: SeasonalityState,
+  c: Candidate,
+  cadenceMs: number,
+): { acf: number; threshold: number; residuals: (number | null)[]; first: number } | null {
   if (!s.bins) return null;
   const b = s.bins[c.bins as BinsName];
   // Needs a handful of points per period to have a shape at all.
@@ -224,8 +230,8 @@ function evaluateCandidate(s: SeasonalityState, c: Candidate, cadenceMs: number)
   if (filled < 0.6 * means.length) return null;
   const residuals = detrend(means, period);
   const { acf, pairs } = lagCorrelation(residuals, period);
-  if (pairs < period) return null;
-  return { acf, residuals, first };
+  if (pairs < MIN_PAIRS) return null;
+  return { acf, threshold: Math.max(MIN_ACF, 4 / Math.sqrt(pairs)), residuals, first };
 }
 
 function reconsiderPeriod(s: SeasonalityState, cadenceMs: number): boolean {
@@ -235,7 +241,7 @@ function reconsiderPeriod(s: SeasonalityState, cadenceMs: number): boolean {
     const e = evaluateCandidate(s, c, cadenceMs);
     if (!e) continue;
     if (c.periodMs === s.periodMs) currentAcf = e.acf;
-    if (e.acf < MIN_ACF) continue;
+    if (e.acf < e.threshold) continue;
     if (!chosen || e.acf >= chosen.acf + LONGER_PERIOD_MARGIN) chosen = { c, ...e };
   }
   if (s.periodMs !== null && currentAcf !== null && currentAcf < DROP_ACF && !chosen) {

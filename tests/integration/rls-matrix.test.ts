@@ -1,0 +1,204 @@
+/**
+ * The RLS matrix: every table in the public schema x every actor x select/insert/update/delete,
+ * asserting both what is allowed and what is denied. Each operation runs as that actor in its own
+ * transaction (set local role + request.jwt.claims, as PostgREST does) and is rolled back, so the
+ * cases are independent.
+ *
+ * "allow" means the statement touched exactly the target row; "deny" means it touched nothing or
+ * Postgres refused it (42501, or one of our triggers' OA403).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { sqlState } from '../../src/core/errors.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { type Actor, createTenant, type Tenant } from '../helpers/tenant.ts';
+
+type MatrixActor = Actor | 'anon' | 'service_role';
+const ACTORS: MatrixActor[] = ['owner', 'admin', 'member', 'unassigned', 'viewer', 'outsider', 'anon', 'service_role'];
+type Op = 'select' | 'insert' | 'update' | 'delete';
+
+interface Fixture {
+  freshUserId: string;
+  invitationId: string;
+  auditId: number;
+  jobRunId: number;
+  profilelessUserId: string;
+}
+
+/** SQL per table and operation, over the tenant's target rows. Each must affect exactly one row when allowed. */
+function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, unknown[]]>> {
+  return {
+    organizations: {
+      select: ['select id from public.organizations where id = $1', [t.orgId]],
+      insert: [`insert into public.organizations (name, slug) values ('New', 'new-org-x') returning id`, []],
+      update: [`update public.organizations set name = 'Renamed' where id = $1 returning id`, [t.orgId]],
+      delete: ['delete from public.organizations where id = $1 returning id', [t.orgId]],
+    },
+    organization_members: {
+      select: ['select user_id from public.organization_members where organization_id = $1 and user_id = $2', [t.orgId, t.people.viewer.id]],
+      insert: [`insert into public.organization_members (organization_id, user_id, role) values ($1, $2, 'member') returning user_id`, [t.orgId, f.freshUserId]],
+      update: [`update public.organization_members set role = 'member' where organization_id = $1 and user_id = $2 returning user_id`, [t.orgId, t.people.viewer.id]],
+      delete: ['delete from public.organization_members where organization_id = $1 and user_id = $2 returning user_id', [t.orgId, t.people.viewer.id]],
+    },
+    projects: {
+      select: ['select id from public.projects where id = $1', [t.projectA]],
+      insert: [`insert into public.projects (organization_id, name, slug) values ($1, 'C', 'proj-c') returning id`, [t.orgId]],
+      update: [`update public.projects set name = 'A2' where id = $1 returning id`, [t.projectA]],
+      delete: ['delete from public.projects where id = $1 returning id', [t.projectA]],
+    },
+    project_members: {
+      select: ['select user_id from public.project_members where project_id = $1 and user_id = $2', [t.projectA, t.people.member.id]],
+      insert: ['insert into public.project_members (project_id, organization_id, user_id) values ($1, $2, $3) returning user_id', [t.projectA, t.orgId, t.people.unassigned.id]],
+      update: ['update public.project_members set created_at = now() where project_id = $1 and user_id = $2 returning user_id', [t.projectA, t.people.member.id]],
+      delete: ['delete from public.project_members where project_id = $1 and user_id = $2 returning user_id', [t.projectA, t.people.member.id]],
+    },
+    invitations: {
+      select: ['select id from public.invitations where id = $1', [f.invitationId]],
+      insert: [
+        `insert into public.invitations (organization_id, email, role, token_hash, expires_at) values ($1, 'new@example.test', 'member', repeat('b', 64), now() + interval '1 day') returning id`,
+        [t.orgId],
+      ],
+      update: ['update public.invitations set revoked_at = now() where id = $1 returning id', [f.invitationId]],
+      delete: ['delete from public.invitations where id = $1 returning id', [f.invitationId]],
+    },
+    profiles: {
+      select: ['select id from public.profiles where id = $1', [t.people.member.id]],
+      insert: [`insert into public.profiles (id, email) values ($1, 'p@example.test') returning id`, [f.profilelessUserId]],
+      update: [`update public.profiles set display_name = 'X' where id = $1 returning id`, [t.people.member.id]],
+      delete: ['delete from public.profiles where id = $1 returning id', [t.people.member.id]],
+    },
+    audit_log: {
+      select: ['select id from public.audit_log where id = $1', [f.auditId]],
+      insert: [`insert into public.audit_log (organization_id, actor_type, action, target_type) values ($1, 'system', 'test.insert', 'test') returning id`, [t.orgId]],
+      update: [`update public.audit_log set action = 'tampered' where id = $1 returning id`, [f.auditId]],
+      delete: ['delete from public.audit_log where id = $1 returning id', [f.auditId]],
+    },
+    api_keys: {
+      select: ['select id from public.api_keys where id = $1', [t.keyA.id]],
+      insert: [
+        `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes) values ($1, $2, 'n', 'ABCDEFGHIJKL', repeat('c', 64), array['read']) returning id`,
+        [t.orgId, t.projectA],
+      ],
+      update: [`update public.api_keys set name = 'renamed' where id = $1 returning id`, [t.keyA.id]],
+      delete: ['delete from public.api_keys where id = $1 returning id', [t.keyA.id]],
+    },
+    job_runs: {
+      select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
+      insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
+      update: [`update public.job_runs set summary = '{"x":1}' where id = $1 returning id`, [f.jobRunId]],
+      delete: ['delete from public.job_runs where id = $1 returning id', [f.jobRunId]],
+    },
+  };
+}
+
+const ALL_MEMBERS: MatrixActor[] = ['owner', 'admin', 'member', 'unassigned', 'viewer', 'service_role'];
+const MANAGERS: MatrixActor[] = ['owner', 'admin', 'service_role'];
+const PROJECT_READERS: MatrixActor[] = ['owner', 'admin', 'member', 'viewer', 'service_role'];
+const SERVICE: MatrixActor[] = ['service_role'];
+
+/** Who is allowed, per table and operation. Everyone else must be denied. */
+const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
+  organizations: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: ['owner', 'service_role'] },
+  // Anyone may leave: the viewer deleting their own membership is allowed.
+  organization_members: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: [...MANAGERS, 'viewer'] },
+  projects: { select: PROJECT_READERS, insert: MANAGERS, update: ['owner', 'admin', 'member', 'service_role'], delete: MANAGERS },
+  project_members: { select: PROJECT_READERS, insert: MANAGERS, update: SERVICE, delete: MANAGERS },
+  invitations: { select: MANAGERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  // The member's own profile: colleagues read it, only the member edits it.
+  profiles: { select: ALL_MEMBERS, insert: SERVICE, update: ['member', 'service_role'], delete: SERVICE },
+  // Append-only for everyone, the service role included.
+  audit_log: { select: MANAGERS, insert: SERVICE, update: [], delete: [] },
+  api_keys: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  job_runs: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+};
+
+describe('RLS matrix', () => {
+  let env: TestEnv;
+  let tenant: Tenant;
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    tenant = await createTenant(env);
+    const fresh = await env.createUser();
+    const profileless = await env.createUser();
+    await env.db.query('delete from public.profiles where id = $1', [profileless.id]);
+    const [inv] = await env.db.query<{ id: string }>(
+      `insert into public.invitations (organization_id, email, role, token_hash, expires_at) values ($1, 'x@example.test', 'viewer', repeat('a', 64), now() + interval '1 day') returning id`,
+      [tenant.orgId],
+    );
+    const [audit] = await env.db.query<{ id: string }>(`select id from public.audit_log where organization_id = $1 order by id limit 1`, [tenant.orgId]);
+    const [run] = await env.db.query<{ id: string }>(`insert into public.job_runs (job, started_at) values ('fixture', now()) returning id`);
+    fixture = { freshUserId: fresh.id, invitationId: inv!.id, auditId: Number(audit!.id), jobRunId: Number(run!.id), profilelessUserId: profileless.id };
+  });
+  afterAll(async () => env?.close());
+
+  class Rollback extends Error {}
+
+  async function attempt(actor: MatrixActor, sql: string, params: unknown[]): Promise<'allow' | 'deny'> {
+    const claims =
+      actor === 'anon' ? { role: 'anon' } : actor === 'service_role' ? { role: 'service_role' } : { role: 'authenticated', sub: tenant.people[actor].id };
+    let outcome: 'allow' | 'deny' = 'deny';
+    try {
+      await env.db.transaction(async (tx) => {
+        await tx.query(`set local role ${claims.role}`);
+        await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+        const rows = await tx.query(sql, params);
+        if (rows.length > 1) throw new Error(`statement touched ${rows.length} rows: ${sql}`);
+        outcome = rows.length === 1 ? 'allow' : 'deny';
+        throw new Rollback();
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return outcome;
+      const state = sqlState(err);
+      if (state === '42501' || state === 'OA403') return 'deny';
+      throw err;
+    }
+    return outcome;
+  }
+
+  const cases = Object.entries(EXPECTED).flatMap(([table, ops]) =>
+    (Object.keys(ops) as Op[]).flatMap((op) =>
+      ACTORS.map((actor) => ({ table, op, actor, expected: ops[op].includes(actor) ? 'allow' : 'deny' })),
+    ),
+  );
+
+  it.each(cases)('$table $op by $actor: $expected', async ({ table, op, actor, expected }) => {
+    const [sql, params] = statements(tenant, fixture)[table]![op as Op];
+    expect(await attempt(actor, sql, params)).toBe(expected);
+  });
+
+  it('covers every table in the public schema', async () => {
+    const tables = await env.db.query<{ relname: string }>(
+      `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`,
+    );
+    expect(tables.map((t) => t.relname).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it('an admin-scoped API key manages keys of its own project only', async () => {
+    const key = { role: 'authenticated', observai_key: { id: tenant.keyA.id, project_id: tenant.projectA, organization_id: tenant.orgId, scopes: ['admin'] } };
+    const run = async (sql: string, params: unknown[]) =>
+      env.db
+        .transaction(async (tx) => {
+          await tx.query('set local role authenticated');
+          await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(key)]);
+          const rows = await tx.query(sql, params);
+          throw Object.assign(new Rollback(), { rows: rows.length });
+        })
+        .catch((e) => (e instanceof Rollback ? (e as Rollback & { rows: number }).rows : sqlState(e)));
+    expect(await run('select id from public.api_keys where project_id = $1', [tenant.projectA])).toBe(1);
+    expect(await run('select id from public.api_keys where id = $1', [tenant.other.keyId])).toBe(0);
+    const { prefix, hash } = await generateApiKey();
+    expect(
+      await run(`insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes) values ($1, $2, 'n', $3, $4, array['read']) returning id`, [
+        tenant.orgId,
+        tenant.projectB,
+        prefix,
+        hash,
+      ]),
+    ).toBe('42501');
+    expect(await run(`update public.api_keys set name = 'x' where id = $1 returning id`, [tenant.keyA.id])).toBe(1);
+    expect(await run('select id from public.projects', [])).toBe(1);
+  });
+});
