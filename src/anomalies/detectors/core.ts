@@ -104,8 +104,11 @@ export type ModelOps<M> = {
   unit: 'stddev' | 'mad';
   /** Returns null while the model cannot predict yet. Must not mutate the model. */
   assess(model: M, timestamp: number, value: number, base: BaseState): Assessment | null;
-  /** `anomalous`: the value was clipped into the band; models should not learn spread from it. */
-  learn(model: M, timestamp: number, value: number, base: BaseState, anomalous: boolean): void;
+  /**
+   * `value` is clipped into the band when `anomalous`; models should not learn spread from it.
+   * `observed` is the raw value, for what clipping would destroy (the quantization step).
+   */
+  learn(model: M, timestamp: number, value: number, base: BaseState, anomalous: boolean, observed: number): void;
   /** Moves the baseline by `shift` and multiplies its spread by `spread` (>= 1): the new normal. */
   rebase(model: M, shift: number, spread: number): void;
   /** The model's current spread, used to size a rebase outside of a step (feedback). */
@@ -255,7 +258,7 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
   const a = ops.assess(state.model, t, x, state);
   state.count += 1;
   if (a === null || state.count <= state.config.warmup) {
-    ops.learn(state.model, t, x, state, false);
+    ops.learn(state.model, t, x, state, false, x);
     return { score: 0, anomalous: false, explanation: emptyExplanation(state, 'warmup', x, ops.unit) };
   }
 
@@ -273,7 +276,7 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
 
   const lower = a.expected - k * a.scale;
   const upper = a.expected + k * a.scale;
-  ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state, exceeds);
+  ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state, exceeds, x);
   deferTail(state, exceeds, tiny, Math.abs(deviation));
 
   const ep = state.episode;

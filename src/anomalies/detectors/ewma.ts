@@ -4,7 +4,7 @@ import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
 import { createSeasonality, observeSeasonality, seasonalOffset } from './seasonality.ts';
 import type { SeasonalityState } from './seasonality.ts';
-import { floorScale } from './types.ts';
+import { floorScale, trackQuantum } from './types.ts';
 import type { Detector } from './types.ts';
 
 /** Converts a mean absolute deviation into a standard deviation for Gaussian noise. */
@@ -14,7 +14,14 @@ const FAST_SPAN = 5;
 const SLOW_FACTOR = 5;
 const RESIDUAL_SCALE_SPAN = 200;
 /** Long, so a drift does not teach the detector that drifting is normal before it is flagged. */
-const SHIFT_SCALE_SPAN = 500;
+const SHIFT_SCALE_SPAN = 1000;
+/**
+ * Spreads learn from |distance| winsorized at this multiple of the current spread: under normal
+ * noise that costs a few percent, while a slowly growing anomaly can no longer inflate the spread
+ * faster than it inflates the statistic.
+ */
+const SPREAD_CAP = 2;
+const SPREAD_WARMUP = 30;
 
 /**
  * Holt-Winters-style residuals without a trend term (trend extrapolation across gaps causes false
@@ -38,9 +45,15 @@ export type EwmaModel = {
   absDrift: number;
   /** Smallest positive step between consecutive values (0 = none yet): the quantization floor. */
   quantum: number;
-  lastValue: number;
+  lastValue: number | null;
 };
 export type EwmaState = ModelState<EwmaModel> & { detector: 'ewma' };
+
+/** EW mean of |distance|, winsorized once there is enough history to trust the current spread. */
+function learnSpread(prev: number, distance: number, n: number, span: number): number {
+  const d = n > SPREAD_WARMUP && prev > 0 ? Math.min(Math.abs(distance), SPREAD_CAP * prev) : Math.abs(distance);
+  return prev + rate(n, span) * (d - prev);
+}
 
 function rate(n: number, span: number): number {
   // Early on the EWMA is a plain running mean, so the first value does not dominate for a span.
@@ -67,7 +80,8 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     for (const c of candidates) if (Math.abs(c.deviation) > Math.abs(best.deviation)) best = c;
     return { expected, scale, deviation: best.deviation, change: best.change };
   },
-  learn(m, t, x, base, anomalous) {
+  learn(m, t, x, base, anomalous, observed) {
+    trackQuantum(m, observed);
     if (observeSeasonality(m.season, t, x, m.n > 0 ? m.level : x, base.cadenceMs)) {
       // The level absorbed the seasonal swing so far; the averages restart from it.
       m.fast = m.level;
@@ -78,22 +92,15 @@ export const ewmaOps: ModelOps<EwmaModel> = {
       m.level = y;
       m.fast = y;
       m.slow = y;
-      m.lastValue = x;
     }
-    if (!anomalous) {
-      const step = Math.abs(x - m.lastValue);
-      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
-    }
-    m.lastValue = x;
     const r = y - m.level;
-    if (!anomalous) m.absResidual += rate(m.n, RESIDUAL_SCALE_SPAN) * (Math.abs(r) - m.absResidual);
+    if (!anomalous) m.absResidual = learnSpread(m.absResidual, r, m.n, RESIDUAL_SCALE_SPAN);
     m.level += rate(m.n, m.span) * r;
     m.fast += rate(m.n, FAST_SPAN) * (y - m.fast);
     m.slow += rate(m.n, m.span * SLOW_FACTOR) * (y - m.slow);
     if (!anomalous) {
-      const a = rate(m.n, SHIFT_SCALE_SPAN);
-      m.absShift += a * (Math.abs(m.fast - m.level) - m.absShift);
-      m.absDrift += a * (Math.abs(m.fast - m.slow) - m.absDrift);
+      m.absShift = learnSpread(m.absShift, m.fast - m.level, m.n, SHIFT_SCALE_SPAN);
+      m.absDrift = learnSpread(m.absDrift, m.fast - m.slow, m.n, SHIFT_SCALE_SPAN);
     }
     m.n += 1;
   },
@@ -127,7 +134,7 @@ export function createEwmaState(config: DetectorConfigInput = {}): EwmaState {
       absShift: 0,
       absDrift: 0,
       quantum: 0,
-      lastValue: 0,
+      lastValue: null,
     },
   };
 }

@@ -4,7 +4,7 @@ import { createRobustWindow, medianSorted, pushRobustWindow, remapRobustWindow, 
 import type { RobustWindow } from './robust-window.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
-import { floorScale } from './types.ts';
+import { floorScale, trackQuantum } from './types.ts';
 import type { Detector } from './types.ts';
 
 /** Rolling median and MAD (with floors, see robustScale) over the last `window` points. */
@@ -27,12 +27,8 @@ export const madOps: ModelOps<MadModel> = {
     const scale = floorScale(robustScale(m.window.sorted, median, m.quantum), median);
     return { expected: median, scale, deviation: (x - median) / scale, change: x - median };
   },
-  learn(m, _t, x, _base, anomalous) {
-    if (!anomalous && m.lastValue !== null) {
-      const step = Math.abs(x - m.lastValue);
-      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
-    }
-    m.lastValue = x;
+  learn(m, _t, x, _base, _anomalous, observed) {
+    trackQuantum(m, observed);
     pushRobustWindow(m.window, x);
   },
   rebase(m, shift, spread) {

@@ -6,7 +6,7 @@ import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
 import { createSeasonality, observeSeasonality, seasonalOffset } from './seasonality.ts';
 import type { SeasonalityState } from './seasonality.ts';
-import { floorScale } from './types.ts';
+import { floorScale, trackQuantum } from './types.ts';
 import type { Detector } from './types.ts';
 
 /**
@@ -42,12 +42,8 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
     const expected = level + seasonalOffset(m.season, t);
     return { expected, scale, deviation: (x - expected) / scale, change: x - expected };
   },
-  learn(m, t, x, base, anomalous) {
-    if (!anomalous && m.lastValue !== null) {
-      const step = Math.abs(x - m.lastValue);
-      if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
-    }
-    m.lastValue = x;
+  learn(m, t, x, base, _anomalous, observed) {
+    trackQuantum(m, observed);
     const level = m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : x;
     if (observeSeasonality(m.season, t, x, level, base.cadenceMs)) rebuildWindow(m);
     if (m.raws.length < m.window.capacity) {

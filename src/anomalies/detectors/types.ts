@@ -18,3 +18,15 @@ export function floorScale(scale: number, level: number): number {
   const floor = 1e-9 * Math.max(1, Math.abs(level));
   return Number.isFinite(scale) && scale > floor ? scale : floor;
 }
+
+/**
+ * Smallest positive step between consecutive raw values seen so far (0 = none yet): the series'
+ * quantization step. Kept for the whole history, because a window of a 0/1 series can be all zeros.
+ */
+export function trackQuantum(m: { quantum: number; lastValue: number | null }, observed: number): void {
+  if (m.lastValue !== null) {
+    const step = Math.abs(observed - m.lastValue);
+    if (step > 0 && (m.quantum === 0 || step < m.quantum)) m.quantum = step;
+  }
+  m.lastValue = observed;
+}
