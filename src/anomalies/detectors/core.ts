@@ -98,6 +98,14 @@ export type Assessment = {
   deviation: number;
   /** The change in series units that `deviation` measures; compared with the minimum deviations. */
   change: number;
+  /**
+   * 'point': a single value's residual, whose threshold widens with the series' observed tails.
+   * 'shift': an average over many points (EWMA distances), already calibrated by its own spread
+   * and left alone, so a slow drift cannot raise its own threshold.
+   */
+  kind?: 'point' | 'shift';
+  /** The point residual's deviation, which the tail tracker learns from (defaults to deviation). */
+  pointDeviation?: number;
 };
 
 export type ModelOps<M> = {
@@ -263,7 +271,7 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
   }
 
   const cfg = state.config;
-  const k = effectiveThreshold(state);
+  const k = a.kind === 'shift' ? cfg.threshold * state.thresholdScale : effectiveThreshold(state);
   const deviation = Math.max(-MAX_DEVIATION, Math.min(MAX_DEVIATION, a.deviation));
   const absChange = Math.abs(a.change);
   const tiny = absChange < cfg.minAbsDeviation || absChange < cfg.minRelDeviation * Math.abs(a.expected);
@@ -277,7 +285,7 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
   const lower = a.expected - k * a.scale;
   const upper = a.expected + k * a.scale;
   ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state, exceeds, x);
-  deferTail(state, exceeds, tiny, Math.abs(deviation));
+  deferTail(state, exceeds, tiny, Math.abs(a.pointDeviation ?? deviation));
 
   const ep = state.episode;
   if (ep && exceeds && t - ep.start >= adaptAfterMs(state)) adoptEpisode(state, ops, a.scale);
@@ -300,9 +308,13 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
   };
 }
 
+/** How much wider than Gaussian the series' point residuals are (1 to MAX_TAIL_FACTOR). */
+export function tailFactor(state: BaseState): number {
+  return Math.min(MAX_TAIL_FACTOR, Math.max(1, state.tailQuantile / GAUSSIAN_Q99));
+}
+
 export function effectiveThreshold(state: BaseState): number {
-  const tail = Math.min(MAX_TAIL_FACTOR, Math.max(1, state.tailQuantile / GAUSSIAN_Q99));
-  return state.config.threshold * state.thresholdScale * tail;
+  return state.config.threshold * state.thresholdScale * tailFactor(state);
 }
 
 function deferTail(state: BaseState, exceeds: boolean, tiny: boolean, absDeviation: number): void {

@@ -1,4 +1,4 @@
-import { resolveConfig, createBaseState, stepModel } from './core.ts';
+import { resolveConfig, createBaseState, effectiveThreshold, stepModel, tailFactor } from './core.ts';
 import type { ModelOps, ModelState, StepResult } from './core.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
@@ -62,7 +62,7 @@ function rate(n: number, span: number): number {
 
 export const ewmaOps: ModelOps<EwmaModel> = {
   unit: 'stddev',
-  assess(m, t, x) {
+  assess(m, t, x, base) {
     if (m.n < 5) return null;
     const offset = seasonalOffset(m.season, t);
     const y = x - offset;
@@ -70,15 +70,24 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     // A quantized series cannot move by less than one step; half a step is the smallest spread.
     const fastQuantum = (2 / (FAST_SPAN + 1)) * m.quantum * 0.5;
     const scale = floorScale(Math.max(MEAN_ABS_TO_STD * m.absResidual, 0.5 * m.quantum), m.level);
-    const fast = m.fast + rate(m.n, FAST_SPAN) * (y - m.fast);
-    const candidates = [
-      { deviation: (y - m.level) / scale, change: y - m.level },
-      { deviation: (fast - m.level) / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level), change: fast - m.level },
-      { deviation: (fast - m.slow) / floorScale(Math.max(MEAN_ABS_TO_STD * m.absDrift, fastQuantum), m.level), change: fast - m.slow },
-    ];
-    let best = candidates[0]!;
-    for (const c of candidates) if (Math.abs(c.deviation) > Math.abs(best.deviation)) best = c;
-    return { expected, scale, deviation: best.deviation, change: best.change };
+    const pointDeviation = (y - m.level) / scale;
+    // One outlier must not move the sustained statistics further than the point band allows,
+    // or a heavy-tailed spike the point test forgives would still alarm through them.
+    const band = effectiveThreshold(base) * scale;
+    const yc = Math.min(m.level + band, Math.max(m.level - band, y));
+    const fast = m.fast + rate(m.n, FAST_SPAN) * (yc - m.fast);
+    const shift = fast - m.level;
+    const drift = fast - m.slow;
+    const shiftDeviation = shift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level);
+    const driftDeviation = drift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absDrift, fastQuantum), m.level);
+    const sustained = Math.abs(shiftDeviation) >= Math.abs(driftDeviation)
+      ? { deviation: shiftDeviation, change: shift }
+      : { deviation: driftDeviation, change: drift };
+    // Compare like with like: the point residual's threshold is widened by heavy tails, the others' not.
+    if (Math.abs(pointDeviation) / tailFactor(base) >= Math.abs(sustained.deviation)) {
+      return { expected, scale, deviation: pointDeviation, change: y - m.level, kind: 'point', pointDeviation };
+    }
+    return { expected, scale, ...sustained, kind: 'shift', pointDeviation };
   },
   learn(m, t, x, base, anomalous, observed) {
     trackQuantum(m, observed);
