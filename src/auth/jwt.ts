@@ -10,6 +10,8 @@ export interface JwtVerifierOptions {
   /** A JWKS document given inline (tests, air-gapped setups). */
   jwks?: { keys: object[] };
   issuer?: string;
+  /** Expiry is checked against this clock (the injected one), not the machine's. */
+  clock?: { now(): Date };
 }
 
 export type JwtVerifier = (token: string) => Promise<Claims>;
@@ -35,9 +37,9 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     let payload: JWTPayload;
     try {
       if (header.alg === 'HS256' && secret) {
-        ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: opts.issuer }));
+        ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: opts.issuer, currentDate: opts.clock?.now() }));
       } else if ((header.alg === 'ES256' || header.alg === 'RS256') && jwks) {
-        ({ payload } = await jwtVerify(token, jwks, { algorithms: ['ES256', 'RS256'], issuer: opts.issuer }));
+        ({ payload } = await jwtVerify(token, jwks, { algorithms: ['ES256', 'RS256'], issuer: opts.issuer, currentDate: opts.clock?.now() }));
       } else {
         throw new AppError('UNAUTHENTICATED', `Tokens signed with ${header.alg ?? 'no algorithm'} are not accepted here`);
       }

@@ -83,7 +83,7 @@ export function createNodeDeps(
     ids: cryptoIds,
     jwtSecret,
     auth: {
-      verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer }),
+      verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, clock }),
       verifyApiKey: (key) => verifyApiKey(deps, key),
     },
     defer(work) {

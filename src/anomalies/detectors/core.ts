@@ -18,7 +18,7 @@ const CADENCE_DELTAS = 33;
  * produces 5-sigma points stops paging for them. Capped so real anomalies still get through.
  */
 const GAUSSIAN_Q99 = 2.576;
-const TAIL_RATE = 0.05;
+const TAIL_RATE = 0.1;
 const MAX_TAIL_FACTOR = 3;
 /**
  * Deviations reach the tail tracker only this many points later, and are dropped if an anomaly

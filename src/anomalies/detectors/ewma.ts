@@ -1,5 +1,5 @@
-import { resolveConfig, createBaseState, effectiveThreshold, stepModel, tailFactor } from './core.ts';
-import type { ModelOps, ModelState, StepResult } from './core.ts';
+import { resolveConfig, createBaseState, stepModel, tailFactor } from './core.ts';
+import type { BaseState, ModelOps, ModelState, StepResult } from './core.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
 import { createSeasonality, observeSeasonality, seasonalOffset } from './seasonality.ts';
@@ -11,7 +11,7 @@ import type { Detector } from './types.ts';
 const MEAN_ABS_TO_STD = 1.2533;
 const FAST_SPAN = 5;
 /** The drift reference is this many times slower than the level. */
-const SLOW_FACTOR = 5;
+const SLOW_FACTOR = 10;
 const RESIDUAL_SCALE_SPAN = 200;
 /** Long, so a drift does not teach the detector that drifting is normal before it is flagged. */
 const SHIFT_SCALE_SPAN = 1000;
@@ -22,6 +22,8 @@ const SHIFT_SCALE_SPAN = 1000;
  */
 const SPREAD_CAP = 2;
 const SPREAD_WARMUP = 30;
+const SUSTAINED_WARMUP = 100;
+const HUBER_SIGMAS = 3;
 
 /**
  * Holt-Winters-style residuals without a trend term (trend extrapolation across gaps causes false
@@ -49,6 +51,21 @@ export type EwmaModel = {
 };
 export type EwmaState = ModelState<EwmaModel> & { detector: 'ewma' };
 
+function pointScale(m: EwmaModel): number {
+  return floorScale(Math.max(MEAN_ABS_TO_STD * m.absResidual, 0.5 * m.quantum), m.level);
+}
+
+/**
+ * The fast and slow averages see values Huber-clipped at HUBER_SIGMAS (widened by the series'
+ * tails): one outlier moves them by at most a third of that, so a heavy-tailed spike the point
+ * test forgives cannot alarm through the sustained statistics, while a real shift still moves them.
+ */
+function huberClip(m: EwmaModel, y: number, base: BaseState): number {
+  if (m.n < SPREAD_WARMUP) return y;
+  const band = HUBER_SIGMAS * tailFactor(base) * pointScale(m);
+  return Math.min(m.level + band, Math.max(m.level - band, y));
+}
+
 /** EW mean of |distance|, winsorized once there is enough history to trust the current spread. */
 function learnSpread(prev: number, distance: number, n: number, span: number): number {
   const d = n > SPREAD_WARMUP && prev > 0 ? Math.min(Math.abs(distance), SPREAD_CAP * prev) : Math.abs(distance);
@@ -69,13 +86,9 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     const expected = m.level + offset;
     // A quantized series cannot move by less than one step; half a step is the smallest spread.
     const fastQuantum = (2 / (FAST_SPAN + 1)) * m.quantum * 0.5;
-    const scale = floorScale(Math.max(MEAN_ABS_TO_STD * m.absResidual, 0.5 * m.quantum), m.level);
+    const scale = pointScale(m);
     const pointDeviation = (y - m.level) / scale;
-    // One outlier must not move the sustained statistics further than the point band allows,
-    // or a heavy-tailed spike the point test forgives would still alarm through them.
-    const band = effectiveThreshold(base) * scale;
-    const yc = Math.min(m.level + band, Math.max(m.level - band, y));
-    const fast = m.fast + rate(m.n, FAST_SPAN) * (yc - m.fast);
+    const fast = m.fast + rate(m.n, FAST_SPAN) * (huberClip(m, y, base) - m.fast);
     const shift = fast - m.level;
     const drift = fast - m.slow;
     const shiftDeviation = shift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level);
@@ -84,7 +97,8 @@ export const ewmaOps: ModelOps<EwmaModel> = {
       ? { deviation: shiftDeviation, change: shift }
       : { deviation: driftDeviation, change: drift };
     // Compare like with like: the point residual's threshold is widened by heavy tails, the others' not.
-    if (Math.abs(pointDeviation) / tailFactor(base) >= Math.abs(sustained.deviation)) {
+    // The sustained statistics need a few spans of history before their spreads mean anything.
+    if (m.n < SUSTAINED_WARMUP || Math.abs(pointDeviation) / tailFactor(base) >= Math.abs(sustained.deviation)) {
       return { expected, scale, deviation: pointDeviation, change: y - m.level, kind: 'point', pointDeviation };
     }
     return { expected, scale, ...sustained, kind: 'shift', pointDeviation };
@@ -105,8 +119,9 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     const r = y - m.level;
     if (!anomalous) m.absResidual = learnSpread(m.absResidual, r, m.n, RESIDUAL_SCALE_SPAN);
     m.level += rate(m.n, m.span) * r;
-    m.fast += rate(m.n, FAST_SPAN) * (y - m.fast);
-    m.slow += rate(m.n, m.span * SLOW_FACTOR) * (y - m.slow);
+    const yc = huberClip(m, y, base);
+    m.fast += rate(m.n, FAST_SPAN) * (yc - m.fast);
+    m.slow += rate(m.n, m.span * SLOW_FACTOR) * (yc - m.slow);
     if (!anomalous) {
       m.absShift = learnSpread(m.absShift, m.fast - m.level, m.n, SHIFT_SCALE_SPAN);
       m.absDrift = learnSpread(m.absDrift, m.fast - m.slow, m.n, SHIFT_SCALE_SPAN);
