@@ -324,7 +324,16 @@ function deferTail(state: BaseState, exceeds: boolean, tiny: boolean, absDeviati
   }
   if (tiny) return;
   state.pendingTail.push(absDeviation);
-  if (state.pendingTail.length > TAIL_DELAY) trackTail(state, state.pendingTail.shift()!);
+  if (state.pendingTail.length <= TAIL_DELAY) return;
+  const d = state.pendingTail.shift()!;
+  // Heavy tails are isolated big points; big points in a cluster are a regime change (a shift, a
+  // variance change, a broken season) that the threshold must stay able to catch.
+  if (d > state.tailQuantile) {
+    let bigNeighbours = 0;
+    for (const later of state.pendingTail) if (later > state.tailQuantile) bigNeighbours++;
+    if (bigNeighbours >= 2) return;
+  }
+  trackTail(state, d);
 }
 
 /** Multiplicative stochastic quantile tracking: settles where P(|d| > q) = 1%. */

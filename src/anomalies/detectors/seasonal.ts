@@ -1,6 +1,6 @@
 import { resolveConfig, createBaseState, stepModel } from './core.ts';
 import type { ModelOps, ModelState, StepResult } from './core.ts';
-import { createRobustWindow, medianSorted, pushRobustWindow, remapRobustWindow, robustScale } from './robust-window.ts';
+import { createRobustWindow, medianSorted, orderedRobustWindow, pushRobustWindow, remapRobustWindow, robustScale } from './robust-window.ts';
 import type { RobustWindow } from './robust-window.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
@@ -11,12 +11,16 @@ import type { Detector } from './types.ts';
 
 /**
  * expected = robust level + seasonal profile at this time of day / week. The level is the median of
- * the deseasonalized window, so a seasonal series reduces to the MAD detector on its residuals;
- * raw values and times are kept beside the window to re-deseasonalize it when a period is found.
+ * the deseasonalized window; the spread is the floored MAD of a residual window RESIDUAL_WINDOWS
+ * times longer, because a short window fills with the deviations of a slowly unfolding anomaly (a
+ * day without its daily peak) and widens the band before the anomaly peaks. Raw values and times
+ * are kept beside the window to re-deseasonalize it when a period is found.
  */
 export type SeasonalModel = {
   season: SeasonalityState;
   window: RobustWindow;
+  /** Deseasonalized value minus the level at the time it was learned. */
+  residuals: RobustWindow;
   raws: number[];
   times: number[];
   /**
@@ -28,9 +32,20 @@ export type SeasonalModel = {
 };
 export type SeasonalState = ModelState<SeasonalModel> & { detector: 'seasonal' };
 
+const RESIDUAL_WINDOWS = 4;
+
+function spreadOf(m: SeasonalModel): number {
+  const r = m.residuals.sorted;
+  return robustScale(r, medianSorted(r), m.quantum);
+}
+
 function rebuildWindow(m: SeasonalModel): void {
   m.window.ring = m.raws.map((x, i) => x - seasonalOffset(m.season, m.times[i]!));
   m.window.sorted = [...m.window.ring].sort((a, b) => a - b);
+  // Older residuals were measured against the wrong profile; restart from the window's own.
+  const level = medianSorted(m.window.sorted);
+  m.residuals = createRobustWindow(m.residuals.capacity);
+  for (const y of orderedRobustWindow(m.window)) pushRobustWindow(m.residuals, y - level);
 }
 
 export const seasonalOps: ModelOps<SeasonalModel> = {
@@ -38,7 +53,7 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
   assess(m, t, x) {
     if (m.window.sorted.length < 5) return null;
     const level = medianSorted(m.window.sorted);
-    const scale = floorScale(robustScale(m.window.sorted, level, m.quantum), level);
+    const scale = floorScale(spreadOf(m), level);
     const expected = level + seasonalOffset(m.season, t);
     return { expected, scale, deviation: (x - expected) / scale, change: x - expected };
   },
@@ -53,15 +68,21 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
       m.raws[m.window.head] = x;
       m.times[m.window.head] = t;
     }
-    pushRobustWindow(m.window, x - seasonalOffset(m.season, t));
+    const y = x - seasonalOffset(m.season, t);
+    pushRobustWindow(m.residuals, y - (m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : y));
+    pushRobustWindow(m.window, y);
   },
   rebase(m, shift, spread) {
     const level = medianSorted(m.window.sorted);
     remapRobustWindow(m.window, (v) => level + (v - level) * spread + shift);
     m.raws = m.window.ring.map((y, i) => y + seasonalOffset(m.season, m.times[i]!));
+    if (spread !== 1) {
+      const center = medianSorted(m.residuals.sorted);
+      remapRobustWindow(m.residuals, (r) => center + (r - center) * spread);
+    }
   },
   currentScale(m) {
-    return robustScale(m.window.sorted, medianSorted(m.window.sorted), m.quantum);
+    return spreadOf(m);
   },
 };
 
@@ -71,7 +92,15 @@ export function createSeasonalState(config: DetectorConfigInput = {}): SeasonalS
   return {
     ...createBaseState(resolved),
     detector: 'seasonal',
-    model: { season: createSeasonality(resolved.seasonality), window: createRobustWindow(resolved.window), raws: [], times: [], quantum: 0, lastValue: null },
+    model: {
+      season: createSeasonality(resolved.seasonality),
+      window: createRobustWindow(resolved.window),
+      residuals: createRobustWindow(resolved.window * RESIDUAL_WINDOWS),
+      raws: [],
+      times: [],
+      quantum: 0,
+      lastValue: null,
+    },
   };
 }
 
