@@ -54,6 +54,10 @@ async function main() {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
   });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    logger.error({ err }, err.code === 'EADDRINUSE' ? `port ${config.port} is in use: stop the other process or set PORT` : 'server error');
+    process.exit(1);
+  });
   const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
 
   let stopping = false;

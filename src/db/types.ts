@@ -1,6 +1,10 @@
 /**
  * The database surface the product uses. Two adapters implement it: postgres.js (local Postgres and
  * Supabase) and PGlite (embedded). Parameters are positional ($1, $2, ...).
+ *
+ * JSON parameters: pass `JSON.stringify(value)` and cast in SQL as `$n::text::jsonb`. Without the
+ * text cast postgres.js encodes a string bound to a jsonb parameter as a JSON string, while PGlite
+ * parses it, and the two modes would store different values.
  */
 export type Row = Record<string, unknown>;
 
