@@ -5,6 +5,8 @@ import type { Cache } from './types.ts';
 export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = {}): Cache {
   const maxEntries = opts.maxEntries ?? 100_000;
   const entries = new Map<string, { value: string; expiresAt: number }>();
+  const bitmaps = new Map<string, { bits: Uint8Array; expiresAt: number }>();
+  const counters = new Map<string, { value: number; expiresAt: number }>();
   const live = (key: string) => {
     const e = entries.get(key);
     if (!e) return undefined;
@@ -29,8 +31,43 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
     async del(key) {
       entries.delete(key);
     },
+    async setBits(key, offsets, ttlMs) {
+      const now = clock.now().getTime();
+      let bm = bitmaps.get(key);
+      if (bm && bm.expiresAt <= now) bm = undefined;
+      const maxOffset = offsets.reduce((m, o) => Math.max(m, o), 0);
+      if (!bm || bm.bits.length * 8 <= maxOffset) {
+        const grown = new Uint8Array(Math.max(bm?.bits.length ?? 0, (maxOffset >>> 3) + 1));
+        if (bm) grown.set(bm.bits);
+        bm = { bits: grown, expiresAt: 0 };
+        bitmaps.set(key, bm);
+      }
+      bm.expiresAt = now + ttlMs;
+      for (const [k, v] of bitmaps) if (v.expiresAt <= now) bitmaps.delete(k);
+      return offsets.map((o) => {
+        const byte = o >>> 3;
+        const mask = 0x80 >>> (o & 7);
+        const was = (bm!.bits[byte]! & mask) !== 0;
+        bm!.bits[byte]! |= mask;
+        return was;
+      });
+    },
+    async incrCounters(list, ttlMs) {
+      const now = clock.now().getTime();
+      return list.map(({ key, by }) => {
+        let c = counters.get(key);
+        if (!c || c.expiresAt <= now) {
+          c = { value: 0, expiresAt: now + ttlMs };
+          counters.set(key, c);
+        }
+        c.value += by;
+        return c.value;
+      });
+    },
     async close() {
       entries.clear();
+      bitmaps.clear();
+      counters.clear();
     },
   };
 }

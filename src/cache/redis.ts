@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { INCR_COUNTERS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** TCP Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
@@ -37,6 +38,20 @@ export function createRedisCache(url: string): Cache {
     async del(key) {
       await whenReady();
       await redis.del(key);
+    },
+    async setBits(key, offsets, ttlMs) {
+      await whenReady();
+      const ops: Array<string | number> = [];
+      for (const o of offsets) ops.push('SET', 'u1', o, 1);
+      const result = await redis.multi().call('BITFIELD', key, ...ops).pexpire(key, ttlMs).exec();
+      const [err, bits] = result![0]!;
+      if (err) throw err;
+      return (bits as number[]).map((b) => b === 1);
+    },
+    async incrCounters(list, ttlMs) {
+      await whenReady();
+      const res = (await redis.eval(INCR_COUNTERS, list.length, ...list.map((c) => c.key), ttlMs, ...list.map((c) => c.by))) as number[];
+      return res.map(Number);
     },
     async close() {
       redis.disconnect();

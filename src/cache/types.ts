@@ -10,5 +10,15 @@ export interface Cache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /**
+   * Sets the given bit offsets of a bitmap to 1 in one command and returns each bit's previous
+   * value (true = was already set), extending the key's TTL. The bloom filter's primitive.
+   */
+  setBits(key: string, offsets: readonly number[], ttlMs: number): Promise<boolean[]>;
+  /**
+   * Adds `by` to each counter atomically in one command (creating it with the TTL) and returns the
+   * new values. The rate limiter's primitive.
+   */
+  incrCounters(counters: ReadonlyArray<{ key: string; by: number }>, ttlMs: number): Promise<number[]>;
   close(): Promise<void>;
 }

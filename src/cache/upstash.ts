@@ -1,4 +1,5 @@
 import { Redis } from '@upstash/redis';
+import { INCR_COUNTERS, SET_BITS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */
@@ -17,6 +18,14 @@ export function createUpstashCache(url: string, token: string): Cache {
     },
     async del(key) {
       await redis.del(key);
+    },
+    async setBits(key, offsets, ttlMs) {
+      const bits = await redis.eval<string[], number[]>(SET_BITS, [key], [String(ttlMs), ...offsets.map(String)]);
+      return bits.map((b) => Number(b) === 1);
+    },
+    async incrCounters(list, ttlMs) {
+      const res = await redis.eval<string[], number[]>(INCR_COUNTERS, list.map((c) => c.key), [String(ttlMs), ...list.map((c) => String(c.by))]);
+      return res.map(Number);
     },
     async close() {},
   };

@@ -23,6 +23,20 @@ interface Fixture {
   auditId: number;
   jobRunId: number;
   profilelessUserId: string;
+  seriesId: number;
+  usageId: number;
+}
+
+/** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
+function telemetry(table: string, insert: string): Record<string, Record<Op, [string, unknown[]]>> {
+  return {
+    [table]: {
+      select: [`select 1 from public.${table} where event_key = 1`, []],
+      insert: [insert, ['$PROJECT_A', '$SERIES']],
+      update: [`update public.${table} set event_key = 1 where event_key = 1 returning 1`, []],
+      delete: [`delete from public.${table} where event_key = 1 returning 1`, []],
+    },
+  };
 }
 
 /** SQL per table and operation, over the tenant's target rows. Each must affect exactly one row when allowed. */
@@ -82,6 +96,41 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.api_keys set name = 'renamed' where id = $1 returning id`, [t.keyA.id]],
       delete: ['delete from public.api_keys where id = $1 returning id', [t.keyA.id]],
     },
+    project_ingest_settings: {
+      select: ['select project_id from public.project_ingest_settings where project_id = $1', [t.projectA]],
+      insert: ['insert into public.project_ingest_settings (project_id, organization_id) values ($1, $2) returning project_id', [t.projectB, t.orgId]],
+      update: ['update public.project_ingest_settings set max_series = 5 where project_id = $1 returning project_id', [t.projectA]],
+      delete: ['delete from public.project_ingest_settings where project_id = $1 returning project_id', [t.projectA]],
+    },
+    metric_series: {
+      select: ['select id from public.metric_series where id = $1', [f.seriesId]],
+      insert: [`insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'm2', 'gauge', 'fp2') returning id`, [t.projectA]],
+      update: [`update public.metric_series set unit = 'ms' where id = $1 returning id`, [f.seriesId]],
+      delete: ['delete from public.metric_series where id = $1 returning id', [f.seriesId]],
+    },
+    ...telemetry('metric_points', `insert into public.metric_points (project_id, series_id, time, value, event_key) values ($1, $2, now(), 2, 2) returning 1`),
+    ...telemetry(
+      'metric_histogram_points',
+      `insert into public.metric_histogram_points (project_id, series_id, time, count, buckets, event_key) values ($1, $2, now(), 1, '{}', 2) returning 1`,
+    ),
+    ...telemetry('logs', `insert into public.logs (project_id, time, level, service, message, event_key) values ($1, now(), 'info', 's', 'm', 2 + 0 * $2) returning 1`),
+    ...telemetry(
+      'spans',
+      `insert into public.spans (project_id, trace_id, span_id, name, service, start_time, end_time, duration_ms, kind, status, event_key)
+       values ($1, 't', 's2', 'n', 's', now(), now(), 0, 'server', 'ok', 2 + 0 * $2) returning 1`,
+    ),
+    ingest_usage: {
+      select: ['select id from public.ingest_usage where id = $1', [f.usageId]],
+      insert: ['insert into public.ingest_usage (project_id, organization_id, events, bytes) values ($1, $2, 1, 1) returning id', [t.projectA, t.orgId]],
+      update: ['update public.ingest_usage set events = 2 where id = $1 returning id', [f.usageId]],
+      delete: ['delete from public.ingest_usage where id = $1 returning id', [f.usageId]],
+    },
+    series_rejections: {
+      select: ['select project_id from public.series_rejections where project_id = $1', [t.projectA]],
+      insert: [`insert into public.series_rejections (project_id, day, metric_name) values ($1, current_date, 'other') returning project_id`, [t.projectA]],
+      update: ['update public.series_rejections set rejected_points = 9 where project_id = $1 returning project_id', [t.projectA]],
+      delete: ['delete from public.series_rejections where project_id = $1 returning project_id', [t.projectA]],
+    },
     job_runs: {
       select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -110,6 +159,16 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   audit_log: { select: MANAGERS, insert: SERVICE, update: [], delete: [] },
   api_keys: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
   job_runs: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // Members set no limits; deleting the row (back to defaults) is for the service role.
+  project_ingest_settings: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
+  // Telemetry is written only by the ingest path (service role) and read under RLS.
+  metric_series: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  metric_points: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  metric_histogram_points: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  logs: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  spans: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  ingest_usage: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -129,7 +188,31 @@ describe('RLS matrix', () => {
     );
     const [audit] = await env.db.query<{ id: string }>(`select id from public.audit_log where organization_id = $1 order by id limit 1`, [tenant.orgId]);
     const [run] = await env.db.query<{ id: string }>(`insert into public.job_runs (job, started_at) values ('fixture', now()) returning id`);
-    fixture = { freshUserId: fresh.id, invitationId: inv!.id, auditId: Number(audit!.id), jobRunId: Number(run!.id), profilelessUserId: profileless.id };
+    await env.db.query('insert into public.project_ingest_settings (project_id, organization_id) values ($1, $2)', [tenant.projectA, tenant.orgId]);
+    const [series] = await env.db.query<{ id: string }>(
+      `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'm', 'gauge', 'fp') returning id`,
+      [tenant.projectA],
+    );
+    const p = tenant.projectA;
+    await env.db.query('insert into public.metric_points (project_id, series_id, time, value, event_key) values ($1, $2, now(), 1, 1)', [p, series!.id]);
+    await env.db.query(`insert into public.metric_histogram_points (project_id, series_id, time, count, buckets, event_key) values ($1, $2, now(), 1, '{}', 1)`, [p, series!.id]);
+    await env.db.query(`insert into public.logs (project_id, time, level, service, message, event_key) values ($1, now(), 'info', 's', 'm', 1)`, [p]);
+    await env.db.query(
+      `insert into public.spans (project_id, trace_id, span_id, name, service, start_time, end_time, duration_ms, kind, status, event_key)
+       values ($1, 't', 's', 'n', 's', now(), now(), 0, 'server', 'ok', 1)`,
+      [p],
+    );
+    const [usage] = await env.db.query<{ id: string }>('insert into public.ingest_usage (project_id, organization_id, events, bytes) values ($1, $2, 1, 1) returning id', [p, tenant.orgId]);
+    await env.db.query(`insert into public.series_rejections (project_id, day, metric_name) values ($1, current_date, 'm')`, [p]);
+    fixture = {
+      freshUserId: fresh.id,
+      invitationId: inv!.id,
+      auditId: Number(audit!.id),
+      jobRunId: Number(run!.id),
+      profilelessUserId: profileless.id,
+      seriesId: Number(series!.id),
+      usageId: Number(usage!.id),
+    };
   });
   afterAll(async () => env?.close());
 
@@ -164,7 +247,8 @@ describe('RLS matrix', () => {
   );
 
   it.each(cases)('$table $op by $actor: $expected', async ({ table, op, actor, expected }) => {
-    const [sql, params] = statements(tenant, fixture)[table]![op as Op];
+    const [sql, raw] = statements(tenant, fixture)[table]![op as Op];
+    const params = raw.map((v) => (v === '$PROJECT_A' ? tenant.projectA : v === '$SERIES' ? fixture.seriesId : v));
     expect(await attempt(actor, sql, params)).toBe(expected);
   });
 
