@@ -9,6 +9,8 @@ const SENSITIVITY_THRESHOLDS = { low: 7, medium: 5, high: 3.5 } as const;
 const ADAPT_AFTER_POINTS = 30;
 const MAX_DEVIATION = 1e6;
 const MAX_THRESHOLD_SCALE = 4;
+/** Feedback raises the threshold 25% above the dismissed episode's peak, so its repeats stay quiet. */
+const FEEDBACK_MARGIN = 1.25;
 const EPISODE_RESIDUALS = 64;
 const RECENT_EPISODES = 8;
 const CADENCE_DELTAS = 33;
@@ -19,10 +21,12 @@ const CADENCE_DELTAS = 33;
  */
 const GAUSSIAN_Q99 = 2.576;
 const TAIL_RATE = 0.1;
-const MAX_TAIL_FACTOR = 3;
+const MAX_TAIL_FACTOR = 10;
 /**
- * Deviations reach the tail tracker only this many points later, and are dropped if an anomaly
- * follows: the sub-threshold onset of a shift must not teach the tracker that big is normal.
+ * Deviations reach the tail tracker only this many points later, and big ones are dropped when
+ * more big ones follow: the onset of a shift must not teach the tracker that big is normal, while
+ * isolated outliers, even ones that alarmed, are exactly what a heavy tail is (so a series whose
+ * bursts recur every few hours stops paging for each one).
  */
 const TAIL_DELAY = 16;
 
@@ -85,6 +89,11 @@ export type Explanation = {
   /** Signed, in robust standard deviations (MAD-based for robust detectors). */
   deviation: number;
   unit: 'stddev' | 'mad';
+  /**
+   * 'point': this value against the band. 'sustained': a recent average against the baseline
+   * (EWMA shift/drift statistics), which can flag values still inside the band.
+   */
+  statistic: 'point' | 'sustained';
   direction: 'up' | 'down' | 'none';
 };
 
@@ -113,8 +122,9 @@ export type ModelOps<M> = {
   /** Returns null while the model cannot predict yet. Must not mutate the model. */
   assess(model: M, timestamp: number, value: number, base: BaseState): Assessment | null;
   /**
-   * `value` is clipped into the band when `anomalous`; models should not learn spread from it.
-   * `observed` is the raw value, for what clipping would destroy (the quantization step).
+   * `anomalous`: the value exceeded the band (`value` is then clipped into it). Window models skip
+   * it, so a sustained shift stays flagged until adaptAfterMs adopts it; `observed` is the raw value,
+   * for what clipping would destroy (the quantization step).
    */
   learn(model: M, timestamp: number, value: number, base: BaseState, anomalous: boolean, observed: number): void;
   /** Moves the baseline by `shift` and multiplies its spread by `spread` (>= 1): the new normal. */
@@ -213,6 +223,7 @@ function emptyExplanation(state: BaseState, status: Explanation['status'], obser
     observed,
     deviation: 0,
     unit,
+    statistic: 'point',
     direction: 'none',
   };
 }
@@ -234,6 +245,21 @@ function closeEpisode(state: BaseState): void {
   state.episode = null;
 }
 
+function detrendLinear(values: number[]): number[] {
+  const n = values.length;
+  if (n < 3) return values;
+  const meanX = (n - 1) / 2;
+  const meanY = values.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  values.forEach((y, x) => {
+    sxy += (x - meanX) * (y - meanY);
+    sxx += (x - meanX) ** 2;
+  });
+  const slope = sxy / sxx;
+  return values.map((y, x) => y - meanY - slope * (x - meanX));
+}
+
 /**
  * Accepts the current episode as the new normal: the baseline moves to the episode's recent
  * median and widens if the episode is noisier than the baseline.
@@ -246,7 +272,9 @@ export function adoptEpisode<M>(state: ModelState<M>, ops: ModelOps<M>, currentS
   }
   const recent = ep.residuals.slice(-16);
   const shift = medianOf(recent);
-  const spreadSample = ep.residuals.slice(-32).sort((a, b) => a - b);
+  // Spread around a straight line: an adopted ramp (a drift) is level, not noise, and counting it
+  // as noise would blind the detector to the next drift.
+  const spreadSample = detrendLinear(ep.residuals.slice(-32)).sort((a, b) => a - b);
   const episodeScale = robustScale(spreadSample, medianSorted(spreadSample));
   const ratio = currentScale > 0 ? episodeScale / currentScale : 1;
   ops.rebase(state.model, shift, ratio > 1.2 && Number.isFinite(ratio) ? Math.min(ratio, 100) : 1);
@@ -255,9 +283,10 @@ export function adoptEpisode<M>(state: ModelState<M>, ops: ModelOps<M>, currentS
 
 /**
  * The shared streaming step: skips unusable points, infers the cadence, scores the point against
- * the model's prediction, tracks anomalous episodes and adapts to sustained ones, then lets the
- * model learn a clipped copy of the value so one outlier cannot drag the baseline. Mutates `state`
- * in place (a scanner would otherwise copy whole windows per point).
+ * the model's prediction, tracks anomalous episodes and adopts sustained ones after adaptAfterMs,
+ * and lets the model learn the value (models keep anomalous values out of their baselines, so one
+ * outlier cannot drag them). Mutates `state` in place (a scanner would otherwise copy whole windows
+ * per point).
  */
 export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelOps<M>): StepResult {
   if (!isUsablePoint(point)) return skippedResult(state, point, ops.unit);
@@ -282,10 +311,12 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
 
   trackEpisode(state, t, exceeds, Math.abs(deviation), x - a.expected);
 
-  const lower = a.expected - k * a.scale;
-  const upper = a.expected + k * a.scale;
+  // The band is always the point band, even when a sustained statistic did the scoring.
+  const bandK = a.kind === 'shift' ? effectiveThreshold(state) : k;
+  const lower = a.expected - bandK * a.scale;
+  const upper = a.expected + bandK * a.scale;
   ops.learn(state.model, t, exceeds ? Math.min(upper, Math.max(lower, x)) : x, state, exceeds, x);
-  deferTail(state, exceeds, tiny, Math.abs(a.pointDeviation ?? deviation));
+  deferTail(state, tiny, Math.abs(a.pointDeviation ?? deviation));
 
   const ep = state.episode;
   if (ep && exceeds && t - ep.start >= adaptAfterMs(state)) adoptEpisode(state, ops, a.scale);
@@ -303,6 +334,7 @@ export function stepModel<M>(state: ModelState<M>, point: DataPoint, ops: ModelO
       observed: x,
       deviation,
       unit: ops.unit,
+      statistic: a.kind === 'shift' ? 'sustained' : 'point',
       direction: deviation > 0 ? 'up' : deviation < 0 ? 'down' : 'none',
     },
   };
@@ -317,11 +349,7 @@ export function effectiveThreshold(state: BaseState): number {
   return state.config.threshold * state.thresholdScale * tailFactor(state);
 }
 
-function deferTail(state: BaseState, exceeds: boolean, tiny: boolean, absDeviation: number): void {
-  if (exceeds) {
-    state.pendingTail = [];
-    return;
-  }
+function deferTail(state: BaseState, tiny: boolean, absDeviation: number): void {
   if (tiny) return;
   state.pendingTail.push(absDeviation);
   if (state.pendingTail.length <= TAIL_DELAY) return;
@@ -363,10 +391,10 @@ function trackEpisode(state: BaseState, t: number, exceeds: boolean, absDeviatio
 }
 
 /**
- * "This episode was not an anomaly": raise the threshold just enough that the episode's peak would
- * have stayed below it (capped at MAX_THRESHOLD_SCALE times the configured one), and if the episode
- * is still running, accept its level as normal right away. Without a matching episode the threshold
- * still rises by 25%, since the user saw something from this series they did not want.
+ * "This episode was not an anomaly": raise the threshold to 25% above the episode's peak deviation
+ * (capped at MAX_THRESHOLD_SCALE times the configured one), and if the episode is still running,
+ * accept its level as normal right away. Without a matching episode the threshold still rises by
+ * 25%, since the user saw something from this series they did not want.
  */
 export function applyModelFeedback<M>(
   state: ModelState<M>,
@@ -380,7 +408,7 @@ export function applyModelFeedback<M>(
   const peaks = [...past.map((e) => e.peakDeviation), ...(current ? [current.peakDeviation] : [])];
   // Threshold without the feedback factor, so the new factor is relative to what scored the peak.
   const base = effectiveThreshold(state) / state.thresholdScale;
-  const wanted = peaks.length > 0 ? (Math.max(...peaks) * 1.05) / base : state.thresholdScale * 1.25;
+  const wanted = peaks.length > 0 ? (Math.max(...peaks) * FEEDBACK_MARGIN) / base : state.thresholdScale * FEEDBACK_MARGIN;
   state.thresholdScale = Math.min(MAX_THRESHOLD_SCALE, Math.max(state.thresholdScale, wanted));
   if (current) adoptEpisode(state, ops, ops.currentScale(state.model));
 }

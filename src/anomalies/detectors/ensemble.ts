@@ -22,13 +22,14 @@ export type EnsembleState = {
 
 export function createEnsembleState(config: DetectorConfigInput = {}): EnsembleState {
   const parsed = DetectorConfig.parse({ ...config, detector: 'ensemble' });
+  const ewma = createEwmaState(config);
   return {
     version: 1,
     detector: 'ensemble',
     config: resolveConfig(parsed, 'ensemble', { window: 100, warmup: 30 }),
     parts: {
       seasonal: createSeasonalState(config),
-      ewma: createEwmaState(config),
+      ewma: { ...ewma, model: { ...ewma.model, pointTest: false } },
     },
   };
 }

@@ -35,6 +35,8 @@ const HUBER_SIGMAS = 3;
 export type EwmaModel = {
   season: SeasonalityState;
   span: number;
+  /** Off inside the ensemble, whose robust member already judges single points. */
+  pointTest: boolean;
   n: number;
   level: number;
   fast: number;
@@ -62,7 +64,7 @@ function pointScale(m: EwmaModel): number {
  */
 function huberClip(m: EwmaModel, y: number, base: BaseState): number {
   if (m.n < SPREAD_WARMUP) return y;
-  const band = HUBER_SIGMAS * tailFactor(base) * pointScale(m);
+  const band = HUBER_SIGMAS * pointScale(m);
   return Math.min(m.level + band, Math.max(m.level - band, y));
 }
 
@@ -93,11 +95,18 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     const drift = fast - m.slow;
     const shiftDeviation = shift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level);
     const driftDeviation = drift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absDrift, fastQuantum), m.level);
-    const sustained = Math.abs(shiftDeviation) >= Math.abs(driftDeviation)
+    // The drift reference is only trusted once it has seen a full slow span: before that, any
+    // slow pattern (an undetected daily cycle) looks like a drift.
+    const driftReady = m.n >= m.span * SLOW_FACTOR;
+    const sustained = !driftReady || Math.abs(shiftDeviation) >= Math.abs(driftDeviation)
       ? { deviation: shiftDeviation, change: shift }
       : { deviation: driftDeviation, change: drift };
     // Compare like with like: the point residual's threshold is widened by heavy tails, the others' not.
     // The sustained statistics need a few spans of history before their spreads mean anything.
+    if (!m.pointTest) {
+      if (m.n < SUSTAINED_WARMUP) return { expected, scale, deviation: 0, change: 0, kind: 'shift', pointDeviation };
+      return { expected, scale, ...sustained, kind: 'shift', pointDeviation };
+    }
     if (m.n < SUSTAINED_WARMUP || Math.abs(pointDeviation) / tailFactor(base) >= Math.abs(sustained.deviation)) {
       return { expected, scale, deviation: pointDeviation, change: y - m.level, kind: 'point', pointDeviation };
     }
@@ -105,7 +114,7 @@ export const ewmaOps: ModelOps<EwmaModel> = {
   },
   learn(m, t, x, base, anomalous, observed) {
     trackQuantum(m, observed);
-    if (observeSeasonality(m.season, t, x, m.n > 0 ? m.level : x, base.cadenceMs)) {
+    if (observeSeasonality(m.season, t, x, m.n > 0 ? m.level : x, base.cadenceMs, !anomalous)) {
       // The level absorbed the seasonal swing so far; the averages restart from it.
       m.fast = m.level;
       m.slow = m.level;
@@ -118,8 +127,10 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     }
     const r = y - m.level;
     if (!anomalous) m.absResidual = learnSpread(m.absResidual, r, m.n, RESIDUAL_SCALE_SPAN);
-    m.level += rate(m.n, m.span) * r;
     const yc = huberClip(m, y, base);
+    // The level holds still through an anomaly (adaptAfterMs decides when it is the new normal);
+    // the fast average keeps moving so the sustained statistics keep seeing the episode.
+    if (!anomalous) m.level += rate(m.n, m.span) * (yc - m.level);
     m.fast += rate(m.n, FAST_SPAN) * (yc - m.fast);
     m.slow += rate(m.n, m.span * SLOW_FACTOR) * (yc - m.slow);
     if (!anomalous) {
@@ -150,6 +161,7 @@ export function createEwmaState(config: DetectorConfigInput = {}): EwmaState {
     model: {
       season: createSeasonality(resolved.seasonality),
       span: resolved.window,
+      pointTest: true,
       n: 0,
       level: 0,
       fast: 0,

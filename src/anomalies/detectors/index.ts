@@ -60,8 +60,8 @@ export function stepDetector(state: DetectorState, point: DataPoint): StepResult
 
 /**
  * Tells the state that the episode between feedback.from and feedback.to was not an anomaly.
- * Mutates the state in place: the threshold of this series rises just enough that the episode's
- * peak deviation would have scored below 0.5 (at most 4x the configured threshold; +25% when no
+ * Mutates the state in place: the threshold of this series rises to 25% above the episode's peak
+ * deviation, so repeats of it score below 0.5 (at most 4x the configured threshold; +25% when no
  * recorded episode overlaps the range), and an episode still in progress becomes the new normal
  * immediately instead of after adaptAfterMs. The raised threshold persists in the saved state.
  */

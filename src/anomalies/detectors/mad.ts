@@ -27,8 +27,10 @@ export const madOps: ModelOps<MadModel> = {
     const scale = floorScale(robustScale(m.window.sorted, median, m.quantum), median);
     return { expected: median, scale, deviation: (x - median) / scale, change: x - median };
   },
-  learn(m, _t, x, _base, _anomalous, observed) {
+  learn(m, _t, x, _base, anomalous, observed) {
     trackQuantum(m, observed);
+    // Anomalous values stay out of the window until the episode is adopted (adaptAfterMs).
+    if (anomalous) return;
     pushRobustWindow(m.window, x);
   },
   rebase(m, shift, spread) {

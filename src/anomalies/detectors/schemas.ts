@@ -9,7 +9,7 @@ export type DetectorName = z.infer<typeof DetectorName>;
  * Chosen by `npm run eval:anomalies` (see docs/anomaly-detection.md); a scanner uses it when a
  * series has no detector configured.
  */
-export const DEFAULT_DETECTOR: DetectorName = 'ensemble';
+export const DEFAULT_DETECTOR: DetectorName = 'ewma';
 
 /**
  * Named presets or the threshold itself: a number is the deviation (in the detector's robust

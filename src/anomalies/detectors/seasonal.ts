@@ -21,6 +21,12 @@ export type SeasonalModel = {
   window: RobustWindow;
   /** Deseasonalized value minus the level at the time it was learned. */
   residuals: RobustWindow;
+  /**
+   * spreadOf(residuals), refreshed every SPREAD_REFRESH points: the long window's MAD is the
+   * dominant per-point cost and moves slowly.
+   */
+  spread: number;
+  spreadAge: number;
   raws: number[];
   times: number[];
   /**
@@ -33,10 +39,16 @@ export type SeasonalModel = {
 export type SeasonalState = ModelState<SeasonalModel> & { detector: 'seasonal' };
 
 const RESIDUAL_WINDOWS = 4;
+const SPREAD_REFRESH = 8;
 
 function spreadOf(m: SeasonalModel): number {
   const r = m.residuals.sorted;
   return robustScale(r, medianSorted(r), m.quantum);
+}
+
+function refreshSpread(m: SeasonalModel): void {
+  m.spread = spreadOf(m);
+  m.spreadAge = 0;
 }
 
 function rebuildWindow(m: SeasonalModel): void {
@@ -46,6 +58,7 @@ function rebuildWindow(m: SeasonalModel): void {
   const level = medianSorted(m.window.sorted);
   m.residuals = createRobustWindow(m.residuals.capacity);
   for (const y of orderedRobustWindow(m.window)) pushRobustWindow(m.residuals, y - level);
+  refreshSpread(m);
 }
 
 export const seasonalOps: ModelOps<SeasonalModel> = {
@@ -53,14 +66,16 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
   assess(m, t, x) {
     if (m.window.sorted.length < 5) return null;
     const level = medianSorted(m.window.sorted);
-    const scale = floorScale(spreadOf(m), level);
+    const scale = floorScale(m.spread, level);
     const expected = level + seasonalOffset(m.season, t);
     return { expected, scale, deviation: (x - expected) / scale, change: x - expected };
   },
-  learn(m, t, x, base, _anomalous, observed) {
+  learn(m, t, x, base, anomalous, observed) {
     trackQuantum(m, observed);
     const level = m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : x;
-    if (observeSeasonality(m.season, t, x, level, base.cadenceMs)) rebuildWindow(m);
+    if (observeSeasonality(m.season, t, x, level, base.cadenceMs, !anomalous)) rebuildWindow(m);
+    // Anomalous values stay out of the baseline until the episode is adopted (adaptAfterMs).
+    if (anomalous) return;
     if (m.raws.length < m.window.capacity) {
       m.raws.push(x);
       m.times.push(t);
@@ -71,6 +86,7 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
     const y = x - seasonalOffset(m.season, t);
     pushRobustWindow(m.residuals, y - (m.window.sorted.length > 0 ? medianSorted(m.window.sorted) : y));
     pushRobustWindow(m.window, y);
+    if (++m.spreadAge >= SPREAD_REFRESH || m.residuals.sorted.length < 2 * SPREAD_REFRESH) refreshSpread(m);
   },
   rebase(m, shift, spread) {
     const level = medianSorted(m.window.sorted);
@@ -79,10 +95,11 @@ export const seasonalOps: ModelOps<SeasonalModel> = {
     if (spread !== 1) {
       const center = medianSorted(m.residuals.sorted);
       remapRobustWindow(m.residuals, (r) => center + (r - center) * spread);
+      refreshSpread(m);
     }
   },
   currentScale(m) {
-    return spreadOf(m);
+    return m.spread;
   },
 };
 
@@ -96,6 +113,8 @@ export function createSeasonalState(config: DetectorConfigInput = {}): SeasonalS
       season: createSeasonality(resolved.seasonality),
       window: createRobustWindow(resolved.window),
       residuals: createRobustWindow(resolved.window * RESIDUAL_WINDOWS),
+      spread: 0,
+      spreadAge: 0,
       raws: [],
       times: [],
       quantum: 0,

@@ -26,7 +26,7 @@ const MIN_PERIODS = 2;
 const LONGER_PERIOD_MARGIN = 0.05;
 /** Below this a previously detected period is dropped. */
 const DROP_ACF = 0.1;
-const PROFILE_RATE = 0.15;
+const PROFILE_RATE = 0.25;
 
 /** Bucketed history used only to detect the period; ring-indexed by absolute bin number. */
 export type BinSeries = {
@@ -49,6 +49,8 @@ export type SeasonalityState = {
   /** Bumped whenever the profile is replaced wholesale, so models can re-deseasonalize history. */
   generation: number;
   bins: { fine: BinSeries; hourly: BinSeries } | null;
+  /** Latest ACF verdict per CANDIDATES entry (null: not enough history yet). */
+  evidence: ({ acf: number; threshold: number } | null)[];
 };
 
 function createBins(binMs: number, capacity: number): BinSeries {
@@ -64,7 +66,7 @@ function createBins(binMs: number, capacity: number): BinSeries {
 }
 
 export function createSeasonality(seasonality: Seasonality): SeasonalityState {
-  if (seasonality === 'none') return { mode: 'none', periodMs: null, buckets: 0, profile: [], generation: 0, bins: null };
+  if (seasonality === 'none') return { mode: 'none', periodMs: null, buckets: 0, profile: [], generation: 0, bins: null, evidence: [] };
   if (seasonality === 'auto') {
     return {
       mode: 'auto',
@@ -74,10 +76,11 @@ export function createSeasonality(seasonality: Seasonality): SeasonalityState {
       generation: 0,
       // Six periods of each: enough for the ACF test, small enough to keep state a few KB.
       bins: { fine: createBins(5 * 60_000, 72), hourly: createBins(HOUR, 6 * 168) },
+      evidence: CANDIDATES.map(() => null),
     };
   }
   const periodMs = seasonality === 'hourly' ? HOUR : seasonality === 'daily' ? DAY : seasonality === 'weekly' ? WEEK : seasonality;
-  return { mode: 'fixed', periodMs, buckets: 0, profile: [], generation: 0, bins: null };
+  return { mode: 'fixed', periodMs, buckets: 0, profile: [], generation: 0, bins: null, evidence: [] };
 }
 
 function bucketOf(s: SeasonalityState, periodMs: number, timestamp: number): number {
@@ -106,6 +109,7 @@ export function observeSeasonality(
   value: number,
   level: number,
   cadenceMs: number | null,
+  learnProfile = true,
 ): boolean {
   if (s.mode === 'none') return false;
   let replaced = false;
@@ -114,17 +118,13 @@ export function observeSeasonality(
     s.profile = new Array<number>(s.buckets).fill(0);
   }
   if (s.bins && cadenceMs !== null) {
-    const fineChecked = addToBins(s.bins.fine, timestamp, value);
-    const hourlyChecked = addToBins(s.bins.hourly, timestamp, value);
-    if (fineChecked || hourlyChecked) replaced = reconsiderPeriod(s, cadenceMs);
+    if (addToBins(s.bins.fine, timestamp, value)) replaced = reconsiderPeriod(s, cadenceMs, 'fine');
+    if (addToBins(s.bins.hourly, timestamp, value)) replaced = reconsiderPeriod(s, cadenceMs, 'hourly') || replaced;
   }
-  if (s.periodMs !== null && s.buckets > 0 && !replaced) {
+  if (s.periodMs !== null && s.buckets > 0 && !replaced && learnProfile) {
     const b = bucketOf(s, s.periodMs, timestamp);
     const target = value - level;
-    // Neighbours learn at half rate so a sparse bucket is not left at zero and the profile stays smooth.
     nudge(s.profile, b, target, PROFILE_RATE);
-    nudge(s.profile, (b + 1) % s.buckets, target, PROFILE_RATE / 2);
-    nudge(s.profile, (b - 1 + s.buckets) % s.buckets, target, PROFILE_RATE / 2);
   }
   return replaced;
 }
@@ -156,7 +156,7 @@ function addToBins(b: BinSeries, timestamp: number, value: number): boolean {
   const slot = bin % b.capacity;
   b.sums[slot] = (b.sums[slot] ?? 0) + value;
   b.counts[slot] = (b.counts[slot] ?? 0) + 1;
-  const due = b.lastCheckBin === null || bin - b.lastCheckBin >= (b.binMs === HOUR ? 12 : 6);
+  const due = b.lastCheckBin === null || bin - b.lastCheckBin >= (b.binMs === HOUR ? 4 : 6);
   if (due) b.lastCheckBin = bin;
   return due;
 }
@@ -234,26 +234,42 @@ function evaluateCandidate(
   return { acf, threshold: Math.max(MIN_ACF, 4 / Math.sqrt(pairs)), residuals, first };
 }
 
-function reconsiderPeriod(s: SeasonalityState, cadenceMs: number): boolean {
-  let chosen: { c: Candidate; acf: number; residuals: (number | null)[]; first: number } | null = null;
-  let currentAcf: number | null = null;
-  for (const c of CANDIDATES) {
+/**
+ * Re-tests the candidates kept in the bin series that just opened a new bin (the other series'
+ * verdicts are remembered), then switches period if the evidence says so. Testing only what
+ * changed keeps the cost per point negligible on long, fine-grained series.
+ */
+function reconsiderPeriod(s: SeasonalityState, cadenceMs: number, changed: BinsName): boolean {
+  const fresh = new Map<number, NonNullable<ReturnType<typeof evaluateCandidate>>>();
+  CANDIDATES.forEach((c, i) => {
+    if (c.bins !== changed) return;
     const e = evaluateCandidate(s, c, cadenceMs);
-    if (!e) continue;
+    s.evidence[i] = e ? { acf: e.acf, threshold: e.threshold } : null;
+    if (e) fresh.set(i, e);
+  });
+  let chosen: number | null = null;
+  let currentAcf: number | null = null;
+  CANDIDATES.forEach((c, i) => {
+    const e = s.evidence[i];
+    if (!e) return;
     if (c.periodMs === s.periodMs) currentAcf = e.acf;
-    if (e.acf < e.threshold) continue;
-    if (!chosen || e.acf >= chosen.acf + LONGER_PERIOD_MARGIN) chosen = { c, ...e };
-  }
-  if (s.periodMs !== null && currentAcf !== null && currentAcf < DROP_ACF && !chosen) {
+    if (e.acf < e.threshold) return;
+    if (chosen === null || e.acf >= s.evidence[chosen]!.acf + LONGER_PERIOD_MARGIN) chosen = i;
+  });
+  if (s.periodMs !== null && currentAcf !== null && currentAcf < DROP_ACF && chosen === null) {
     s.periodMs = null;
     s.buckets = 0;
     s.profile = [];
     s.generation++;
     return true;
   }
+  if (chosen === null) return false;
+  const c = CANDIDATES[chosen]!;
   // Only move to a longer period: flipping back and forth would keep discarding the learned profile.
-  if (!chosen || (s.periodMs !== null && chosen.c.periodMs <= s.periodMs)) return false;
-  initProfile(s, chosen.c, chosen.residuals, chosen.first, cadenceMs);
+  if (s.periodMs !== null && c.periodMs <= s.periodMs) return false;
+  const e = fresh.get(chosen) ?? evaluateCandidate(s, c, cadenceMs);
+  if (!e) return false;
+  initProfile(s, c, e.residuals, e.first, cadenceMs);
   return true;
 }
 

@@ -44,7 +44,9 @@ export const zscoreOps: ModelOps<ZscoreModel> = {
     const scale = floorScale(std, mean);
     return { expected: mean, scale, deviation: (x - mean) / scale, change: x - mean };
   },
-  learn(m, _t, x) {
+  learn(m, _t, x, _base, anomalous) {
+    // Anomalous values stay out of the window until the episode is adopted (adaptAfterMs).
+    if (anomalous) return;
     if (m.ring.length < m.capacity) {
       m.ring.push(x);
       m.sum += x;
