@@ -1,7 +1,10 @@
 /**
  * `npm start`: the Node gateway. Serves every function at http://HOST:PORT/functions/v1/<name>,
  * applies pending migrations, seeds a demo tenant on first start, and runs the job scheduler.
+ * With GATEWAY_WORKERS > 1 (local services mode) the primary process migrates, seeds and schedules,
+ * and that many worker processes share the port and serve requests.
  */
+import cluster from 'node:cluster';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -26,6 +29,7 @@ async function main() {
   }
   const logger = createNodeLogger(config);
   const deps = createNodeDeps(config, { logger });
+  if (cluster.isWorker) return serveRequests(config, deps, logger, undefined);
   const applied = await migrateDb(deps.db, config);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
@@ -50,6 +54,39 @@ async function main() {
     }
   }
 
+  const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
+  if (config.gatewayWorkers > 1) {
+    for (let i = 0; i < config.gatewayWorkers; i++) cluster.fork();
+    cluster.on('exit', (worker, code, signal) => {
+      if (!stopping) {
+        logger.error({ pid: worker.process.pid, code, signal }, 'gateway worker died; starting another');
+        cluster.fork();
+      }
+    });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      await scheduler?.stop();
+      await deps.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    logger.info({ workers: config.gatewayWorkers, url: `http://${config.host}:${config.port}/functions/v1`, mode: config.mode }, 'gateway workers starting');
+    return;
+  }
+  serveRequests(config, deps, logger, scheduler);
+}
+
+function serveRequests(
+  config: ReturnType<typeof parseConfig>,
+  deps: ReturnType<typeof createNodeDeps>,
+  logger: ReturnType<typeof createNodeLogger>,
+  scheduler: { stop(): Promise<void> } | undefined,
+) {
   const app = createGatewayApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
@@ -58,7 +95,6 @@ async function main() {
     logger.error({ err }, err.code === 'EADDRINUSE' ? `port ${config.port} is in use: stop the other process or set PORT` : 'server error');
     process.exit(1);
   });
-  const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {

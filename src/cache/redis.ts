@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
-import { INCR_COUNTERS } from './redis-scripts.ts';
+import { INCR_COUNTERS, SET_BITS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
+
+interface ScriptCommands {
+  oaiSetBits(key: string, ttlMs: number, offsetsJson: string): Promise<unknown>;
+  oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
 
 /** TCP Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
 export function createRedisCache(url: string): Cache {
@@ -11,15 +16,26 @@ export function createRedisCache(url: string): Cache {
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
+  // Scripts run by EVALSHA (ioredis loads them on first use), so each call sends only its arguments.
+  redis.defineCommand('oaiSetBits', { numberOfKeys: 1, lua: SET_BITS });
+  redis.defineCommand('oaiIncrCounters', { lua: INCR_COUNTERS });
   // Errors surface on each command; without this listener ioredis would log unhandled 'error' events.
   redis.on('error', () => {});
-  const ready = new Promise<void>((resolve) => {
-    if (redis.status === 'ready') resolve();
-    redis.once('ready', () => resolve());
+  // Wait for the first connection (up to 2 s, once); after that a Redis that is not ready fails
+  // the command at once, so a Redis outage costs callers nothing but a degraded answer.
+  const firstConnect = new Promise<void>((resolve, reject) => {
+    if (redis.status === 'ready') return resolve();
+    const timer = setTimeout(() => reject(new Error('Redis is not connected')), 2000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
+  firstConnect.catch(() => {});
   const whenReady = async () => {
     if (redis.status === 'ready') return;
-    await Promise.race([ready, new Promise((_, reject) => setTimeout(() => reject(new Error('Redis is not connected')), 2000))]);
+    await firstConnect;
+    if ((redis.status as string) !== 'ready') throw new Error('Redis is not connected');
   };
   return {
     kind: 'redis',
@@ -41,16 +57,12 @@ export function createRedisCache(url: string): Cache {
     },
     async setBits(key, offsets, ttlMs) {
       await whenReady();
-      const ops: Array<string | number> = [];
-      for (const o of offsets) ops.push('SET', 'u1', o, 1);
-      const result = await redis.multi().call('BITFIELD', key, ...ops).pexpire(key, ttlMs).exec();
-      const [err, bits] = result![0]!;
-      if (err) throw err;
-      return (bits as number[]).map((b) => b === 1);
+      const bits = (await (redis as unknown as ScriptCommands).oaiSetBits(key, ttlMs, JSON.stringify(offsets))) as number[];
+      return bits.map((b) => b === 1);
     },
     async incrCounters(list, ttlMs) {
       await whenReady();
-      const res = (await redis.eval(INCR_COUNTERS, list.length, ...list.map((c) => c.key), ttlMs, ...list.map((c) => c.by))) as number[];
+      const res = (await (redis as unknown as ScriptCommands).oaiIncrCounters(list.length, ...list.map((c) => c.key), ttlMs, ...list.map((c) => c.by))) as number[];
       return res.map(Number);
     },
     async close() {

@@ -20,7 +20,7 @@ export function createUpstashCache(url: string, token: string): Cache {
       await redis.del(key);
     },
     async setBits(key, offsets, ttlMs) {
-      const bits = await redis.eval<string[], number[]>(SET_BITS, [key], [String(ttlMs), ...offsets.map(String)]);
+      const bits = await redis.eval<string[], number[]>(SET_BITS, [key], [String(ttlMs), JSON.stringify(offsets)]);
       return bits.map((b) => Number(b) === 1);
     },
     async incrCounters(list, ttlMs) {

@@ -39,6 +39,8 @@ export const ConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** Gateway processes sharing the port (local and supabase modes; PGlite is one process). */
+    GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     SCHEDULER_ENABLED: bool.default(true),
     SEED_DEMO: bool.default(true),
     CORS_ORIGINS: z.string().default('*'),
@@ -54,6 +56,9 @@ export const ConfigSchema = z
       if (!env.JWT_SECRET && !env.JWKS_URL && !env.SUPABASE_URL) {
         ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'or JWKS_URL or SUPABASE_URL is required in supabase mode to verify JWTs' });
       }
+    }
+    if (mode === 'embedded' && env.GATEWAY_WORKERS > 1) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_WORKERS'], message: 'must be 1 in embedded mode (PGlite is a single process)' });
     }
     if (env.UPSTASH_REDIS_REST_URL && !env.UPSTASH_REDIS_REST_TOKEN) need('UPSTASH_REDIS_REST_TOKEN', 'when UPSTASH_REDIS_REST_URL is set');
     const jwksUrl = env.JWKS_URL ?? (env.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', env.SUPABASE_URL).toString() : undefined);
@@ -71,6 +76,7 @@ export const ConfigSchema = z
       jwt: { secret: env.JWT_SECRET, jwksUrl, issuer: env.JWT_ISSUER },
       log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
       dbPoolMax: env.DB_POOL_MAX,
+      gatewayWorkers: env.GATEWAY_WORKERS,
       schedulerEnabled: env.SCHEDULER_ENABLED,
       seedDemo: env.SEED_DEMO,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),

@@ -9,7 +9,7 @@ import { errorResponse } from './errors.ts';
 import { FUNCTIONS, type FunctionSpec } from './functions.ts';
 import { identityMiddleware, requestLog } from './middleware.ts';
 
-/** Management requests are small; ingest sets its own, larger limit when it lands. */
+/** Management requests are small; a function may set its own limit (ingest). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** One function: health first (no credentials needed), then identity, then its routes. */
@@ -33,6 +33,16 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
       healthy ? 200 : 503,
     );
   });
+  const maxSize = spec.maxBodyBytes ?? MAX_BODY_BYTES;
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxSize} bytes`);
+      },
+    }),
+  );
   app.use('*', identityMiddleware(deps));
   if (spec.routes) {
     app.route('/', spec.routes(deps));
@@ -55,15 +65,6 @@ function withCommonMiddleware(deps: Deps): Hono<AppEnv> {
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
       maxAge: 600,
-    }),
-  );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`);
-      },
     }),
   );
   app.onError((err, c) => errorResponse(c, err));

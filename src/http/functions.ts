@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
+import { ingestRoutes } from '../ingest/http/routes.ts';
+import { INGEST_LIMITS } from '../ingest/limits.ts';
 import { cronRoutes } from '../jobs/http/routes.ts';
 import { orgsRoutes } from '../orgs/http/routes.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
@@ -15,10 +17,12 @@ export interface FunctionSpec {
   routes?: (deps: Deps) => Hono<AppEnv>;
   /** For functions not built yet: what will live here. */
   pending?: string;
+  /** Largest request body accepted as sent (default 1 MiB). */
+  maxBodyBytes?: number;
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  { name: 'ingest', pending: 'Ingestion of metrics, logs and spans (native and OTLP)' },
+  { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes },
   { name: 'metrics', pending: 'Metric queries over rollups' },
   { name: 'logs', pending: 'Log search, live tail and traces' },
   { name: 'alerts', pending: 'Alert rules and notifications' },

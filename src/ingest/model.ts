@@ -117,4 +117,14 @@ export interface DecodedBatch {
   spans: Span[];
   /** Items rejected while decoding (the rest of the batch is still accepted). */
   errors: ItemError[];
+  /**
+   * Where each decoded item sits in the request, for errors found after decoding (acceptance window,
+   * series limit). Without it, items are reported by their position in their own list.
+   */
+  origins?: WeakMap<object, ItemOrigin>;
+}
+
+export interface ItemOrigin {
+  index: number;
+  field: string;
 }

@@ -1,3 +1,4 @@
+import { ensurePartitionsJob } from '../ingest/ensure-partitions-job.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
 import type { Job } from './types.ts';
 
@@ -8,4 +9,5 @@ import type { Job } from './types.ts';
  */
 export const JOBS: Record<string, Job> = {
   [cleanupRetention.name]: cleanupRetention,
+  [ensurePartitionsJob.name]: ensurePartitionsJob,
 };

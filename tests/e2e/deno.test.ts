@@ -93,7 +93,7 @@ describe.skipIf(!servicesMode())('edge functions under Deno against Postgres', (
       expect(await res.json()).toMatchObject({ status: 'ok', function: 'api-keys', implemented: true, checks: { database: 'ok' } });
     }
     const res = await fetch(`${ingest.url}/functions/v1/ingest/health`);
-    expect(await res.json()).toMatchObject({ status: 'ok', function: 'ingest', implemented: false });
+    expect(await res.json()).toMatchObject({ status: 'ok', function: 'ingest', implemented: true });
   });
 
   it('creates, lists and revokes a key through the Deno api-keys function', async () => {
@@ -126,9 +126,40 @@ describe.skipIf(!servicesMode())('edge functions under Deno against Postgres', (
     expect(foreign.status).toBe(404);
   });
 
-  it('the ingest function, not built yet, says so with 501 and stores nothing', async () => {
-    const res = await fetch(`${ingest.url}/ingest`, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json' }, body: '{"metrics":[]}' });
-    expect(res.status).toBe(501);
-    expect((await res.json()).error.code).toBe('NOT_IMPLEMENTED');
+  it('the ingest function under Deno stores native and OTLP/JSON events', async () => {
+    const ts = Date.now() - 1000;
+    const res = await fetch(`${ingest.url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: [{ name: 'deno.metric', value: 2.5, timestamp: ts, tags: { runtime: 'deno' } }], logs: [{ timestamp: ts, message: 'hello from deno' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: 0 });
+    const otlp = await fetch(`${ingest.url}/ingest/v1/logs`, {
+      method: 'POST',
+      headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'edge-svc' } }] },
+            scopeLogs: [{ logRecords: [{ timeUnixNano: String(ts * 1e6), severityNumber: 17, body: { stringValue: 'otlp via deno' } }] }],
+          },
+        ],
+      }),
+    });
+    expect(otlp.status).toBe(200);
+    expect(otlp.headers.get('content-type')).toContain('application/json');
+    const rows = await env.db.query<{ message: string; service: string; level: string }>(
+      `select message, service, level from public.logs where project_id = $1 and message in ('hello from deno', 'otlp via deno') order by message`,
+      [t.projectA],
+    );
+    expect(rows).toEqual([
+      { message: 'hello from deno', service: 'unknown_service', level: 'info' },
+      { message: 'otlp via deno', service: 'edge-svc', level: 'error' },
+    ]);
+    const [point] = await env.db.query<{ value: number }>(
+      `select p.value from public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'deno.metric'`,
+    );
+    expect(point!.value).toBe(2.5);
   });
 });

@@ -96,9 +96,14 @@ describe('npm start (gateway)', () => {
     expect(projects.projects.map((p: { id: string }) => p.id)).toEqual([demo.projectId]);
     const keys = await (await fetch(`${gw.url}/api-keys`, { headers: { authorization: `Bearer ${demo.ownerJwt}` } })).json();
     expect(keys.apiKeys).toEqual([expect.objectContaining({ projectId: demo.projectId, scopes: ['ingest', 'read'], status: 'active' })]);
-    // The key authenticates (and ingest, not built yet, says so honestly).
-    const ingest = await fetch(`${gw.url}/ingest`, { method: 'POST', headers: { 'x-api-key': demo.apiKey } });
-    expect(ingest.status).toBe(501);
+    // The key ingests at once.
+    const ingest = await fetch(`${gw.url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': demo.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: [{ name: 'demo.metric', value: 1, timestamp: Date.now() }] }),
+    });
+    expect(ingest.status).toBe(200);
+    expect(await ingest.json()).toMatchObject({ accepted: 1 });
   });
 
   it('writes one JSON log line per request', async () => {

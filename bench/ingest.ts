@@ -1,0 +1,148 @@
+/**
+ * `npm run bench:ingest`: ingest throughput end to end, against its own ceiling.
+ *
+ * 1. Creates a fresh database on the local Postgres (DATABASE_URL's server, default
+ *    postgres://postgres@127.0.0.1:5432/postgres) and starts the gateway on it with Redis (REDIS_URL,
+ *    default redis://127.0.0.1:6379), as `npm start` would, in its own process.
+ * 2. Per scenario (metrics, logs, mix = 70% metric points, 25% logs, 5% spans), a separate load
+ *    process posts batches of 1,000 events with CONCURRENCY clients for SECONDS (default 20): the
+ *    maximum rate; then again paced at half that rate for the latency figure.
+ * 3. The raw ceiling: the same kind of rows COPYed straight into the same tables (same indexes) in
+ *    the same database, rows/s.
+ * Prints a table and one line per scenario:
+ *   ingest <scenario>: <N> events/s, p95 <ms> ms, <R>% of raw COPY ceiling (<C> rows/s)
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import postgres from 'postgres';
+import { logEvent, metricEvent, type Scenario, spanEvent } from './workload.ts';
+
+const SECONDS = Number(process.env.SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const BATCH = 1000;
+const SCENARIOS = (process.env.SCENARIOS ?? 'metrics,logs,mix').split(',') as Scenario[];
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const port = 54400 + (process.pid % 500);
+
+const dbName = `observai_bench_${Date.now()}`;
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+await admin.unsafe(`create database ${dbName}`);
+const dbUrl = new URL(adminUrl);
+dbUrl.pathname = `/${dbName}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'observai-bench-'));
+try {
+  execFileSync('redis-cli', ['-u', redisUrl, 'eval', "for _,k in ipairs(redis.call('keys','oai:*')) do redis.call('del',k) end", '0'], { stdio: 'ignore' });
+} catch {
+  // no redis-cli: stale keys only cost extra dedup confirmations
+}
+
+const gatewayArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const gateway = spawn(process.execPath, [...gatewayArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
+  env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, OBSERVAI_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10', GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '2' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const base = `http://127.0.0.1:${port}/functions/v1/ingest`;
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`${base}/health`)).ok) break;
+  } catch {
+    // starting
+  }
+  if (i > 300) throw new Error('gateway did not start');
+  await new Promise((r) => setTimeout(r, 200));
+}
+const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as { apiKey: string; projectId: string; organizationId: string };
+// Lift the demo project's limits out of the way of a throughput test.
+const sql = postgres(dbUrl.toString(), { max: 2, onnotice: () => {} });
+await sql`insert into public.project_ingest_settings (project_id, organization_id, max_series, requests_per_minute, events_per_minute)
+          values (${demo.projectId}, ${demo.organizationId}, 100000, 1000000, 1000000000)`;
+
+interface LoadResult {
+  eventsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  failures: number;
+  statuses: Record<string, number>;
+}
+
+function load(scenario: Scenario, seconds: number, rate = 0): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('node_modules/.bin/tsx', ['bench/load.ts', base, demo.apiKey, scenario, String(seconds), String(CONCURRENCY), String(BATCH), String(rate)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+const tsv = (v: unknown) => (v === null || v === undefined ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** COPY `rows` rows of the scenario's shape straight into the tables; returns rows/s. */
+async function copyCeiling(scenario: Scenario, rows: number): Promise<number> {
+  const series = (await sql`select id from public.metric_series where project_id = ${demo.projectId} order by id limit 1000`).map((r) => r.id as string);
+  const p = demo.projectId;
+  const offset = 5e8;
+  const counts = scenario === 'metrics' ? { m: rows, l: 0, s: 0 } : scenario === 'logs' ? { m: 0, l: rows, s: 0 } : { m: Math.round(rows * 0.7), l: Math.round(rows * 0.25), s: rows - Math.round(rows * 0.7) - Math.round(rows * 0.25) };
+  const started = performance.now();
+  const copy = async (statement: string, n: number, line: (i: number) => string) => {
+    if (n === 0) return;
+    const writable = await sql.unsafe(statement).writable();
+    const chunk = 2000;
+    async function* gen() {
+      for (let i = 0; i < n; i += chunk) {
+        let s = '';
+        for (let j = i; j < Math.min(n, i + chunk); j++) s += line(j);
+        yield s;
+      }
+    }
+    await pipeline(Readable.from(gen()), writable);
+  };
+  await copy('copy public.metric_points (project_id, series_id, time, value, event_key) from stdin', counts.m, (i) => {
+    const e = metricEvent(offset + i);
+    return `${p}\t${series[i % series.length]}\t${iso(e.timestamp)}\t${e.value}\t${offset + i}\n`;
+  });
+  await copy('copy public.logs (project_id, time, level, service, message, attributes, resource, trace_id, event_key) from stdin', counts.l, (i) => {
+    const e = logEvent(offset + i);
+    return `${p}\t${iso(e.timestamp)}\t${e.level}\t${e.service}\t${tsv(e.message)}\t${tsv(JSON.stringify(e.attributes))}\t{}\t${e.trace_id}\t${offset + i}\n`;
+  });
+  await copy(
+    'copy public.spans (project_id, trace_id, span_id, name, service, start_time, end_time, duration_ms, kind, status, attributes, event_key) from stdin',
+    counts.s,
+    (i) => {
+      const e = spanEvent(offset + i);
+      return `${p}\t${e.trace_id}\t${e.span_id}\t${e.name}\t${e.service}\t${iso(e.start)}\t${iso(e.start + e.duration)}\t${e.duration}\t${e.kind}\t${e.status}\t${tsv(JSON.stringify(e.attributes))}\t${offset + i}\n`;
+    },
+  );
+  return rows / ((performance.now() - started) / 1000);
+}
+
+const summary: string[] = [];
+console.log(`scenario  | events/s (max) | p50 ms | p95 ms | p99 ms | p95 ms @ half rate | COPY rows/s | % of ceiling`);
+for (const scenario of SCENARIOS) {
+  const max = await load(scenario, SECONDS);
+  const half = await load(scenario, SECONDS, max.eventsPerSecond / 2);
+  const ceiling = await copyCeiling(scenario, scenario === 'metrics' ? 1_000_000 : 300_000);
+  const pct = (100 * max.eventsPerSecond) / ceiling;
+  console.log(
+    `${scenario.padEnd(9)} | ${max.eventsPerSecond.toFixed(0).padStart(14)} | ${max.p50.toFixed(1).padStart(6)} | ${max.p95.toFixed(1).padStart(6)} | ${max.p99.toFixed(1).padStart(6)} | ${half.p95.toFixed(1).padStart(18)} | ${ceiling.toFixed(0).padStart(11)} | ${pct.toFixed(0).padStart(5)}%` +
+      (max.failures || half.failures ? `  (non-2xx: ${JSON.stringify(max.statuses)} / ${JSON.stringify(half.statuses)})` : ''),
+  );
+  summary.push(`ingest ${scenario}: ${max.eventsPerSecond.toFixed(0)} events/s, p95 ${half.p95.toFixed(1)} ms, ${pct.toFixed(0)}% of raw COPY ceiling (${ceiling.toFixed(0)} rows/s)`);
+}
+console.log('');
+for (const line of summary) console.log(line);
+
+gateway.kill('SIGTERM');
+await new Promise((r) => gateway.once('exit', r));
+await sql.end();
+await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+await admin.end();
+rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,90 @@
+import { INGEST_LIMITS as L } from './limits.ts';
+import type { LogLevel, LogRecord, MetricPoint } from './model.ts';
+import { FORBIDDEN_KEYS } from './schemas.ts';
+
+/**
+ * A fast path for the common, well-formed native item. It accepts only items the zod schemas in
+ * schemas.ts would accept and map to the same value; anything else (ISO timestamps, histograms,
+ * unusual fields, any doubt) returns null and goes through zod, which decides and explains. So the
+ * schemas stay the definition of the format; this only skips their cost where nothing can fail.
+ * tests/unit/ingest/fast-path.test.ts checks the two agree on valid and invalid items.
+ */
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+const METRIC_KEYS = new Set(['name', 'value', 'type', 'timestamp', 'tags', 'unit', 'temporality', 'id']);
+const LOG_KEYS = new Set(['timestamp', 'level', 'message', 'service', 'attributes', 'trace_id', 'span_id', 'id']);
+const LEVELS: Record<string, LogLevel> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+  critical: 'fatal',
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const cleanString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max && !v.includes('\u0000');
+const goodTimestamp = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+export function fastMetric(o: unknown): MetricPoint | null {
+  if (!isPlainObject(o)) return null;
+  for (const k in o) if (!METRIC_KEYS.has(k)) return null;
+  const { name, value, type, timestamp, tags, unit, temporality, id } = o;
+  if (typeof name !== 'string' || name.length === 0 || name.length > L.maxNameLength || !METRIC_NAME.test(name)) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  if (type !== undefined && type !== 'gauge' && type !== 'counter') return null;
+  if (!goodTimestamp(timestamp)) return null;
+  if (unit !== undefined && !cleanString(unit, 50)) return null;
+  if (temporality !== undefined && temporality !== 'cumulative' && temporality !== 'delta') return null;
+  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  let t: Record<string, string> = {};
+  if (tags !== undefined) {
+    if (!isPlainObject(tags)) return null;
+    let n = 0;
+    for (const k in tags) {
+      if (++n > L.maxTags || k.length === 0 || k.length > L.maxTagKeyLength || FORBIDDEN_KEYS.has(k) || k.includes('\u0000')) return null;
+      if (!cleanString(tags[k], L.maxTagValueLength)) return null;
+    }
+    t = tags as Record<string, string>;
+  }
+  const kind = type ?? 'gauge';
+  return {
+    name,
+    type: kind,
+    value,
+    timestamp,
+    tags: t,
+    ...(unit ? { unit } : {}),
+    ...(kind === 'counter' ? { temporality: temporality ?? 'cumulative' } : {}),
+    ...(id ? { id } : {}),
+  };
+}
+
+export function fastLog(o: unknown): LogRecord | null {
+  if (!isPlainObject(o)) return null;
+  for (const k in o) if (!LOG_KEYS.has(k)) return null;
+  const { timestamp, level, message, service, attributes, trace_id, span_id, id } = o;
+  if (!goodTimestamp(timestamp)) return null;
+  const lvl = level === undefined ? 'info' : typeof level === 'string' ? LEVELS[level.toLowerCase()] : undefined;
+  if (!lvl) return null;
+  if (!cleanString(message, L.maxMessageLength)) return null;
+  if (service !== undefined && !(cleanString(service, L.maxNameLength) && service.length > 0)) return null;
+  if (attributes !== undefined && !isPlainObject(attributes)) return null;
+  if (attributes) for (const k in attributes) if (k.length > L.maxTagKeyLength) return null;
+  if (trace_id !== undefined && !(typeof trace_id === 'string' && HEX32.test(trace_id))) return null;
+  if (span_id !== undefined && !(typeof span_id === 'string' && HEX16.test(span_id))) return null;
+  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  return {
+    timestamp,
+    level: lvl,
+    message,
+    service: (service as string | undefined) ?? 'unknown_service',
+    attributes: (attributes as Record<string, unknown> | undefined) ?? {},
+    ...(trace_id ? { traceId: (trace_id as string).toLowerCase() } : {}),
+    ...(span_id ? { spanId: (span_id as string).toLowerCase() } : {}),
+    ...(id ? { id: id as string } : {}),
+  };
+}

@@ -1,0 +1,119 @@
+import { Hono, type Context } from 'hono';
+import { authorize } from '../../auth/authenticate.ts';
+import { createCircuitBreaker, createConcurrencyGate } from '../../core/circuit-breaker.ts';
+import type { Deps } from '../../core/deps.ts';
+import { AppError, toAppError } from '../../core/errors.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { errorResponse } from '../../http/errors.ts';
+import { type IngestDeps, ingestBatch } from '../ingest-batch.ts';
+import { INGEST_LIMITS } from '../limits.ts';
+import type { DecodedBatch } from '../model.ts';
+import { decodeOtlpLogs, decodeOtlpMetrics, decodeOtlpTraces, encodeExportResponse, encodeStatus, OtlpDecodeError } from '../otlp/index.ts';
+import { parseNative } from '../parse-native.ts';
+import { checkRateLimits } from '../rate-limit.ts';
+import { readBody } from '../read-body.ts';
+import { SeriesCache } from '../series.ts';
+import { createSettingsCache } from '../settings.ts';
+
+type Signal = 'metrics' | 'logs' | 'traces';
+const DECODERS = { metrics: decodeOtlpMetrics, logs: decodeOtlpLogs, traces: decodeOtlpTraces } as const;
+
+/**
+ * The ingest function: native JSON / NDJSON at `POST /`, OTLP/HTTP at `POST /v1/{metrics,logs,traces}`.
+ * Write-path state (circuit breaker, concurrency gate, series and settings caches) lives for the
+ * process (or edge isolate) that built these routes.
+ */
+export function ingestRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const ingest: IngestDeps = {
+    db: deps.db,
+    cache: deps.cache,
+    clock: deps.clock,
+    logger: deps.logger,
+    breaker: createCircuitBreaker({ clock: deps.clock, failureThreshold: 3, cooldownMs: 5_000, timeoutMs: 20_000 }),
+    gate: createConcurrencyGate(Math.max(2, deps.config.dbPoolMax - 2), 64),
+    seriesCache: new SeriesCache(),
+  };
+  const settings = createSettingsCache(deps.db, deps.clock);
+
+  /** Everything shared by both formats once the body is decoded: limits, rate limits, the write. */
+  async function accept(c: Context<AppEnv>, decode: (body: Uint8Array) => DecodedBatch) {
+    const key = authorize(c.get('identity'), ['apiKey'], 'ingest');
+    const body = await readBody(c.req.raw, INGEST_LIMITS.maxBodyBytes);
+    const decoded = decode(body);
+    const events = decoded.metrics.length + decoded.logs.length + decoded.spans.length;
+    if (events + decoded.errors.length > INGEST_LIMITS.maxEvents) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `A request may carry at most ${INGEST_LIMITS.maxEvents} events`);
+    }
+    const limits = await settings(key.projectId);
+    const rate = await checkRateLimits(deps.cache, c.get('logger'), { keyId: key.keyId, projectId: key.projectId }, limits, events, deps.clock.now());
+    for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
+    if (!rate.ok) throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
+    return ingestBatch(ingest, { projectId: key.projectId, organizationId: key.organizationId, maxSeries: limits.maxSeries, bytes: body.byteLength }, decoded);
+  }
+
+  app.post('/', async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const format = type === 'application/json' ? 'json' : type === 'application/x-ndjson' ? 'ndjson' : undefined;
+    if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or application/x-ndjson (OTLP goes to /v1/metrics, /v1/logs, /v1/traces)');
+    const result = await accept(c, (body) => parseNative(body, format));
+    if (result.accepted === 0 && result.duplicates === 0 && result.rejected > 0) {
+      throw new AppError('VALIDATION_FAILED', 'No event in the request is valid', {
+        details: result.errors.slice(0, 100).map((e) => ({ field: e.field, message: e.message })),
+      });
+    }
+    return c.json({ accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates, errors: result.errors.slice(0, 1000) });
+  });
+
+  for (const signal of ['metrics', 'logs', 'traces'] as const) {
+    app.post(`/v1/${signal}`, (c) => otlp(c, signal));
+  }
+
+  /** OTLP/HTTP: answers in the request's encoding, errors as google.rpc.Status (protocols.md). */
+  async function otlp(c: Context<AppEnv>, signal: Signal): Promise<Response> {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const encoding = type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
+    const respond = (status: number, body: Uint8Array | string) => {
+      c.header('content-type', encoding === 'json' ? 'application/json' : 'application/x-protobuf');
+      return c.body(body as never, status as 200);
+    };
+    try {
+      if (!encoding) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'OTLP/HTTP accepts application/x-protobuf or application/json');
+      const result = await accept(c, (body) => {
+        try {
+          return DECODERS[signal](body, encoding);
+        } catch (err) {
+          if (err instanceof OtlpDecodeError) throw new AppError('BAD_REQUEST', err.message, { cause: err });
+          throw err;
+        }
+      });
+      const message = result.errors
+        .slice(0, 5)
+        .map((e) => `${e.field}: ${e.message}`)
+        .join('; ');
+      return respond(200, encodeExportResponse(signal, result.rejected, result.rejected ? message : '', encoding));
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.status >= 500 && e.code !== 'UNAVAILABLE') return errorResponse(c, err);
+      for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
+      if (e.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer');
+      if (e.code === 'UNAVAILABLE' && !e.headers?.['Retry-After']) c.header('Retry-After', '5');
+      return respond(e.status, encodeStatus(GRPC_CODES[e.code] ?? 2, e.message, encoding ?? 'protobuf'));
+    }
+  }
+
+  return app;
+}
+
+/** google.rpc.Code for each of our error codes. */
+const GRPC_CODES: Partial<Record<AppError['code'], number>> = {
+  BAD_REQUEST: 3,
+  VALIDATION_FAILED: 3,
+  UNAUTHENTICATED: 16,
+  FORBIDDEN: 7,
+  NOT_FOUND: 5,
+  PAYLOAD_TOO_LARGE: 8,
+  UNSUPPORTED_MEDIA_TYPE: 3,
+  RATE_LIMITED: 8,
+  UNAVAILABLE: 14,
+};

@@ -1,0 +1,168 @@
+import { AppError } from '../core/errors.ts';
+import type { z } from 'zod';
+import { INGEST_LIMITS } from './limits.ts';
+import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
+import { fastLog, fastMetric } from './fast-path.ts';
+import { FORBIDDEN_KEYS, NativeBatch, NativeLog, NativeMetric, NativeSpan } from './schemas.ts';
+import { decodeUtf8 } from './read-body.ts';
+
+type Kind = 'metrics' | 'logs' | 'spans';
+
+/**
+ * Native JSON batch `{ metrics, logs, spans }` or NDJSON (one event per line with "type":
+ * "metric" | "log" | "span"). Every item is validated on its own: bad ones become errors with their
+ * index and field, good ones are kept (partial success).
+ */
+export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): DecodedBatch {
+  const text = decodeUtf8(body);
+  // Only when the text could hold one (cheap check) do items get the deep scan for reserved keys.
+  const suspicious = /"(__proto__|constructor|prototype)"\s*:/.test(text);
+  const out: DecodedBatch = { metrics: [], logs: [], spans: [], errors: [], origins: new WeakMap() };
+  if (format === 'json') {
+    const value = parseJson(text, 'The body is not valid JSON');
+    const batch = NativeBatch.safeParse(value);
+    if (!batch.success) {
+      const issue = batch.error.issues[0]!;
+      throw new AppError('VALIDATION_FAILED', `body${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`, {
+        details: batch.error.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), message: i.message })),
+      });
+    }
+    countOrThrow((batch.data.metrics?.length ?? 0) + (batch.data.logs?.length ?? 0) + (batch.data.spans?.length ?? 0));
+    batch.data.metrics?.forEach((item, i) => accept(out, 'metrics', item, i, `metrics.${i}`, suspicious));
+    batch.data.logs?.forEach((item, i) => accept(out, 'logs', item, i, `logs.${i}`, suspicious));
+    batch.data.spans?.forEach((item, i) => accept(out, 'spans', item, i, `spans.${i}`, suspicious));
+    return out;
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  countOrThrow(lines.length);
+  lines.forEach((line, i) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      out.errors.push({ index: i, field: `${i}`, message: 'line is not valid JSON' });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      out.errors.push({ index: i, field: `${i}`, message: 'line must be a JSON object' });
+      return;
+    }
+    const { type, ...rest } = value as Record<string, unknown>;
+    const kind = type === 'metric' ? 'metrics' : type === 'log' ? 'logs' : type === 'span' ? 'spans' : undefined;
+    if (!kind) {
+      out.errors.push({ index: i, field: `${i}.type`, message: 'must be "metric", "log" or "span"' });
+      return;
+    }
+    accept(out, kind, rest, i, `${i}`, suspicious);
+  });
+  return out;
+}
+
+function parseJson(text: string, message: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // Includes a RangeError from absurdly deep nesting.
+    throw new AppError('BAD_REQUEST', message, { cause: err });
+  }
+}
+
+function countOrThrow(n: number) {
+  if (n > INGEST_LIMITS.maxEvents) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `A request may carry at most ${INGEST_LIMITS.maxEvents} events; this one has ${n}`);
+  }
+}
+
+const SCHEMAS = { metrics: NativeMetric, logs: NativeLog, spans: NativeSpan } as const;
+
+function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, path: string, suspicious: boolean) {
+  const reserved = suspicious ? findReservedKey(item, path, 0) : undefined;
+  if (reserved) {
+    out.errors.push({ index, field: reserved, message: 'is a reserved key (__proto__, constructor, prototype)' });
+    return;
+  }
+  const fast = kind === 'metrics' ? fastMetric(item) : kind === 'logs' ? fastLog(item) : null;
+  if (fast) {
+    (out[kind] as object[]).push(fast);
+    out.origins!.set(fast, { index, field: path });
+    return;
+  }
+  const parsed = (SCHEMAS[kind] as z.ZodType).safeParse(item);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues.slice(0, 5)) {
+      out.errors.push({ index, field: [path, ...issue.path.map(String)].join('.'), message: issue.message });
+    }
+    return;
+  }
+  const decoded =
+    kind === 'metrics' ? toMetric(parsed.data as NativeMetric) : kind === 'logs' ? toLog(parsed.data as z.output<typeof NativeLog>) : toSpan(parsed.data as z.output<typeof NativeSpan>);
+  (out[kind] as object[]).push(decoded);
+  out.origins!.set(decoded, { index, field: path });
+}
+
+/** The schema route alone (no fast path): the reference the fast path is tested against. */
+export function decodeWithSchema(kind: Kind, item: unknown): MetricPoint | LogRecord | Span | null {
+  const parsed = (SCHEMAS[kind] as z.ZodType).safeParse(item);
+  if (!parsed.success) return null;
+  return kind === 'metrics' ? toMetric(parsed.data as NativeMetric) : kind === 'logs' ? toLog(parsed.data as z.output<typeof NativeLog>) : toSpan(parsed.data as z.output<typeof NativeSpan>);
+}
+
+/** JSON.parse keeps "__proto__" as an own key; schema parsing would silently drop it. Refuse it instead. */
+function findReservedKey(v: unknown, path: string, depth: number): string | undefined {
+  if (depth > 32 || typeof v !== 'object' || v === null) return undefined;
+  for (const k of Object.keys(v)) {
+    if (FORBIDDEN_KEYS.has(k)) return `${path}.${k}`;
+    const found = findReservedKey((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function toMetric(m: NativeMetric): MetricPoint {
+  const h = m.histogram;
+  return {
+    name: m.name,
+    type: m.type,
+    value: m.value ?? h?.sum ?? h?.count ?? 0,
+    timestamp: m.timestamp,
+    tags: m.tags,
+    ...(m.unit ? { unit: m.unit } : {}),
+    ...(m.type === 'counter' ? { temporality: m.temporality ?? 'cumulative' } : {}),
+    ...(h ? { histogram: { kind: 'explicit' as const, count: h.count, sum: h.sum, min: h.min, max: h.max, bounds: h.bounds, counts: h.counts } } : {}),
+    ...(m.id ? { id: m.id } : {}),
+  };
+}
+
+function toLog(l: z.output<typeof NativeLog>): LogRecord {
+  return {
+    timestamp: l.timestamp,
+    level: l.level,
+    message: l.message,
+    service: l.service,
+    attributes: l.attributes,
+    ...(l.trace_id ? { traceId: l.trace_id } : {}),
+    ...(l.span_id ? { spanId: l.span_id } : {}),
+    ...(l.id ? { id: l.id } : {}),
+  };
+}
+
+function toSpan(s: z.output<typeof NativeSpan>): Span {
+  return {
+    traceId: s.trace_id,
+    spanId: s.span_id,
+    ...(s.parent_span_id ? { parentSpanId: s.parent_span_id } : {}),
+    name: s.name,
+    service: s.service,
+    start: s.start,
+    end: s.end ?? s.start + (s.duration ?? 0),
+    status: s.status,
+    ...(s.status_message ? { statusMessage: s.status_message } : {}),
+    kind: s.kind,
+    attributes: s.attributes,
+    events: s.events.map((e) => ({ name: e.name, timestamp: e.timestamp, attributes: e.attributes })),
+    links: [],
+    ...(s.id ? { id: s.id } : {}),
+  };
+}
+
+export type { ItemError };

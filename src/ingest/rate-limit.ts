@@ -1,0 +1,54 @@
+import type { Cache } from '../cache/types.ts';
+import type { Logger } from '../core/logger.ts';
+import type { IngestSettings } from './settings.ts';
+
+export interface RateLimitResult {
+  ok: boolean;
+  /** Headers to send either way (IETF RateLimit fields, plus Retry-After when refused). */
+  headers: Record<string, string>;
+  /** True when the cache could not be reached and the request was let through. */
+  degraded: boolean;
+}
+
+/**
+ * Fixed one-minute windows on requests and events, per API key and per project (a key's limits are
+ * its project's). One cache command per request: all four counters move in one call. When the cache
+ * is down the request passes (limits degrade; accepted data is never refused for lack of Redis).
+ */
+export async function checkRateLimits(
+  cache: Cache,
+  logger: Logger,
+  ids: { keyId: string; projectId: string },
+  limits: IngestSettings,
+  events: number,
+  now: Date,
+): Promise<RateLimitResult> {
+  const window = Math.floor(now.getTime() / 60_000);
+  const resetSeconds = 60 - Math.floor((now.getTime() % 60_000) / 1000);
+  let counts: number[];
+  try {
+    counts = await cache.incrCounters(
+      [
+        { key: `oai:rl:p:${ids.projectId}:r:${window}`, by: 1 },
+        { key: `oai:rl:p:${ids.projectId}:e:${window}`, by: events },
+        { key: `oai:rl:k:${ids.keyId}:r:${window}`, by: 1 },
+        { key: `oai:rl:k:${ids.keyId}:e:${window}`, by: events },
+      ],
+      120_000,
+    );
+  } catch (err) {
+    logger.warn({ err }, 'rate limiter unavailable: request let through');
+    return { ok: true, headers: {}, degraded: true };
+  }
+  const [pr, pe, kr, ke] = counts as [number, number, number, number];
+  const requestsLeft = limits.requestsPerMinute - Math.max(pr, kr);
+  const eventsLeft = limits.eventsPerMinute - Math.max(pe, ke);
+  const ok = requestsLeft >= 0 && eventsLeft >= 0;
+  const headers: Record<string, string> = {
+    'RateLimit-Limit': String(limits.requestsPerMinute),
+    'RateLimit-Remaining': String(Math.max(0, requestsLeft)),
+    'RateLimit-Reset': String(resetSeconds),
+  };
+  if (!ok) headers['Retry-After'] = String(resetSeconds);
+  return { ok, headers, degraded: false };
+}

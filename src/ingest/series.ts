@@ -1,0 +1,125 @@
+import { sha256Hex } from '../core/ids.ts';
+import type { Queryable } from '../db/types.ts';
+import type { MetricPoint } from './model.ts';
+
+export interface SeriesSpec {
+  /** name + sorted tags, as one string: the series identity. */
+  identity: string;
+  name: string;
+  type: MetricPoint['type'];
+  unit: string | null;
+  tags: Record<string, string>;
+  /** Points of this series in the batch (for rejection counts). */
+  points: number;
+}
+
+export function seriesIdentity(name: string, tagString: string): string {
+  return `${name}\u0000${tagString}`;
+}
+
+/** What Postgres stores and indexes: sha256 of the identity (fixed length, exact, unlike event keys). */
+export function seriesFingerprint(identity: string): Promise<string> {
+  return sha256Hex(identity);
+}
+
+/**
+ * A bounded, process-local map of known series ids (project + identity -> id). Series ids never
+ * change, so a stale entry is impossible; a deleted project's entries just age out.
+ */
+export class SeriesCache {
+  private readonly map = new Map<string, number>();
+  constructor(private readonly max = 200_000) {}
+  get(projectId: string, identity: string): number | undefined {
+    return this.map.get(`${projectId}\u0000${identity}`);
+  }
+  set(projectId: string, identity: string, id: number): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(`${projectId}\u0000${identity}`, id);
+  }
+}
+
+export interface ResolvedSeries {
+  /** identity -> series id */
+  ids: Map<string, number>;
+  /** Identities refused because they would pass the project's series limit. */
+  rejected: Set<string>;
+}
+
+/**
+ * Finds or creates the series of a batch. New series are admitted only while the project stays
+ * within maxSeries; the check and the inserts run under a per-project transaction lock, so two
+ * concurrent requests cannot both take the last slot. Refused series are counted in
+ * series_rejections (per metric per day) in the same transaction.
+ */
+export async function resolveSeries(
+  tx: Queryable,
+  cache: SeriesCache,
+  projectId: string,
+  specs: Map<string, SeriesSpec>,
+  maxSeries: number,
+  now: Date,
+): Promise<ResolvedSeries> {
+  const ids = new Map<string, number>();
+  const rejected = new Set<string>();
+  const unknown: string[] = [];
+  for (const identity of specs.keys()) {
+    const id = cache.get(projectId, identity);
+    if (id !== undefined) ids.set(identity, id);
+    else unknown.push(identity);
+  }
+  if (unknown.length === 0) return { ids, rejected };
+  const fps = await Promise.all(unknown.map(seriesFingerprint));
+  const byFp = new Map(fps.map((fp, i) => [fp, unknown[i]!]));
+  const found = await tx.query<{ id: string | number; fingerprint: string }>(
+    'select id, fingerprint from public.metric_series where project_id = $1 and fingerprint = any($2::text[])',
+    [projectId, fps],
+  );
+  for (const r of found) {
+    const identity = byFp.get(r.fingerprint)!;
+    ids.set(identity, Number(r.id));
+    cache.set(projectId, identity, Number(r.id));
+  }
+  let fresh = fps.filter((fp) => !ids.has(byFp.get(fp)!));
+  if (fresh.length === 0) return { ids, rejected };
+
+  await tx.query(`select pg_advisory_xact_lock(hashtext('observai.series:' || $1::text))`, [projectId]);
+  const [{ n } = { n: 0 }] = await tx.query<{ n: string | number }>('select count(*) as n from public.metric_series where project_id = $1', [projectId]);
+  const room = Math.max(0, maxSeries - Number(n));
+  for (const fp of fresh.slice(room)) rejected.add(byFp.get(fp)!);
+  fresh = fresh.slice(0, room);
+  if (fresh.length > 0) {
+    const list = fresh.map((fp) => specs.get(byFp.get(fp)!)!);
+    const rows = await tx.query<{ id: string | number; fingerprint: string }>(
+      `insert into public.metric_series (project_id, name, type, unit, tags, fingerprint, created_at, last_seen_at)
+       select $1, s.name, s.type, s.unit, s.tags::jsonb, s.fingerprint, $7, $7
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as s(name, type, unit, tags, fingerprint)
+       on conflict (project_id, fingerprint) do update set last_seen_at = excluded.last_seen_at
+       returning id, fingerprint`,
+      [projectId, list.map((s) => s.name), list.map((s) => s.type), list.map((s) => s.unit), list.map((s) => JSON.stringify(s.tags)), fresh, now],
+    );
+    for (const r of rows) {
+      const identity = byFp.get(r.fingerprint)!;
+      ids.set(identity, Number(r.id));
+      cache.set(projectId, identity, Number(r.id));
+    }
+  }
+  if (rejected.size > 0) {
+    const byName = new Map<string, { count: number; tags: Record<string, string> }>();
+    for (const identity of rejected) {
+      const s = specs.get(identity)!;
+      const e = byName.get(s.name) ?? { count: 0, tags: s.tags };
+      e.count += s.points;
+      byName.set(s.name, e);
+    }
+    await tx.query(
+      `insert into public.series_rejections (project_id, day, metric_name, rejected_points, sample_tags, last_rejected_at)
+       select $1, ($2::timestamptz at time zone 'UTC')::date, r.name, r.n, r.tags::jsonb, $2
+       from unnest($3::text[], $4::bigint[], $5::text[]) as r(name, n, tags)
+       on conflict (project_id, day, metric_name) do update
+         set rejected_points = public.series_rejections.rejected_points + excluded.rejected_points,
+             sample_tags = excluded.sample_tags, last_rejected_at = excluded.last_rejected_at`,
+      [projectId, now, [...byName.keys()], [...byName.values()].map((v) => v.count), [...byName.values()].map((v) => JSON.stringify(v.tags))],
+    );
+  }
+  return { ids, rejected };
+}

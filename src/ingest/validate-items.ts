@@ -1,0 +1,95 @@
+import { FORBIDDEN_KEYS } from './schemas.ts';
+import { INGEST_LIMITS as L } from './limits.ts';
+import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
+
+/**
+ * Checks that apply to every decoded item whatever its format (native or OTLP): the timestamp
+ * acceptance window, finite numbers, and attribute shapes Postgres' jsonb would refuse (NUL
+ * characters) or that would poison objects (`__proto__`). Returns the batch without the bad items.
+ */
+export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
+  const earliest = now.getTime() - L.maxAgeMs;
+  const latest = now.getTime() + L.maxFutureMs;
+  const errors: ItemError[] = [...batch.errors];
+  const keep = <T extends object>(items: T[], kind: string, check: (item: T) => [string, string] | null): T[] =>
+    items.filter((item, i) => {
+      const problem = check(item);
+      if (!problem) return true;
+      const origin = batch.origins?.get(item) ?? { index: i, field: `${kind}.${i}` };
+      errors.push({ index: origin.index, field: `${origin.field}.${problem[0]}`, message: problem[1] });
+      return false;
+    });
+  const window = (t: number, field: string): [string, string] | null =>
+    !Number.isFinite(t)
+      ? [field, 'must be a valid time']
+      : t < earliest
+        ? [field, `is older than the ${L.maxAgeMs / 86_400_000}-day acceptance window`]
+        : t > latest
+          ? [field, `is more than ${L.maxFutureMs / 60_000} minutes in the future`]
+          : null;
+
+  const metrics = keep<MetricPoint>(batch.metrics, 'metrics', (m) => {
+    if (!Number.isFinite(m.value)) return ['value', 'must be a finite number'];
+    if (m.histogram && ![m.histogram.count, m.histogram.sum ?? 0].every(Number.isFinite)) return ['histogram', 'must hold finite numbers'];
+    if (m.histogram?.kind === 'explicit') {
+      const { bounds, counts } = m.histogram;
+      if (counts.length !== bounds.length + 1) return ['histogram.counts', 'must have bounds.length + 1 entries'];
+      if (!bounds.every((b, i) => Number.isFinite(b) && (i === 0 || b > bounds[i - 1]!))) return ['histogram.bounds', 'must be finite and strictly increasing'];
+      if (!counts.every((c) => Number.isFinite(c) && c >= 0)) return ['histogram.counts', 'must be finite and non-negative'];
+    }
+    if (Object.keys(m.tags).length > L.maxTags) return ['tags', `at most ${L.maxTags} tags`];
+    for (const [k, v] of Object.entries(m.tags)) {
+      if (FORBIDDEN_KEYS.has(k) || k.length > L.maxTagKeyLength || k.includes('\u0000')) return [`tags.${k}`, 'is not an allowed tag key'];
+      if (v.length > L.maxTagValueLength || v.includes('\u0000')) return [`tags.${k}`, `must be at most ${L.maxTagValueLength} characters without NUL`];
+    }
+    return window(m.timestamp, 'timestamp');
+  });
+  const logs = keep<LogRecord>(batch.logs, 'logs', (l) => {
+    if (l.message.length > L.maxMessageLength) return ['message', `must be at most ${L.maxMessageLength} characters`];
+    if (l.message.includes('\u0000') || l.service.includes('\u0000')) return ['message', 'must not contain NUL characters'];
+    return checkAttributes(l.attributes, 'attributes') ?? checkAttributes(l.resource ?? {}, 'resource') ?? window(l.timestamp, 'timestamp');
+  });
+  const spans = keep<Span>(batch.spans, 'spans', (s) => {
+    if (!(s.end >= s.start)) return ['end', 'must not be before start'];
+    for (const [i, e] of s.events.entries()) {
+      const p = checkAttributes(e.attributes, `events.${i}.attributes`);
+      if (p) return p;
+    }
+    return checkAttributes(s.attributes, 'attributes') ?? checkAttributes(s.resource ?? {}, 'resource') ?? window(s.start, 'start');
+  });
+  return { metrics, logs, spans, errors, ...(batch.origins ? { origins: batch.origins } : {}) };
+}
+
+/** Depth, size, reserved keys and NUL characters, walking the value once. */
+function checkAttributes(value: Record<string, unknown>, field: string): [string, string] | null {
+  let size = 0;
+  const walk = (v: unknown, depth: number, path: string): [string, string] | null => {
+    if (depth > L.maxAttributeDepth) return [path, `nests deeper than ${L.maxAttributeDepth} levels`];
+    if (typeof v === 'string') {
+      size += v.length;
+      return v.includes('\u0000') ? [path, 'must not contain NUL characters'] : null;
+    }
+    if (typeof v === 'number') return Number.isFinite(v) ? null : [path, 'must be a finite number'];
+    if (v === null || typeof v === 'boolean') return null;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const p = walk(v[i], depth + 1, `${path}.${i}`);
+        if (p) return p;
+      }
+      return null;
+    }
+    if (typeof v === 'object') {
+      for (const k of Object.keys(v as object)) {
+        if (FORBIDDEN_KEYS.has(k) || k.includes('\u0000')) return [`${path}.${k}`, 'is not an allowed key'];
+        size += k.length;
+        const p = walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`);
+        if (p) return p;
+      }
+      return null;
+    }
+    return [path, `has an unsupported value of type ${typeof v}`];
+  };
+  const problem = walk(value, 0, field);
+  if (problem) return problem;
+  return size > L.maxAttributesBytes ? [field, `are larger than ${L.maxAttributesBytes} characters`] : null;
+}

@@ -1,0 +1,149 @@
+import type { Queryable } from '../db/types.ts';
+import type { LogRecord, MetricPoint, Span } from './model.ts';
+
+/**
+ * Bulk inserts with one multi-row `unnest` statement per table: a handful of statements per request
+ * whatever its size. Times travel as epoch milliseconds (float8, microsecond fractions kept) and
+ * become timestamptz in SQL; JSON travels as text and is cast (see src/db/types.ts).
+ */
+export interface PointRow {
+  seriesId: number;
+  point: MetricPoint;
+  eventKey: number;
+}
+
+const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
+
+/**
+ * Numeric columns travel as one comma-joined string each, split and cast by Postgres in C
+ * (`string_to_array($n, ',')::float8[]`): far cheaper on the client than serialising an array
+ * parameter element by element, and exact (JavaScript prints the shortest round-trip form).
+ */
+const nums = (values: ReadonlyArray<number | null>) => values.map((v) => (v === null ? '' : String(v))).join(',');
+const NUMS = (param: string, type: 'float8' | 'bigint') => `string_to_array(${param}, ',')::${type}[]`;
+
+export async function insertMetricPoints(tx: Queryable, projectId: string, rows: PointRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into public.metric_points (project_id, series_id, time, value, event_key)
+     select $1, r.series_id, ${TS('r.t')}, r.value, r.event_key
+     from unnest(${NUMS('$2', 'bigint')}, ${NUMS('$3', 'float8')}, ${NUMS('$4', 'float8')}, ${NUMS('$5', 'bigint')}) as r(series_id, t, value, event_key)`,
+    [projectId, nums(rows.map((r) => r.seriesId)), nums(rows.map((r) => r.point.timestamp)), nums(rows.map((r) => r.point.value)), nums(rows.map((r) => r.eventKey))],
+  );
+}
+
+export async function insertHistogramPoints(tx: Queryable, projectId: string, rows: PointRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const h = rows.map((r) => r.point.histogram!);
+  await tx.query(
+    `insert into public.metric_histogram_points (project_id, series_id, time, count, sum, min, max, buckets, event_key)
+     select $1, r.series_id, ${TS('r.t')}, r.count, r.sum, r.min, r.max, r.buckets::jsonb, r.event_key
+     from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::text[], $9::bigint[])
+       as r(series_id, t, count, sum, min, max, buckets, event_key)`,
+    [
+      projectId,
+      rows.map((r) => r.seriesId),
+      rows.map((r) => r.point.timestamp),
+      h.map((x) => x.count),
+      h.map((x) => x.sum),
+      h.map((x) => x.min),
+      h.map((x) => x.max),
+      h.map(({ count: _c, sum: _s, min: _mi, max: _ma, ...buckets }) => JSON.stringify(buckets)),
+      rows.map((r) => r.eventKey),
+    ],
+  );
+}
+
+export async function insertLogs(tx: Queryable, projectId: string, logs: Array<{ log: LogRecord; eventKey: number }>): Promise<void> {
+  if (logs.length === 0) return;
+  const l = logs.map((x) => x.log);
+  await tx.query(
+    `insert into public.logs (project_id, time, level, severity_number, service, message, attributes, resource, trace_id, span_id, event_key)
+     select $1, ${TS('r.t')}, r.level, r.sev, r.service, r.message, r.attributes::jsonb, r.resource::jsonb, r.trace_id, r.span_id, r.event_key
+     from unnest($2::float8[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
+       as r(t, level, sev, service, message, attributes, resource, trace_id, span_id, event_key)`,
+    [
+      projectId,
+      l.map((x) => x.timestamp),
+      l.map((x) => x.level),
+      l.map((x) => x.severityNumber ?? null),
+      l.map((x) => x.service),
+      l.map((x) => x.message),
+      l.map((x) => JSON.stringify(x.attributes)),
+      l.map((x) => JSON.stringify(x.resource ?? {})),
+      l.map((x) => x.traceId ?? null),
+      l.map((x) => x.spanId ?? null),
+      logs.map((x) => x.eventKey),
+    ],
+  );
+}
+
+export async function insertSpans(tx: Queryable, projectId: string, spans: Array<{ span: Span; eventKey: number }>): Promise<void> {
+  if (spans.length === 0) return;
+  const s = spans.map((x) => x.span);
+  await tx.query(
+    `insert into public.spans (project_id, trace_id, span_id, parent_span_id, name, service, start_time, end_time, duration_ms, kind, status,
+                               status_message, attributes, resource, events, links, event_key)
+     select $1, r.trace_id, r.span_id, r.parent, r.name, r.service, ${TS('r.s')}, ${TS('r.e')}, r.e - r.s, r.kind, r.status, r.msg,
+            r.attributes::jsonb, r.resource::jsonb, r.events::jsonb, r.links::jsonb, r.event_key
+     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[],
+                 $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[])
+       as r(trace_id, span_id, parent, name, service, s, e, kind, status, msg, attributes, resource, events, links, event_key)`,
+    [
+      projectId,
+      s.map((x) => x.traceId),
+      s.map((x) => x.spanId),
+      s.map((x) => x.parentSpanId ?? null),
+      s.map((x) => x.name),
+      s.map((x) => x.service),
+      s.map((x) => x.start),
+      s.map((x) => x.end),
+      s.map((x) => x.kind),
+      s.map((x) => x.status),
+      s.map((x) => x.statusMessage ?? null),
+      s.map((x) => JSON.stringify(x.attributes)),
+      s.map((x) => JSON.stringify(x.resource ?? {})),
+      s.map((x) => JSON.stringify(x.events)),
+      s.map((x) => JSON.stringify(x.links)),
+      spans.map((x) => x.eventKey),
+    ],
+  );
+}
+
+/**
+ * Exact confirmation of bloom "maybe seen" answers, through indexes the tables have anyway:
+ * points by (series_id, time), logs by (project_id, time), spans by (trace_id, span_id). Returns
+ * the event keys that are already stored.
+ */
+export async function storedPointKeys(tx: Queryable, table: 'metric_points' | 'metric_histogram_points', rows: PointRow[]): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const found = await tx.query<{ event_key: string | number }>(
+    `select p.event_key from public.${table} p
+     join unnest($1::bigint[], $2::float8[], $3::bigint[]) as c(series_id, t, event_key)
+       on p.series_id = c.series_id and p.time = ${TS('c.t')} and p.event_key = c.event_key`,
+    [rows.map((r) => r.seriesId), rows.map((r) => r.point.timestamp), rows.map((r) => r.eventKey)],
+  );
+  return new Set(found.map((r) => Number(r.event_key)));
+}
+
+export async function storedLogKeys(tx: Queryable, projectId: string, logs: Array<{ log: LogRecord; eventKey: number }>): Promise<Set<number>> {
+  if (logs.length === 0) return new Set();
+  const found = await tx.query<{ event_key: string | number }>(
+    `select l.event_key from public.logs l
+     join unnest($2::float8[], $3::bigint[]) as c(t, event_key)
+       on l.project_id = $1 and l.time = ${TS('c.t')} and l.event_key = c.event_key`,
+    [projectId, logs.map((x) => x.log.timestamp), logs.map((x) => x.eventKey)],
+  );
+  return new Set(found.map((r) => Number(r.event_key)));
+}
+
+export async function storedSpanKeys(tx: Queryable, projectId: string, spans: Array<{ span: Span; eventKey: number }>): Promise<Set<number>> {
+  if (spans.length === 0) return new Set();
+  const found = await tx.query<{ event_key: string | number }>(
+    `select s.event_key from public.spans s
+     join unnest($2::text[], $3::text[], $4::bigint[]) as c(trace_id, span_id, event_key)
+       on s.trace_id = c.trace_id and s.span_id = c.span_id and s.project_id = $1 and s.event_key = c.event_key`,
+    [projectId, spans.map((x) => x.span.traceId), spans.map((x) => x.span.spanId), spans.map((x) => x.eventKey)],
+  );
+  return new Set(found.map((r) => Number(r.event_key)));
+}

@@ -1,0 +1,224 @@
+/**
+ * Native ingest over HTTP: JSON batches, NDJSON, gzip, partial success, limits, bad input, dedup
+ * of retries (with the bloom fast path and without it), the series limit, rate limits and the
+ * credentials matrix. Asserts status, body and stored rows.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisCache } from '../../src/cache/redis.ts';
+import { createGatewayApp } from '../../src/http/app.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Tenant } from '../helpers/tenant.ts';
+
+const URL_ = '/functions/v1/ingest';
+
+describe('ingest (native)', () => {
+  let env: TestEnv;
+  let t: Tenant;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    t = await createTenant(env);
+  });
+  afterAll(async () => env?.close());
+
+  const now = () => Date.now();
+  const post = (body: unknown, headers: Record<string, string> = {}, key = t.keyA.secret) =>
+    env.request('POST', URL_, { apiKey: key, body: typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  const count = async (sql: string, params: unknown[] = []) => Number((await env.db.query<{ n: string }>(`select count(*) as n from ${sql}`, params))[0]!.n);
+
+  it('stores metrics, logs and spans from a JSON batch', async () => {
+    const ts = now() - 1000;
+    const res = await post({
+      metrics: [
+        { name: 'http.requests', value: 3, type: 'counter', timestamp: ts, tags: { route: '/a', method: 'GET' } },
+        { name: 'cpu.usage', value: 0.42, timestamp: new Date(ts).toISOString(), tags: { host: 'h1' }, unit: '%' },
+        { name: 'latency', type: 'histogram', timestamp: ts, histogram: { count: 3, sum: 0.6, bounds: [0.1, 0.5], counts: [1, 1, 1] } },
+      ],
+      logs: [{ timestamp: ts, level: 'ERROR', message: 'payment failed: card declined', service: 'checkout', attributes: { order: 42 }, trace_id: 'A'.repeat(32), span_id: 'b'.repeat(16) }],
+      spans: [{ trace_id: 'a'.repeat(32), span_id: 'c'.repeat(16), name: 'GET /a', service: 'checkout', start: ts, duration: 12.5, status: 'error', kind: 'server', events: [{ name: 'exception', timestamp: ts + 1, attributes: { 'exception.type': 'Boom' } }] }],
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 5, rejected: 0, duplicates: 0, errors: [] });
+    const [series] = await env.db.query<{ tags: unknown; type: string }>(`select tags, type from public.metric_series where project_id = $1 and name = 'http.requests'`, [t.projectA]);
+    expect(series).toEqual({ tags: { route: '/a', method: 'GET' }, type: 'counter' });
+    const [point] = await env.db.query<{ value: number; time: Date }>(
+      `select p.value, p.time from public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'cpu.usage' and p.project_id = $1`,
+      [t.projectA],
+    );
+    expect(point!.value).toBe(0.42);
+    expect(point!.time.getTime()).toBe(ts);
+    const [hist] = await env.db.query<{ count: number; buckets: { bounds: number[]; counts: number[] } }>('select count, buckets from public.metric_histogram_points where project_id = $1', [t.projectA]);
+    expect(hist).toMatchObject({ count: 3, buckets: { kind: 'explicit', bounds: [0.1, 0.5], counts: [1, 1, 1] } });
+    const [log] = await env.db.query<Record<string, unknown>>('select level, message, service, attributes, trace_id, span_id from public.logs where project_id = $1', [t.projectA]);
+    expect(log).toEqual({ level: 'error', message: 'payment failed: card declined', service: 'checkout', attributes: { order: 42 }, trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) });
+    const [span] = await env.db.query<Record<string, unknown>>('select name, status, kind, duration_ms, events from public.spans where project_id = $1', [t.projectA]);
+    expect(span).toMatchObject({ name: 'GET /a', status: 'error', kind: 'server', duration_ms: 12.5, events: [{ name: 'exception' }] });
+    const [usage] = await env.db.query<{ events: number }>('select events from public.ingest_usage where project_id = $1 order by id desc limit 1', [t.projectA]);
+    expect(usage!.events).toBe(5);
+  });
+
+  it('accepts NDJSON and gzip', async () => {
+    const ts = now() - 500;
+    const ndjson = [
+      JSON.stringify({ type: 'metric', name: 'nd.metric', value: 1, timestamp: ts }),
+      '',
+      JSON.stringify({ type: 'log', timestamp: ts, message: 'from ndjson', service: 'nd' }),
+    ].join('\n');
+    const res = await env.request('POST', URL_, { apiKey: t.keyA.secret, body: ndjson, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: 0 });
+    const gz = gzipSync(JSON.stringify({ metrics: [{ name: 'gz.metric', value: 7, timestamp: ts }] }));
+    const zipped = await env.app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gz });
+    expect(zipped.status).toBe(200);
+    expect(await zipped.json()).toMatchObject({ accepted: 1 });
+    expect(await count(`public.metric_series where name = 'gz.metric'`)).toBe(1);
+  });
+
+  it('partial success: stores the valid items and reports each invalid one by index and field', async () => {
+    const ts = now();
+    const res = await post({
+      metrics: [
+        { name: 'ok.metric', value: 1, timestamp: ts },
+        { name: 'bad value', value: 'NaN', timestamp: ts },
+        { name: 'old.metric', value: 1, timestamp: ts - 30 * 86_400_000 },
+        { name: 'future.metric', value: 1, timestamp: ts + 3_600_000 },
+        { name: 'proto.metric', value: 1, timestamp: ts, tags: JSON.parse('{"__proto__": "x"}') },
+      ],
+      logs: [{ timestamp: ts, message: 'nul \u0000 inside' }, { timestamp: ts, message: 'deep', attributes: nest(12) }],
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toBe(body.errors.length);
+    const fields = body.errors.map((e: { field: string }) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['metrics.1.name', 'metrics.1.value', 'metrics.2.timestamp', 'metrics.3.timestamp', 'logs.0.message']));
+    expect(fields.some((f: string) => f.startsWith('metrics.4.tags'))).toBe(true);
+    expect(fields.some((f: string) => f.startsWith('logs.1.attributes'))).toBe(true);
+    expect(await count(`public.metric_series where name in ('old.metric', 'future.metric', 'proto.metric')`)).toBe(0);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('answers 400 when nothing is valid, and stores nothing', async () => {
+    const before = await count('public.ingest_usage');
+    const res = await post({ metrics: [{ name: '', value: 1, timestamp: now() }] });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.details[0].field).toBe('metrics.0.name');
+    expect(await count('public.ingest_usage')).toBe(before);
+  });
+
+  it.each([
+    ['malformed JSON', '{"metrics": [', {}, 400],
+    ['a JSON array', '[1,2]', {}, 400],
+    ['an unknown top-level field', '{"metricz": []}', {}, 400],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), {}, 400],
+    ['deep nesting', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, {}, 400],
+    ['text/plain', 'name=x', { 'content-type': 'text/plain' }, 415],
+    ['an unsupported encoding', '{}', { 'content-encoding': 'br' }, 415],
+  ] as const)('%s is refused with the right status', async (_, body, headers, status) => {
+    const res = await env.app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json', ...headers }, body: body as BodyInit });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error.requestId).toMatch(/^req_/);
+  });
+
+  it('413 past 10,000 events, past 5 MiB, and for a gzip bomb; truncated gzip is 400', async () => {
+    const many = { metrics: Array.from({ length: 10_001 }, () => ({ name: 'm', value: 1, timestamp: now() })) };
+    expect((await post(many)).status).toBe(413);
+    const huge = JSON.stringify({ logs: [{ timestamp: now(), message: 'x'.repeat(6 * 1024 * 1024) }] });
+    expect((await post(huge)).status).toBe(413);
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
+    const res = await env.app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    expect(res.status).toBe(413);
+    const truncated = gzipSync(JSON.stringify({ metrics: [] })).subarray(0, 12);
+    const bad = await env.app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: truncated });
+    expect(bad.status).toBe(400);
+    // and the server keeps serving
+    expect((await post({ metrics: [{ name: 'still.alive', value: 1, timestamp: now() }] })).status).toBe(200);
+  });
+
+  it('a retried batch is stored once (bloom fast path + exact confirmation)', async () => {
+    const ts = now() - 2000;
+    const batch = {
+      metrics: [{ name: 'retry.metric', value: 5, timestamp: ts, tags: { a: '1' } }, { name: 'retry.metric', value: 6, timestamp: ts, tags: { a: '1' }, id: 'evt-1' }],
+      logs: [{ timestamp: ts, message: 'retry me', service: 'r' }],
+      spans: [{ trace_id: 'd'.repeat(32), span_id: 'e'.repeat(16), name: 's', start: ts, end: ts + 1 }],
+    };
+    expect(await (await post(batch)).json()).toMatchObject({ accepted: 4, duplicates: 0 });
+    expect(await (await post(batch)).json()).toMatchObject({ accepted: 0, duplicates: 4, rejected: 0 });
+    expect(await count(`public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'retry.metric'`)).toBe(2);
+    expect(await count(`public.logs where message = 'retry me'`)).toBe(1);
+    expect(await count(`public.spans where span_id = $1`, ['e'.repeat(16)])).toBe(1);
+    // The same event twice inside one batch counts once.
+    const twice = { logs: [{ timestamp: ts, message: 'twice', service: 'r' }, { timestamp: ts, message: 'twice', service: 'r' }] };
+    expect(await (await post(twice)).json()).toMatchObject({ accepted: 1, duplicates: 1 });
+  });
+
+  it('with the cache unreachable, retries are still stored once (every event confirmed in Postgres)', async () => {
+    const deadCache = createRedisCache('redis://127.0.0.1:1');
+    const app = createGatewayApp({ ...env.deps, cache: deadCache });
+    const ts = now() - 3000;
+    const batch = JSON.stringify({ metrics: [{ name: 'nocache.metric', value: 1, timestamp: ts }], logs: [{ timestamp: ts, message: 'nocache', service: 'n' }] });
+    const send = () => app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json' }, body: batch });
+    expect(await (await send()).json()).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await (await send()).json()).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect(await count(`public.logs where message = 'nocache'`)).toBe(1);
+    await deadCache.close();
+  });
+
+  it('refuses points of new series past the project limit, counts them, keeps existing series', async () => {
+    await env.db.query('insert into public.project_ingest_settings (project_id, organization_id, max_series) values ($1, $2, 2)', [t.projectB, t.orgId]);
+    const keyB = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectB, name: 'b', scopes: ['ingest'] } })).json();
+    const ts = now();
+    const res = await post({ metrics: ['a', 'b', 'c'].map((h, i) => ({ name: 'card.metric', value: i, timestamp: ts, tags: { host: h } })) }, {}, keyB.secret);
+    const body = await res.json();
+    expect(body).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(body.errors[0]).toMatchObject({ index: 2, field: 'metrics.2' });
+    expect(body.errors[0].message).toMatch(/limit of 2 series/);
+    const [rej] = await env.db.query<{ rejected_points: string }>('select rejected_points from public.series_rejections where project_id = $1', [t.projectB]);
+    expect(Number(rej!.rejected_points)).toBe(1);
+    const again = await (await post({ metrics: [{ name: 'card.metric', value: 9, timestamp: ts + 1, tags: { host: 'a' } }] }, {}, keyB.secret)).json();
+    expect(again).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
+  it('rate limits per project with 429, Retry-After and RateLimit headers', async () => {
+    const orgRes = await (await env.request('POST', `/functions/v1/orgs/${t.orgId}/projects`, { token: t.people.owner.jwt, body: { name: 'RL', slug: 'rate-limited' } })).json();
+    const projectId = orgRes.project.id;
+    await env.db.query('insert into public.project_ingest_settings (project_id, organization_id, requests_per_minute) values ($1, $2, 2)', [projectId, t.orgId]);
+    const key = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId, name: 'rl', scopes: ['ingest'] } })).json();
+    const send = () => post({ metrics: [{ name: 'rl.metric', value: 1, timestamp: now() }] }, {}, key.secret);
+    const first = await send();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-limit')).toBe('2');
+    expect(first.headers.get('ratelimit-remaining')).toBe('1');
+    expect((await send()).status).toBe(200);
+    const third = await send();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await third.json()).error.code).toBe('RATE_LIMITED');
+  });
+
+  it.each([
+    ['no credentials', {}, 401],
+    ['a user JWT', { token: 'owner' }, 403],
+    ['a key without the ingest scope', { apiKey: 'read' }, 403],
+    ['a revoked key', { apiKey: 'revoked' }, 401],
+  ] as const)('%s is refused, nothing stored', async (_, who, status) => {
+    const before = await count('public.ingest_usage');
+    const opts: { token?: string; apiKey?: string } = {};
+    if ('token' in who) opts.token = t.people.owner.jwt;
+    if ('apiKey' in who) {
+      const k = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'k', scopes: ['read'] } })).json();
+      if (who.apiKey === 'revoked') await env.request('POST', `/functions/v1/api-keys/${k.apiKey.id}/revoke`, { token: t.people.owner.jwt });
+      opts.apiKey = k.secret;
+    }
+    const res = await env.request('POST', URL_, { ...opts, body: { metrics: [{ name: 'x', value: 1, timestamp: now() }] } });
+    expect(res.status).toBe(status);
+    expect(await count('public.ingest_usage')).toBe(before);
+  });
+});
+
+function nest(depth: number): Record<string, unknown> {
+  let v: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < depth; i++) v = { n: v };
+  return v;
+}

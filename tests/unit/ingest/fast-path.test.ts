@@ -1,0 +1,67 @@
+/**
+ * The fast path must never disagree with the zod schemas: whatever it accepts, zod accepts and maps
+ * to the same value; whatever zod rejects, the fast path declines (returns null).
+ */
+import { describe, expect, it } from 'vitest';
+import { fastLog, fastMetric } from '../../../src/ingest/fast-path.ts';
+import { decodeWithSchema } from '../../../src/ingest/parse-native.ts';
+import { NativeLog, NativeMetric } from '../../../src/ingest/schemas.ts';
+
+const T = 1_764_000_000_000;
+const metrics: unknown[] = [
+  { name: 'a', value: 1, timestamp: T },
+  { name: 'a.b/c:d-e_f', value: -1.5, timestamp: T, type: 'counter', tags: { k: 'v', e: '' }, unit: 'ms', id: 'x' },
+  { name: 'a', value: 1, timestamp: T, type: 'counter', temporality: 'delta' },
+  { name: 'a', value: 1, timestamp: new Date(T).toISOString() },
+  { name: '', value: 1, timestamp: T },
+  { name: '1a', value: 1, timestamp: T },
+  { name: 'a', value: '1', timestamp: T },
+  { name: 'a', value: 1, timestamp: -1 },
+  { name: 'a', value: 1, timestamp: T, type: 'histogram' },
+  { name: 'a', value: 1, timestamp: T, tags: { k: 1 } },
+  { name: 'a', value: 1, timestamp: T, tags: { '': 'v' } },
+  { name: 'a', value: 1, timestamp: T, tags: { k: 'v\u0000' } },
+  { name: 'a', value: 1, timestamp: T, tags: [] },
+  { name: 'a', value: 1, timestamp: T, extra: true },
+  { name: 'a', value: 1, timestamp: T, tags: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) },
+  { name: 'a', value: 1, timestamp: T, id: '' },
+  { name: 'x'.repeat(201), value: 1, timestamp: T },
+  null,
+  [1],
+];
+const logs: unknown[] = [
+  { timestamp: T, message: 'm' },
+  { timestamp: T, message: 'm', level: 'WARNING', service: 's', attributes: { a: { b: [1] } }, trace_id: 'A'.repeat(32), span_id: 'b'.repeat(16), id: 'i' },
+  { timestamp: T, message: 'm', level: 'loud' },
+  { timestamp: T, message: 'm\u0000' },
+  { timestamp: T, message: 'm', trace_id: 'xyz' },
+  { timestamp: T, message: 'm', service: '' },
+  { timestamp: T, message: 1 },
+  { timestamp: T, message: 'm', attributes: 'a' },
+  { timestamp: T, message: 'm', other: 1 },
+];
+
+describe('fast path agrees with the schemas', () => {
+  it.each(metrics.map((m, i) => [i, m]))('metric case %i', (_, item) => {
+    const fast = fastMetric(item);
+    const slow = NativeMetric.safeParse(item);
+    if (fast) {
+      expect(slow.success).toBe(true);
+      expect(fast).toEqual(decodeWithSchema('metrics', item));
+    }
+    if (!slow.success) expect(fast).toBeNull();
+  });
+  it.each(logs.map((l, i) => [i, l]))('log case %i', (_, item) => {
+    const fast = fastLog(item);
+    const slow = NativeLog.safeParse(item);
+    if (fast) {
+      expect(slow.success).toBe(true);
+      expect(fast).toEqual(decodeWithSchema('logs', item));
+    }
+    if (!slow.success) expect(fast).toBeNull();
+  });
+  it('the fast path takes the common shapes', () => {
+    expect(fastMetric(metrics[1])).not.toBeNull();
+    expect(fastLog(logs[1])).not.toBeNull();
+  });
+});
