@@ -30,6 +30,17 @@ export interface IngestDeps {
   gate: { run<T>(fn: () => Promise<T>): Promise<T> };
   seriesCache: SeriesCache;
   bloom?: BloomOptions;
+  /** Process counters of degraded operation, exposed at GET /ingest/stats. */
+  stats: IngestStats;
+}
+
+export interface IngestStats {
+  dedupDegraded: number;
+  rateLimitDegraded: number;
+  requests: number;
+  events: number;
+  duplicates: number;
+  rejected: number;
 }
 
 export interface IngestTarget {
@@ -103,7 +114,10 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
     return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false };
   }
   const maybe = await bloomMaybeSeen(deps.cache, target.projectId, all, deps.bloom ?? DEFAULT_BLOOM);
-  if (!maybe) deps.logger.warn({ projectId: target.projectId }, 'dedup fast path unavailable: confirming every event in Postgres');
+  if (!maybe) {
+    deps.stats.dedupDegraded += 1;
+    deps.logger.warn({ projectId: target.projectId, times: deps.stats.dedupDegraded }, 'dedup fast path unavailable: confirming every event in Postgres');
+  }
   const maybeSeen = (i: number) => (maybe ? maybe[i]! : true);
   const metricMaybe = metrics.map((_, i) => maybeSeen(i));
   const logMaybe = logs.map((_, i) => maybeSeen(metrics.length + i));
@@ -126,6 +140,10 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   );
   errors.push(...outcome.seriesErrors);
   duplicates += outcome.duplicates;
+  deps.stats.requests += 1;
+  deps.stats.events += outcome.stored;
+  deps.stats.duplicates += duplicates;
+  deps.stats.rejected += errors.length;
   return {
     accepted: outcome.stored,
     rejected: errors.length,

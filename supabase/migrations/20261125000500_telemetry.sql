@@ -140,6 +140,15 @@ create table public.series_rejections (
 alter table public.series_rejections enable row level security;
 comment on table public.series_rejections is 'Points refused because their new series would pass the project series limit, counted per metric per day.';
 
+-- Billing view: accepted events and bytes per project per day (UTC). security_invoker makes the
+-- caller's RLS on ingest_usage apply (owners and admins of the organization).
+create view public.ingest_usage_daily with (security_invoker = true) as
+  select project_id, organization_id, (at at time zone 'UTC')::date as day, sum(events)::bigint as events, sum(bytes)::bigint as bytes,
+         count(*)::bigint as requests
+  from public.ingest_usage
+  group by project_id, organization_id, (at at time zone 'UTC')::date;
+comment on view public.ingest_usage_daily is 'Accepted events, bytes and requests per project per UTC day, for billing.';
+
 -- ============================================================================ helper functions
 create function private.ensure_telemetry_partitions(from_day date, to_day date) returns integer
 language plpgsql security definer set search_path = ''
@@ -182,6 +191,8 @@ grant insert, update on public.project_ingest_settings to authenticated;
 grant select, insert, update, delete on public.project_ingest_settings, public.metric_series, public.metric_points,
   public.metric_histogram_points, public.logs, public.spans, public.ingest_usage, public.series_rejections to service_role;
 grant usage on sequence public.logs_id_seq to service_role;
+revoke all on public.ingest_usage_daily from anon, authenticated;
+grant select on public.ingest_usage_daily to authenticated, service_role;
 
 -- ============================================================================ policies
 create policy "Members can read ingest settings of projects they may see" on public.project_ingest_settings

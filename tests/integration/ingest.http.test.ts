@@ -162,7 +162,28 @@ describe('ingest (native)', () => {
     expect(await (await send()).json()).toMatchObject({ accepted: 2, duplicates: 0 });
     expect(await (await send()).json()).toMatchObject({ accepted: 0, duplicates: 2 });
     expect(await count(`public.logs where message = 'nocache'`)).toBe(1);
+    // Degraded operation is counted and visible to operators.
+    const stats = await (await app.request(`${URL_}/stats`, { headers: { authorization: `Bearer ${await env.serviceJwt()}` } })).json();
+    expect(stats).toMatchObject({ dedupDegraded: 2, rateLimitDegraded: 2, requests: 2, events: 2, duplicates: 2, breaker: 'closed' });
+    expect((await app.request(`${URL_}/stats`, { headers: { authorization: `Bearer ${t.people.owner.jwt}` } })).status).toBe(403);
     await deadCache.close();
+  });
+
+  it('meters usage per project per day for owners and admins', async () => {
+    const rows = await env.db.transaction(async (tx) => {
+      await tx.query('set local role authenticated');
+      await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ role: 'authenticated', sub: t.people.admin.id })]);
+      return tx.query<{ project_id: string; events: string; bytes: string; requests: string }>('select project_id, events, bytes, requests from public.ingest_usage_daily');
+    });
+    const mine = rows.find((r) => r.project_id === t.projectA)!;
+    expect(Number(mine.events)).toBeGreaterThan(0);
+    expect(Number(mine.bytes)).toBeGreaterThan(0);
+    const viewer = await env.db.transaction(async (tx) => {
+      await tx.query('set local role authenticated');
+      await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ role: 'authenticated', sub: t.people.viewer.id })]);
+      return tx.query('select 1 from public.ingest_usage_daily');
+    });
+    expect(viewer).toEqual([]);
   });
 
   it('refuses points of new series past the project limit, counts them, keeps existing series', async () => {

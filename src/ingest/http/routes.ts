@@ -33,7 +33,9 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     breaker: createCircuitBreaker({ clock: deps.clock, failureThreshold: 3, cooldownMs: 5_000, timeoutMs: 20_000 }),
     gate: createConcurrencyGate(Math.max(2, deps.config.dbPoolMax - 2), 64),
     seriesCache: new SeriesCache(),
+    stats: { dedupDegraded: 0, rateLimitDegraded: 0, requests: 0, events: 0, duplicates: 0, rejected: 0 },
   };
+  const gate = ingest.gate as ReturnType<typeof createConcurrencyGate>;
   const settings = createSettingsCache(deps.db, deps.clock);
 
   /** Everything shared by both formats once the body is decoded: limits, rate limits, the write. */
@@ -47,6 +49,7 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     }
     const limits = await settings(key.projectId);
     const rate = await checkRateLimits(deps.cache, c.get('logger'), { keyId: key.keyId, projectId: key.projectId }, limits, events, deps.clock.now());
+    if (rate.degraded) ingest.stats.rateLimitDegraded += 1;
     for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
     if (!rate.ok) throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
     return ingestBatch(ingest, { projectId: key.projectId, organizationId: key.organizationId, maxSeries: limits.maxSeries, bytes: body.byteLength }, decoded);
@@ -63,6 +66,12 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
       });
     }
     return c.json({ accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates, errors: result.errors.slice(0, 1000) });
+  });
+
+  /** This process's ingest counters and write-path state, for operators (service role). */
+  app.get('/stats', (c) => {
+    authorize(c.get('identity'), ['service']);
+    return c.json({ ...ingest.stats, breaker: ingest.breaker.state(), writesInFlight: gate.inFlight() });
   });
 
   for (const signal of ['metrics', 'logs', 'traces'] as const) {
