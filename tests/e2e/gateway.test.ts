@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FunctionsClient } from '@supabase/functions-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signJwt } from '../../src/auth/jwt.ts';
 import { FUNCTIONS } from '../../src/http/functions.ts';
 import { createDatabase, servicesMode } from '../helpers/env.ts';
 
@@ -104,6 +106,22 @@ describe('npm start (gateway)', () => {
     });
     expect(ingest.status).toBe(200);
     expect(await ingest.json()).toMatchObject({ accepted: 1 });
+  });
+
+  it('supabase-js functions.invoke reaches the functions with the user JWT, as against supabase start', async () => {
+    // supabase.functions is a FunctionsClient; the full client needs a WebSocket (realtime) that
+    // Node 20 lacks, and the functions path is what the dashboard uses here.
+    const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+    const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim();
+    const anonKey = await signJwt(secret, { role: 'anon' }, { expiresInSeconds: 3600 });
+    const functions = new FunctionsClient(gw.url, { headers: { apikey: anonKey, Authorization: `Bearer ${anonKey}` } });
+    const { data, error } = await functions.invoke('orgs', { method: 'GET', headers: { Authorization: `Bearer ${demo.ownerJwt}` } });
+    expect(error).toBeNull();
+    expect(data.organizations[0]).toMatchObject({ id: demo.organizationId, role: 'owner' });
+    // With only the anon key, the function refuses.
+    const anon = await functions.invoke('orgs', { method: 'GET' });
+    expect(anon.error).not.toBeNull();
+    expect((anon.error as { context?: Response }).context?.status).toBe(401);
   });
 
   it('writes one JSON log line per request', async () => {
