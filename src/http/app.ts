@@ -15,6 +15,18 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** One function: health first (no credentials needed), then identity, then its routes. */
 export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const respond = spec.errorResponse;
+  if (respond) {
+    // Errors are turned into the standard envelope where they are thrown; a protocol that needs its
+    // own format re-renders them here, whichever middleware or route raised them.
+    app.use('*', async (c, next) => {
+      await next();
+      if (c.error) {
+        const res = respond(c, c.error);
+        if (res) c.res = res;
+      }
+    });
+  }
   app.get('/health', async (c) => {
     const checks = { database: 'ok', cache: 'ok' } as Record<string, string>;
     await deps.db.query('select 1').catch(() => (checks.database = 'unavailable'));

@@ -1,9 +1,10 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
-import { ingestRoutes } from '../ingest/http/routes.ts';
+import { ingestErrorResponse, ingestRoutes } from '../ingest/http/routes.ts';
 import { INGEST_LIMITS } from '../ingest/limits.ts';
 import { cronRoutes } from '../jobs/http/routes.ts';
+import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
 import { orgsRoutes } from '../orgs/http/routes.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
 import type { AppEnv } from './context.ts';
@@ -19,10 +20,16 @@ export interface FunctionSpec {
   pending?: string;
   /** Largest request body accepted as sent (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * A protocol's own error format for some of the function's paths (OTLP answers google.rpc.Status).
+   * Gets every error raised while serving the function, from middleware (identity, body limit)
+   * as well as routes; returning undefined keeps the standard envelope.
+   */
+  errorResponse?: (c: Context<AppEnv>, err: Error) => Response | undefined;
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes },
+  { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse },
   { name: 'metrics', pending: 'Metric queries over rollups' },
   { name: 'logs', pending: 'Log search, live tail and traces' },
   { name: 'alerts', pending: 'Alert rules and notifications' },
@@ -30,7 +37,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
   { name: 'api-keys', routes: apiKeysRoutes },
   { name: 'orgs', routes: orgsRoutes },
-  { name: 'cron-aggregate-metrics', pending: 'The metric rollup job' },
+  { name: 'cron-aggregate-metrics', routes: cronRoutes(aggregateMetrics) },
   { name: 'cron-detect-anomalies', pending: 'The anomaly scanner job' },
   { name: 'cron-cleanup-retention', routes: cronRoutes(cleanupRetention) },
 ];

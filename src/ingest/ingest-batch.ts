@@ -98,10 +98,10 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   // Postgres is computed only for series this process has not seen (see resolveSeries).
   for (const m of batch.metrics) {
     const tagString = sortedTags(m.tags);
-    const identity = seriesIdentity(m.name, tagString);
+    const identity = seriesIdentity(m.name, m.type, m.temporality, tagString);
     const spec = specs.get(identity);
     if (spec) spec.points += 1;
-    else specs.set(identity, { identity, name: m.name, type: m.type, unit: m.unit ?? null, tags: m.tags, points: 1 });
+    else specs.set(identity, { identity, name: m.name, type: m.type, temporality: m.temporality ?? null, unit: m.unit ?? null, tags: m.tags, points: 1 });
     metricItems.push({ item: m, key: metricKey(m, tagString), time: m.timestamp, fp: identity });
   }
   const metrics = unique(metricItems);
@@ -138,6 +138,8 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
       }
     }),
   );
+  // Only now that the transaction committed may the series ids be remembered.
+  for (const [identity, id] of outcome.seriesIds) deps.seriesCache.set(target.projectId, identity, id);
   errors.push(...outcome.seriesErrors);
   duplicates += outcome.duplicates;
   deps.stats.requests += 1;
@@ -167,7 +169,7 @@ async function writeAll(
     spanMaybe: boolean[];
     specs: Map<string, SeriesSpec>;
   },
-): Promise<{ stored: number; duplicates: number; seriesErrors: ItemError[] }> {
+): Promise<{ stored: number; duplicates: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
   const seriesErrors: ItemError[] = [];
   let duplicates = 0;
   const series = await resolveSeries(tx, deps.seriesCache, target.projectId, b.specs, target.maxSeries, now);
@@ -216,15 +218,20 @@ async function writeAll(
   await insertLogs(tx, target.projectId, newLogs);
   await insertSpans(tx, target.projectId, newSpans);
   const stored = newPlain.length + newHist.length + newLogs.length + newSpans.length;
-  if (stored === 0) return { stored, duplicates, seriesErrors };
-  await tx.query('insert into public.ingest_usage (project_id, organization_id, at, events, bytes) values ($1, $2, $3, $4, $5)', [
-    target.projectId,
-    target.organizationId,
-    now,
-    stored,
-    target.bytes,
-  ]);
-  return { stored, duplicates, seriesErrors };
+  if (stored === 0) return { stored, duplicates, seriesErrors, seriesIds: series.ids };
+  // The event-time range of the metric points tells the rollup job which buckets to recompute.
+  let minTime = Infinity;
+  let maxTime = -Infinity;
+  for (const p of newPlain) {
+    if (p.point.timestamp < minTime) minTime = p.point.timestamp;
+    if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
+  }
+  await tx.query(
+    `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
+     values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
+    [target.projectId, target.organizationId, now, stored, target.bytes, newPlain.length ? minTime : null, newPlain.length ? maxTime : null],
+  );
+  return { stored, duplicates, seriesErrors, seriesIds: series.ids };
 }
 
 /**

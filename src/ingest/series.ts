@@ -7,14 +7,19 @@ export interface SeriesSpec {
   identity: string;
   name: string;
   type: MetricPoint['type'];
+  temporality: 'cumulative' | 'delta' | null;
   unit: string | null;
   tags: Record<string, string>;
   /** Points of this series in the batch (for rejection counts). */
   points: number;
 }
 
-export function seriesIdentity(name: string, tagString: string): string {
-  return `${name}\u0000${tagString}`;
+/**
+ * A series is a metric name, its kind (type and temporality: a delta and a cumulative counter of the
+ * same name are different data) and its tag set.
+ */
+export function seriesIdentity(name: string, type: string, temporality: string | undefined, tagString: string): string {
+  return `${name}\u0000${type}\u0000${temporality ?? ''}\u0000${tagString}`;
 }
 
 /** What Postgres stores and indexes: sha256 of the identity (fixed length, exact, unlike event keys). */
@@ -46,7 +51,9 @@ export interface ResolvedSeries {
 }
 
 /**
- * Finds or creates the series of a batch. New series are admitted only while the project stays
+ * Finds or creates the series of a batch. It only reads the cache: the caller adds the ids to it
+ * after the transaction commits (an id from a rolled-back insert must never be reused).
+ * New series are admitted only while the project stays
  * within maxSeries; the check and the inserts run under a per-project transaction lock, so two
  * concurrent requests cannot both take the last slot. Refused series are counted in
  * series_rejections (per metric per day) in the same transaction.
@@ -74,11 +81,7 @@ export async function resolveSeries(
     'select id, fingerprint from public.metric_series where project_id = $1 and fingerprint = any($2::text[])',
     [projectId, fps],
   );
-  for (const r of found) {
-    const identity = byFp.get(r.fingerprint)!;
-    ids.set(identity, Number(r.id));
-    cache.set(projectId, identity, Number(r.id));
-  }
+  for (const r of found) ids.set(byFp.get(r.fingerprint)!, Number(r.id));
   let fresh = fps.filter((fp) => !ids.has(byFp.get(fp)!));
   if (fresh.length === 0) return { ids, rejected };
 
@@ -90,18 +93,23 @@ export async function resolveSeries(
   if (fresh.length > 0) {
     const list = fresh.map((fp) => specs.get(byFp.get(fp)!)!);
     const rows = await tx.query<{ id: string | number; fingerprint: string }>(
-      `insert into public.metric_series (project_id, name, type, unit, tags, fingerprint, created_at, last_seen_at)
-       select $1, s.name, s.type, s.unit, s.tags::jsonb, s.fingerprint, $7, $7
-       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as s(name, type, unit, tags, fingerprint)
+      `insert into public.metric_series (project_id, name, type, temporality, unit, tags, fingerprint, created_at, last_seen_at)
+       select $1, s.name, s.type, s.temporality, s.unit, s.tags::jsonb, s.fingerprint, $8, $8
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as s(name, type, temporality, unit, tags, fingerprint)
        on conflict (project_id, fingerprint) do update set last_seen_at = excluded.last_seen_at
        returning id, fingerprint`,
-      [projectId, list.map((s) => s.name), list.map((s) => s.type), list.map((s) => s.unit), list.map((s) => JSON.stringify(s.tags)), fresh, now],
+      [
+        projectId,
+        list.map((s) => s.name),
+        list.map((s) => s.type),
+        list.map((s) => s.temporality),
+        list.map((s) => s.unit),
+        list.map((s) => JSON.stringify(s.tags)),
+        fresh,
+        now,
+      ],
     );
-    for (const r of rows) {
-      const identity = byFp.get(r.fingerprint)!;
-      ids.set(identity, Number(r.id));
-      cache.set(projectId, identity, Number(r.id));
-    }
+    for (const r of rows) ids.set(byFp.get(r.fingerprint)!, Number(r.id));
   }
   if (rejected.size > 0) {
     const byName = new Map<string, { count: number; tags: Record<string, string> }>();

@@ -84,7 +84,8 @@ export async function insertSpans(tx: Queryable, projectId: string, spans: Array
   await tx.query(
     `insert into public.spans (project_id, trace_id, span_id, parent_span_id, name, service, start_time, end_time, duration_ms, kind, status,
                                status_message, attributes, resource, events, links, event_key)
-     select $1, r.trace_id, r.span_id, r.parent, r.name, r.service, ${TS('r.s')}, ${TS('r.e')}, r.e - r.s, r.kind, r.status, r.msg,
+     select $1, r.trace_id, r.span_id, r.parent, r.name, r.service, ${TS('r.s')}, ${TS('r.e')},
+            extract(epoch from ${TS('r.e')} - ${TS('r.s')}) * 1000, r.kind, r.status, r.msg,
             r.attributes::jsonb, r.resource::jsonb, r.events::jsonb, r.links::jsonb, r.event_key
      from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[],
                  $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[])

@@ -28,9 +28,11 @@ create table public.metric_series (
   project_id uuid not null references public.projects (id) on delete cascade,
   name text not null check (char_length(name) between 1 and 200),
   type text not null check (type in ('gauge', 'counter', 'histogram')),
+  -- Counters and histograms: whether points are running totals (cumulative) or per-interval (delta).
+  temporality text check (temporality in ('cumulative', 'delta')),
   unit text,
   tags jsonb not null default '{}'::jsonb,
-  -- sha256 of name + sorted tags: the series identity within a project.
+  -- sha256 of name, type, temporality and sorted tags: the series identity within a project.
   fingerprint text not null,
   created_at timestamptz not null default now(),
   last_seen_at timestamptz not null default now(),

@@ -186,6 +186,18 @@ describe('ingest (native)', () => {
     expect(viewer).toEqual([]);
   });
 
+  it('stores an event on a day without a partition yet (created on demand), with its series', async () => {
+    const ts = now() - 6 * 86_400_000;
+    const day = new Date(ts).toISOString().slice(0, 10).replaceAll('-', '');
+    await env.db.query(`drop table partitions.metric_points_${day}`);
+    const res = await post({ metrics: [{ name: 'old.day.metric', value: 3, timestamp: ts, tags: { k: 'v' } }] });
+    expect(await res.json()).toMatchObject({ accepted: 1 });
+    const rows = await env.db.query<{ name: string; value: number }>(
+      `select s.name, p.value from public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'old.day.metric'`,
+    );
+    expect(rows).toEqual([{ name: 'old.day.metric', value: 3 }]);
+  });
+
   it('refuses points of new series past the project limit, counts them, keeps existing series', async () => {
     await env.db.query('insert into public.project_ingest_settings (project_id, organization_id, max_series) values ($1, $2, 2)', [t.projectB, t.orgId]);
     const keyB = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectB, name: 'b', scopes: ['ingest'] } })).json();

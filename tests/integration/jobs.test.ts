@@ -123,7 +123,7 @@ describe('jobs', () => {
       expect((await env.request('POST', '/functions/v1/cron-cleanup-retention')).status).toBe(401);
     });
     it('jobs that have not landed answer 501', async () => {
-      const res = await env.request('POST', '/functions/v1/cron-aggregate-metrics', { token: await env.serviceJwt() });
+      const res = await env.request('POST', '/functions/v1/cron-detect-anomalies', { token: await env.serviceJwt() });
       expect(res.status).toBe(501);
       expect((await res.json()).error.code).toBe('NOT_IMPLEMENTED');
     });

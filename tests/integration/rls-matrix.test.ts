@@ -131,6 +131,22 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: ['update public.series_rejections set rejected_points = 9 where project_id = $1 returning project_id', [t.projectA]],
       delete: ['delete from public.series_rejections where project_id = $1 returning project_id', [t.projectA]],
     },
+    metric_rollups: {
+      select: [`select 1 from public.metric_rollups where series_id = $1 and resolution = '1m'`, [f.seriesId]],
+      insert: [
+        `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+         values ($1, $2, '5m', now(), 1, 1, 1, 1, 1, now(), '{}') returning 1`,
+        [t.projectA, f.seriesId],
+      ],
+      update: [`update public.metric_rollups set count = 2 where series_id = $1 and resolution = '1m' returning 1`, [f.seriesId]],
+      delete: [`delete from public.metric_rollups where series_id = $1 and resolution = '1m' returning 1`, [f.seriesId]],
+    },
+    rollup_state: {
+      select: [`select 1 from public.rollup_state where key = 'fixture'`, []],
+      insert: [`insert into public.rollup_state (key, watermark) values ('other', '1') returning 1`, []],
+      update: [`update public.rollup_state set watermark = '2' where key = 'fixture' returning 1`, []],
+      delete: [`delete from public.rollup_state where key = 'fixture' returning 1`, []],
+    },
     job_runs: {
       select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -169,6 +185,8 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   spans: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   ingest_usage: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  rollup_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -204,6 +222,12 @@ describe('RLS matrix', () => {
     );
     const [usage] = await env.db.query<{ id: string }>('insert into public.ingest_usage (project_id, organization_id, events, bytes) values ($1, $2, 1, 1) returning id', [p, tenant.orgId]);
     await env.db.query(`insert into public.series_rejections (project_id, day, metric_name) values ($1, current_date, 'm')`, [p]);
+    await env.db.query(
+      `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+       values ($1, $2, '1m', now(), 1, 1, 1, 1, 1, now(), '{}')`,
+      [p, series!.id],
+    );
+    await env.db.query(`insert into public.rollup_state (key, watermark) values ('fixture', '1')`);
     fixture = {
       freshUserId: fresh.id,
       invitationId: inv!.id,

@@ -4,7 +4,6 @@ import { createCircuitBreaker, createConcurrencyGate } from '../../core/circuit-
 import type { Deps } from '../../core/deps.ts';
 import { AppError, toAppError } from '../../core/errors.ts';
 import type { AppEnv } from '../../http/context.ts';
-import { errorResponse } from '../../http/errors.ts';
 import { type IngestDeps, ingestBatch } from '../ingest-batch.ts';
 import { INGEST_LIMITS } from '../limits.ts';
 import type { DecodedBatch } from '../model.ts';
@@ -78,40 +77,48 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     app.post(`/v1/${signal}`, (c) => otlp(c, signal));
   }
 
-  /** OTLP/HTTP: answers in the request's encoding, errors as google.rpc.Status (protocols.md). */
+  /** OTLP/HTTP: answers in the request's encoding; errors become google.rpc.Status (ingestErrorResponse). */
   async function otlp(c: Context<AppEnv>, signal: Signal): Promise<Response> {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const encoding = type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
-    const respond = (status: number, body: Uint8Array | string) => {
-      c.header('content-type', encoding === 'json' ? 'application/json' : 'application/x-protobuf');
-      return c.body(body as never, status as 200);
-    };
-    try {
-      if (!encoding) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'OTLP/HTTP accepts application/x-protobuf or application/json');
-      const result = await accept(c, (body) => {
-        try {
-          return DECODERS[signal](body, encoding);
-        } catch (err) {
-          if (err instanceof OtlpDecodeError) throw new AppError('BAD_REQUEST', err.message, { cause: err });
-          throw err;
-        }
-      });
-      const message = result.errors
-        .slice(0, 5)
-        .map((e) => `${e.field}: ${e.message}`)
-        .join('; ');
-      return respond(200, encodeExportResponse(signal, result.rejected, result.rejected ? message : '', encoding));
-    } catch (err) {
-      const e = toAppError(err);
-      if (e.status >= 500 && e.code !== 'UNAVAILABLE') return errorResponse(c, err);
-      for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
-      if (e.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Bearer');
-      if (e.code === 'UNAVAILABLE' && !e.headers?.['Retry-After']) c.header('Retry-After', '5');
-      return respond(e.status, encodeStatus(GRPC_CODES[e.code] ?? 2, e.message, encoding ?? 'protobuf'));
-    }
+    const encoding = otlpEncoding(c);
+    if (!encoding) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'OTLP/HTTP accepts application/x-protobuf or application/json');
+    const result = await accept(c, (body) => {
+      try {
+        return DECODERS[signal](body, encoding);
+      } catch (err) {
+        if (err instanceof OtlpDecodeError) throw new AppError('BAD_REQUEST', err.message, { cause: err });
+        throw err;
+      }
+    });
+    const message = result.errors
+      .slice(0, 5)
+      .map((e) => `${e.field}: ${e.message}`)
+      .join('; ');
+    c.header('content-type', encoding === 'json' ? 'application/json' : 'application/x-protobuf');
+    return c.body(encodeExportResponse(signal, result.rejected, result.rejected ? message : '', encoding) as never, 200);
   }
 
   return app;
+}
+
+function otlpEncoding(c: Context<AppEnv>): 'protobuf' | 'json' | undefined {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
+}
+
+/**
+ * OTLP paths answer errors as google.rpc.Status in the request's encoding (protobuf when it is not
+ * one of the two), whatever raised them: the identity middleware, the body limit or the route.
+ */
+export function ingestErrorResponse(c: Context<AppEnv>, err: Error): Response | undefined {
+  if (!/\/v1\/(metrics|logs|traces)$/.test(new URL(c.req.url).pathname)) return undefined;
+  const e = toAppError(err);
+  const encoding = otlpEncoding(c) ?? 'protobuf';
+  const message = e.code === 'INTERNAL' ? 'Internal error' : e.message;
+  const headers = new Headers({ 'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf' });
+  for (const [k, v] of Object.entries(e.headers ?? {})) headers.set(k, v);
+  if (e.code === 'UNAUTHENTICATED') headers.set('WWW-Authenticate', 'Bearer');
+  if (e.code === 'UNAVAILABLE' && !headers.has('Retry-After')) headers.set('Retry-After', '5');
+  return new Response(encodeStatus(GRPC_CODES[e.code] ?? 13, message, encoding) as BodyInit, { status: e.status, headers });
 }
 
 /** google.rpc.Code for each of our error codes. */

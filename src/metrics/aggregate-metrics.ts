@@ -1,0 +1,175 @@
+import { asServiceRole } from '../db/scoped.ts';
+import type { Queryable } from '../db/types.ts';
+import type { Job } from '../jobs/types.ts';
+import { SKETCH_KEY_SQL } from './sketch.ts';
+
+/**
+ * The rollup job. Invariants (also in supabase/migrations/*_rollups.sql):
+ * 1. A 1m rollup row is a pure function of the raw points in its minute; a 5m/1h/1d row of the finer
+ *    rows inside it. Rows are recomputed whole and upserted, so running twice changes nothing, and a
+ *    late point only needs the buckets around it recomputed.
+ * 2. What to recompute comes from ingest_usage (one row per ingest transaction with the event-time
+ *    range of its metric points). Rows are consumed in tx_id order and only below the oldest running
+ *    transaction (pg_snapshot_xmin), so a transaction that commits late is never skipped; the
+ *    watermark (rollup_state) is the last tx_id consumed.
+ * 3. Bounded work per run: at most USAGE_ROWS_PER_RUN usage rows and the time budget; the next run
+ *    resumes from the watermark.
+ * Counter increase: for cumulative counters the sum of positive steps between consecutive points (a
+ * drop is a reset: the new value is the increase), looking back up to COUNTER_LOOKBACK for the point
+ * before the range; for delta counters the sum of values. Coarser buckets add finer increases.
+ */
+export const RESOLUTIONS = [
+  { name: '1m', interval: '1 minute', ms: 60_000 },
+  { name: '5m', interval: '5 minutes', ms: 300_000 },
+  { name: '1h', interval: '1 hour', ms: 3_600_000 },
+  { name: '1d', interval: '1 day', ms: 86_400_000 },
+] as const;
+
+const USAGE_ROWS_PER_RUN = 2_000;
+const COUNTER_LOOKBACK = '1 hour';
+const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
+const STATE_KEY = 'aggregate-metrics';
+
+const floorTo = (ms: number, step: number) => Math.floor(ms / step) * step;
+
+interface Range {
+  projectId: string;
+  from: number;
+  to: number;
+}
+
+/** Merges overlapping or touching minute ranges per project. */
+export function mergeRanges(ranges: Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : a.from - b.from));
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.projectId === r.projectId && r.from <= last.to) last.to = Math.max(last.to, r.to);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+const UPSERT = `on conflict (resolution, series_id, bucket) do update set
+  count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last,
+  last_time = excluded.last_time, increase = excluded.increase, sketch = excluded.sketch`;
+
+/** 1m buckets in [from, to) from raw points. */
+export async function rollupMinutes(tx: Queryable, projectId: string, from: Date, to: Date): Promise<number> {
+  const rows = await tx.query(
+    `with pts as (
+       select p.series_id, p.time, p.value, s.type, s.temporality,
+              date_bin('1 minute', p.time, ${ORIGIN}) as bucket,
+              lag(p.value) over (partition by p.series_id order by p.time) as prev
+       from public.metric_points p join public.metric_series s on s.id = p.series_id
+       where p.project_id = $1 and p.time >= $2::timestamptz - interval '${COUNTER_LOOKBACK}' and p.time < $3
+     ), inside as (
+       select * from pts where time >= $2
+     ), agg as (
+       select series_id, bucket, count(*) as c, sum(value) as s, min(value) as mn, max(value) as mx,
+              (array_agg(value order by time desc))[1] as last, max(time) as last_time,
+              case when max(type) = 'counter' then
+                case when max(temporality) = 'delta' then sum(value)
+                     else sum(case when prev is null then 0 when value >= prev then value - prev else value end) end
+              end as increase
+       from inside group by series_id, bucket
+     ), sk as (
+       select series_id, bucket, jsonb_object_agg(k, n) as sketch
+       from (select series_id, bucket, ${SKETCH_KEY_SQL('value')} as k, count(*) as n from inside group by 1, 2, 3) x
+       group by series_id, bucket
+     )
+     insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
+     select $1, a.series_id, '1m', a.bucket, a.c, a.s, a.mn, a.mx, a.last, a.last_time, a.increase, sk.sketch
+     from agg a join sk using (series_id, bucket)
+     ${UPSERT}
+     returning 1`,
+    [projectId, from, to],
+  );
+  return rows.length;
+}
+
+/** Buckets of `target` in [from, to) merged from the `source` resolution. */
+export async function rollupFrom(tx: Queryable, projectId: string, source: string, target: (typeof RESOLUTIONS)[number], from: Date, to: Date): Promise<number> {
+  const rows = await tx.query(
+    `with src as (
+       select * from public.metric_rollups where resolution = $4 and project_id = $1 and bucket >= $2 and bucket < $3
+     ), agg as (
+       select series_id, date_bin('${target.interval}', bucket, ${ORIGIN}) as b, sum(count)::bigint as c, sum(sum) as s,
+              min(min) as mn, max(max) as mx, (array_agg(last order by last_time desc))[1] as last, max(last_time) as last_time,
+              sum(increase) as increase
+       from src group by 1, 2
+     ), sk as (
+       select series_id, b, jsonb_object_agg(k, n) as sketch
+       from (select src.series_id, date_bin('${target.interval}', src.bucket, ${ORIGIN}) as b, e.key as k, sum(e.value::bigint) as n
+             from src, jsonb_each_text(src.sketch) e group by 1, 2, 3) x
+       group by series_id, b
+     )
+     insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
+     select $1, a.series_id, '${target.name}', a.b, a.c, a.s, a.mn, a.mx, a.last, a.last_time, a.increase, sk.sketch
+     from agg a join sk using (series_id, b)
+     ${UPSERT}
+     returning 1`,
+    [projectId, from, to, source],
+  );
+  return rows.length;
+}
+
+/** Recomputes every resolution over the buckets that cover [fromMs, toMs). */
+export async function rollupRange(tx: Queryable, projectId: string, fromMs: number, toMs: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let prev: (typeof RESOLUTIONS)[number] | undefined;
+  for (const r of RESOLUTIONS) {
+    const from = new Date(floorTo(fromMs, r.ms));
+    const to = new Date(floorTo(toMs - 1, r.ms) + r.ms);
+    counts[r.name] = prev ? await rollupFrom(tx, projectId, prev.name, r, from, to) : await rollupMinutes(tx, projectId, from, to);
+    prev = r;
+  }
+  return counts;
+}
+
+export const aggregateMetrics: Job = {
+  name: 'aggregate-metrics',
+  intervalSeconds: 60,
+  lockKey: 7_100_001,
+  async run(deps, { budgetMs }) {
+    const deadline = performance.now() + budgetMs;
+    const { usage, watermark } = await asServiceRole(deps.db, async (tx) => {
+      const [state] = await tx.query<{ watermark: string }>('select watermark::text as watermark from public.rollup_state where key = $1', [STATE_KEY]);
+      const wm = state?.watermark ?? '0';
+      const rows = await tx.query<{ tx_id: string; project_id: string; min_t: Date; max_t: Date }>(
+        `select tx_id::text as tx_id, project_id, metric_min_time as min_t, metric_max_time as max_t
+         from public.ingest_usage
+         where metric_min_time is not null and tx_id > $1::xid8 and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         order by tx_id limit ${USAGE_ROWS_PER_RUN}`,
+        [wm],
+      );
+      return { usage: rows, watermark: wm };
+    });
+    if (usage.length === 0) return { usageRows: 0, ranges: 0, rows: {}, watermark };
+    const ranges = mergeRanges(
+      usage.map((u) => ({ projectId: u.project_id, from: floorTo(new Date(u.min_t).getTime(), 60_000), to: floorTo(new Date(u.max_t).getTime(), 60_000) + 60_000 })),
+    );
+    const rows: Record<string, number> = {};
+    let done = 0;
+    for (const r of ranges) {
+      if (performance.now() > deadline) break;
+      const counts = await asServiceRole(deps.db, (tx) => rollupRange(tx, r.projectId, r.from, r.to));
+      for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
+      done += 1;
+    }
+    // Only when every range is rolled up does the watermark move past these usage rows; a partial
+    // run redoes the finished ranges next time (idempotent) rather than skipping unfinished ones.
+    const complete = done === ranges.length;
+    const newWatermark = complete ? usage[usage.length - 1]!.tx_id : watermark;
+    if (complete) {
+      await asServiceRole(deps.db, (tx) =>
+        tx.query(
+          `insert into public.rollup_state (key, watermark, updated_at) values ($1, $2::xid8, now())
+           on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at`,
+          [STATE_KEY, newWatermark],
+        ),
+      );
+    }
+    return { usageRows: usage.length, ranges: ranges.length, rangesDone: done, complete, rows, watermark: newWatermark };
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * A mergeable quantile sketch with relative-error guarantees (DDSketch's logarithmic mapping):
+ * a positive value v falls in bucket i = ceil(log_g(v)) with g = (1 + a) / (1 - a), and bucket i is
+ * represented by 2 g^i / (g + 1), which is within a relative error a of every value in the bucket.
+ * So any quantile read from the sketch is within a of the exact value at that rank, at every
+ * resolution, because merging adds bucket counts and loses nothing.
+ *
+ * Encoding (jsonb in metric_rollups.sketch): {"p<i>": n} for v > 0, {"n<i>": n} for v < 0 (bucket of
+ * |v|), {"z": n} for |v| <= MIN_MAGNITUDE. The same mapping is computed in SQL by the rollup job
+ * (SKETCH_KEY_SQL) and here; both must stay identical.
+ */
+export const SKETCH_ALPHA = 0.005;
+export const SKETCH_GAMMA = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
+const LN_GAMMA = Math.log(SKETCH_GAMMA);
+export const MIN_MAGNITUDE = 1e-9;
+
+export type Sketch = Record<string, number>;
+
+/** The bucket key of a value, as SQL computes it in SKETCH_KEY_SQL. */
+export function sketchKey(v: number): string {
+  if (v > MIN_MAGNITUDE) return `p${Math.ceil(Math.log(v) / LN_GAMMA)}`;
+  if (v < -MIN_MAGNITUDE) return `n${Math.ceil(Math.log(-v) / LN_GAMMA)}`;
+  return 'z';
+}
+
+/** SQL expression for the bucket key of column `col` (must match sketchKey). */
+export const SKETCH_KEY_SQL = (col: string) =>
+  `case when ${col} > ${MIN_MAGNITUDE} then 'p' || ceil(ln(${col}) / ${LN_GAMMA})::int
+        when ${col} < -${MIN_MAGNITUDE} then 'n' || ceil(ln(-${col}) / ${LN_GAMMA})::int
+        else 'z' end`;
+
+function keyValue(key: string): number {
+  if (key === 'z') return 0;
+  const i = Number(key.slice(1));
+  const v = (2 * SKETCH_GAMMA ** i) / (SKETCH_GAMMA + 1);
+  return key[0] === 'n' ? -v : v;
+}
+
+export function addToSketch(sketch: Sketch, value: number, count = 1): Sketch {
+  const k = sketchKey(value);
+  sketch[k] = (sketch[k] ?? 0) + count;
+  return sketch;
+}
+
+export function mergeSketches(into: Sketch, from: Sketch): Sketch {
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k]!;
+  return into;
+}
+
+export function sketchCount(sketch: Sketch): number {
+  let n = 0;
+  for (const k in sketch) n += sketch[k]!;
+  return n;
+}
+
+/**
+ * The value at quantile q (0..1) by the nearest-rank definition: the smallest value with at least
+ * ceil(q * n) values at or below it. Null for an empty sketch.
+ */
+export function sketchQuantile(sketch: Sketch, q: number): number | null {
+  const entries = Object.keys(sketch)
+    .map((k) => [keyValue(k), sketch[k]!] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0]);
+  const total = entries.reduce((s, [, n]) => s + n, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
+  let seen = 0;
+  for (const [v, n] of entries) {
+    seen += n;
+    if (seen >= rank) return v;
+  }
+  return entries[entries.length - 1]![0];
+}

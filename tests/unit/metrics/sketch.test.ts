@@ -1,0 +1,60 @@
+/**
+ * Quantile accuracy of the sketch against exact nearest-rank values on skewed data, directly and
+ * after merging many small sketches (what coarser rollups do).
+ */
+import { describe, expect, it } from 'vitest';
+import { addToSketch, mergeSketches, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+
+const DATASETS: Array<[string, (r: () => number) => number]> = [
+  ['log-normal latency (ms)', (r) => Math.exp(3 + 1.2 * normal(r))],
+  ['bimodal (cache hit / miss)', (r) => (r() < 0.8 ? 2 + 0.3 * normal(r) : 250 + 40 * normal(r))],
+  ['values around zero', (r) => normal(r) * 5],
+  ['heavy tail (pareto)', (r) => 1 / Math.pow(1 - r(), 1 / 1.5)],
+];
+
+const exact = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+
+describe('sketch accuracy', () => {
+  it.each(DATASETS)('%s: p50/p90/p95/p99 within 1%% relative error, merged or not', (_, gen) => {
+    const r = rng(42);
+    const values = Array.from({ length: 50_000 }, () => gen(r));
+    const whole: Sketch = {};
+    const parts: Sketch[] = [];
+    values.forEach((v, i) => {
+      addToSketch(whole, v);
+      addToSketch((parts[i % 60] ??= {}), v);
+    });
+    const merged = parts.reduce((acc, p) => mergeSketches(acc, p), {} as Sketch);
+    expect(sketchCount(merged)).toBe(values.length);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of [0.5, 0.9, 0.95, 0.99]) {
+      const truth = exact(sorted, q);
+      for (const sk of [whole, merged]) {
+        const est = sketchQuantile(sk, q)!;
+        const tolerance = Math.abs(truth) < 1e-9 ? 1e-9 : 0.01 * Math.abs(truth);
+        expect(Math.abs(est - truth)).toBeLessThanOrEqual(tolerance + 1e-12);
+      }
+    }
+  });
+
+  it('keys positive, negative and zero values apart; an empty sketch has no quantile', () => {
+    expect(sketchKey(10)).toMatch(/^p\d+$/);
+    expect(sketchKey(-10)).toMatch(/^n\d+$/);
+    expect(sketchKey(0.5)).toMatch(/^p-\d+$/);
+    expect(sketchKey(0)).toBe('z');
+    expect(sketchQuantile({}, 0.5)).toBeNull();
+    expect(SKETCH_ALPHA).toBeLessThan(0.01);
+  });
+});
