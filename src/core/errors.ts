@@ -71,6 +71,7 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   '22001': 'VALIDATION_FAILED', // string_data_right_truncation
   '22007': 'VALIDATION_FAILED', // invalid_datetime_format
   '22008': 'VALIDATION_FAILED', // datetime_field_overflow
+  '2201B': 'VALIDATION_FAILED', // invalid_regular_expression (a regex tag filter)
   '42501': 'FORBIDDEN', // insufficient_privilege, including RLS WITH CHECK failures
   '40001': 'UNAVAILABLE', // serialization_failure: safe to retry
   '40P01': 'UNAVAILABLE', // deadlock_detected: safe to retry

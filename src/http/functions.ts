@@ -5,6 +5,7 @@ import { ingestErrorResponse, ingestRoutes } from '../ingest/http/routes.ts';
 import { INGEST_LIMITS } from '../ingest/limits.ts';
 import { cronRoutes } from '../jobs/http/routes.ts';
 import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
+import { metricsRoutes } from '../metrics/http/routes.ts';
 import { orgsRoutes } from '../orgs/http/routes.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
 import type { AppEnv } from './context.ts';
@@ -30,7 +31,7 @@ export interface FunctionSpec {
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse },
-  { name: 'metrics', pending: 'Metric queries over rollups' },
+  { name: 'metrics', routes: metricsRoutes },
   { name: 'logs', pending: 'Log search, live tail and traces' },
   { name: 'alerts', pending: 'Alert rules and notifications' },
   { name: 'anomalies', pending: 'Anomaly incidents, episodes and detector configuration' },

@@ -1,5 +1,5 @@
 import { asServiceRole } from '../db/scoped.ts';
-import type { Queryable } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import type { Job } from '../jobs/types.ts';
 import { SKETCH_KEY_SQL } from './sketch.ts';
 
@@ -9,9 +9,9 @@ import { SKETCH_KEY_SQL } from './sketch.ts';
  *    rows inside it. Rows are recomputed whole and upserted, so running twice changes nothing, and a
  *    late point only needs the buckets around it recomputed.
  * 2. What to recompute comes from ingest_usage (one row per ingest transaction with the event-time
- *    range of its metric points). Rows are consumed in tx_id order and only below the oldest running
- *    transaction (pg_snapshot_xmin), so a transaction that commits late is never skipped; the
- *    watermark (rollup_state) is the last tx_id consumed.
+ *    range of its metric points). Rows are consumed in tx_id order and only below the oldest
+ *    transaction still running in this database (ingestHorizon), so a transaction that commits late
+ *    is never skipped; the watermark (rollup_state) is the last tx_id consumed.
  * 3. Bounded work per run: at most USAGE_ROWS_PER_RUN usage rows and the time budget; the next run
  *    resumes from the watermark.
  * Counter increase: for cumulative counters the sum of positive steps between consecutive points (a
@@ -127,21 +127,46 @@ export async function rollupRange(tx: Queryable, projectId: string, fromMs: numb
   return counts;
 }
 
+/**
+ * The lowest transaction id that may still commit an ingest_usage row in this database: the oldest
+ * transaction in progress here, or the snapshot's xmax when none is. Transactions of other databases
+ * of the cluster are ignored (they cannot write our rows), so a long job elsewhere cannot stall
+ * rollups; one here can delay them, never make them skip a row. Runs as the connecting role, which
+ * sees its own sessions in pg_stat_activity (ingest runs on the same role).
+ */
+export async function ingestHorizon(db: Db): Promise<string> {
+  const [snap] = await db.query<{ xmax: string; xip: string[] }>(
+    `select pg_snapshot_xmax(s)::text as xmax, array(select x::text from pg_snapshot_xip(s) x) as xip from pg_current_snapshot() s`,
+  );
+  const running = await db.query<{ xid: string }>(
+    `select backend_xid::text as xid from pg_stat_activity where datname = current_database() and backend_xid is not null`,
+  );
+  const ours = new Set(running.map((r) => r.xid));
+  let horizon = BigInt(snap!.xmax);
+  for (const x of snap!.xip) {
+    const full = BigInt(x);
+    // backend_xid is the 32-bit xid; xip holds 64-bit xid8 values.
+    if (ours.has(String(full & 0xffffffffn)) && full < horizon) horizon = full;
+  }
+  return horizon.toString();
+}
+
 export const aggregateMetrics: Job = {
   name: 'aggregate-metrics',
   intervalSeconds: 60,
   lockKey: 7_100_001,
   async run(deps, { budgetMs }) {
     const deadline = performance.now() + budgetMs;
+    const horizon = await ingestHorizon(deps.db);
     const { usage, watermark } = await asServiceRole(deps.db, async (tx) => {
       const [state] = await tx.query<{ watermark: string }>('select watermark::text as watermark from public.rollup_state where key = $1', [STATE_KEY]);
       const wm = state?.watermark ?? '0';
       const rows = await tx.query<{ tx_id: string; project_id: string; min_t: Date; max_t: Date }>(
         `select tx_id::text as tx_id, project_id, metric_min_time as min_t, metric_max_time as max_t
          from public.ingest_usage
-         where metric_min_time is not null and tx_id > $1::xid8 and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         where metric_min_time is not null and tx_id > $1::xid8 and tx_id < $2::xid8
          order by tx_id limit ${USAGE_ROWS_PER_RUN}`,
-        [wm],
+        [wm, horizon],
       );
       return { usage: rows, watermark: wm };
     });

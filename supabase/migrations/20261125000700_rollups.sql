@@ -7,7 +7,8 @@
 --   idempotent and late points are handled by recomputing the buckets they fall in.
 -- - Which buckets to recompute comes from ingest_usage rows (one per ingest transaction, carrying the
 --   event-time range of its metric points and its transaction id). The job consumes them in
---   transaction-id order below the oldest transaction still running, so no commit is ever skipped.
+--   transaction-id order below the oldest transaction still running in this database, so no commit
+--   is ever skipped.
 
 -- ============================================================================ tables
 alter table public.ingest_usage

@@ -45,7 +45,11 @@ describe('aggregate-metrics', () => {
       expect((await res.json()).rejected).toBe(0);
     }
   };
-  const run = () => runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 });
+  // Rollups wait for every older transaction to finish (the key's deferred last-use update too).
+  const run = async () => {
+    await env.deps.settle();
+    return runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 });
+  };
   const rollups = (resolution: string, name: string) =>
     env.db.query<{ bucket: Date; count: string; sum: number; min: number; max: number; last: number; increase: number | null; sketch: Sketch }>(
       `select r.bucket, r.count, r.sum, r.min, r.max, r.last, r.increase, r.sketch

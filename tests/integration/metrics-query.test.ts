@@ -1,0 +1,179 @@
+/**
+ * The metrics query API over rollups: answers equal the same aggregates over raw points, the
+ * resolution follows the step, every tag-filter operator, group by, rate, several queries at once,
+ * autocomplete, RLS, and bad queries answered with a 400 naming the field.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob } from '../../src/jobs/run-job.ts';
+import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Tenant } from '../helpers/tenant.ts';
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const HOUR = 3_600_000;
+const START = NOW - 3 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface P {
+  name: string;
+  value: number;
+  timestamp: number;
+  tags: Record<string, string>;
+  type?: string;
+}
+
+describe('metrics query API', () => {
+  let env: TestEnv;
+  let t: Tenant;
+  let readKey: string;
+  const raw: P[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv({ fakeTime: iso(NOW) });
+    t = await createTenant(env);
+    let x = 1;
+    for (let ts = START; ts < START + 3 * HOUR; ts += 30_000) {
+      for (const host of ['h1', 'h2', 'h3']) {
+        for (const region of ['eu', 'us']) {
+          x = (x * 1103515245 + 12345) % 2147483648;
+          raw.push({ name: 'latency', value: 5 + (x % 1000) / 10, timestamp: ts, tags: { host, region } });
+        }
+      }
+      raw.push({ name: 'requests', type: 'counter', value: Math.floor((ts - START) / 1000), timestamp: ts, tags: { host: 'h1' } });
+    }
+    for (let i = 0; i < raw.length; i += 5000) {
+      const res = await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: raw.slice(i, i + 5000) } });
+      expect((await res.json()).rejected).toBe(0);
+    }
+    // Rollups wait for every older transaction to finish (the key's deferred last-use update too).
+    await env.deps.settle();
+    expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
+    const k = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'read', scopes: ['read'] } })).json();
+    readKey = k.secret;
+  }, 120_000);
+  afterAll(async () => env?.close());
+
+  const query = async (q: Record<string, unknown>, auth: { token?: string; apiKey?: string } = {}) => {
+    const res = await env.request('POST', '/functions/v1/metrics/query', {
+      ...(auth.token || auth.apiKey ? auth : { token: t.people.viewer.jwt }),
+      body: { projectId: t.projectA, queries: [{ metric: 'latency', from: iso(START), to: iso(START + 3 * HOUR), ...q }] },
+    });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it('hourly answers equal the aggregates over raw points', async () => {
+    const { status, body } = await query({ step: 3600, aggregation: "avg", filters: [{ key: 'host', op: '=', value: 'h1' }, { key: 'region', op: '=', value: 'eu' }] });
+    expect(status).toBe(200);
+    const result = body.results[0];
+    expect(result).toMatchObject({ resolution: '1h', step: 3600, truncated: false });
+    expect(result.series).toHaveLength(1);
+    const points = result.series[0].points as Array<[number, number]>;
+    expect(points).toHaveLength(3);
+    for (const [ts, value] of points) {
+      const inside = raw.filter((p) => p.name === 'latency' && p.tags.host === 'h1' && p.tags.region === 'eu' && p.timestamp >= ts && p.timestamp < ts + HOUR).map((p) => p.value);
+      expect(value).toBeCloseTo(inside.reduce((a, v) => a + v, 0) / inside.length, 9);
+    }
+    for (const [agg, fn] of [
+      ['max', (v: number[]) => Math.max(...v)],
+      ['min', (v: number[]) => Math.min(...v)],
+      ['count', (v: number[]) => v.length],
+      ['sum', (v: number[]) => v.reduce((a, b) => a + b, 0)],
+    ] as const) {
+      const r = await query({ step: 3600, aggregation: agg });
+      const [ts, value] = r.body.results[0].series[0].points[1];
+      const inside = raw.filter((p) => p.name === 'latency' && p.timestamp >= ts && p.timestamp < ts + HOUR).map((p) => p.value);
+      expect(value, agg).toBeCloseTo(fn(inside), 6);
+    }
+    const p99 = await query({ step: 3600, aggregation: 'p99' });
+    const [ts, value] = p99.body.results[0].series[0].points[0];
+    const sorted = raw.filter((p) => p.name === 'latency' && p.timestamp >= ts && p.timestamp < ts + HOUR).map((p) => p.value).sort((a, b) => a - b);
+    const exact = sorted[Math.ceil(0.99 * sorted.length) - 1]!;
+    expect(Math.abs(value - exact) / exact).toBeLessThanOrEqual(0.01);
+  });
+
+  it.each([
+    // [case, query part, expected resolution, expected step]
+    ['1-minute step', { step: 60 }, '1m', 60],
+    ['5-minute step', { step: 300 }, '5m', 300],
+    ['10-minute step merges 5m buckets', { step: 600 }, '5m', 600],
+    ['no step, 100 points', { maxPoints: 100 }, '1m', 120],
+    ['no step, 3 points', { maxPoints: 3 }, '1h', 3600],
+  ])('%s', async (_, part, resolution, step) => {
+    const { body } = await query(part);
+    expect(body.results[0]).toMatchObject({ resolution, step });
+    expect(body.results[0].series[0].points.length).toBeLessThanOrEqual((part as { maxPoints?: number }).maxPoints ?? 11_000);
+  });
+
+  it.each([
+    ['=', [{ key: 'host', op: '=', value: 'h2' }], ['h2']],
+    ['!=', [{ key: 'host', op: '!=', value: 'h2' }], ['h1', 'h3']],
+    ['in', [{ key: 'host', op: 'in', values: ['h1', 'h3'] }], ['h1', 'h3']],
+    ['not_in', [{ key: 'host', op: 'not_in', values: ['h1', 'h3'] }], ['h2']],
+    ['regex', [{ key: 'host', op: 'regex', value: '^h[12]$' }], ['h1', 'h2']],
+  ])('filter %s', async (_, filters, hosts) => {
+    const { body } = await query({ step: 3600, filters, groupBy: ['host'] });
+    expect(body.results[0].series.map((s: { tags: { host: string } }) => s.tags.host).sort()).toEqual(hosts);
+  });
+
+  it('groups by several tags and answers several queries in one request', async () => {
+    const res = await env.request('POST', '/functions/v1/metrics/query', {
+      token: t.people.viewer.jwt,
+      body: {
+        projectId: t.projectA,
+        queries: [
+          { id: 'by-both', metric: 'latency', groupBy: ['host', 'region'], from: iso(START), to: iso(START + HOUR), step: 300 },
+          { id: 'rate', metric: 'requests', aggregation: 'rate', from: iso(START + HOUR), to: iso(START + 2 * HOUR), step: 600 },
+        ],
+      },
+    });
+    const { results } = await res.json();
+    expect(results[0].id).toBe('by-both');
+    expect(results[0].series).toHaveLength(6);
+    // The counter grows by 1 per second: rate 1/s everywhere.
+    for (const [, v] of results[1].series[0].points) expect(v).toBeCloseTo(1, 9);
+  });
+
+  it('autocompletes names, tag keys and values', async () => {
+    const names = await (await env.request('GET', `/functions/v1/metrics/names?projectId=${t.projectA}&prefix=lat`, { token: t.people.member.jwt })).json();
+    expect(names.metrics).toEqual([expect.objectContaining({ name: 'latency', types: ['gauge'], series: 6 })]);
+    const tags = await (await env.request('GET', `/functions/v1/metrics/tags?projectId=${t.projectA}&metric=latency`, { apiKey: readKey })).json();
+    expect(tags.tags).toEqual([{ key: 'host', values: 3 }, { key: 'region', values: 2 }]);
+    const values = await (await env.request('GET', `/functions/v1/metrics/tags/values?metric=latency&key=host&prefix=h`, { apiKey: readKey })).json();
+    expect(values.values).toEqual(['h1', 'h2', 'h3']);
+  });
+
+  it('RLS: other organizations and unassigned members see nothing; keys need the read scope', async () => {
+    expect((await query({}, { token: t.people.outsider.jwt })).status).toBe(404);
+    expect((await query({}, { token: t.people.unassigned.jwt })).status).toBe(404);
+    expect((await query({}, { apiKey: readKey })).status).toBe(200);
+    const ingestOnly = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'i', scopes: ['ingest'] } })).json();
+    expect((await query({}, { apiKey: ingestOnly.secret })).status).toBe(403);
+    // A read key of another project cannot name ours.
+    const res = await env.request('POST', '/functions/v1/metrics/query', {
+      apiKey: readKey,
+      body: { projectId: t.other.projectId, queries: [{ metric: 'latency', from: iso(START), to: iso(NOW) }] },
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it.each([
+    ['an unknown aggregation', { aggregation: 'median' }, 'body.queries.0.aggregation'],
+    ['an inverted range', { from: iso(START + HOUR), to: iso(START) }, 'body.queries.0.to'],
+    ['too many points', { step: 60, from: iso(START - 20 * 86_400_000) }, 'queries.0.step'],
+    ['a step below a minute', { step: 10 }, 'body.queries.0.step'],
+    ['a step that is not whole minutes', { step: 90 }, 'queries.0.step'],
+    ['an unknown filter op', { filters: [{ key: 'host', op: '~', value: 'x' }] }, 'body.queries.0.filters.0.op'],
+    ['a bad timestamp', { from: 'yesterday' }, 'body.queries.0.from'],
+  ])('%s is a 400 naming the field', async (_, part, field) => {
+    const { status, body } = await query(part);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('an invalid regular expression is a 400', async () => {
+    const { status, body } = await query({ filters: [{ key: 'host', op: 'regex', value: '(' }] });
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+  });
+});
