@@ -73,3 +73,12 @@ export interface QueryResult {
   /** True when more groups matched than maxSeriesPerQuery; the first ones (by tag values) are returned. */
   truncated: boolean;
 }
+
+export const IngestLimits = z
+  .strictObject({
+    projectId: z.uuid(),
+    maxSeries: z.number().int().min(0).max(10_000_000).optional(),
+    requestsPerMinute: z.number().int().min(1).max(10_000_000).optional(),
+    eventsPerMinute: z.number().int().min(1).max(2_000_000_000).optional(),
+  })
+  .refine((v) => v.maxSeries !== undefined || v.requestsPerMinute !== undefined || v.eventsPerMinute !== undefined, 'send at least one limit');

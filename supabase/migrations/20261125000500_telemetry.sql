@@ -184,12 +184,27 @@ comment on function private.ensure_telemetry_partitions(date, date) is 'Creates 
 revoke all on function private.ensure_telemetry_partitions(date, date) from public;
 grant execute on function private.ensure_telemetry_partitions(date, date) to service_role;
 
+-- ============================================================================ triggers
+create function private.project_ingest_settings_audit() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  perform private.audit(new.organization_id, 'project.ingest_limits_changed', 'project', new.project_id::text,
+    jsonb_build_object('max_series', new.max_series, 'requests_per_minute', new.requests_per_minute,
+                       'events_per_minute', new.events_per_minute));
+  return null;
+end
+$$;
+create trigger project_ingest_settings_audit after insert or update on public.project_ingest_settings
+  for each row execute function private.project_ingest_settings_audit();
+
 -- ============================================================================ grants
 revoke all on public.project_ingest_settings, public.metric_series, public.metric_points, public.metric_histogram_points,
   public.logs, public.spans, public.ingest_usage, public.series_rejections from anon, authenticated;
 grant select on public.metric_series, public.metric_points, public.metric_histogram_points, public.logs, public.spans,
   public.ingest_usage, public.series_rejections, public.project_ingest_settings to authenticated;
-grant insert, update on public.project_ingest_settings to authenticated;
+grant insert (project_id, organization_id, max_series, requests_per_minute, events_per_minute), update (max_series, requests_per_minute, events_per_minute, updated_at)
+  on public.project_ingest_settings to authenticated;
 grant select, insert, update, delete on public.project_ingest_settings, public.metric_series, public.metric_points,
   public.metric_histogram_points, public.logs, public.spans, public.ingest_usage, public.series_rejections to service_role;
 grant usage on sequence public.logs_id_seq to service_role;

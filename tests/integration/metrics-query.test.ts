@@ -142,6 +142,38 @@ describe('metrics query API', () => {
     expect(values.values).toEqual(['h1', 'h2', 'h3']);
   });
 
+  it('shows cardinality: totals against the limit, active series, top metrics and tag keys', async () => {
+    const res = await env.request('GET', `/functions/v1/metrics/cardinality?projectId=${t.projectA}`, { token: t.people.viewer.jwt });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ limit: 10_000, totalSeries: 7, activeSeries: 7, rejections: [] });
+    expect(body.topMetrics[0]).toEqual({ name: 'latency', series: 6 });
+    expect(body.topTagKeys).toEqual([
+      { key: 'host', values: 3, series: 7 },
+      { key: 'region', values: 2, series: 6 },
+    ]);
+  });
+
+  it('owners and admins change the series limit (audited); others cannot', async () => {
+    const put = (token: string, body: unknown) => env.request('PUT', '/functions/v1/metrics/limits', { token, body });
+    const ok = await put(t.people.admin.jwt, { projectId: t.projectA, maxSeries: 5000 });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).limits).toMatchObject({ maxSeries: 5000, requestsPerMinute: 6000 });
+    const card = await (await env.request('GET', `/functions/v1/metrics/cardinality?projectId=${t.projectA}`, { token: t.people.owner.jwt })).json();
+    expect(card.limit).toBe(5000);
+    const [audit] = await env.db.query<{ action: string; details: { max_series: number } }>(
+      `select action, details from public.audit_log where action = 'project.ingest_limits_changed' order by id desc limit 1`,
+    );
+    expect(audit!.details.max_series).toBe(5000);
+    expect((await put(t.people.viewer.jwt, { projectId: t.projectA, maxSeries: 1 })).status).toBe(403);
+    expect((await put(t.people.member.jwt, { projectId: t.projectA, maxSeries: 1 })).status).toBe(403);
+    expect((await put(t.people.outsider.jwt, { projectId: t.projectA, maxSeries: 1 })).status).toBe(404);
+    expect((await put(t.people.owner.jwt, { projectId: t.projectA })).status).toBe(400);
+    expect((await put(t.people.owner.jwt, { projectId: t.projectA, maxSeries: -1 })).status).toBe(400);
+    const [row] = await env.db.query<{ max_series: number }>('select max_series from public.project_ingest_settings where project_id = $1', [t.projectA]);
+    expect(row!.max_series).toBe(5000);
+  });
+
   it('RLS: other organizations and unassigned members see nothing; keys need the read scope', async () => {
     expect((await query({}, { token: t.people.outsider.jwt })).status).toBe(404);
     expect((await query({}, { token: t.people.unassigned.jwt })).status).toBe(404);

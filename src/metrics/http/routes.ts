@@ -6,7 +6,9 @@ import { parseBody, parseQuery } from '../../http/validate.ts';
 import { listMetricNames } from '../list-metric-names.ts';
 import { listTagKeys, listTagValues } from '../list-tags.ts';
 import { queryMetrics } from '../query-metrics.ts';
-import { NamesQuery, QueryRequest, TagKeysQuery, TagValuesQuery } from '../schemas.ts';
+import { getCardinality } from '../get-cardinality.ts';
+import { IngestLimits, NamesQuery, ProjectQuery, QueryRequest, TagKeysQuery, TagValuesQuery } from '../schemas.ts';
+import { setIngestLimits } from '../set-ingest-limits.ts';
 
 /** The caller's claims and, for an API key, its project (the default when projectId is absent). */
 function caller(c: Context<AppEnv>) {
@@ -38,6 +40,16 @@ export function metricsRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = caller(c);
     const body = await parseBody(c, QueryRequest);
     return c.json({ results: await queryMetrics(deps, claims, keyProjectId, body) });
+  });
+
+  app.get('/cardinality', async (c) => {
+    const { claims, keyProjectId } = caller(c);
+    return c.json(await getCardinality(deps, claims, keyProjectId, parseQuery(c, ProjectQuery)));
+  });
+
+  app.put('/limits', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ limits: await setIngestLimits(deps, claims, await parseBody(c, IngestLimits)) });
   });
 
   return app;
