@@ -1,5 +1,6 @@
 import type { Job } from '../jobs/types.ts';
 import { asServiceRole } from '../db/scoped.ts';
+import { applyMetricRetention } from '../metrics/metric-retention.ts';
 
 /** How long finished invitations and job history are kept. */
 export const INVITATION_RETENTION_DAYS = 30;
@@ -7,9 +8,10 @@ export const JOB_RUN_RETENTION_DAYS = 30;
 const BATCH = 5_000;
 
 /**
- * Retention for what exists so far: invitations that ended (accepted, revoked or expired) and job
- * run history older than their retention. Deletes in bounded batches until done or out of budget.
- * Telemetry retention (logs by level, spans, metric partitions) joins this job with its tables.
+ * Retention: metric raw partitions and rollups per resolution (src/metrics/metric-retention.ts),
+ * invitations that ended (accepted, revoked or expired) and job run history older than their
+ * retention. Deletes in bounded batches until done or out of budget. Logs and spans retention (per
+ * level) joins this job with the logs issue.
  */
 export const cleanupRetention: Job = {
   name: 'cleanup-retention',
@@ -48,6 +50,7 @@ export const cleanupRetention: Job = {
         if (rows.length < BATCH) break;
       }
     }
-    return { deleted, complete };
+    const metrics = await applyMetricRetention(deps.db, now, deadline);
+    return { deleted, metrics, complete: complete && metrics.complete };
   },
 };

@@ -45,6 +45,8 @@ alter table partitions.metric_rollups_5m enable row level security;
 alter table partitions.metric_rollups_1h enable row level security;
 alter table partitions.metric_rollups_1d enable row level security;
 create index metric_rollups_project_id_idx on public.metric_rollups (project_id, resolution, bucket);
+-- Retention trims each resolution by age.
+create index metric_rollups_bucket_idx on public.metric_rollups (resolution, bucket);
 comment on table public.metric_rollups is 'Pre-aggregated metric series per resolution (1m/5m/1h/1d) with a mergeable quantile sketch.';
 
 create table public.rollup_state (
@@ -55,6 +57,36 @@ create table public.rollup_state (
 );
 alter table public.rollup_state enable row level security;
 comment on table public.rollup_state is 'The aggregate-metrics job''s watermark over ingest_usage.tx_id.';
+
+-- ============================================================================ helper functions
+create function private.drop_telemetry_partitions_before(parent text, cutoff date) returns text[]
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  part record;
+  dropped text[] := '{}';
+begin
+  if parent not in ('metric_points', 'metric_histogram_points', 'logs', 'spans') then
+    raise exception 'not a telemetry table: %', parent using errcode = 'OA400';
+  end if;
+  for part in
+    select c.relname from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'partitions'
+    where i.inhparent = ('public.' || parent)::regclass
+      and c.relname ~ ('^' || parent || '_[0-9]{8}$')
+      -- A day's partition holds [day, day + 1): it can go when the whole day is before the cutoff.
+      and to_date(right(c.relname, 8), 'YYYYMMDD') < cutoff
+  loop
+    execute format('drop table partitions.%I', part.relname);
+    dropped := dropped || part.relname;
+  end loop;
+  return dropped;
+end
+$$;
+comment on function private.drop_telemetry_partitions_before(text, date) is 'Drops the daily partitions of a raw telemetry table whose whole day is before the cutoff (retention without scanning).';
+revoke all on function private.drop_telemetry_partitions_before(text, date) from public;
+grant execute on function private.drop_telemetry_partitions_before(text, date) to service_role;
 
 -- ============================================================================ grants
 revoke all on public.metric_rollups, public.rollup_state from anon, authenticated;

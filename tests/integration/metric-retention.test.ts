@@ -1,0 +1,75 @@
+/**
+ * Metric retention with a fake clock: raw points go by whole daily partitions once the whole day is
+ * past 7 days; rollups are trimmed per resolution (1m 30 d, 5m 90 d, 1h 1 y, 1d 3 y). Table-driven
+ * boundaries: one minute past the cutoff goes, one minute inside stays.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob } from '../../src/jobs/run-job.ts';
+import { METRIC_RETENTION_DAYS } from '../../src/metrics/metric-retention.ts';
+import { cleanupRetention } from '../../src/retention/cleanup-retention.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Tenant } from '../helpers/tenant.ts';
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const DAY = 86_400_000;
+const MIN = 60_000;
+
+describe('metric retention', () => {
+  let env: TestEnv;
+  let t: Tenant;
+  let series: number;
+
+  // [case, resolution, bucket offset from now, kept]
+  const rollupCases: Array<[string, '1m' | '5m' | '1h' | '1d', number, boolean]> = (['1m', '5m', '1h', '1d'] as const).flatMap((r) => [
+    [`${r} one minute past retention`, r, -METRIC_RETENTION_DAYS[r] * DAY - MIN, false] as [string, '1m' | '5m' | '1h' | '1d', number, boolean],
+    [`${r} one minute inside retention`, r, -METRIC_RETENTION_DAYS[r] * DAY + MIN, true] as [string, '1m' | '5m' | '1h' | '1d', number, boolean],
+  ]);
+  // [case, point time offset from now, kept]
+  const rawCases: Array<[string, number, boolean]> = [
+    ['a point 9 days old', -9 * DAY, false],
+    ['a point in the first day wholly older than 7 days', -8 * DAY, false],
+    ['a point 7 days and 1 hour old (its day is partly inside retention)', -7 * DAY - 3_600_000, true],
+    ['a point 6 days old', -6 * DAY, true],
+  ];
+
+  beforeAll(async () => {
+    env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });
+    t = await createTenant(env);
+    await env.db.query(`select private.ensure_telemetry_partitions(($1::timestamptz - interval '12 days')::date, $1::date)`, [new Date(NOW)]);
+    const [s] = await env.db.query<{ id: string }>(`insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'r', 'gauge', 'r') returning id`, [t.projectA]);
+    series = Number(s!.id);
+    for (const [, offset] of rawCases) {
+      await env.db.query('insert into public.metric_points (project_id, series_id, time, value, event_key) values ($1, $2, $3, 1, $4)', [t.projectA, series, new Date(NOW + offset), offset]);
+    }
+    for (const [, resolution, offset] of rollupCases) {
+      await env.db.query(
+        `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+         values ($1, $2, $3, $4, 1, 1, 1, 1, 1, $4, '{}')`,
+        [t.projectA, series, resolution, new Date(NOW + offset)],
+      );
+    }
+    expect((await runJob(env.deps, cleanupRetention, { budgetMs: 60_000 })).outcome).toBe('ok');
+  });
+  afterAll(async () => env?.close());
+
+  it.each(rawCases)('%s -> kept: %s', async (_, offset, kept) => {
+    const rows = await env.db.query('select 1 from public.metric_points where time = $1', [new Date(NOW + offset)]);
+    expect(rows).toHaveLength(kept ? 1 : 0);
+  });
+
+  it.each(rollupCases)('%s', async (_, resolution, offset, kept) => {
+    const rows = await env.db.query('select 1 from public.metric_rollups where resolution = $1 and bucket = $2', [resolution, new Date(NOW + offset)]);
+    expect(rows).toHaveLength(kept ? 1 : 0);
+  });
+
+  it('drops whole partitions, and ingest can still write today', async () => {
+    const parts = await env.db.query<{ relname: string }>(
+      `select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'public.metric_points'::regclass order by 1`,
+    );
+    const days = parts.map((p) => p.relname.slice(-8));
+    expect(days).not.toContain('20260523');
+    expect(days).toContain('20260525');
+    const res = await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: [{ name: 'after.retention', value: 1, timestamp: NOW - MIN }] } });
+    expect((await res.json()).accepted).toBe(1);
+  });
+});
