@@ -132,3 +132,49 @@ describe('aggregate-metrics', () => {
     expect(hour!.increase).toBe(expected);
   });
 });
+
+describe.skipIf(!process.env.DATABASE_URL)('aggregate-metrics with a transaction still open', () => {
+  it('does not skip an ingest transaction that commits after later ones', async () => {
+    const { default: postgres } = await import('postgres');
+    const env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });
+    const t = await createTenant(env);
+    const run = async () => {
+      await env.deps.settle();
+      return runJob(env.deps, aggregateMetrics, { budgetMs: 60_000 });
+    };
+    const minute = (n: number) => Math.floor((NOW - 3_600_000) / 60_000) * 60_000 + n * 60_000;
+    const rollupAt = async (ms: number) =>
+      env.db.query(`select count from public.metric_rollups where resolution = '1m' and bucket = $1`, [new Date(ms)]);
+    const send = (ms: number, v: number) =>
+      env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: [{ name: 'slow.tx', value: v, timestamp: ms }] } });
+
+    expect((await (await send(minute(1), 1)).json()).accepted).toBe(1);
+    // A slow writer: its transaction takes an id now and commits later.
+    const slow = postgres(env.databaseUrl!, { max: 1, onnotice: () => {} });
+    const reserved = await slow.reserve();
+    await reserved.unsafe('begin');
+    const [series] = await env.db.query<{ id: string }>(`select id from public.metric_series where name = 'slow.tx'`);
+    await reserved.unsafe(
+      `insert into public.metric_points (project_id, series_id, time, value, event_key) values ($1, $2, $3, 2, 424242)`,
+      [t.projectA, series!.id, new Date(minute(2))],
+    );
+    await reserved.unsafe(
+      `insert into public.ingest_usage (project_id, organization_id, events, bytes, metric_min_time, metric_max_time) values ($1, $2, 1, 1, $3, $3)`,
+      [t.projectA, t.orgId, new Date(minute(2))],
+    );
+    expect((await (await send(minute(3), 3)).json()).accepted).toBe(1);
+
+    await run();
+    expect(await rollupAt(minute(1))).toHaveLength(1);
+    // Later than the open transaction: waits for it.
+    expect(await rollupAt(minute(3))).toHaveLength(0);
+
+    await reserved.unsafe('commit');
+    reserved.release();
+    await slow.end();
+    await run();
+    expect(await rollupAt(minute(2))).toHaveLength(1);
+    expect(await rollupAt(minute(3))).toHaveLength(1);
+    await env.close();
+  });
+});
