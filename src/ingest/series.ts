@@ -110,6 +110,15 @@ export async function resolveSeries(
       ],
     );
     for (const r of rows) ids.set(byFp.get(r.fingerprint)!, Number(r.id));
+    // A metric seen for the first time registers its definition (type and unit as ingested).
+    await tx.query(
+      `insert into public.metric_definitions (organization_id, name, type, unit)
+       select p.organization_id, d.name, d.type, d.unit
+       from public.projects p, unnest($2::text[], $3::text[], $4::text[]) as d(name, type, unit)
+       where p.id = $1
+       on conflict (organization_id, name) do nothing`,
+      [projectId, list.map((s) => s.name), list.map((s) => s.type), list.map((s) => s.unit)],
+    );
   }
   if (rejected.size > 0) {
     const byName = new Map<string, { count: number; tags: Record<string, string> }>();

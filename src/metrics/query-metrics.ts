@@ -3,7 +3,7 @@ import { notFound } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
-import { QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
+import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
 import { type Sketch, sketchQuantile } from './sketch.ts';
 
 const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
@@ -32,10 +32,26 @@ export async function queryMetrics(
   return withClaims(deps.db, actor, async (tx) => {
     await tx.query(`set local statement_timeout = '15s'`);
     const projectId = await resolveProject(tx, request.projectId, keyProjectId);
+    const defaults = await defaultAggregations(tx, projectId, request.queries.filter((q) => !q.aggregation).map((q) => q.metric));
     const results: QueryResult[] = [];
-    for (const [i, q] of request.queries.entries()) results.push(await runOne(tx, projectId, q, plans[i]!, q.id ?? String(i)));
+    for (const [i, q] of request.queries.entries()) {
+      const aggregation = q.aggregation ?? defaults.get(q.metric) ?? 'avg';
+      results.push(await runOne(tx, projectId, { ...q, aggregation }, plans[i]!, q.id ?? String(i)));
+    }
     return results;
   });
+}
+
+/** The organization's default aggregation for metrics queried without one. */
+async function defaultAggregations(tx: Queryable, projectId: string, metrics: string[]): Promise<Map<string, Aggregation>> {
+  if (metrics.length === 0) return new Map();
+  const rows = await tx.query<{ name: string; default_aggregation: Aggregation }>(
+    `select d.name, d.default_aggregation from public.metric_definitions d
+     join public.projects p on p.organization_id = d.organization_id
+     where p.id = $1 and d.name = any($2::text[])`,
+    [projectId, metrics],
+  );
+  return new Map(rows.map((r) => [r.name, r.default_aggregation]));
 }
 
 function filterSql(filters: TagFilter[], params: unknown[]): string {
@@ -62,7 +78,7 @@ function filterSql(filters: TagFilter[], params: unknown[]): string {
     .join('');
 }
 
-async function runOne(tx: Queryable, projectId: string, q: SeriesQuery, plan: QueryPlan, id: string): Promise<QueryResult> {
+async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
   const params: unknown[] = [projectId, q.metric, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`];
   const where = `s.project_id = $1 and s.name = $2 and r.project_id = $1 and r.resolution = $3 and r.bucket >= $4 and r.bucket < $5${filterSql(q.filters, params)}`;
   const group = q.groupBy.length
@@ -117,7 +133,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery, plan: Qu
 }
 
 function valueOf(
-  aggregation: SeriesQuery['aggregation'],
+  aggregation: Aggregation,
   row: { c: number; s: number; mn: number; mx: number; inc: number | null; sketch?: Sketch },
   stepMs: number,
   quantile: number | undefined,

@@ -33,7 +33,8 @@ export const SeriesQuery = z
     metric: z.string().min(1).max(200),
     filters: z.array(TagFilter).max(QUERY_LIMITS.maxFilters).default([]),
     groupBy: z.array(TagKey).max(QUERY_LIMITS.maxGroupBy).default([]),
-    aggregation: z.enum(AGGREGATIONS).default('avg'),
+    /** Default: the metric definition's default aggregation (avg when it has none). */
+    aggregation: z.enum(AGGREGATIONS).optional(),
     from: Time,
     to: Time,
     /** Seconds between points; at least 60 (the finest rollup). Chosen from maxPoints when absent. */
@@ -82,3 +83,14 @@ export const IngestLimits = z
     eventsPerMinute: z.number().int().min(1).max(2_000_000_000).optional(),
   })
   .refine((v) => v.maxSeries !== undefined || v.requestsPerMinute !== undefined || v.eventsPerMinute !== undefined, 'send at least one limit');
+
+export const DefinitionsQuery = z.strictObject({ organizationId: z.uuid(), prefix: z.string().max(200).optional() });
+export const PutDefinition = z
+  .strictObject({
+    organizationId: z.uuid(),
+    type: z.enum(['gauge', 'counter', 'histogram']).optional(),
+    unit: z.string().max(50).nullable().optional(),
+    description: z.string().max(2000).nullable().optional(),
+    defaultAggregation: z.enum(AGGREGATIONS).optional(),
+  });
+export const DefinitionParams = z.object({ name: z.string().min(1).max(200) });

@@ -174,6 +174,27 @@ describe('metrics query API', () => {
     expect(row!.max_series).toBe(5000);
   });
 
+  it('metrics register their definition on first ingest; owners and admins edit it; queries use its default aggregation', async () => {
+    const list = await (await env.request('GET', `/functions/v1/metrics/definitions?organizationId=${t.orgId}`, { token: t.people.viewer.jwt })).json();
+    expect(list.definitions.map((d: { name: string }) => d.name)).toEqual(expect.arrayContaining(['latency', 'requests']));
+    expect(list.definitions.find((d: { name: string }) => d.name === 'requests')).toMatchObject({ type: 'counter', autoRegistered: true, defaultAggregation: 'avg' });
+    const put = await env.request('PUT', '/functions/v1/metrics/definitions/latency', {
+      token: t.people.admin.jwt,
+      body: { organizationId: t.orgId, unit: 'ms', description: 'Request latency', defaultAggregation: 'max' },
+    });
+    expect(put.status).toBe(200);
+    expect((await put.json()).definition).toMatchObject({ name: 'latency', unit: 'ms', defaultAggregation: 'max', autoRegistered: false });
+    expect((await env.request('PUT', '/functions/v1/metrics/definitions/latency', { token: t.people.viewer.jwt, body: { organizationId: t.orgId, unit: 's' } })).status).toBe(403);
+    expect((await env.request('PUT', '/functions/v1/metrics/definitions/latency', { token: t.people.outsider.jwt, body: { organizationId: t.orgId, unit: 's' } })).status).toBe(404);
+    expect((await env.request('PUT', '/functions/v1/metrics/definitions/latency', { token: t.people.admin.jwt, body: { organizationId: t.orgId, defaultAggregation: 'mode' } })).status).toBe(400);
+    const names = await (await env.request('GET', `/functions/v1/metrics/names?projectId=${t.projectA}&prefix=lat`, { token: t.people.member.jwt })).json();
+    expect(names.metrics[0]).toMatchObject({ name: 'latency', unit: 'ms', description: 'Request latency', defaultAggregation: 'max' });
+    // Without an aggregation the definition's default (max) applies.
+    const implicit = await query({ step: 3600 });
+    const explicit = await query({ step: 3600, aggregation: 'max' });
+    expect(implicit.body.results[0].series).toEqual(explicit.body.results[0].series);
+  });
+
   it('RLS: other organizations and unassigned members see nothing; keys need the read scope', async () => {
     expect((await query({}, { token: t.people.outsider.jwt })).status).toBe(404);
     expect((await query({}, { token: t.people.unassigned.jwt })).status).toBe(404);

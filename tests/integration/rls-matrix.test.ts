@@ -141,6 +141,12 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.metric_rollups set count = 2 where series_id = $1 and resolution = '1m' returning 1`, [f.seriesId]],
       delete: [`delete from public.metric_rollups where series_id = $1 and resolution = '1m' returning 1`, [f.seriesId]],
     },
+    metric_definitions: {
+      select: [`select 1 from public.metric_definitions where organization_id = $1 and name = 'fixture.metric'`, [t.orgId]],
+      insert: [`insert into public.metric_definitions (organization_id, name, type) values ($1, 'new.metric', 'gauge') returning 1`, [t.orgId]],
+      update: [`update public.metric_definitions set description = 'd' where organization_id = $1 and name = 'fixture.metric' returning 1`, [t.orgId]],
+      delete: [`delete from public.metric_definitions where organization_id = $1 and name = 'fixture.metric' returning 1`, [t.orgId]],
+    },
     rollup_state: {
       select: [`select 1 from public.rollup_state where key = 'fixture'`, []],
       insert: [`insert into public.rollup_state (key, watermark) values ('other', '1') returning 1`, []],
@@ -187,6 +193,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   rollup_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  metric_definitions: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -228,6 +235,7 @@ describe('RLS matrix', () => {
       [p, series!.id],
     );
     await env.db.query(`insert into public.rollup_state (key, watermark) values ('fixture', '1')`);
+    await env.db.query(`insert into public.metric_definitions (organization_id, name, type) values ($1, 'fixture.metric', 'gauge')`, [tenant.orgId]);
     fixture = {
       freshUserId: fresh.id,
       invitationId: inv!.id,

@@ -2,12 +2,13 @@ import { type Context, Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
 import { actorClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
-import { parseBody, parseQuery } from '../../http/validate.ts';
+import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
 import { listMetricNames } from '../list-metric-names.ts';
 import { listTagKeys, listTagValues } from '../list-tags.ts';
 import { queryMetrics } from '../query-metrics.ts';
+import { listMetricDefinitions, putMetricDefinition } from '../definitions.ts';
 import { getCardinality } from '../get-cardinality.ts';
-import { IngestLimits, NamesQuery, ProjectQuery, QueryRequest, TagKeysQuery, TagValuesQuery } from '../schemas.ts';
+import { DefinitionParams, DefinitionsQuery, IngestLimits, NamesQuery, PutDefinition, ProjectQuery, QueryRequest, TagKeysQuery, TagValuesQuery } from '../schemas.ts';
 import { setIngestLimits } from '../set-ingest-limits.ts';
 
 /** The caller's claims and, for an API key, its project (the default when projectId is absent). */
@@ -40,6 +41,18 @@ export function metricsRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = caller(c);
     const body = await parseBody(c, QueryRequest);
     return c.json({ results: await queryMetrics(deps, claims, keyProjectId, body) });
+  });
+
+  app.get('/definitions', async (c) => {
+    const claims = actorClaims(c);
+    const q = parseQuery(c, DefinitionsQuery);
+    return c.json({ definitions: await listMetricDefinitions(deps, claims, q.organizationId, q.prefix) });
+  });
+
+  app.put('/definitions/:name', async (c) => {
+    const claims = actorClaims(c);
+    const { name } = parseParams(c, DefinitionParams);
+    return c.json({ definition: await putMetricDefinition(deps, claims, { ...(await parseBody(c, PutDefinition)), name }) });
   });
 
   app.get('/cardinality', async (c) => {
