@@ -4,7 +4,8 @@
  *
  * JSON parameters: pass `JSON.stringify(value)` and cast in SQL as `$n::text::jsonb`. Without the
  * text cast postgres.js encodes a string bound to a jsonb parameter as a JSON string, while PGlite
- * parses it, and the two modes would store different values.
+ * parses it, and the two modes would store different values. Arrays of times: pass epoch
+ * milliseconds (`$n::float8[]`, `to_timestamp(x / 1000.0)`); postgres.js does not encode Date arrays.
  */
 export type Row = Record<string, unknown>;
 

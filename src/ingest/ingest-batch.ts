@@ -222,14 +222,14 @@ async function writeAll(
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
-  for (const p of newPlain) {
+  for (const p of [...newPlain, ...newHist]) {
     if (p.point.timestamp < minTime) minTime = p.point.timestamp;
     if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
   }
   await tx.query(
     `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
      values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
-    [target.projectId, target.organizationId, now, stored, target.bytes, newPlain.length ? minTime : null, newPlain.length ? maxTime : null],
+    [target.projectId, target.organizationId, now, stored, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
   );
   return { stored, duplicates, seriesErrors, seriesIds: series.ids };
 }

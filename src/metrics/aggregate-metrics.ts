@@ -1,6 +1,7 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import type { Job } from '../jobs/types.ts';
+import { rollupHistogramMinutes } from './histogram-rollup.ts';
 import { SKETCH_KEY_SQL } from './sketch.ts';
 
 /**
@@ -121,7 +122,9 @@ export async function rollupRange(tx: Queryable, projectId: string, fromMs: numb
   for (const r of RESOLUTIONS) {
     const from = new Date(floorTo(fromMs, r.ms));
     const to = new Date(floorTo(toMs - 1, r.ms) + r.ms);
-    counts[r.name] = prev ? await rollupFrom(tx, projectId, prev.name, r, from, to) : await rollupMinutes(tx, projectId, from, to);
+    counts[r.name] = prev
+      ? await rollupFrom(tx, projectId, prev.name, r, from, to)
+      : (await rollupMinutes(tx, projectId, from, to)) + (await rollupHistogramMinutes(tx, projectId, from, to));
     prev = r;
   }
   return counts;
