@@ -1,4 +1,7 @@
 import { FORBIDDEN_KEYS } from './schemas.ts';
+
+/** Lone UTF-16 surrogates (possible in JSON "\ud800") are not text Postgres can store. */
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
 import { INGEST_LIMITS as L } from './limits.ts';
 import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
 
@@ -41,16 +44,19 @@ export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
     for (const [k, v] of Object.entries(m.tags)) {
       if (FORBIDDEN_KEYS.has(k) || k.length > L.maxTagKeyLength || k.includes('\u0000')) return [`tags.${k}`, 'is not an allowed tag key'];
       if (v.length > L.maxTagValueLength || v.includes('\u0000')) return [`tags.${k}`, `must be at most ${L.maxTagValueLength} characters without NUL`];
+      if (!wellFormed(k) || !wellFormed(v)) return [`tags.${k}`, 'must be valid Unicode (no lone surrogates)'];
     }
     return window(m.timestamp, 'timestamp');
   });
   const logs = keep<LogRecord>(batch.logs, 'logs', (l) => {
     if (l.message.length > L.maxMessageLength) return ['message', `must be at most ${L.maxMessageLength} characters`];
     if (l.message.includes('\u0000') || l.service.includes('\u0000')) return ['message', 'must not contain NUL characters'];
+    if (!wellFormed(l.message) || !wellFormed(l.service)) return ['message', 'must be valid Unicode (no lone surrogates)'];
     return checkAttributes(l.attributes, 'attributes') ?? checkAttributes(l.resource ?? {}, 'resource') ?? window(l.timestamp, 'timestamp');
   });
   const spans = keep<Span>(batch.spans, 'spans', (s) => {
     if (!(s.end >= s.start)) return ['end', 'must not be before start'];
+    if (![s.name, s.service, s.statusMessage ?? ''].every(wellFormed)) return ['name', 'must be valid Unicode (no lone surrogates)'];
     for (const [i, e] of s.events.entries()) {
       const p = checkAttributes(e.attributes, `events.${i}.attributes`);
       if (p) return p;
@@ -67,7 +73,8 @@ function checkAttributes(value: Record<string, unknown>, field: string): [string
     if (depth > L.maxAttributeDepth) return [path, `nests deeper than ${L.maxAttributeDepth} levels`];
     if (typeof v === 'string') {
       size += v.length;
-      return v.includes('\u0000') ? [path, 'must not contain NUL characters'] : null;
+      if (v.includes('\u0000')) return [path, 'must not contain NUL characters'];
+      return wellFormed(v) ? null : [path, 'must be valid Unicode (no lone surrogates)'];
     }
     if (typeof v === 'number') return Number.isFinite(v) ? null : [path, 'must be a finite number'];
     if (v === null || typeof v === 'boolean') return null;
@@ -80,7 +87,7 @@ function checkAttributes(value: Record<string, unknown>, field: string): [string
     }
     if (typeof v === 'object') {
       for (const k of Object.keys(v as object)) {
-        if (FORBIDDEN_KEYS.has(k) || k.includes('\u0000')) return [`${path}.${k}`, 'is not an allowed key'];
+        if (FORBIDDEN_KEYS.has(k) || k.includes('\u0000') || !wellFormed(k)) return [`${path}.${k}`, 'is not an allowed key'];
         size += k.length;
         const p = walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`);
         if (p) return p;

@@ -54,60 +54,63 @@ export async function insertHistogramPoints(tx: Queryable, projectId: string, ro
   );
 }
 
+/**
+ * Logs and spans travel as one JSON document per statement (`jsonb_to_recordset`): one native
+ * JSON.stringify on the client and one C parser on the server, instead of escaping every string of
+ * every text-array element; attributes arrive as jsonb without a second parse.
+ */
 export async function insertLogs(tx: Queryable, projectId: string, logs: Array<{ log: LogRecord; eventKey: number }>): Promise<void> {
   if (logs.length === 0) return;
-  const l = logs.map((x) => x.log);
+  const rows = logs.map(({ log: l, eventKey }) => ({
+    t: l.timestamp,
+    level: l.level,
+    sev: l.severityNumber ?? null,
+    service: l.service,
+    message: l.message,
+    attributes: l.attributes,
+    resource: l.resource ?? {},
+    trace_id: l.traceId ?? null,
+    span_id: l.spanId ?? null,
+    k: eventKey,
+  }));
   await tx.query(
     `insert into public.logs (project_id, time, level, severity_number, service, message, attributes, resource, trace_id, span_id, event_key)
-     select $1, ${TS('r.t')}, r.level, r.sev, r.service, r.message, r.attributes::jsonb, r.resource::jsonb, r.trace_id, r.span_id, r.event_key
-     from unnest($2::float8[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
-       as r(t, level, sev, service, message, attributes, resource, trace_id, span_id, event_key)`,
-    [
-      projectId,
-      l.map((x) => x.timestamp),
-      l.map((x) => x.level),
-      l.map((x) => x.severityNumber ?? null),
-      l.map((x) => x.service),
-      l.map((x) => x.message),
-      l.map((x) => JSON.stringify(x.attributes)),
-      l.map((x) => JSON.stringify(x.resource ?? {})),
-      l.map((x) => x.traceId ?? null),
-      l.map((x) => x.spanId ?? null),
-      logs.map((x) => x.eventKey),
-    ],
+     select $1, ${TS('r.t')}, r.level, r.sev, r.service, r.message, r.attributes, r.resource, r.trace_id, r.span_id, r.k
+     from jsonb_to_recordset($2::text::jsonb)
+       as r(t float8, level text, sev smallint, service text, message text, attributes jsonb, resource jsonb, trace_id text, span_id text, k bigint)`,
+    [projectId, JSON.stringify(rows)],
   );
 }
 
 export async function insertSpans(tx: Queryable, projectId: string, spans: Array<{ span: Span; eventKey: number }>): Promise<void> {
   if (spans.length === 0) return;
-  const s = spans.map((x) => x.span);
+  const rows = spans.map(({ span: x, eventKey }) => ({
+    trace_id: x.traceId,
+    span_id: x.spanId,
+    parent: x.parentSpanId ?? null,
+    name: x.name,
+    service: x.service,
+    s: x.start,
+    e: x.end,
+    kind: x.kind,
+    status: x.status,
+    msg: x.statusMessage ?? null,
+    attributes: x.attributes,
+    resource: x.resource ?? {},
+    events: x.events,
+    links: x.links,
+    k: eventKey,
+  }));
   await tx.query(
     `insert into public.spans (project_id, trace_id, span_id, parent_span_id, name, service, start_time, end_time, duration_ms, kind, status,
                                status_message, attributes, resource, events, links, event_key)
      select $1, r.trace_id, r.span_id, r.parent, r.name, r.service, ${TS('r.s')}, ${TS('r.e')},
             extract(epoch from ${TS('r.e')} - ${TS('r.s')}) * 1000, r.kind, r.status, r.msg,
-            r.attributes::jsonb, r.resource::jsonb, r.events::jsonb, r.links::jsonb, r.event_key
-     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[],
-                 $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[])
-       as r(trace_id, span_id, parent, name, service, s, e, kind, status, msg, attributes, resource, events, links, event_key)`,
-    [
-      projectId,
-      s.map((x) => x.traceId),
-      s.map((x) => x.spanId),
-      s.map((x) => x.parentSpanId ?? null),
-      s.map((x) => x.name),
-      s.map((x) => x.service),
-      s.map((x) => x.start),
-      s.map((x) => x.end),
-      s.map((x) => x.kind),
-      s.map((x) => x.status),
-      s.map((x) => x.statusMessage ?? null),
-      s.map((x) => JSON.stringify(x.attributes)),
-      s.map((x) => JSON.stringify(x.resource ?? {})),
-      s.map((x) => JSON.stringify(x.events)),
-      s.map((x) => JSON.stringify(x.links)),
-      spans.map((x) => x.eventKey),
-    ],
+            r.attributes, r.resource, r.events, r.links, r.k
+     from jsonb_to_recordset($2::text::jsonb)
+       as r(trace_id text, span_id text, parent text, name text, service text, s float8, e float8, kind text, status text, msg text,
+            attributes jsonb, resource jsonb, events jsonb, links jsonb, k bigint)`,
+    [projectId, JSON.stringify(rows)],
   );
 }
 

@@ -83,7 +83,12 @@ describe('ingest (native)', () => {
         { name: 'future.metric', value: 1, timestamp: ts + 3_600_000 },
         { name: 'proto.metric', value: 1, timestamp: ts, tags: JSON.parse('{"__proto__": "x"}') },
       ],
-      logs: [{ timestamp: ts, message: 'nul \u0000 inside' }, { timestamp: ts, message: 'deep', attributes: nest(12) }],
+      logs: [
+        { timestamp: ts, message: 'nul \u0000 inside' },
+        { timestamp: ts, message: 'deep', attributes: nest(12) },
+        { timestamp: ts, message: 'lone \ud800 surrogate' },
+        { timestamp: ts, message: 'ok', attributes: { k: 'lone \udc00' } },
+      ],
     });
     expect(res.status).toBe(200);
     const body = await res.json();
@@ -93,6 +98,7 @@ describe('ingest (native)', () => {
     expect(fields).toEqual(expect.arrayContaining(['metrics.1.name', 'metrics.1.value', 'metrics.2.timestamp', 'metrics.3.timestamp', 'logs.0.message']));
     expect(fields.some((f: string) => f.startsWith('metrics.4.tags'))).toBe(true);
     expect(fields.some((f: string) => f.startsWith('logs.1.attributes'))).toBe(true);
+    expect(fields).toEqual(expect.arrayContaining(['logs.2.message', 'logs.3.attributes.k']));
     expect(await count(`public.metric_series where name in ('old.metric', 'future.metric', 'proto.metric')`)).toBe(0);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
