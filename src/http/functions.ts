@@ -1,4 +1,6 @@
 import type { Context, Hono } from 'hono';
+import { detectAnomalies } from '../anomalies/detect-anomalies.ts';
+import { anomaliesRoutes } from '../anomalies/http/routes.ts';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
 import { ingestErrorResponse, ingestRoutes } from '../ingest/http/routes.ts';
@@ -34,12 +36,12 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'metrics', routes: metricsRoutes },
   { name: 'logs', pending: 'Log search, live tail and traces' },
   { name: 'alerts', pending: 'Alert rules and notifications' },
-  { name: 'anomalies', pending: 'Anomaly incidents, episodes and detector configuration' },
+  { name: 'anomalies', routes: anomaliesRoutes },
   { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
   { name: 'api-keys', routes: apiKeysRoutes },
   { name: 'orgs', routes: orgsRoutes },
   { name: 'cron-aggregate-metrics', routes: cronRoutes(aggregateMetrics) },
-  { name: 'cron-detect-anomalies', pending: 'The anomaly scanner job' },
+  { name: 'cron-detect-anomalies', routes: cronRoutes(detectAnomalies) },
   { name: 'cron-cleanup-retention', routes: cronRoutes(cleanupRetention) },
 ];
 

@@ -1,3 +1,4 @@
+import { detectAnomalies } from '../anomalies/detect-anomalies.ts';
 import { ensurePartitionsJob } from '../ingest/ensure-partitions-job.ts';
 import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
@@ -6,10 +7,10 @@ import type { Job } from './types.ts';
 /**
  * Every background job, by name. The Node scheduler runs them on their interval; on Supabase pg_cron
  * calls the matching cron-<name> edge function (supabase/migrations/*_cron_schedule.sql).
- * Anomaly scans (detect-anomalies) join when their issue lands.
  */
 export const JOBS: Record<string, Job> = {
   [aggregateMetrics.name]: aggregateMetrics,
   [cleanupRetention.name]: cleanupRetention,
   [ensurePartitionsJob.name]: ensurePartitionsJob,
+  [detectAnomalies.name]: detectAnomalies,
 };

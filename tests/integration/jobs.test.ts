@@ -122,10 +122,10 @@ describe('jobs', () => {
       expect((await env.request('POST', '/functions/v1/cron-cleanup-retention', { apiKey: t.keyA.secret })).status).toBe(403);
       expect((await env.request('POST', '/functions/v1/cron-cleanup-retention')).status).toBe(401);
     });
-    it('jobs that have not landed answer 501', async () => {
+    it('runs the anomaly scanner through cron-detect-anomalies', async () => {
       const res = await env.request('POST', '/functions/v1/cron-detect-anomalies', { token: await env.serviceJwt() });
-      expect(res.status).toBe(501);
-      expect((await res.json()).error.code).toBe('NOT_IMPLEMENTED');
+      expect(res.status).toBe(200);
+      expect((await res.json()).run).toMatchObject({ job: 'detect-anomalies', outcome: 'ok' });
     });
   });
 });

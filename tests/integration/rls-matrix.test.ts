@@ -25,6 +25,10 @@ interface Fixture {
   profilelessUserId: string;
   seriesId: number;
   usageId: number;
+  freeSeriesId: number;
+  anomalyConfigId: string;
+  incidentId: string;
+  episodeId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -153,6 +157,37 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.rollup_state set watermark = '2' where key = 'fixture' returning 1`, []],
       delete: [`delete from public.rollup_state where key = 'fixture' returning 1`, []],
     },
+    anomaly_configs: {
+      select: ['select id from public.anomaly_configs where id = $1', [f.anomalyConfigId]],
+      insert: [`insert into public.anomaly_configs (project_id, organization_id, metric) values ($1, $2, 'other') returning id`, [t.projectA, t.orgId]],
+      update: ['update public.anomaly_configs set enabled = false where id = $1 returning id', [f.anomalyConfigId]],
+      delete: ['delete from public.anomaly_configs where id = $1 returning id', [f.anomalyConfigId]],
+    },
+    anomaly_detector_states: {
+      select: ['select series_id from public.anomaly_detector_states where series_id = $1', [f.seriesId]],
+      insert: [
+        `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now()) returning series_id`,
+        [f.freeSeriesId, t.projectA],
+      ],
+      update: [`update public.anomaly_detector_states set state = '{"x":1}' where series_id = $1 returning series_id`, [f.seriesId]],
+      delete: ['delete from public.anomaly_detector_states where series_id = $1 returning series_id', [f.seriesId]],
+    },
+    anomaly_incidents: {
+      select: ['select id from public.anomaly_incidents where id = $1', [f.incidentId]],
+      insert: [`insert into public.anomaly_incidents (project_id, correlation_key, started_at) values ($1, 'service:x', now()) returning id`, [t.projectA]],
+      update: ['update public.anomaly_incidents set member_count = 2 where id = $1 returning id', [f.incidentId]],
+      delete: ['delete from public.anomaly_incidents where id = $1 returning id', [f.incidentId]],
+    },
+    anomaly_episodes: {
+      select: ['select id from public.anomaly_episodes where id = $1', [f.episodeId]],
+      insert: [
+        `insert into public.anomaly_episodes (project_id, series_id, metric, detector, started_at, peak_score, peak_at, explanation)
+         values ($1, $2, 'm', 'ewma', now(), 1, now(), '{}') returning id`,
+        [t.projectA, f.seriesId],
+      ],
+      update: [`update public.anomaly_episodes set feedback = 'not_anomaly' where id = $1 returning id`, [f.episodeId]],
+      delete: ['delete from public.anomaly_episodes where id = $1 returning id', [f.episodeId]],
+    },
     job_runs: {
       select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -194,6 +229,12 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   rollup_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_definitions: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
+  // Anomaly detection: readers see configs, episodes and incidents; owners and admins configure;
+  // members who may change the project give feedback on episodes; the scanner writes the rest.
+  anomaly_configs: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  anomaly_detector_states: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  anomaly_incidents: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  anomaly_episodes: { select: PROJECT_READERS, insert: SERVICE, update: ['owner', 'admin', 'member', 'service_role'], delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -236,6 +277,27 @@ describe('RLS matrix', () => {
     );
     await env.db.query(`insert into public.rollup_state (key, watermark) values ('fixture', '1')`);
     await env.db.query(`insert into public.metric_definitions (organization_id, name, type) values ($1, 'fixture.metric', 'gauge')`, [tenant.orgId]);
+    const [free] = await env.db.query<{ id: string }>(
+      `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'm-free', 'gauge', 'fp-free') returning id`,
+      [p],
+    );
+    const [config] = await env.db.query<{ id: string }>(
+      `insert into public.anomaly_configs (project_id, organization_id, metric, config) values ($1, $2, 'm', '{"detector":"mad"}') returning id`,
+      [p, tenant.orgId],
+    );
+    await env.db.query(
+      `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now())`,
+      [series!.id, p],
+    );
+    const [incident] = await env.db.query<{ id: string }>(
+      `insert into public.anomaly_incidents (project_id, correlation_key, started_at, member_count) values ($1, 'service:s', now(), 1) returning id`,
+      [p],
+    );
+    const [episode] = await env.db.query<{ id: string }>(
+      `insert into public.anomaly_episodes (project_id, series_id, metric, detector, started_at, peak_score, peak_at, explanation, incident_id)
+       values ($1, $2, 'm', 'ewma', now(), 0.9, now(), '{}', $3) returning id`,
+      [p, series!.id, incident!.id],
+    );
     fixture = {
       freshUserId: fresh.id,
       invitationId: inv!.id,
@@ -244,6 +306,10 @@ describe('RLS matrix', () => {
       profilelessUserId: profileless.id,
       seriesId: Number(series!.id),
       usageId: Number(usage!.id),
+      freeSeriesId: Number(free!.id),
+      anomalyConfigId: config!.id,
+      incidentId: incident!.id,
+      episodeId: episode!.id,
     };
   });
   afterAll(async () => env?.close());

@@ -1,0 +1,257 @@
+/**
+ * The anomaly scanner end to end: points sent through ingest, rolled up, scanned. A level shift and a
+ * spike each become an episode with its explanation in one scan; the two series of one service form
+ * one incident; running twice changes nothing; a minute still filling is not scored; feedback marks
+ * the episode and raises the saved state's threshold; per-metric configuration picks the detector;
+ * RLS and validation hold on every route.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAnomalies } from '../../src/anomalies/detect-anomalies.ts';
+import { runJob } from '../../src/jobs/run-job.ts';
+import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Tenant } from '../helpers/tenant.ts';
+
+const MIN = 60_000;
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const START = NOW - 3 * 3_600_000;
+const END = NOW - 10 * MIN;
+const ANOMALY = NOW - 40 * MIN; // level shift on cpu from here on; spike on latency for two minutes
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Episode {
+  id: string;
+  metric: string;
+  tags: Record<string, string>;
+  detector: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: string;
+  peakScore: number;
+  explanation: { expected: number; lower: number; upper: number; observed: number; direction: string; status: string };
+  feedback: string | null;
+  incidentId: string | null;
+}
+
+describe('detect-anomalies', () => {
+  let env: TestEnv & { clock: { advance(ms: number): void } };
+  let t: Tenant;
+
+  const send = async (metrics: unknown[]) => {
+    for (let i = 0; i < metrics.length; i += 5000) {
+      const res = await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: metrics.slice(i, i + 5000) } });
+      expect(res.status).toBe(200);
+      expect((await res.json()).rejected).toBe(0);
+    }
+  };
+  const scan = async () => {
+    await env.deps.settle();
+    expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
+    const run = await runJob(env.deps, detectAnomalies, { budgetMs: 120_000 });
+    expect(run.outcome, run.error ?? '').toBe('ok');
+    return run;
+  };
+  const get = async (path: string, token = t.people.owner.jwt) => env.request('GET', `/functions/v1/anomalies${path}`, { token });
+  const episodes = async (query = '') => (await (await get(`/episodes?projectId=${t.projectA}${query}`)).json()).episodes as Episode[];
+  const state = async (metric: string) =>
+    (
+      await env.db.query<{ detector: string; state: unknown; last_bucket: Date }>(
+        `select d.detector, d.state, d.last_bucket from public.anomaly_detector_states d join public.metric_series s on s.id = d.series_id where s.name = $1`,
+        [metric],
+      )
+    )[0];
+  const snapshot = () =>
+    Promise.all(
+      ['anomaly_detector_states', 'anomaly_episodes', 'anomaly_incidents'].map((table) =>
+        env.db.query(`select to_jsonb(x) - 'updated_at' as row from public.${table} x order by 1::text`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
+      ),
+    );
+  let firstRun: Awaited<ReturnType<typeof scan>>;
+
+  beforeAll(async () => {
+    env = (await createTestEnv({ fakeTime: new Date(NOW).toISOString() })) as typeof env;
+    t = await createTenant(env);
+    // Configured before the first scan: latency uses the robust MAD detector.
+    const put = await env.request('PUT', '/functions/v1/anomalies/configs', {
+      token: t.people.owner.jwt,
+      body: { projectId: t.projectA, metric: 'latency', config: { detector: 'mad', sensitivity: 'medium' } },
+    });
+    expect(put.status).toBe(200);
+    const r = rng(11);
+    const noise = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const points: unknown[] = [];
+    for (let ts = START; ts < END; ts += MIN) {
+      const at = ts + 30_000;
+      points.push({ name: 'cpu', value: 50 + noise() + (ts >= ANOMALY ? 15 : 0), timestamp: at, tags: { service: 'checkout', host: 'a' } });
+      points.push({ name: 'latency', value: ts === ANOMALY || ts === ANOMALY + MIN ? 200 : 100 + 2 * noise(), timestamp: at, tags: { service: 'checkout' } });
+      points.push({ name: 'queue', value: 10 + 0.5 * noise(), timestamp: at, tags: { service: 'billing' } });
+    }
+    // A minute still filling at scan time: must not be scored yet.
+    points.push({ name: 'fresh', value: 1, timestamp: NOW - 30_000, tags: {} });
+    await send(points);
+    firstRun = await scan();
+  }, 180_000);
+  afterAll(async () => env?.close());
+
+  it('records a level shift and a spike as episodes with their explanation in one scan', async () => {
+    expect(firstRun.summary).toMatchObject({ complete: true, series: 3 });
+    const list = await episodes();
+    const shift = list.find((e) => e.metric === 'cpu' && Math.abs(Date.parse(e.startedAt) - ANOMALY) <= 2 * MIN);
+    expect(shift, JSON.stringify(list)).toBeDefined();
+    expect(shift!.detector).toBe('ewma');
+    expect(shift!.peakScore).toBeGreaterThanOrEqual(0.5);
+    expect(shift!.explanation).toMatchObject({ direction: 'up', status: 'scored' });
+    expect(shift!.explanation.expected).toBeGreaterThan(45);
+    expect(shift!.explanation.expected).toBeLessThan(55);
+    expect(shift!.explanation.upper).toBeLessThan(shift!.explanation.observed);
+
+    const spike = list.find((e) => e.metric === 'latency' && Date.parse(e.startedAt) === ANOMALY);
+    expect(spike, JSON.stringify(list)).toBeDefined();
+    // The configured detector, and the spike is over: closed after three normal minutes.
+    expect(spike).toMatchObject({ detector: 'mad', status: 'closed', endedAt: new Date(ANOMALY + 2 * MIN).toISOString(), feedback: null });
+    expect(spike!.explanation.observed).toBe(200);
+    expect(list.filter((e) => e.metric === 'queue')).toEqual([]);
+  });
+
+  it('only scores complete minutes', async () => {
+    expect(firstRun.summary).toMatchObject({ cutoff: new Date(NOW - 2 * MIN).toISOString() });
+    expect(await state('fresh')).toBeUndefined();
+    expect((await state('cpu'))!.last_bucket.getTime()).toBe(END - MIN);
+  });
+
+  it('groups episodes of one service at the same time into one incident', async () => {
+    const list = await episodes();
+    const shift = list.find((e) => e.metric === 'cpu' && Math.abs(Date.parse(e.startedAt) - ANOMALY) <= 2 * MIN)!;
+    const spike = list.find((e) => e.metric === 'latency' && Date.parse(e.startedAt) === ANOMALY)!;
+    expect(shift.incidentId).not.toBeNull();
+    expect(spike.incidentId).toBe(shift.incidentId);
+    const incidents = (await (await get(`/incidents?projectId=${t.projectA}`)).json()).incidents;
+    const incident = incidents.find((i: { id: string }) => i.id === shift.incidentId);
+    expect(incident).toMatchObject({ correlationKey: 'service:checkout', startedAt: new Date(Math.min(Date.parse(shift.startedAt), ANOMALY)).toISOString() });
+    expect(incident.memberCount).toBeGreaterThanOrEqual(2);
+    const members = await episodes(`&incidentId=${incident.id}`);
+    expect(new Set(members.map((m) => m.metric))).toEqual(new Set(['cpu', 'latency']));
+    // Filters: status and time range.
+    const open = (await (await get(`/incidents?projectId=${t.projectA}&status=open`)).json()).incidents;
+    expect(open.every((i: { status: string }) => i.status === 'open')).toBe(true);
+    const before = (await (await get(`/incidents?projectId=${t.projectA}&to=${new Date(START).toISOString()}`)).json()).incidents;
+    expect(before).toEqual([]);
+  });
+
+  it('running the scan again changes nothing', async () => {
+    const before = await snapshot();
+    const again = await scan();
+    expect(again.summary).toMatchObject({ series: 0, points: 0, episodesOpened: 0, episodesClosed: 0 });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('scores the filling minute once it is complete', async () => {
+    env.clock.advance(3 * MIN);
+    await scan();
+    expect((await state('fresh'))!.last_bucket.getTime()).toBe(NOW - MIN);
+    env.clock.advance(-3 * MIN);
+  });
+
+  it('shows an episode with its series around it and the expected band', async () => {
+    const spike = (await episodes('&metric=latency')).find((e) => Date.parse(e.startedAt) === ANOMALY)!;
+    const res = await get(`/episodes/${spike.id}`);
+    expect(res.status).toBe(200);
+    const { episode } = await res.json();
+    expect(episode.band).toMatchObject({ observed: 200 });
+    expect(episode.band.lower).toBeLessThan(episode.band.expected);
+    expect(episode.band.upper).toBeGreaterThan(episode.band.expected);
+    expect(episode.band.upper).toBeLessThan(200);
+    const points = episode.series.points as Array<[number, number, number, number]>;
+    expect(points[0]![0]).toBe(ANOMALY - 30 * MIN);
+    expect(points.find((p) => p[0] === ANOMALY)![1]).toBe(200);
+    // 30 minutes before the episode through the end of the data (29 minutes after its start).
+    expect(points.length).toBe(30 + 30);
+  });
+
+  it('API keys with read scope read episodes of their project', async () => {
+    const res = await env.request('GET', '/functions/v1/anomalies/episodes', { apiKey: t.keyA.secret });
+    expect(res.status).toBe(200);
+    expect((await res.json()).episodes.length).toBeGreaterThan(0);
+  });
+
+  it('feedback marks the episode and raises the saved threshold; readers cannot give it', async () => {
+    const spike = (await episodes('&metric=latency')).find((e) => Date.parse(e.startedAt) === ANOMALY)!;
+    const post = (token: string, body: unknown = { kind: 'not_anomaly' }) =>
+      env.request('POST', `/functions/v1/anomalies/episodes/${spike.id}/feedback`, { token, body });
+    const before = (await state('latency'))!.state;
+    expect((await post(t.people.viewer.jwt)).status).toBe(403);
+    expect((await post(t.people.outsider.jwt)).status).toBe(404);
+    expect((await post(t.people.unassigned.jwt)).status).toBe(404);
+    expect((await state('latency'))!.state).toEqual(before);
+    const res = await post(t.people.member.jwt);
+    expect(res.status).toBe(200);
+    expect((await res.json()).episode).toMatchObject({ id: spike.id, feedback: 'not_anomaly' });
+    const after = (await state('latency'))!.state;
+    expect(after).not.toEqual(before);
+    // Again: already marked, the state is not raised twice.
+    expect((await post(t.people.owner.jwt)).status).toBe(200);
+    expect((await state('latency'))!.state).toEqual(after);
+  });
+
+  it('configures detection per metric: owners and admins write, readers read', async () => {
+    const body = { projectId: t.projectA, metric: 'cpu', filter: { host: 'a' }, config: { sensitivity: 'low', direction: 'up', minAbsDeviation: 2, window: 120, seasonality: 'none' }, enabled: false };
+    const put = (token: string) => env.request('PUT', '/functions/v1/anomalies/configs', { token, body });
+    expect((await put(t.people.viewer.jwt)).status).toBe(403);
+    expect((await put(t.people.member.jwt)).status).toBe(403);
+    expect((await put(t.people.outsider.jwt)).status).toBe(404);
+    const res = await put(t.people.admin.jwt);
+    expect(res.status).toBe(200);
+    expect((await res.json()).config).toMatchObject({ metric: 'cpu', filter: { host: 'a' }, enabled: false, config: { detector: 'ewma', sensitivity: 'low', window: 120 } });
+    const list = (await (await get(`/configs?projectId=${t.projectA}`, t.people.viewer.jwt)).json()).configs;
+    expect(list.map((c: { metric: string }) => c.metric).sort()).toEqual(['cpu', 'latency']);
+    // Disabled: the series is no longer scanned.
+    await send([{ name: 'cpu', value: 500, timestamp: NOW - 5 * MIN, tags: { service: 'checkout', host: 'a' } }]);
+    const run = await scan();
+    expect(run.summary).toMatchObject({ skipped: 1 });
+    expect((await state('cpu'))!.last_bucket.getTime()).toBe(END - MIN);
+  });
+
+  it("hides another organization's anomalies", async () => {
+    const spike = (await episodes('&metric=latency'))[0]!;
+    expect((await get(`/episodes/${spike.id}`, t.people.outsider.jwt)).status).toBe(404);
+    expect((await get(`/episodes?projectId=${t.projectA}`, t.people.outsider.jwt)).status).toBe(404);
+    expect((await get(`/incidents?projectId=${t.projectA}`, t.people.outsider.jwt)).status).toBe(404);
+    expect((await get(`/configs?projectId=${t.projectA}`, t.people.outsider.jwt)).status).toBe(404);
+    expect((await get(`/episodes/${spike.id}`, t.people.unassigned.jwt)).status).toBe(404);
+    const own = await get(`/episodes?projectId=${t.other.projectId}`, t.people.outsider.jwt);
+    expect((await own.json()).episodes).toEqual([]);
+    expect((await env.request('GET', `/functions/v1/anomalies/episodes?projectId=${t.projectA}`)).status).toBe(401);
+  });
+
+  it.each([
+    ['GET', `/episodes?projectId=nope`, undefined, 'query.projectId'],
+    ['GET', `/episodes?projectId=00000000-0000-4000-8000-000000000000&status=gone`, undefined, 'query.status'],
+    ['GET', `/incidents?from=yesterday`, undefined, 'query.from'],
+    ['GET', `/episodes/not-a-uuid`, undefined, 'path.id'],
+    ['POST', `/episodes/00000000-0000-4000-8000-000000000000/feedback`, { kind: 'anomaly' }, 'body.kind'],
+    ['PUT', `/configs`, { projectId: '00000000-0000-4000-8000-000000000000', metric: 'x', config: { sensitivity: 'extreme' } }, 'body.config.sensitivity'],
+    ['PUT', `/configs`, { projectId: '00000000-0000-4000-8000-000000000000', metric: 'x', config: { detector: 'magic' } }, 'body.config.detector'],
+    ['PUT', `/configs`, { projectId: '00000000-0000-4000-8000-000000000000', metric: '', config: {} }, 'body.metric'],
+  ])('%s %s with %j answers 400 naming %s', async (method, path, body, field) => {
+    const res = await env.request(method, `/functions/v1/anomalies${path}`, { token: t.people.owner.jwt, body });
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.error.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('the cron function runs the scanner for the service role only', async () => {
+    const res = await env.request('POST', '/functions/v1/cron-detect-anomalies', { token: await env.serviceJwt() });
+    expect(res.status).toBe(200);
+    expect((await res.json()).run).toMatchObject({ job: 'detect-anomalies', outcome: 'ok' });
+    expect((await env.request('POST', '/functions/v1/cron-detect-anomalies', { token: t.people.owner.jwt })).status).toBe(403);
+  });
+});
