@@ -11,6 +11,7 @@ import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
+import { rng } from '../helpers/random.ts';
 
 const MIN = 60_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -18,15 +19,6 @@ const START = NOW - 3 * 3_600_000;
 const END = NOW - 10 * MIN;
 const ANOMALY = NOW - 40 * MIN; // level shift on cpu from here on; spike on latency for two minutes
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Episode {
   id: string;

@@ -10,19 +10,11 @@ import { aggregateMetrics, RESOLUTIONS } from '../../src/metrics/aggregate-metri
 import { type Sketch, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
+import { rng } from '../helpers/random.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const START = NOW - 3 * 3_600_000; // three hours of data, ending 10 minutes before now
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Point {
   name: string;

@@ -4,18 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addToSketch, mergeSketches, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+import { normal, rng } from '../../helpers/random.ts';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 const DATASETS: Array<[string, (r: () => number) => number]> = [
   ['log-normal latency (ms)', (r) => Math.exp(3 + 1.2 * normal(r))],
