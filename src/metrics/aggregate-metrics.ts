@@ -82,6 +82,7 @@ export async function rollupMinutes(tx: Queryable, projectId: string, from: Date
      insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
      select $1, a.series_id, '1m', a.bucket, a.c, a.s, a.mn, a.mx, a.last, a.last_time, a.increase, sk.sketch
      from agg a join sk using (series_id, bucket)
+     order by a.series_id, a.bucket
      ${UPSERT}
      returning 1`,
     [projectId, from, to],
@@ -108,6 +109,7 @@ export async function rollupFrom(tx: Queryable, projectId: string, source: strin
      insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
      select $1, a.series_id, '${target.name}', a.b, a.c, a.s, a.mn, a.mx, a.last, a.last_time, a.increase, sk.sketch
      from agg a join sk using (series_id, b)
+     order by a.series_id, a.b
      ${UPSERT}
      returning 1`,
     [projectId, from, to, source],
@@ -181,7 +183,11 @@ export const aggregateMetrics: Job = {
     let done = 0;
     for (const r of ranges) {
       if (performance.now() > deadline) break;
-      const counts = await asServiceRole(deps.db, (tx) => rollupRange(tx, r.projectId, r.from, r.to));
+      const counts = await asServiceRole(deps.db, async (tx) => {
+        // Rollup statements are long analytic queries; JIT adds ~0.5 s each without paying back.
+        await tx.query('set local jit = off');
+        return rollupRange(tx, r.projectId, r.from, r.to);
+      });
       for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
       done += 1;
     }
