@@ -1,8 +1,7 @@
 import type { DecodedBatch } from '../model.ts';
-import { idFromBytes, nanosToMs, serviceName } from './convert.ts';
+import { idFromBytes, nanosToMs } from './convert.ts';
 import { type LogContext, type RawLog, buildLog } from './logs.ts';
-import { type Scope, readAnyValue, readKeyValue, readResource, readScope } from './protobuf-common.ts';
-import { Sink } from './sink.ts';
+import { decodeEnvelope, readAnyValue, readKeyValue } from './protobuf-common.ts';
 import { ProtoReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, messageSpec, tagOf } from './wire.ts';
 
 /** ExportLogsServiceRequest (opentelemetry/proto/collector/logs/v1, logs/v1) in protobuf. */
@@ -32,8 +31,6 @@ const LOG_RECORD = messageSpec('LogRecord', {
   12: ['event_name', WIRE_LEN],
 });
 
-const T1_LEN = tagOf(1, WIRE_LEN);
-const T2_LEN = tagOf(2, WIRE_LEN);
 const T1_I64 = tagOf(1, WIRE_I64);
 const T2_VARINT = tagOf(2, WIRE_VARINT);
 const T3_LEN = tagOf(3, WIRE_LEN);
@@ -47,65 +44,14 @@ const T12_LEN = tagOf(12, WIRE_LEN);
 const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 export function decodeLogsProtobuf(body: Uint8Array): DecodedBatch {
-  const r = new ProtoReader(body);
-  const sink = new Sink();
-  const end = r.length;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) resourceLogs(r, r.lengthEnd(end), sink, `resourceLogs.${i++}`);
-    else r.skip(t, end, REQUEST);
-  }
-  return sink.batch;
-}
-
-function resourceLogs(r: ProtoReader, end: number, sink: Sink, path: string): void {
-  const start = r.pos;
-  const resource: Record<string, unknown> = {};
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) readResource(r, r.lengthEnd(end), resource);
-    else r.skip(t, end, RESOURCE_LOGS);
-  }
-  const service = serviceName(resource);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T2_LEN) scopeLogs(r, r.lengthEnd(end), sink, service, resource, `${path}.scopeLogs.${i++}`);
-    else r.skip(t, end, RESOURCE_LOGS);
-  }
-}
-
-function scopeLogs(r: ProtoReader, end: number, sink: Sink, service: string, resource: Record<string, unknown>, path: string): void {
-  const start = r.pos;
-  const scope: Scope = { name: '', version: '' };
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) readScope(r, r.lengthEnd(end), scope);
-    else r.skip(t, end, SCOPE_LOGS);
-  }
-  const ctx: LogContext = { service, resource, scopeName: scope.name, scopeVersion: scope.version };
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t !== T2_LEN) {
-      r.skip(t, end, SCOPE_LOGS);
-      continue;
-    }
-    const recEnd = r.lengthEnd(end);
-    const index = sink.item();
-    const k = i++;
-    try {
-      const list = sink.batch.logs;
-      list.push(logRecord(r, recEnd, ctx));
-      sink.origin(list, list.length - 1, index, `${path}.logRecords.${k}`);
-    } catch (e) {
-      sink.fault(e, index, `${path}.logRecords.${k}`);
-      r.pos = recEnd;
-    }
-  }
+  return decodeEnvelope(body, {
+    request: REQUEST,
+    resourceMessage: RESOURCE_LOGS,
+    scopeMessage: SCOPE_LOGS,
+    paths: { resources: 'resourceLogs', scopes: 'scopeLogs', records: 'logRecords' },
+    list: (batch) => batch.logs,
+    record: logRecord,
+  });
 }
 
 function logRecord(r: ProtoReader, end: number, ctx: LogContext): ReturnType<typeof buildLog> {

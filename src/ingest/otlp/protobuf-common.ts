@@ -1,5 +1,7 @@
-import { MAX_ANY_VALUE_DEPTH, base64, depthError, int64Value, setKey, tagValue } from './convert.ts';
-import { type ProtoReader, WIRE_I64, WIRE_LEN, WIRE_VARINT, messageSpec, tagOf } from './wire.ts';
+import { MAX_ANY_VALUE_DEPTH, base64, depthError, int64Value, serviceName, setKey, tagValue } from './convert.ts';
+import type { DecodedBatch } from '../model.ts';
+import { type MessageSpec, ProtoReader, WIRE_I64, WIRE_LEN, WIRE_VARINT, messageSpec, tagOf } from './wire.ts';
+import { Sink } from './sink.ts';
 
 /** opentelemetry/proto/common/v1/common.proto and resource/v1/resource.proto. */
 
@@ -131,5 +133,101 @@ export function readScope(r: ProtoReader, end: number, into: Scope): void {
     if (t === T_1_LEN) into.name = r.string(end);
     else if (t === T_2_LEN) into.version = r.string(end);
     else r.skip(t, end, SCOPE);
+  }
+}
+
+/** What a record decoder gets: its resource's service and attributes, and its scope. */
+export interface ScopeContext {
+  service: string;
+  resource: Record<string, unknown>;
+  scopeName: string;
+  scopeVersion: string;
+}
+
+/**
+ * The envelope shared by logs and traces: Request{1: Resource*{1: resource, 2: Scope*{1: scope,
+ * 2: record*}}}. Resource and scope are read first (they may come after their children on the
+ * wire), then every record is decoded; a record that fails becomes an item error, the rest go on.
+ */
+export interface EnvelopeSpec<T> {
+  request: MessageSpec;
+  resourceMessage: MessageSpec;
+  scopeMessage: MessageSpec;
+  /** JSON-style path segments: resourceLogs / scopeLogs / logRecords, ... */
+  paths: { resources: string; scopes: string; records: string };
+  list(batch: DecodedBatch): T[];
+  record(r: ProtoReader, end: number, ctx: ScopeContext): T;
+}
+
+const E1_LEN = tagOf(1, WIRE_LEN);
+const E2_LEN = tagOf(2, WIRE_LEN);
+
+export function decodeEnvelope<T>(body: Uint8Array, spec: EnvelopeSpec<T>): DecodedBatch {
+  const r = new ProtoReader(body);
+  const sink = new Sink();
+  const end = r.length;
+  let i = 0;
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === E1_LEN) envelopeResource(r, r.lengthEnd(end), sink, spec, `${spec.paths.resources}.${i++}`);
+    else r.skip(t, end, spec.request);
+  }
+  return sink.batch;
+}
+
+function envelopeResource<T>(r: ProtoReader, end: number, sink: Sink, spec: EnvelopeSpec<T>, path: string): void {
+  const start = r.pos;
+  const resource: Record<string, unknown> = {};
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === E1_LEN) readResource(r, r.lengthEnd(end), resource);
+    else r.skip(t, end, spec.resourceMessage);
+  }
+  const service = serviceName(resource);
+  r.pos = start;
+  let i = 0;
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === E2_LEN) envelopeScope(r, r.lengthEnd(end), sink, spec, service, resource, `${path}.${spec.paths.scopes}.${i++}`);
+    else r.skip(t, end, spec.resourceMessage);
+  }
+}
+
+function envelopeScope<T>(
+  r: ProtoReader,
+  end: number,
+  sink: Sink,
+  spec: EnvelopeSpec<T>,
+  service: string,
+  resource: Record<string, unknown>,
+  path: string,
+): void {
+  const start = r.pos;
+  const scope: Scope = { name: '', version: '' };
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === E1_LEN) readScope(r, r.lengthEnd(end), scope);
+    else r.skip(t, end, spec.scopeMessage);
+  }
+  const ctx: ScopeContext = { service, resource, scopeName: scope.name, scopeVersion: scope.version };
+  r.pos = start;
+  let i = 0;
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t !== E2_LEN) {
+      r.skip(t, end, spec.scopeMessage);
+      continue;
+    }
+    const recordEnd = r.lengthEnd(end);
+    const index = sink.item();
+    const k = i++;
+    try {
+      const list = spec.list(sink.batch);
+      list.push(spec.record(r, recordEnd, ctx));
+      sink.origin(list as object[], list.length - 1, index, `${path}.${spec.paths.records}.${k}`);
+    } catch (e) {
+      sink.fault(e, index, `${path}.${spec.paths.records}.${k}`);
+      r.pos = recordEnd;
+    }
   }
 }

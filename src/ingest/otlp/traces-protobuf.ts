@@ -1,7 +1,6 @@
 import type { DecodedBatch, Span, SpanEvent, SpanLink } from '../model.ts';
-import { idFromBytes, nanosToMs, serviceName } from './convert.ts';
-import { type Scope, readKeyValue, readResource, readScope } from './protobuf-common.ts';
-import { Sink } from './sink.ts';
+import { idFromBytes, nanosToMs } from './convert.ts';
+import { decodeEnvelope, readKeyValue } from './protobuf-common.ts';
 import { type SpanContext, buildSpan } from './traces.ts';
 import { ProtoReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, messageSpec, tagOf } from './wire.ts';
 
@@ -74,65 +73,14 @@ const T15_LEN = tagOf(15, WIRE_LEN);
 const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 export function decodeTracesProtobuf(body: Uint8Array): DecodedBatch {
-  const r = new ProtoReader(body);
-  const sink = new Sink();
-  const end = r.length;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) resourceSpans(r, r.lengthEnd(end), sink, `resourceSpans.${i++}`);
-    else r.skip(t, end, REQUEST);
-  }
-  return sink.batch;
-}
-
-function resourceSpans(r: ProtoReader, end: number, sink: Sink, path: string): void {
-  const start = r.pos;
-  const resource: Record<string, unknown> = {};
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) readResource(r, r.lengthEnd(end), resource);
-    else r.skip(t, end, RESOURCE_SPANS);
-  }
-  const service = serviceName(resource);
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T2_LEN) scopeSpans(r, r.lengthEnd(end), sink, service, resource, `${path}.scopeSpans.${i++}`);
-    else r.skip(t, end, RESOURCE_SPANS);
-  }
-}
-
-function scopeSpans(r: ProtoReader, end: number, sink: Sink, service: string, resource: Record<string, unknown>, path: string): void {
-  const start = r.pos;
-  const scope: Scope = { name: '', version: '' };
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === T1_LEN) readScope(r, r.lengthEnd(end), scope);
-    else r.skip(t, end, SCOPE_SPANS);
-  }
-  const ctx: SpanContext = { service, resource, scopeName: scope.name, scopeVersion: scope.version };
-  r.pos = start;
-  let i = 0;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t !== T2_LEN) {
-      r.skip(t, end, SCOPE_SPANS);
-      continue;
-    }
-    const spanEnd = r.lengthEnd(end);
-    const index = sink.item();
-    const k = i++;
-    try {
-      const list = sink.batch.spans;
-      list.push(span(r, spanEnd, ctx));
-      sink.origin(list, list.length - 1, index, `${path}.spans.${k}`);
-    } catch (e) {
-      sink.fault(e, index, `${path}.spans.${k}`);
-      r.pos = spanEnd;
-    }
-  }
+  return decodeEnvelope(body, {
+    request: REQUEST,
+    resourceMessage: RESOURCE_SPANS,
+    scopeMessage: SCOPE_SPANS,
+    paths: { resources: 'resourceSpans', scopes: 'scopeSpans', records: 'spans' },
+    list: (batch) => batch.spans,
+    record: span,
+  });
 }
 
 interface RawLinkBytes {
