@@ -30,36 +30,24 @@
  *   query: p95 <ms> ms worst type (<type id>)
  * KEEP_DB=1 keeps the database (its name is printed) for EXPLAIN ANALYZE afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import postgres from 'postgres';
 import { systemClock } from '../src/core/clock.ts';
-import { parseConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/logger.ts';
-import { createPostgresDb } from '../src/db/postgres.ts';
 import { asServiceRole } from '../src/db/scoped.ts';
-import type { Db, Queryable } from '../src/db/types.ts';
+import type { Queryable } from '../src/db/types.ts';
 import { runJob } from '../src/jobs/run-job.ts';
 import { aggregateMetrics, rollupRange } from '../src/metrics/aggregate-metrics.ts';
-import { migrateDb } from '../src/node/deps.ts';
-import { seedDemo } from '../src/orgs/seed-demo.ts';
+import { type BenchDatabase, createBenchDatabase, fmt, median, partitionBytes, percentile, seconds } from './harness.ts';
 import { pointLines, SERIES, seriesSpecs } from './query-data.ts';
 
 const POINTS = Number(process.env.POINTS ?? 10_000_000);
 const REPEAT = Number(process.env.REPEAT ?? 40);
 const WARMUP = Number(process.env.WARMUP ?? 3);
 const ROLLUP = (process.env.ROLLUP ?? 'days') as 'days' | 'job';
-const KEEP_DB = process.env.KEEP_DB === '1';
 const BREAKDOWN = Number(process.env.BREAKDOWN ?? 3);
 const MIN_REPEAT = Math.min(REPEAT, 10);
 const TYPE_SECONDS = Number(process.env.TYPE_SECONDS ?? 60);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const port = 55000 + (process.pid % 500); // bench:ingest uses 54400-54899
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -68,75 +56,15 @@ if (!(POINTS >= SERIES) || !(REPEAT >= 1) || (ROLLUP !== 'days' && ROLLUP !== 'j
   throw new Error(`POINTS must be >= ${SERIES}, REPEAT >= 1, ROLLUP days|job`);
 }
 
-const dbName = `observai_qbench_${Date.now()}`;
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${dbName}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'observai-qbench-'));
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-let sql: postgres.Sql | undefined;
-let db: Db | undefined;
-let gateway: ChildProcess | undefined;
-
-/** Stops the gateway, drops the database; every caller (signal handler, finally) awaits the same run. */
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= doCleanup();
-  return cleaning;
-}
-async function doCleanup() {
-  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-    const exited = new Promise((r) => gateway!.once('exit', r));
-    gateway.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (gateway.exitCode === null && gateway.signalCode === null) gateway.kill('SIGKILL');
-  }
-  await db?.close().catch(() => {});
-  await sql?.end({ timeout: 5 }).catch(() => {});
-  if (KEEP_DB) console.log(`kept database ${dbUrl.toString()}`);
-  else await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch((err) => console.error(`could not drop ${dbName}: ${err}`));
-  await admin.end({ timeout: 5 }).catch(() => {});
-  rmSync(dataDir, { recursive: true, force: true });
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const seconds = (since: number) => (performance.now() - since) / 1000;
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
-}
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
-
-// ============================================================================ 1. database and tenant
-async function setup() {
-  await admin.unsafe(`create database ${dbName}`);
-  const config = parseConfig({ OBSERVAI_MODE: 'local', DATABASE_URL: dbUrl.toString(), OBSERVAI_DATA_DIR: dataDir });
-  db = createPostgresDb(dbUrl.toString(), { max: 4, applicationName: 'observai-qbench' });
-  await migrateDb(db, config);
-  const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
-  const demo = await seedDemo({ db, clock: systemClock }, { jwtSecret });
-  if (!demo) throw new Error('seedDemo returned null on a fresh database');
-  sql = postgres(dbUrl.toString(), { max: 2, onnotice: () => {} });
-  return { ...demo, jwtSecret };
-}
+let bench: BenchDatabase | undefined;
 
 // ============================================================================ 2. load
-/** Heap + indexes + toast of a partitioned table's partitions. */
-async function partitionBytes(parent: string): Promise<number> {
-  const [row] = await sql!`select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as b
-                           from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = ${parent}::regclass`;
-  return Number(row!.b);
-}
-
 async function load(projectId: string, organizationId: string) {
-  await sql!`select private.ensure_telemetry_partitions(current_date - 31, current_date + 1)`;
-  await sql!`insert into public.project_ingest_settings (project_id, organization_id, max_series) values (${projectId}, ${organizationId}, 100000)`;
+  const sql = bench!.sql;
+  await sql`select private.ensure_telemetry_partitions(current_date - 31, current_date + 1)`;
+  await sql`insert into public.project_ingest_settings (project_id, organization_id, max_series) values (${projectId}, ${organizationId}, 100000)`;
   const specs = await seriesSpecs();
-  const inserted = await sql!`
+  const inserted = await sql`
     insert into public.metric_series (project_id, name, type, temporality, unit, tags, fingerprint)
     select ${projectId}, s.name, s.type, nullif(s.temporality, ''), s.unit, s.tags::jsonb, s.fingerprint
     from unnest(${specs.map((s) => s.metric.name)}::text[], ${specs.map((s) => s.metric.type)}::text[], ${specs.map((s) => s.metric.temporality ?? '')}::text[],
@@ -151,13 +79,13 @@ async function load(projectId: string, organizationId: string) {
   const end = Math.floor(Date.now() / 60_000) * 60_000;
   const start = end - 30 * DAY;
   const started = performance.now();
-  const writable = await sql!.unsafe('copy public.metric_points (project_id, series_id, time, value, event_key) from stdin').writable();
+  const writable = await sql.unsafe('copy public.metric_points (project_id, series_id, time, value, event_key) from stdin').writable();
   await pipeline(Readable.from(pointLines(projectId, seriesIds, start, end, perSeries)), writable);
   const copySeconds = seconds(started);
   const analyzeStarted = performance.now();
-  await sql!`analyze public.metric_series, public.metric_points`;
+  await sql`analyze public.metric_series, public.metric_points`;
   const analyzeSeconds = seconds(analyzeStarted);
-  const tableBytes = await partitionBytes('public.metric_points');
+  const tableBytes = await partitionBytes(sql, 'public.metric_points');
   return { total, start, end, copySeconds, analyzeSeconds, rate: total / copySeconds, tableBytes, perSeries };
 }
 
@@ -182,6 +110,7 @@ function timed(tx: Queryable, into: Record<string, number>): Queryable {
 }
 
 async function rollups(projectId: string, organizationId: string, start: number, end: number, total: number) {
+  const { db, sql } = bench!;
   const firstDay = Math.floor(start / DAY) * DAY;
   const perDay: number[] = [];
   const rows: Record<string, number> = {};
@@ -190,7 +119,7 @@ async function rollups(projectId: string, organizationId: string, start: number,
   if (ROLLUP === 'days') {
     for (let d = firstDay; d < end; d += DAY) {
       const t = performance.now();
-      const counts = await asServiceRole(db!, (tx) => rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end)));
+      const counts = await asServiceRole(db, (tx) => rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end)));
       perDay.push(seconds(t));
       for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
       process.stdout.write('.');
@@ -198,12 +127,12 @@ async function rollups(projectId: string, organizationId: string, start: number,
     process.stdout.write('\n');
   } else {
     for (let d = firstDay; d < end; d += DAY) {
-      await sql!`insert into public.ingest_usage (project_id, organization_id, events, bytes, metric_min_time, metric_max_time)
+      await sql`insert into public.ingest_usage (project_id, organization_id, events, bytes, metric_min_time, metric_max_time)
                  values (${projectId}, ${organizationId}, 0, 0, ${new Date(Math.max(d, start))}, ${new Date(Math.min(d + DAY, end) - 1)})`;
     }
     for (let run = 0; ; run++) {
       const t = performance.now();
-      const r = await runJob({ db: db!, logger: silentLogger, clock: systemClock }, aggregateMetrics, { budgetMs: 600_000 });
+      const r = await runJob({ db, logger: silentLogger, clock: systemClock }, aggregateMetrics, { budgetMs: 600_000 });
       if (r.outcome !== 'ok') throw new Error(`aggregate-metrics ${r.outcome}: ${r.error ?? JSON.stringify(r.summary)}`);
       const s = r.summary as { usageRows: number; ranges?: number; rows?: Record<string, number> };
       if (s.usageRows === 0) break;
@@ -215,9 +144,9 @@ async function rollups(projectId: string, organizationId: string, start: number,
   }
   const rollupSeconds = seconds(started);
   const vacuumStarted = performance.now();
-  await sql!`vacuum analyze public.metric_rollups`;
+  await sql`vacuum analyze public.metric_rollups`;
   const vacuumSeconds = seconds(vacuumStarted);
-  return { rollupSeconds, perMillion: rollupSeconds / (total / 1e6), perDay, rows, split, vacuumSeconds, rollupBytes: await partitionBytes('public.metric_rollups') };
+  return { rollupSeconds, perMillion: rollupSeconds / (total / 1e6), perDay, rows, split, vacuumSeconds, rollupBytes: await partitionBytes(sql, 'public.metric_rollups') };
 }
 
 // ============================================================================ 4. queries
@@ -297,38 +226,6 @@ function describe(results: Result[]) {
   return { series, points, nonNull, resolutions };
 }
 
-async function startGateway(jwtSecret: string) {
-  gateway = spawn(process.execPath, ['--import', 'tsx', 'scripts/gateway.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl.toString(),
-      REDIS_URL: redisUrl,
-      OBSERVAI_DATA_DIR: dataDir,
-      PORT: String(port),
-      JWT_SECRET: jwtSecret,
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      SCHEDULER_ENABLED: 'false',
-      SEED_DEMO: 'false',
-      DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10',
-      GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '1',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}/functions/v1/metrics`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // starting
-    }
-    if (gateway.exitCode !== null) throw new Error(`gateway exited with ${gateway.exitCode}`);
-    if (i > 300) throw new Error('gateway did not start');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return base;
-}
-
 interface TypeResult {
   name: string;
   id: string;
@@ -397,8 +294,9 @@ async function panelBreakdown(base: string, apiKey: string, projectId: string, r
 let exitCode = 0;
 try {
   const benchStarted = performance.now();
-  console.log(`database ${dbName}, ${fmt(POINTS)} points requested, rollup approach: ${ROLLUP}`);
-  const demo = await setup();
+  console.log(`${fmt(POINTS)} points requested, rollup approach: ${ROLLUP}`);
+  bench = await createBenchDatabase('observai_qbench');
+  const demo = bench.demo;
 
   const l = await load(demo.projectId, demo.organizationId);
   console.log(
@@ -420,7 +318,7 @@ try {
     console.log(`rollup split: ${Object.entries(r.split).map(([k, v]) => `${names[k] ?? k} ${v.toFixed(1)} s`).join(', ')}`);
   }
 
-  const base = await startGateway(demo.jwtSecret);
+  const base = await bench.startGateway('metrics', port, { DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10' });
   const results = await timeQueries(base, demo.apiKey, demo.projectId);
 
   console.log('');
@@ -447,6 +345,6 @@ try {
   exitCode = 1;
   console.error(err instanceof QueryFailure ? `benchmark failed: ${err.message}` : err);
 } finally {
-  await cleanup();
+  await bench?.cleanup();
 }
 process.exit(exitCode);

@@ -18,6 +18,15 @@ const url = (protocols: string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+/** Decoded length of a base64 string, or -1 when it is not base64. */
+function base64Length(v: string): number {
+  try {
+    return atob(v).length;
+  } catch {
+    return -1;
+  }
+}
+
 export const ConfigSchema = z
   .object({
     /** embedded | local | supabase; inferred from the other variables when unset. */
@@ -44,6 +53,14 @@ export const ConfigSchema = z
     SCHEDULER_ENABLED: bool.default(true),
     SEED_DEMO: bool.default(true),
     CORS_ORIGINS: z.string().default('*'),
+    /**
+     * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts the secret keys of export
+     * destinations (AES-256-GCM). Without it the export routes that need it answer 501.
+     */
+    EXPORT_ENCRYPTION_KEY: z
+      .string()
+      .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
+      .optional(),
   })
   .transform((env, ctx) => {
     const mode = env.OBSERVAI_MODE ?? (env.SUPABASE_DB_URL ? 'supabase' : env.DATABASE_URL ? 'local' : 'embedded');
@@ -80,6 +97,7 @@ export const ConfigSchema = z
       schedulerEnabled: env.SCHEDULER_ENABLED,
       seedDemo: env.SEED_DEMO,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
+      exports: { encryptionKey: env.EXPORT_ENCRYPTION_KEY },
     };
   });
 

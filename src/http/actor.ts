@@ -12,3 +12,13 @@ export function actorClaims(c: Context<AppEnv>, opts: { keyScope?: 'read' | 'adm
   const identity = authorize(c.get('identity'), allowed, opts.keyScope);
   return identity.claims;
 }
+
+/**
+ * A reader: a signed-in user, or an API key with the `read` scope. keyProjectId is the key's own
+ * project, the default when a request names no projectId.
+ */
+export function readerClaims(c: Context<AppEnv>): { claims: Claims; keyProjectId: string | undefined } {
+  const claims = actorClaims(c, { keyScope: 'read' });
+  const identity = c.get('identity');
+  return { claims, keyProjectId: identity.kind === 'apiKey' ? identity.projectId : undefined };
+}

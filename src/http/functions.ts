@@ -3,6 +3,8 @@ import { detectAnomalies } from '../anomalies/detect-anomalies.ts';
 import { anomaliesRoutes } from '../anomalies/http/routes.ts';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
+import { exportTelemetry } from '../exports/export-telemetry.ts';
+import { logsRoutes } from '../logs/http/routes.ts';
 import { ingestErrorResponse, ingestRoutes } from '../ingest/http/routes.ts';
 import { INGEST_LIMITS } from '../ingest/limits.ts';
 import { cronRoutes } from '../jobs/http/routes.ts';
@@ -34,7 +36,7 @@ export interface FunctionSpec {
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse },
   { name: 'metrics', routes: metricsRoutes },
-  { name: 'logs', pending: 'Log search, live tail and traces' },
+  { name: 'logs', routes: logsRoutes },
   { name: 'alerts', pending: 'Alert rules and notifications' },
   { name: 'anomalies', routes: anomaliesRoutes },
   { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
@@ -43,6 +45,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'cron-aggregate-metrics', routes: cronRoutes(aggregateMetrics) },
   { name: 'cron-detect-anomalies', routes: cronRoutes(detectAnomalies) },
   { name: 'cron-cleanup-retention', routes: cronRoutes(cleanupRetention) },
+  { name: 'cron-export-telemetry', routes: cronRoutes(exportTelemetry) },
 ];
 
 export function findFunction(name: string): FunctionSpec {

@@ -1,4 +1,5 @@
 import { detectAnomalies } from '../anomalies/detect-anomalies.ts';
+import { exportTelemetry } from '../exports/export-telemetry.ts';
 import { ensurePartitionsJob } from '../ingest/ensure-partitions-job.ts';
 import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
@@ -13,4 +14,5 @@ export const JOBS: Record<string, Job> = {
   [cleanupRetention.name]: cleanupRetention,
   [ensurePartitionsJob.name]: ensurePartitionsJob,
   [detectAnomalies.name]: detectAnomalies,
+  [exportTelemetry.name]: exportTelemetry,
 };

@@ -1,6 +1,8 @@
-import type { Job } from '../jobs/types.ts';
+import type { Deps } from '../core/deps.ts';
+import type { Job, JobContext } from '../jobs/types.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { applyMetricRetention } from '../metrics/metric-retention.ts';
+import { applyLogRetention, summarizeLogRetention } from './log-retention.ts';
 
 /** How long finished invitations and job history are kept. */
 export const INVITATION_RETENTION_DAYS = 30;
@@ -9,48 +11,55 @@ const BATCH = 5_000;
 
 /**
  * Retention: metric raw partitions and rollups per resolution (src/metrics/metric-retention.ts),
- * invitations that ended (accepted, revoked or expired) and job run history older than their
- * retention. Deletes in bounded batches until done or out of budget. Logs and spans retention (per
- * level) joins this job with the logs issue.
+ * logs per project and level and spans per project (src/retention/log-retention.ts), invitations
+ * that ended (accepted, revoked or expired) and job run history older than their retention. Deletes
+ * in bounded batches until done or out of budget.
+ *
+ * With `dryRun` in the context (an operator's preview: GET /logs/retention/preview as the service
+ * role, not the schedulers) it changes nothing and reports what a run at `now` would remove from
+ * logs, spans, invitations and job history; metric retention is not previewed.
  */
-export const cleanupRetention: Job = {
+export const cleanupRetention = {
   name: 'cleanup-retention',
   intervalSeconds: 3600,
   lockKey: 7_100_003,
-  async run(deps, { now, budgetMs }) {
+  // The jobs framework passes { now, budgetMs }; dryRun is only ever set by a direct caller.
+  async run(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, { now, budgetMs, dryRun = false }: JobContext & { dryRun?: boolean }) {
     const deadline = performance.now() + budgetMs;
     const invitationCutoff = new Date(now.getTime() - INVITATION_RETENTION_DAYS * 86_400_000);
     const jobRunCutoff = new Date(now.getTime() - JOB_RUN_RETENTION_DAYS * 86_400_000);
-    const batches: Array<[string, string, Date]> = [
-      [
-        'invitations',
-        `delete from public.invitations where id in (
-           select id from public.invitations
-           where coalesce(accepted_at, revoked_at, expires_at) < $1 limit ${BATCH})`,
-        invitationCutoff,
-      ],
-      [
-        'jobRuns',
-        `delete from public.job_runs where id in (
-           select id from public.job_runs where started_at < $1 and outcome <> 'running' limit ${BATCH})`,
-        jobRunCutoff,
-      ],
+    // [name, table, the rows past retention given the cutoff $1, cutoff]
+    const targets: Array<[string, string, string, Date]> = [
+      ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
+      ['jobRuns', 'public.job_runs', `started_at < $1 and outcome <> 'running'`, jobRunCutoff],
     ];
+    if (dryRun) {
+      const wouldDelete: Record<string, number> = {};
+      for (const [name, table, where, cutoff] of targets) {
+        const [row] = await asServiceRole(deps.db, (tx) => tx.query<{ n: unknown }>(`select count(*) as n from ${table} where ${where}`, [cutoff]));
+        wouldDelete[name] = Number(row?.n ?? 0);
+      }
+      const logs = await applyLogRetention(deps.db, now, deadline, { dryRun: true });
+      return { dryRun: true, now: now.toISOString(), wouldDelete, logs, complete: logs.complete };
+    }
     const deleted: Record<string, number> = {};
     let complete = true;
-    for (const [name, sql, cutoff] of batches) {
+    for (const [name, table, where, cutoff] of targets) {
       deleted[name] = 0;
       for (;;) {
         if (performance.now() > deadline) {
           complete = false;
           break;
         }
-        const rows = await asServiceRole(deps.db, (tx) => tx.query(`${sql} returning 1`, [cutoff]));
+        const rows = await asServiceRole(deps.db, (tx) =>
+          tx.query(`delete from ${table} where id in (select id from ${table} where ${where} limit ${BATCH}) returning 1`, [cutoff]),
+        );
         deleted[name] += rows.length;
         if (rows.length < BATCH) break;
       }
     }
     const metrics = await applyMetricRetention(deps.db, now, deadline);
-    return { deleted, metrics, complete: complete && metrics.complete };
+    const logs = await applyLogRetention(deps.db, now, deadline);
+    return { deleted, metrics, logs: summarizeLogRetention(logs), complete: complete && metrics.complete && logs.complete };
   },
-};
+} satisfies Job;

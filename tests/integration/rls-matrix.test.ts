@@ -29,6 +29,9 @@ interface Fixture {
   anomalyConfigId: string;
   incidentId: string;
   episodeId: string;
+  exportDestinationId: string;
+  exportScheduleId: string;
+  exportRunId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -105,6 +108,12 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       insert: ['insert into public.project_ingest_settings (project_id, organization_id) values ($1, $2) returning project_id', [t.projectB, t.orgId]],
       update: ['update public.project_ingest_settings set max_series = 5 where project_id = $1 returning project_id', [t.projectA]],
       delete: ['delete from public.project_ingest_settings where project_id = $1 returning project_id', [t.projectA]],
+    },
+    log_retention_settings: {
+      select: ['select project_id from public.log_retention_settings where project_id = $1', [t.projectA]],
+      insert: ['insert into public.log_retention_settings (project_id, organization_id) values ($1, $2) returning project_id', [t.projectB, t.orgId]],
+      update: ['update public.log_retention_settings set debug_days = 3 where project_id = $1 returning project_id', [t.projectA]],
+      delete: ['delete from public.log_retention_settings where project_id = $1 returning project_id', [t.projectA]],
     },
     metric_series: {
       select: ['select id from public.metric_series where id = $1', [f.seriesId]],
@@ -188,6 +197,36 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.anomaly_episodes set feedback = 'not_anomaly' where id = $1 returning id`, [f.episodeId]],
       delete: ['delete from public.anomaly_episodes where id = $1 returning id', [f.episodeId]],
     },
+    export_destinations: {
+      select: ['select id from public.export_destinations where id = $1', [f.exportDestinationId]],
+      insert: [
+        `insert into public.export_destinations (project_id, organization_id, name, bucket, access_key_id, secret_ciphertext)
+         values ($1, $2, 'other', 'other-bucket', 'AKIA', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+        [t.projectA, t.orgId],
+      ],
+      update: [`update public.export_destinations set name = 'renamed' where id = $1 returning id`, [f.exportDestinationId]],
+      delete: ['delete from public.export_destinations where id = $1 returning id', [f.exportDestinationId]],
+    },
+    export_schedules: {
+      select: ['select id from public.export_schedules where id = $1', [f.exportScheduleId]],
+      insert: [
+        `insert into public.export_schedules (project_id, organization_id, destination_id, signal, start_day) values ($1, $2, $3, 'spans', current_date) returning id`,
+        [t.projectA, t.orgId, f.exportDestinationId],
+      ],
+      update: ['update public.export_schedules set enabled = false where id = $1 returning id', [f.exportScheduleId]],
+      delete: ['delete from public.export_schedules where id = $1 returning id', [f.exportScheduleId]],
+    },
+    export_runs: {
+      select: ['select id from public.export_runs where id = $1', [f.exportRunId]],
+      insert: [
+        `insert into public.export_runs (project_id, organization_id, destination_id, signal, from_time, to_time)
+         values ($1, $2, $3, 'logs', now() - interval '1 day', now()) returning id`,
+        [t.projectA, t.orgId, f.exportDestinationId],
+      ],
+      // The fixture run failed: a retry (failed -> queued) is the one change users may make.
+      update: [`update public.export_runs set status = 'queued' where id = $1 returning id`, [f.exportRunId]],
+      delete: ['delete from public.export_runs where id = $1 returning id', [f.exportRunId]],
+    },
     job_runs: {
       select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -218,6 +257,8 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   job_runs: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   // Members set no limits; deleting the row (back to defaults) is for the service role.
   project_ingest_settings: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
+  // Readers see a project's log retention; owners and admins change it; back to defaults is for the service role.
+  log_retention_settings: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
   // Telemetry is written only by the ingest path (service role) and read under RLS.
   metric_series: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_points: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
@@ -235,6 +276,12 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   anomaly_detector_states: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   anomaly_incidents: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   anomaly_episodes: { select: PROJECT_READERS, insert: SERVICE, update: ['owner', 'admin', 'member', 'service_role'], delete: SERVICE },
+  // Exports: readers see destinations (never the secret column), schedules and runs; owners and admins
+  // manage destinations and schedules; whoever may change the project requests and retries runs; the
+  // export job (service role) writes the rest.
+  export_destinations: { select: PROJECT_READERS, insert: MANAGERS, update: SERVICE, delete: MANAGERS },
+  export_schedules: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  export_runs: { select: PROJECT_READERS, insert: ['owner', 'admin', 'member', 'service_role'], update: ['owner', 'admin', 'member', 'service_role'], delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -255,6 +302,7 @@ describe('RLS matrix', () => {
     const [audit] = await env.db.query<{ id: string }>(`select id from public.audit_log where organization_id = $1 order by id limit 1`, [tenant.orgId]);
     const [run] = await env.db.query<{ id: string }>(`insert into public.job_runs (job, started_at) values ('fixture', now()) returning id`);
     await env.db.query('insert into public.project_ingest_settings (project_id, organization_id) values ($1, $2)', [tenant.projectA, tenant.orgId]);
+    await env.db.query('insert into public.log_retention_settings (project_id, organization_id) values ($1, $2)', [tenant.projectA, tenant.orgId]);
     const [series] = await env.db.query<{ id: string }>(
       `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'm', 'gauge', 'fp') returning id`,
       [tenant.projectA],
@@ -298,7 +346,24 @@ describe('RLS matrix', () => {
        values ($1, $2, 'm', 'ewma', now(), 0.9, now(), '{}', $3) returning id`,
       [p, series!.id, incident!.id],
     );
+    const [destination] = await env.db.query<{ id: string }>(
+      `insert into public.export_destinations (project_id, organization_id, name, bucket, access_key_id, secret_ciphertext)
+       values ($1, $2, 'fixture', 'fixture-bucket', 'AKIA', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+      [p, tenant.orgId],
+    );
+    const [exportSchedule] = await env.db.query<{ id: string }>(
+      `insert into public.export_schedules (project_id, organization_id, destination_id, signal, start_day) values ($1, $2, $3, 'logs', current_date) returning id`,
+      [p, tenant.orgId, destination!.id],
+    );
+    const [exportRun] = await env.db.query<{ id: string }>(
+      `insert into public.export_runs (project_id, organization_id, destination_id, signal, from_time, to_time, status, error)
+       values ($1, $2, $3, 'logs', now() - interval '1 day', now(), 'failed', 'fixture') returning id`,
+      [p, tenant.orgId, destination!.id],
+    );
     fixture = {
+      exportDestinationId: destination!.id,
+      exportScheduleId: exportSchedule!.id,
+      exportRunId: exportRun!.id,
       freshUserId: fresh.id,
       invitationId: inv!.id,
       auditId: Number(audit!.id),

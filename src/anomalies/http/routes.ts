@@ -1,17 +1,10 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
-import { actorClaims } from '../../http/actor.ts';
+import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
 import { getEpisode, giveFeedback, listConfigs, listEpisodes, listIncidents, putConfig } from '../anomalies.ts';
 import { ConfigsQuery, EpisodeParams, EpisodesQuery, Feedback, IncidentsQuery, PutConfig } from '../schemas.ts';
-
-/** The caller's claims and, for an API key, its project (the default when projectId is absent). */
-function reader(c: Context<AppEnv>) {
-  const claims = actorClaims(c, { keyScope: 'read' });
-  const identity = c.get('identity');
-  return { claims, keyProjectId: identity.kind === 'apiKey' ? identity.projectId : undefined };
-}
 
 /**
  * The anomalies function: incidents, episodes (with their series snippet), feedback and per-metric
@@ -21,17 +14,17 @@ export function anomaliesRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/incidents', async (c) => {
-    const { claims, keyProjectId } = reader(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ incidents: await listIncidents(deps, claims, keyProjectId, parseQuery(c, IncidentsQuery)) });
   });
 
   app.get('/episodes', async (c) => {
-    const { claims, keyProjectId } = reader(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ episodes: await listEpisodes(deps, claims, keyProjectId, parseQuery(c, EpisodesQuery)) });
   });
 
   app.get('/episodes/:id', async (c) => {
-    const { claims } = reader(c);
+    const { claims } = readerClaims(c);
     const { id } = parseParams(c, EpisodeParams);
     return c.json({ episode: await getEpisode(deps, claims, id) });
   });
@@ -44,7 +37,7 @@ export function anomaliesRoutes(deps: Deps): Hono<AppEnv> {
   });
 
   app.get('/configs', async (c) => {
-    const { claims, keyProjectId } = reader(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ configs: await listConfigs(deps, claims, keyProjectId, parseQuery(c, ConfigsQuery)) });
   });
 

@@ -1,6 +1,6 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
-import { actorClaims } from '../../http/actor.ts';
+import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
 import { listMetricNames } from '../list-metric-names.ts';
@@ -11,34 +11,27 @@ import { getCardinality } from '../get-cardinality.ts';
 import { DefinitionParams, DefinitionsQuery, IngestLimits, NamesQuery, PutDefinition, ProjectQuery, QueryRequest, TagKeysQuery, TagValuesQuery } from '../schemas.ts';
 import { setIngestLimits } from '../set-ingest-limits.ts';
 
-/** The caller's claims and, for an API key, its project (the default when projectId is absent). */
-function caller(c: Context<AppEnv>) {
-  const claims = actorClaims(c, { keyScope: 'read' });
-  const identity = c.get('identity');
-  return { claims, keyProjectId: identity.kind === 'apiKey' ? identity.projectId : undefined };
-}
-
 /** The metrics function: names, tags, and series queries over rollups. Users, or keys with read scope. */
 export function metricsRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/names', async (c) => {
-    const { claims, keyProjectId } = caller(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ metrics: await listMetricNames(deps, claims, keyProjectId, parseQuery(c, NamesQuery)) });
   });
 
   app.get('/tags', async (c) => {
-    const { claims, keyProjectId } = caller(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ tags: await listTagKeys(deps, claims, keyProjectId, parseQuery(c, TagKeysQuery)) });
   });
 
   app.get('/tags/values', async (c) => {
-    const { claims, keyProjectId } = caller(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json({ values: await listTagValues(deps, claims, keyProjectId, parseQuery(c, TagValuesQuery)) });
   });
 
   app.post('/query', async (c) => {
-    const { claims, keyProjectId } = caller(c);
+    const { claims, keyProjectId } = readerClaims(c);
     const body = await parseBody(c, QueryRequest);
     return c.json({ results: await queryMetrics(deps, claims, keyProjectId, body) });
   });
@@ -56,7 +49,7 @@ export function metricsRoutes(deps: Deps): Hono<AppEnv> {
   });
 
   app.get('/cardinality', async (c) => {
-    const { claims, keyProjectId } = caller(c);
+    const { claims, keyProjectId } = readerClaims(c);
     return c.json(await getCardinality(deps, claims, keyProjectId, parseQuery(c, ProjectQuery)));
   });
 

@@ -1,0 +1,120 @@
+/**
+ * What an export writes per signal: the NDJSON fields (built by Postgres, one json_build_object per
+ * row), the BigQuery schema of the same fields, and the keyset order a run pages through.
+ *
+ * Invariant: the schema file and the NDJSON lines come from the one FIELDS list below, so their field
+ * names and order cannot drift apart. Timestamps are RFC 3339 in UTC with microseconds (what
+ * Postgres stores), ids stay exact (bigint as a JSON number is produced by Postgres, not by
+ * JavaScript), attributes/resource/events/links are JSON values. event_key (an internal dedup hash)
+ * is not exported.
+ */
+import type { ExportFilter, Signal } from './schemas.ts';
+
+export type BigQueryType = 'STRING' | 'INT64' | 'FLOAT64' | 'TIMESTAMP' | 'JSON';
+
+export interface ExportField {
+  name: string;
+  type: BigQueryType;
+  mode: 'REQUIRED' | 'NULLABLE';
+  description: string;
+  /** The SQL expression producing the JSON value. */
+  sql: string;
+}
+
+/** RFC 3339, UTC, microseconds: 2026-03-09T10:00:00.123456Z */
+const rfc3339 = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const f = (name: string, type: BigQueryType, mode: ExportField['mode'], description: string, sql = name): ExportField => ({
+  name,
+  type,
+  mode,
+  description,
+  sql: type === 'TIMESTAMP' ? rfc3339(sql) : sql,
+});
+
+export interface SignalSpec {
+  table: string;
+  /** The column that decides the day (dt=) and the run's time range. */
+  timeColumn: string;
+  /** Keyset order; the first key is timeColumn. Each key is read back as text for the cursor. */
+  keys: Array<{ column: string; cast: string; text: string }>;
+  fields: ExportField[];
+  /** Filter clauses ("and ...") for a run's filter, pushing parameters. */
+  filterSql(filter: ExportFilter, params: unknown[]): string;
+}
+
+const serviceFilter = (filter: ExportFilter, params: unknown[]) => {
+  if (!filter.service) return '';
+  params.push(filter.service);
+  return ` and service = any($${params.length}::text[])`;
+};
+
+export const SIGNALS: Record<Signal, SignalSpec> = {
+  logs: {
+    table: 'public.logs',
+    timeColumn: 'time',
+    keys: [
+      { column: 'time', cast: 'timestamptz', text: rfc3339('time') },
+      { column: 'id', cast: 'bigint', text: 'id::text' },
+    ],
+    fields: [
+      f('id', 'INT64', 'REQUIRED', 'Log id, unique within the ObservAI Hub instance'),
+      f('project_id', 'STRING', 'REQUIRED', 'ObservAI project id'),
+      f('time', 'TIMESTAMP', 'REQUIRED', 'When the log was emitted'),
+      f('level', 'STRING', 'REQUIRED', 'trace, debug, info, warn, error or fatal'),
+      f('severity_number', 'INT64', 'NULLABLE', 'OpenTelemetry severity number (1-24)'),
+      f('service', 'STRING', 'REQUIRED', 'Service that emitted the log'),
+      f('message', 'STRING', 'REQUIRED', 'Log message'),
+      f('attributes', 'JSON', 'NULLABLE', 'Log attributes'),
+      f('resource', 'JSON', 'NULLABLE', 'Resource attributes (OpenTelemetry)'),
+      f('trace_id', 'STRING', 'NULLABLE', 'Trace id (32 hex)'),
+      f('span_id', 'STRING', 'NULLABLE', 'Span id (16 hex)'),
+    ],
+    filterSql(filter, params) {
+      let sql = '';
+      if (filter.level) {
+        params.push(filter.level);
+        sql += ` and level = any($${params.length}::text[])`;
+      }
+      return sql + serviceFilter(filter, params);
+    },
+  },
+  spans: {
+    table: 'public.spans',
+    timeColumn: 'start_time',
+    keys: [
+      { column: 'start_time', cast: 'timestamptz', text: rfc3339('start_time') },
+      { column: 'trace_id', cast: 'text', text: 'trace_id' },
+      { column: 'span_id', cast: 'text', text: 'span_id' },
+    ],
+    fields: [
+      f('project_id', 'STRING', 'REQUIRED', 'ObservAI project id'),
+      f('trace_id', 'STRING', 'REQUIRED', 'Trace id (32 hex)'),
+      f('span_id', 'STRING', 'REQUIRED', 'Span id (16 hex)'),
+      f('parent_span_id', 'STRING', 'NULLABLE', 'Parent span id; null for a root span'),
+      f('name', 'STRING', 'REQUIRED', 'Span name'),
+      f('service', 'STRING', 'REQUIRED', 'Service that recorded the span'),
+      f('start_time', 'TIMESTAMP', 'REQUIRED', 'Span start'),
+      f('end_time', 'TIMESTAMP', 'REQUIRED', 'Span end'),
+      f('duration_ms', 'FLOAT64', 'REQUIRED', 'Duration in milliseconds'),
+      f('kind', 'STRING', 'REQUIRED', 'internal, server, client, producer or consumer'),
+      f('status', 'STRING', 'REQUIRED', 'unset, ok or error'),
+      f('status_message', 'STRING', 'NULLABLE', 'Status message'),
+      f('attributes', 'JSON', 'NULLABLE', 'Span attributes'),
+      f('resource', 'JSON', 'NULLABLE', 'Resource attributes (OpenTelemetry)'),
+      f('events', 'JSON', 'NULLABLE', 'Span events: [{name, timestamp, attributes}]'),
+      f('links', 'JSON', 'NULLABLE', 'Span links'),
+    ],
+    filterSql: serviceFilter,
+  },
+};
+
+/** The `_schema.json` written next to a signal's parts: what `bq load` takes as its schema argument. */
+export function bigQuerySchema(signal: Signal): Array<{ name: string; type: BigQueryType; mode: string; description: string }> {
+  return SIGNALS[signal].fields.map(({ name, type, mode, description }) => ({ name, type, mode, description }));
+}
+
+/** The SQL expression producing one NDJSON line (without the newline). */
+export function lineSql(signal: Signal): string {
+  return `json_build_object(${SIGNALS[signal].fields.map((x) => `'${x.name}', ${x.sql}`).join(', ')})::text`;
+}

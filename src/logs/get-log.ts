@@ -1,0 +1,38 @@
+import type { Deps } from '../core/deps.ts';
+import { notFound } from '../core/errors.ts';
+import { type Claims, withClaims } from '../db/scoped.ts';
+import { fromMicros, LOG_COLUMNS, type LogRow, logView } from './filter.ts';
+
+/**
+ * One log by id with its context: the `before` lines preceding it and the `after` lines following
+ * it from the same service of the same project, in time order (ties broken by id). Invisible or
+ * missing logs are 404 alike (RLS decides).
+ */
+export async function getLogWithContext(
+  deps: Pick<Deps, 'db'>,
+  actor: Claims,
+  input: { id: string; projectId?: string; before: number; after: number },
+) {
+  return withClaims(deps.db, actor, async (tx) => {
+    await tx.query(`set local statement_timeout = '15s'`);
+    const [row] = await tx.query<LogRow & { project_id: string }>(
+      `select ${LOG_COLUMNS}, l.project_id from public.logs l where l.id = $1::int8 ${input.projectId ? 'and l.project_id = $2' : ''} limit 1`,
+      input.projectId ? [input.id, input.projectId] : [input.id],
+    );
+    if (!row) throw notFound('Log');
+    const neighbours = async (dir: 'before' | 'after', n: number) => {
+      if (n === 0) return [];
+      const [cmp, order] = dir === 'before' ? ['<', 'desc'] : ['>', 'asc'];
+      const rows = await tx.query<LogRow>(
+        `select ${LOG_COLUMNS} from public.logs l
+         where l.project_id = $1 and l.service = $2 and (l.time, l.id) ${cmp} (${fromMicros('$3')}, $4::int8)
+         order by l.time ${order}, l.id ${order} limit $5`,
+        [row.project_id, row.service, row.us, row.id, n],
+      );
+      return dir === 'before' ? rows.reverse() : rows;
+    };
+    const before = await neighbours('before', input.before);
+    const after = await neighbours('after', input.after);
+    return { log: { ...logView(row), projectId: row.project_id }, before: before.map(logView), after: after.map(logView) };
+  });
+}

@@ -1,0 +1,112 @@
+import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { Deps } from '../../core/deps.ts';
+import { readerClaims } from '../../http/actor.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { parseParams, parseQuery } from '../../http/validate.ts';
+import { exportRoutes } from '../../exports/http/routes.ts';
+import { logRetentionRoutes } from '../../retention/http/routes.ts';
+import { traceRoutes } from '../../traces/http/routes.ts';
+import { getLogWithContext } from '../get-log.ts';
+import { logHistogram } from '../log-histogram.ts';
+import { searchLogs } from '../search-logs.ts';
+import { openLogTail } from '../tail-logs.ts';
+import { compileQueryOrThrow } from '../filter.ts';
+import { type AttributeFilter, ContextQuery, HistogramQuery, invalid, type LogFilter, LogParams, parseLogQuery, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
+
+/** Live tail timing: poll interval, heartbeat comment, and how long one stream lasts before `end`. */
+export const TAIL_TIMING = { pollMs: 1000, heartbeatMs: 15_000, maxDurationMs: 15 * 60_000 };
+
+function toFilter(p: {
+  projectId?: string;
+  q?: string;
+  level?: LogFilter['levels'];
+  minLevel?: NonNullable<LogFilter['levels']>[number];
+  service?: string[];
+  traceId?: string;
+  spanId?: string;
+  has?: string[];
+}, attributes: AttributeFilter[]): LogFilter {
+  const levels = selectedLevels(p.level, p.minLevel);
+  if (levels && levels.length === 0) throw invalid('query.level', 'selects no level together with minLevel');
+  // Syntax errors are a 400 before anything is read (and before project visibility is checked).
+  if (p.q !== undefined && p.q.trim() !== '') compileQueryOrThrow(p.q);
+  return { projectId: p.projectId, q: p.q, levels, services: p.service, traceId: p.traceId, spanId: p.spanId, has: p.has, attributes };
+}
+
+const query = (c: Context<AppEnv>) => c.req.query() as Record<string, string>;
+
+/**
+ * The logs function: log search, level histogram, a log with its context, live tail; traces, retention
+ * settings and exports are mounted under it. Reads: users (RLS) or keys with read scope.
+ */
+export function logsRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/traces', traceRoutes(deps));
+  app.route('/retention', logRetentionRoutes(deps));
+  app.route('/exports', exportRoutes(deps));
+
+  app.get('/search', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    const { params: p, attributes } = parseLogQuery(query(c), SearchQuery);
+    const result = await searchLogs(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, order: p.order, limit: p.limit, cursor: p.cursor });
+    return c.json(result);
+  });
+
+  app.get('/histogram', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    const { params: p, attributes } = parseLogQuery(query(c), HistogramQuery);
+    return c.json(await logHistogram(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, step: p.step, buckets: p.buckets }));
+  });
+
+  app.get('/tail', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    const { params: p, attributes } = parseLogQuery(query(c), TailQuery);
+    const header = c.req.header('last-event-id');
+    if (header !== undefined && !/^\d{1,19}$/.test(header)) throw invalid('header.last-event-id', 'must be a log id');
+    // Errors (bad filter, unknown project) are answered before the stream starts.
+    const tail = await openLogTail(deps, claims, keyProjectId, {
+      filter: toFilter(p, attributes),
+      rate: p.rate,
+      lastId: header ?? p.lastId,
+      pollMs: TAIL_TIMING.pollMs,
+    });
+    const log = c.get('logger');
+    return streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      const started = Date.now();
+      let lastWrite = Date.now();
+      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ lastId: tail.lastId }), id: tail.lastId, retry: 1000 });
+      while (open && Date.now() - started < TAIL_TIMING.maxDurationMs) {
+        try {
+          const batch = await tail.poll();
+          for (const line of batch.logs) await stream.writeSSE({ event: 'log', id: line.id, data: JSON.stringify(line) });
+          if (batch.dropped > 0) await stream.writeSSE({ event: 'dropped', id: tail.lastId, data: JSON.stringify({ count: batch.dropped, lastId: tail.lastId }) });
+          if (batch.logs.length > 0 || batch.dropped > 0) lastWrite = Date.now();
+        } catch (err) {
+          log.warn({ err }, 'live tail poll failed');
+          await stream.writeSSE({ event: 'error', data: JSON.stringify({ message: 'Reading logs failed; reconnect to resume' }) });
+          return;
+        }
+        if (Date.now() - lastWrite >= TAIL_TIMING.heartbeatMs) {
+          await stream.write(': heartbeat\n\n');
+          lastWrite = Date.now();
+        }
+        await stream.sleep(TAIL_TIMING.pollMs);
+      }
+      if (open) await stream.writeSSE({ event: 'end', id: tail.lastId, data: JSON.stringify({ reason: 'max duration reached; reconnect to resume', lastId: tail.lastId }) });
+    });
+  });
+
+  app.get('/:id', async (c) => {
+    const { claims } = readerClaims(c);
+    const { id } = parseParams(c, LogParams);
+    const q = parseQuery(c, ContextQuery);
+    return c.json(await getLogWithContext(deps, claims, { id, projectId: q.projectId, before: q.before, after: q.after }));
+  });
+
+  return app;
+}

@@ -1,0 +1,45 @@
+import type { Deps } from '../core/deps.ts';
+import { type Claims, withClaims } from '../db/scoped.ts';
+import { LOG_COLUMNS, type LogRow, type LogView, logView } from '../logs/filter.ts';
+import type { TraceLogsQuery } from './schemas.ts';
+import { readSettings, traceScope } from './scope.ts';
+import { decodeCursor, encodeCursor } from './time.ts';
+
+/**
+ * The logs that carry a trace's id (optionally one span's), oldest first, a page at a time with a
+ * keyset cursor on (time, id), in the shape log search answers. A trace with no visible logs is an
+ * empty page, not a 404: its logs may have been kept while its spans were sampled out.
+ */
+export async function listTraceLogs(
+  deps: Pick<Deps, 'db'>,
+  actor: Claims,
+  keyProjectId: string | undefined,
+  traceId: string,
+  query: TraceLogsQuery,
+): Promise<{ logs: LogView[]; nextCursor: string | null }> {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, /^\d{1,19}$/);
+  return withClaims(deps.db, actor, async (tx) => {
+    await readSettings(tx);
+    const projectId = await traceScope(tx, query.projectId, keyProjectId);
+    const params: unknown[] = [traceId];
+    let where = 'l.trace_id = $1';
+    if (projectId) where += ` and l.project_id = $${params.push(projectId)}`;
+    if (query.spanId) where += ` and l.span_id = $${params.push(query.spanId)}`;
+    if (query.from) where += ` and l.time >= $${params.push(query.from)}`;
+    if (query.to) where += ` and l.time <= $${params.push(query.to)}`;
+    if (after) where += ` and (l.time, l.id) > ($${params.push(after.time)}::timestamptz, $${params.push(after.id)}::bigint)`;
+    // logs_trace_id_idx finds the rows; a trace has few enough logs to sort them.
+    const rows = await tx.query<LogRow>(
+      `select ${LOG_COLUMNS}
+       from public.logs l
+       where ${where}
+       order by l.time, l.id
+       limit ${query.limit + 1}`,
+      params,
+    );
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    const last = rows[rows.length - 1];
+    return { logs: rows.map(logView), nextCursor: more && last ? encodeCursor(Number(last.us), last.id) : null };
+  });
+}

@@ -1,0 +1,407 @@
+/**
+ * Log search through the logs function: every search operator on tricky text (punctuation, stack
+ * traces, URLs, non-English words), every filter, keyset pagination that neither skips nor repeats
+ * while rows arrive between pages, the level histogram, a log with its context, the live tail (its
+ * settle window, resumption and rate bound, and the SSE stream itself), RLS, and bad parameters
+ * answered with a 400 naming the field.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLogTail } from '../../src/logs/tail-logs.ts';
+import { logSearchVector } from '../../src/logs/search-syntax.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Tenant } from '../helpers/tenant.ts';
+
+const HOUR = 3_600_000;
+// A fixed clock near real time, so the migration's partitions cover the data.
+const NOW = Math.floor(Date.now() / HOUR) * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const SPAN = 'b7ad6b7169203331';
+
+interface L {
+  key: string;
+  message: string;
+  level?: string;
+  service?: string;
+  at: number;
+  attributes?: Record<string, unknown>;
+  trace_id?: string;
+  span_id?: string;
+}
+
+const CORPUS: L[] = [
+  { key: 'url', message: 'GET https://api.example.com/v1/users?id=42 failed: connection refused', level: 'error', service: 'web', at: NOW - 50 * 60_000, attributes: { 'http.status_code': 502, route: '/v1/users' } },
+  { key: 'npe', message: 'java.lang.NullPointerException\n\tat com.foo.Bar.baz(Bar.java:42)\n\tat com.foo.Main.run(Main.java:7)', level: 'error', service: 'billing', at: NOW - 40 * 60_000, trace_id: TRACE, span_id: SPAN },
+  { key: 'de', message: 'Zahlung für Müller fehlgeschlagen', level: 'warn', service: 'billing', at: NOW - 35 * 60_000, attributes: { customer: 'müller' } },
+  { key: 'ru', message: 'ошибка подключения к базе данных', level: 'error', service: 'db', at: NOW - 30 * 60_000 },
+  { key: 'reset', message: 'connection reset by peer', level: 'warn', service: 'web', at: NOW - 25 * 60_000, attributes: { 'http.status_code': 500 } },
+  { key: 'reversed', message: 'refused connection attempt from 10.0.0.1:8080', level: 'info', service: 'web', at: NOW - 20 * 60_000, trace_id: TRACE },
+  { key: 'snake', message: 'user_id=7 logged in (session timeout=30m)', level: 'info', service: 'auth', at: NOW - 15 * 60_000, attributes: { user_id: '7' } },
+  { key: 'health', message: 'health check ok', level: 'debug', service: 'web', at: NOW - 10 * 60_000 },
+  { key: 'timeouts', message: 'Timeouts exceeded; retrying "payment" call', level: 'warn', service: 'billing', at: NOW - 5 * 60_000 },
+  { key: 'fatal', message: 'out of memory: killed process 1234 (node)', level: 'fatal', service: 'db', at: NOW - 2 * 60_000 },
+];
+
+describe('log search', () => {
+  let env: TestEnv;
+  let t: Tenant;
+  const ids = new Map<string, string>();
+
+  const ingest = async (logs: L[], apiKey = t.keyA.secret) => {
+    const res = await env.request('POST', '/functions/v1/ingest', {
+      apiKey,
+      body: {
+        logs: logs.map((l) => ({
+          timestamp: l.at,
+          level: l.level ?? 'info',
+          service: l.service ?? 'web',
+          message: l.message,
+          attributes: { ...(l.attributes ?? {}), key: l.key },
+          ...(l.trace_id ? { trace_id: l.trace_id } : {}),
+          ...(l.span_id ? { span_id: l.span_id } : {}),
+        })),
+      },
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).rejected).toBe(0);
+  };
+
+  const get = async (path: string, auth: { token?: string; apiKey?: string } = {}) => {
+    const res = await env.request('GET', `/functions/v1/logs${path}`, auth.token || auth.apiKey ? auth : { token: t.people.viewer.jwt });
+    return { status: res.status, body: await res.json() };
+  };
+  const search = async (params: Record<string, string>, auth?: { token?: string; apiKey?: string }) => {
+    const qs = new URLSearchParams({ projectId: t.projectA, from: iso(NOW - HOUR), to: iso(NOW + 1), ...params });
+    const r = await get(`/search?${qs}`, auth);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body as { logs: Array<{ id: string; message: string; attributes: { key: string }; time: string; level: string; service: string; traceId: string | null }>; nextCursor: string | null };
+  };
+  const keys = async (params: Record<string, string>) => (await search(params)).logs.map((l) => l.attributes.key).sort();
+
+  beforeAll(async () => {
+    env = await createTestEnv({ fakeTime: iso(NOW) });
+    t = await createTenant(env);
+    await ingest(CORPUS);
+    // Same words in another project: never visible from project A.
+    await env.db.query(
+      `insert into public.logs (project_id, time, level, service, message, attributes, event_key) values ($1, $2, 'error', 'web', 'connection refused elsewhere', '{"key":"other"}', 1)`,
+      [t.other.projectId, new Date(NOW - 30 * 60_000)],
+    );
+    for (const l of (await search({ limit: '100' })).logs) ids.set(l.attributes.key, l.id);
+  }, 60_000);
+  afterAll(async () => env?.close());
+
+  it.each<[string, string[]]>([
+    ['connection', ['reset', 'reversed', 'url']],
+    ['CONNECTION', ['reset', 'reversed', 'url']],
+    ['"connection refused"', ['url']],
+    ['"refused connection"', ['reversed']],
+    ['connection -reset', ['reversed', 'url']],
+    ['connection -"connection refused"', ['reset', 'reversed']],
+    ['reset OR Müller', ['de', 'reset']],
+    ['connection refused OR peer', ['reset', 'reversed', 'url']],
+    ['NullPointerException', ['npe']],
+    ['java.lang.NullPointerException', ['npe']],
+    ['Bar.java:42', ['npe']],
+    ['com.foo.Main', ['npe']],
+    ['api.example.com', ['url']],
+    ['https://api.example.com/v1/users?id=42', ['url']],
+    ['users', ['url']],
+    ['10.0.0.1', ['reversed']],
+    ['8080', ['reversed']],
+    ['user_id=7', ['snake']],
+    ['timeout', ['snake']],
+    ['timeout*', ['snake', 'timeouts']],
+    ['"payment"', ['timeouts']],
+    ['müller', ['de']],
+    ['MÜLLER', ['de']],
+    ['für', ['de']],
+    ['ошибка', ['ru']],
+    ['базе данных', ['ru']],
+    ['(node)', ['fatal']],
+    ['nothing-matches-this', []],
+  ])('q=%j finds %j', async (q, expected) => {
+    expect(await keys({ q })).toEqual(expected);
+  });
+
+  it.each<[Record<string, string>, string[]]>([
+    [{ level: 'error' }, ['npe', 'ru', 'url']],
+    [{ level: 'warn,fatal' }, ['de', 'fatal', 'reset', 'timeouts']],
+    [{ minLevel: 'error' }, ['fatal', 'npe', 'ru', 'url']],
+    [{ minLevel: 'warn', level: 'warn,info' }, ['de', 'reset', 'timeouts']],
+    [{ service: 'billing' }, ['de', 'npe', 'timeouts']],
+    [{ service: 'db,auth' }, ['fatal', 'ru', 'snake']],
+    [{ service: 'web', level: 'warn', q: 'connection' }, ['reset']],
+    [{ traceId: TRACE }, ['npe', 'reversed']],
+    [{ traceId: TRACE.toUpperCase(), spanId: SPAN }, ['npe']],
+    [{ 'attr.http.status_code': '502' }, ['url']],
+    [{ 'attr.route': '/v1/users' }, ['url']],
+    [{ 'attr.customer': 'müller' }, ['de']],
+    [{ has: 'http.status_code' }, ['reset', 'url']],
+    [{ has: 'http.status_code,route' }, ['url']],
+    [{ from: iso(NOW - 31 * 60_000), to: iso(NOW - 15 * 60_000) }, ['reset', 'reversed', 'ru']],
+  ])('filter %j', async (params, expected) => {
+    expect(await keys(params)).toEqual(expected);
+  });
+
+  it('returns the fields of a log, newest first by default and oldest first on request', async () => {
+    const { logs } = await search({});
+    expect(logs.map((l) => l.attributes.key)).toEqual(CORPUS.map((l) => l.key).reverse());
+    const npe = logs.find((l) => l.attributes.key === 'npe')!;
+    expect(npe).toMatchObject({ level: 'error', service: 'billing', traceId: TRACE, spanId: SPAN, time: iso(NOW - 40 * 60_000) });
+    expect(npe.message).toBe(CORPUS[1]!.message);
+    const asc = await search({ order: 'asc' });
+    expect(asc.logs.map((l) => l.attributes.key)).toEqual(CORPUS.map((l) => l.key));
+  });
+
+  it('the full-text condition is the indexed expression (the planner can use the GIN index)', async () => {
+    // With sequential scans off, only an index on exactly this expression can answer the query.
+    const plan = await env.db.transaction(async (tx) => {
+      await tx.query('set local enable_seqscan = off');
+      return tx.query<Record<string, string>>(`explain select id from public.logs l where ${logSearchVector('l')} @@ to_tsquery('simple', 'connection')`);
+    });
+    const text = plan.map((r) => Object.values(r)[0]).join('\n');
+    expect(text).toMatch(/Bitmap Index Scan on logs_\d+_to_tsvector_idx/);
+    expect(text).not.toMatch(/Seq Scan/);
+  });
+
+  it.each(['desc', 'asc'] as const)('pagination (%s) neither skips nor repeats while logs arrive between pages', async (order) => {
+    const base = NOW - 3 * HOUR;
+    const batch = Array.from({ length: 57 }, (_, i): L => ({
+      key: `page-${order}-${i}`,
+      message: `paging ${order} line ${i}`,
+      service: 'pager',
+      // Ties on purpose: three lines share each timestamp, so ordering must fall back to the id.
+      at: base + Math.floor(i / 3) * 1000,
+    }));
+    await ingest(batch);
+    const range = { from: iso(base - 1000), to: iso(base + HOUR), service: 'pager', q: order, order, limit: '10' };
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await search({ ...range, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.logs.map((l) => l.attributes.key));
+      cursor = page.nextCursor;
+      // New lines in the middle, before and after the window arrive between pages.
+      await ingest([
+        { key: `late-${order}-${pages}`, message: `paging ${order} late`, service: 'pager', at: base + 5_500 + pages },
+        { key: `new-${order}-${pages}`, message: `paging ${order} new`, service: 'pager', at: NOW - 1000 },
+      ]);
+      pages++;
+    } while (cursor && pages < 20);
+    const original = batch.map((l) => l.key);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const k of original) expect(seen).toContain(k);
+    expect(seen.filter((k) => k.startsWith('new-'))).toEqual([]);
+    const onlyOriginal = seen.filter((k) => k.startsWith('page-'));
+    expect(onlyOriginal).toEqual(order === 'desc' ? [...original].reverse() : original);
+  });
+
+  it('a cursor is bound to its search', async () => {
+    const page = await search({ limit: '2' });
+    const r = await get(`/search?projectId=${t.projectA}&limit=2&q=connection&cursor=${page.nextCursor}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0].field).toBe('query.cursor');
+  });
+
+  it('level histogram: counts per bucket per level over the whole range, zeros included', async () => {
+    const corpus = 'service=web,billing,db,auth';
+    const r = await get(`/histogram?projectId=${t.projectA}&${corpus}&from=${iso(NOW - HOUR)}&to=${iso(NOW)}&step=600`);
+    expect(r.status).toBe(200);
+    const h = r.body;
+    expect(h.step).toBe(600);
+    expect(h.buckets).toHaveLength(6);
+    expect(h.total).toBe(CORPUS.length);
+    const expected = new Map<string, Record<string, number>>();
+    for (const l of CORPUS) {
+      const start = iso(Math.floor(l.at / 600_000) * 600_000);
+      const c = expected.get(start) ?? {};
+      c[l.level!] = (c[l.level!] ?? 0) + 1;
+      expected.set(start, c);
+    }
+    for (const b of h.buckets) expect(b.counts).toEqual(expected.get(b.start) ?? {});
+    expect(h.totals).toMatchObject({ error: 3, warn: 3, info: 2, debug: 1, fatal: 1, trace: 0 });
+    const filtered = await get(`/histogram?projectId=${t.projectA}&from=${iso(NOW - HOUR)}&to=${iso(NOW)}&${corpus}&q=connection&minLevel=warn`);
+    expect(filtered.body.total).toBe(2);
+    expect(filtered.body.step).toBe(60);
+    expect(filtered.body.buckets).toHaveLength(60);
+  });
+
+  it('one log with the lines around it from the same service', async () => {
+    const r = await get(`/${ids.get('reset')}?before=1&after=5`);
+    expect(r.status).toBe(200);
+    expect(r.body.log.attributes.key).toBe('reset');
+    expect(r.body.log.projectId).toBe(t.projectA);
+    expect(r.body.before.map((l: { attributes: { key: string } }) => l.attributes.key)).toEqual(['url']);
+    expect(r.body.after.map((l: { attributes: { key: string } }) => l.attributes.key).slice(0, 2)).toEqual(['reversed', 'health']);
+    expect(r.body.after.every((l: { service: string }) => l.service === 'web')).toBe(true);
+  });
+
+  it('RLS: members see their projects only, other tenants get 404, keys read their own project', async () => {
+    const npe = ids.get('npe')!;
+    expect((await get(`/${npe}`, { token: t.people.member.jwt })).status).toBe(200);
+    expect((await get(`/${npe}`, { token: t.people.unassigned.jwt })).status).toBe(404);
+    expect((await get(`/${npe}`, { token: t.people.outsider.jwt })).status).toBe(404);
+    expect((await get(`/search?projectId=${t.projectA}`, { token: t.people.outsider.jwt })).status).toBe(404);
+    const viaKey = await get(`/search?q=refused&from=${iso(NOW - HOUR)}&to=${iso(NOW + 1)}`, { apiKey: t.keyA.secret });
+    expect(viaKey.status).toBe(200);
+    expect(viaKey.body.logs.map((l: { attributes: { key: string } }) => l.attributes.key).sort()).toEqual(['reversed', 'url']);
+    expect((await get(`/search?projectId=${t.other.projectId}`, { apiKey: t.keyA.secret })).status).toBe(404);
+    expect((await env.request('GET', '/functions/v1/logs/search')).status).toBe(401);
+  });
+
+  it('private.visible_logs returns exactly what the logs read policy allows, for users and keys', async () => {
+    const asCaller = (claims: Record<string, unknown>, sql: string) =>
+      env.db.transaction(async (tx) => {
+        await tx.query('set local role authenticated');
+        await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+        return tx.query<{ n: string | number; projects: string[] | null }>(sql);
+      });
+    const count = async (claims: Record<string, unknown>, from: string) =>
+      (await asCaller(claims, `select count(*) as n, array_agg(distinct project_id::text) as projects from ${from}`))[0]!;
+    const key = { role: 'authenticated', observai_key: { id: t.keyA.id, project_id: t.projectA, organization_id: t.orgId, scopes: ['ingest', 'read'] } };
+    for (const claims of [
+      { sub: t.people.viewer.id, role: 'authenticated' },
+      { sub: t.people.member.id, role: 'authenticated' },
+      { sub: t.people.unassigned.id, role: 'authenticated' },
+      { sub: t.people.outsider.id, role: 'authenticated' },
+      key,
+    ]) {
+      const viaView = await count(claims, 'private.visible_logs');
+      const viaPolicy = await count(claims, 'public.logs');
+      expect(Number(viaView.n)).toBe(Number(viaPolicy.n));
+      expect(viaView.projects).toEqual(viaPolicy.projects);
+    }
+    expect((await count({ sub: t.people.outsider.id, role: 'authenticated' }, 'private.visible_logs')).projects).toEqual([t.other.projectId]);
+    expect(Number((await count({ sub: t.people.unassigned.id, role: 'authenticated' }, 'private.visible_logs')).n)).toBe(0);
+    expect((await count(key, 'private.visible_logs')).projects).toEqual([t.projectA]);
+  });
+
+  it.each<[string, string]>([
+    ['/search?level=loud', 'query.level.0'],
+    ['/search?minLevel=loud', 'query.minLevel'],
+    ['/search?level=debug&minLevel=warn', 'query.level'],
+    ['/search?limit=0', 'query.limit'],
+    ['/search?limit=5000', 'query.limit'],
+    ['/search?order=sideways', 'query.order'],
+    ['/search?from=yesterday', 'query.from'],
+    ['/search?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    ['/search?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+    ['/search?q=---', 'query.q'],
+    ['/search?cursor=garbage', 'query.cursor'],
+    ['/search?traceId=xyz', 'query.traceId'],
+    ['/search?spanId=0123', 'query.spanId'],
+    ['/search?severity=3', 'query.severity'],
+    ['/search?service=', 'query.service'],
+    [`/search?attr.${'k'.repeat(201)}=1`, `query.attr.${'k'.repeat(201)}`],
+    ['/histogram?step=1&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', 'query.step'],
+    ['/histogram?buckets=0', 'query.buckets'],
+    ['/12x', 'path.id'],
+    ['/1?before=1000', 'query.before'],
+    ['/tail?rate=100000', 'query.rate'],
+  ])('%s is a 400 naming %s', async (path, field) => {
+    const r = await get(path);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.error.details[0].field).toBe(field);
+  });
+
+  describe('live tail', () => {
+    const viewer = () => ({ sub: t.people.viewer.id, role: 'authenticated' });
+    const insertWithId = (id: bigint, message: string, service = 'tail') =>
+      env.db.query(`insert into public.logs (id, project_id, time, level, service, message, event_key) values ($1, $2, $3, 'info', $4, $5, 2)`, [
+        id.toString(),
+        t.projectA,
+        new Date(NOW - 1000),
+        service,
+        message,
+      ]);
+    const nextId = async () => BigInt((await env.db.query<{ id: string }>(`select nextval('public.logs_id_seq')::text as id`))[0]!.id);
+
+    it('streams only new matching lines, picks up late commits within the settle window, never twice', async () => {
+      const clock = env.clock as typeof env.clock & { advance(ms: number): void };
+      const tail = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail'], attributes: [] }, rate: 100, settleMs: 60_000 });
+      expect((await tail.poll()).logs).toEqual([]);
+      // Reserve an id (an ingest transaction still open), then commit a later one first.
+      const early = await nextId();
+      const later = await nextId();
+      await insertWithId(later, 'second committed first');
+      await ingest([{ key: 'other-service', message: 'not for this tail', service: 'elsewhere', at: NOW - 1000 }]);
+      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['second committed first']);
+      clock.advance(10_000);
+      await insertWithId(early, 'first committed late');
+      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['first committed late']);
+      expect((await tail.poll()).logs).toEqual([]);
+      // Past the settle window, a straggler below the head is given up on.
+      const straggler = await nextId();
+      const fresh = await nextId();
+      await insertWithId(fresh, 'fresh');
+      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['fresh']);
+      clock.advance(61_000);
+      await tail.poll();
+      clock.advance(1_000);
+      await tail.poll();
+      await insertWithId(straggler, 'too late');
+      expect((await tail.poll()).logs).toEqual([]);
+      clock.advance(-72_000);
+    });
+
+    it('resumes after a last id and bounds the rate, reporting what it skipped', async () => {
+      const first = await nextId();
+      await insertWithId(first, 'resume-1', 'tail2');
+      const resumeFrom = first.toString();
+      for (let i = 2; i <= 4; i++) await insertWithId(await nextId(), `resume-${i}`, 'tail2');
+      const resumed = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail2'], attributes: [] }, rate: 10, lastId: resumeFrom });
+      expect((await resumed.poll()).logs.map((l) => l.message)).toEqual(['resume-2', 'resume-3', 'resume-4']);
+
+      const bounded = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail3'], attributes: [] }, rate: 5 });
+      for (let i = 0; i < 12; i++) await insertWithId(await nextId(), `flood-${i}`, 'tail3');
+      const b = await bounded.poll();
+      expect(b.logs.map((l) => l.message)).toEqual(['flood-0', 'flood-1', 'flood-2', 'flood-3', 'flood-4']);
+      expect(b.dropped).toBe(7);
+      await insertWithId(await nextId(), 'after the flood', 'tail3');
+      expect((await bounded.poll()).logs.map((l) => l.message)).toEqual(['after the flood']);
+    });
+
+    it('a tail sees nothing of projects the caller cannot read', async () => {
+      await expect(openLogTail(env.deps, { sub: t.people.outsider.id, role: 'authenticated' }, undefined, { filter: { projectId: t.projectA, attributes: [] }, rate: 5 })).rejects.toThrow(/not found/);
+    });
+
+    it('over HTTP: Server-Sent Events with a ready event, log events carrying their id, resumable', async () => {
+      const res = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}&service=sse&q=hello`, { token: t.people.viewer.jwt });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      const nextEvent = async (name: string) => {
+        for (;;) {
+          const at = buffer.indexOf('\n\n');
+          if (at >= 0) {
+            const raw = buffer.slice(0, at);
+            buffer = buffer.slice(at + 2);
+            const fields = Object.fromEntries(raw.split('\n').filter((x) => !x.startsWith(':')).map((x) => [x.slice(0, x.indexOf(':')), x.slice(x.indexOf(':') + 1).trim()]));
+            if (fields.event === name) return fields as Record<string, string>;
+            continue;
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          buffer += decoder.decode(value, { stream: true });
+        }
+      };
+      const ready = await nextEvent('ready');
+      expect(ready.retry).toBe('1000');
+      await ingest([
+        { key: 'sse-1', message: 'hello from sse', service: 'sse', at: NOW - 500 },
+        { key: 'sse-2', message: 'goodbye from sse', service: 'sse', at: NOW - 400 },
+      ]);
+      const event = await nextEvent('log');
+      const line = JSON.parse(event.data!);
+      expect(line.message).toBe('hello from sse');
+      expect(event.id).toBe(line.id);
+      await reader.cancel();
+      const bad = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}`, { token: t.people.viewer.jwt, headers: { 'last-event-id': 'abc' } });
+      expect(bad.status).toBe(400);
+    }, 20_000);
+  });
+});
