@@ -9,7 +9,7 @@
  * - Traces: one every LINES / TRACES lines, 3-20 spans across services with parent links, errors in
  *   about 3%; 30% of log lines carry the trace id (and a span id) of the trace nearest in time.
  * - Needles: NEEDLES distinct rare tokens ("zqx" + 6 hex), each in NEEDLE_LINES lines inside the last
- *   24 hours, for the needle-in-a-haystack search.
+ *   20 hours (so they are still inside a 24-hour search after a long load), for the needle-in-a-haystack search.
  */
 import { rng } from '../tests/helpers/random.ts';
 
@@ -61,7 +61,7 @@ function traceRows(spec: DataSpec, k: number, r: () => number): string[] {
     const failed = error && (j === 0 || j === n - 1);
     const s = t0 + startOff;
     const attributes = JSON.stringify({ 'http.method': METHODS[k % METHODS.length], 'http.route': ROUTES[k % ROUTES.length], 'peer.service': service });
-    const events = failed ? JSON.stringify([{ name: 'exception', time: new Date(s + dur / 2).toISOString(), attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'upstream timed out' } }]) : '[]';
+    const events = failed ? JSON.stringify([{ name: 'exception', timestamp: s + dur / 2, attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'upstream timed out' } }]) : '[]';
     rows.push(
       [
         spec.projectId,
@@ -140,8 +140,8 @@ function levelOf(x: number): [string, number] {
 export function* logChunks(spec: DataSpec, chunk = 2000): Generator<string> {
   const r = rng(42);
   const step = (spec.end - spec.start) / spec.lines;
-  const dayAgo = spec.end - 86_400_000;
-  // Needle positions: spread over the last 24 hours.
+  const dayAgo = spec.end - 20 * 3_600_000;
+  // Needle positions: spread over the last 20 hours.
   const needleAt = new Map<number, number>();
   const firstRecent = Math.ceil((dayAgo - spec.start) / step);
   const recent = spec.lines - firstRecent;

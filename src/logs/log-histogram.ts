@@ -35,11 +35,17 @@ export async function logHistogram(
     await tx.query(`set local jit = off`);
     const projectId = await resolveProject(tx, input.filter.projectId, keyProjectId);
     const params: unknown[] = [];
-    const where = logConditions(projectId, input.filter, range, params);
+    // Without a level filter, naming every level lets Postgres count from the (project_id, level, time)
+    // index alone (one range per level, no heap visits once the visibility map is set); the check
+    // constraint makes it the same set of rows.
+    const filter = input.filter.levels ? input.filter : { ...input.filter, levels: [...LOG_LEVELS] };
+    const where = logConditions(projectId, filter, range, params);
     params.push(step);
+    // date_bin on timestamps, not numeric epoch arithmetic: measured about a third cheaper per row.
     const rows = await tx.query<{ b: string | number; level: string; n: string | number }>(
-      `select floor(extract(epoch from l.time) / $${params.length})::int8 as b, l.level, count(*) as n
-       from ${VISIBLE_LOGS} l where ${where.join(' and ')} group by 1, 2`,
+      `select (extract(epoch from date_bin(make_interval(secs => $${params.length}), l.time, timestamptz 'epoch')) / $${params.length})::int8 as b,
+              l.level, count(*) as n
+       from ${VISIBLE_LOGS} l where ${where.join(' and ')} group by date_bin(make_interval(secs => $${params.length}), l.time, timestamptz 'epoch'), l.level`,
       params,
     );
     const buckets: HistogramBucket[] = [];

@@ -113,12 +113,17 @@ export function buildSpanTree(rows: SpanRow[]): SpanTree {
 }
 
 function toNode(r: SpanRow, traceStartUs: number): SpanNode {
-  const events: SpanEventView[] = (r.events ?? []).map((e) => ({
-    name: e.name,
-    time: isoMicros(e.timestamp * 1000),
-    offsetMs: msBetween(traceStartUs, e.timestamp * 1000),
-    attributes: e.attributes ?? {},
-  }));
+  // Ingest stores event timestamps as epoch ms; a row written another way may lack one: show the
+  // event without a time rather than fail the whole trace.
+  const events: SpanEventView[] = (r.events ?? []).map((e) => {
+    const ok = typeof e.timestamp === 'number' && Number.isFinite(e.timestamp) && Math.abs(e.timestamp) < 8.64e15;
+    return {
+      name: String(e.name ?? ''),
+      time: ok ? isoMicros(e.timestamp * 1000) : null,
+      offsetMs: ok ? msBetween(traceStartUs, e.timestamp * 1000) : null,
+      attributes: e.attributes ?? {},
+    };
+  });
   return {
     spanId: r.span_id,
     parentSpanId: r.parent_span_id,

@@ -119,9 +119,10 @@ export type ServiceStatsQuery = z.output<typeof ServiceStatsQuery>;
 
 export interface SpanEventView {
   name: string;
-  time: string;
+  /** Null when the stored event has no usable timestamp (rows written by other means than ingest). */
+  time: string | null;
   /** From the start of the trace, like the spans' offsetMs. */
-  offsetMs: number;
+  offsetMs: number | null;
   attributes: Record<string, unknown>;
 }
 

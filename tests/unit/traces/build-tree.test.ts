@@ -91,6 +91,20 @@ describe('buildSpanTree', () => {
 });
 
 describe('time helpers', () => {
+  it('shows an event without a usable timestamp with a null time instead of failing the trace', () => {
+    const events = [
+      { name: 'ok', timestamp: T0 / 1000 + 0.5, attributes: {} },
+      { name: 'iso', time: '2026-06-01T00:00:00Z', attributes: {} },
+      { name: 'huge', timestamp: 1e300, attributes: {} },
+    ] as unknown as SpanRow['events'];
+    const tree = buildSpanTree([row(1, null, 0, { events })]);
+    expect(tree.roots[0]!.events.map((e) => [e.name, e.time, e.offsetMs])).toEqual([
+      ['ok', '2026-06-01T00:00:00.000500Z', 0.5],
+      ['iso', null, null],
+      ['huge', null, null],
+    ]);
+  });
+
   it('prints microseconds', () => {
     expect(isoMicros(T0 + 20_250)).toBe('2026-06-01T00:00:00.020250Z');
     expect(isoMicros(T0 + 999_999)).toBe('2026-06-01T00:00:00.999999Z');
