@@ -152,6 +152,16 @@ describe('log retention boundaries', () => {
     expect(await partitionsOf(env, 'logs')).toContain(`logs_${iso(NOW - 120 * DAY).slice(0, 10).replaceAll('-', '')}`);
   });
 
+  it('the histogram counts follow: trimmed lines are uncounted, dropped days lose their counts', async () => {
+    const diff = await env.db.query(
+      `select * from (
+         select project_id, date_bin('1 minute', time, timestamptz 'epoch') as minute, service, level, count(*) as n from public.logs group by 1, 2, 3, 4
+       ) raw full join public.log_counts c using (project_id, minute, service, level)
+       where raw.n is distinct from c.n`,
+    );
+    expect(diff).toEqual([]);
+  });
+
   it("a project's preview counted every row the run then removed from it, partitions included", () => {
     expect(preview.custom).toBe(true);
     const gone = (what: LogLevel | 'spans') => cases.filter(([, who, w, , kept]) => who === 'A' && w === what && !kept).length;

@@ -127,6 +127,13 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       `insert into public.metric_histogram_points (project_id, series_id, time, count, buckets, event_key) values ($1, $2, now(), 1, '{}', 2) returning 1`,
     ),
     ...telemetry('logs', `insert into public.logs (project_id, time, level, service, message, event_key) values ($1, now(), 'info', 's', 'm', 2 + 0 * $2) returning 1`),
+    // The fixture log row's counter (kept by the trigger on logs).
+    log_counts: {
+      select: [`select 1 from public.log_counts where project_id = $1 and service = 's'`, [t.projectA]],
+      insert: [`insert into public.log_counts (project_id, minute, service, level, n) values ($1, now(), 'other', 'info', 1) returning 1`, [t.projectA]],
+      update: [`update public.log_counts set n = n + 1 where project_id = $1 and service = 's' returning 1`, [t.projectA]],
+      delete: [`delete from public.log_counts where project_id = $1 and service = 's' returning 1`, [t.projectA]],
+    },
     ...telemetry(
       'spans',
       `insert into public.spans (project_id, trace_id, span_id, name, service, start_time, end_time, duration_ms, kind, status, event_key)
@@ -265,6 +272,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   metric_histogram_points: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   logs: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   spans: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  log_counts: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   ingest_usage: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
