@@ -1,6 +1,7 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
-import type { Job } from '../jobs/types.ts';
+import type { Deps } from '../core/deps.ts';
+import type { Job, JobContext } from '../jobs/types.ts';
 import {
   createDetectorState,
   DetectorConfig,
@@ -15,31 +16,53 @@ import {
  * 1. Each series' complete 1m rollup buckets are fed to its detector once, in time order, as the
  *    bucket average (sum / count). A bucket is complete when bucket + 1 minute <= now - SETTLE_MS,
  *    so a minute still filling (or not rolled up yet) is never scored.
- * 2. Per series, the detector state, last_bucket (the series' watermark) and the episode changes are
- *    saved in one transaction, so running twice changes nothing and history is never reread. A late
- *    point in a minute already scanned is not rescored.
- * 3. Bounded work per run: at most MAX_SERIES_PER_RUN series and MAX_BUCKETS_PER_SERIES buckets each,
- *    within budgetMs; the next run resumes from the saved watermarks.
- * 4. Episodes: anomalous minutes separated by at most EPISODE_GAP_MINUTES normal minutes form one
+ * 2. A series' detector state, last_bucket (the series' watermark) and its episode changes are saved
+ *    in the same transaction, so running twice changes nothing and history is never reread. A late
+ *    point in a minute already scanned is not rescored. Several series share one transaction (a
+ *    batch); series never depend on each other except through incidents, which are joined and
+ *    refreshed series by series in id order, exactly as if each series had its own transaction.
+ * 3. Candidates are the series with a 1m bucket in (greatest(last_bucket, cutoff - firstScanLookback),
+ *    cutoff]: one index probe per series (metric_rollups' primary key), never a read of the rollup
+ *    history. Series are visited in id order with a keyset, so a run that stops early (budget) is
+ *    resumed by the next one from the saved watermarks; nothing else is remembered between runs.
+ * 4. Bounded work per run: budgetMs (checked before each series; a batch commits the series it
+ *    finished), MAX_BUCKETS_PER_SERIES buckets per series, and batches sized so that one batch reads
+ *    about batchRowTarget rollup rows (a first scan reads days per series, a steady-state run one
+ *    minute). There is no series cap: the budget is the only stop.
+ * 5. Episodes: anomalous minutes separated by at most EPISODE_GAP_MINUTES normal minutes form one
  *    episode; it closes once the series has been normal for RECOVERY_MINUTES. A new episode joins an
  *    incident of the same correlation key (service tag, else metric) of its project when it starts
  *    within INCIDENT_WINDOW_MS of it.
- * 5. Configuration: the enabled anomaly_configs row of the series' metric whose filter the series'
- *    tags contain (the most specific when several do); a matching disabled row turns scanning off;
- *    none = the default detector. A changed configuration starts a fresh state from the watermark.
+ * 6. Configuration: the enabled anomaly_configs row of the series' metric whose filter the series'
+ *    tags contain (the most specific when several do); a matching disabled row turns scanning off
+ *    (the series is counted as skipped and its watermark stays); none = the default detector. A
+ *    changed configuration starts a fresh state from the watermark.
  */
 export const SCANNER = {
   settleMs: 60_000,
-  /** Series never scanned start this far back. */
+  /** Series never scanned start this far back (and no series is probed further back than this). */
   firstScanLookback: '7 days',
-  maxSeriesPerRun: 500,
   maxBucketsPerSeries: 10_000,
+  /** Series in the first batch of a run; later batches grow (at most 4x) or shrink toward batchRowTarget. */
+  firstBatchSeries: 25,
+  minBatchSeries: 5,
+  maxBatchSeries: 250,
+  /** Rollup rows one batch aims to read (and hold in memory). */
+  batchRowTarget: 100_000,
   /** Normal minutes an episode may contain between anomalous ones. */
   episodeGapMinutes: 2,
   /** Normal minutes after which an episode closes (episodeGapMinutes + 1, so the two rules agree). */
   recoveryMinutes: 3,
   incidentWindowMs: 10 * 60_000,
 } as const;
+
+/** Batch sizing, overridable so tests can put batch boundaries anywhere. */
+export interface ScanLimits {
+  firstBatchSeries: number;
+  minBatchSeries: number;
+  maxBatchSeries: number;
+  batchRowTarget: number;
+}
 
 const MINUTE = 60_000;
 
@@ -69,15 +92,44 @@ interface Candidate {
   project_id: string;
   name: string;
   tags: Record<string, string>;
+  /** The most specific matching anomaly_configs row (null: none matches). */
+  config: DetectorConfigInput | null;
+  enabled: boolean | null;
 }
 
+/** A saved state row with its open episode (episode_* null when none is open any more). */
 interface SavedState {
+  series_id: string;
   detector: string;
   config_hash: string;
   state: DetectorState;
   last_bucket: Date;
   open_episode_id: string | null;
   last_anomalous_at: Date | null;
+  episode_id: string | null;
+  episode_started_at: Date | null;
+  episode_peak_score: number | null;
+  episode_peak_at: Date | null;
+  episode_explanation: Explanation | null;
+}
+
+/** A series' new buckets: start times (ms) and averages (null when count = 0), in time order. */
+interface NewBuckets {
+  series_id: string;
+  ts: number[] | null;
+  avgs: (number | null)[] | null;
+}
+
+/** The row a scanned series writes to anomaly_detector_states. */
+interface StateWrite {
+  series_id: string;
+  project_id: string;
+  detector: string;
+  config_hash: string;
+  state: DetectorState;
+  last_bucket: string;
+  open_episode_id: string | null;
+  last_anomalous_at: string | null;
 }
 
 interface OpenEpisode {
@@ -90,62 +142,151 @@ interface OpenEpisode {
   changed: boolean;
 }
 
-/** The configuration of a series: the most specific matching config row, or the default. */
-async function configFor(tx: Queryable, s: Candidate): Promise<{ enabled: boolean; config: DetectorConfigInput }> {
-  const [row] = await tx.query<{ config: DetectorConfigInput; enabled: boolean }>(
-    `select config, enabled from public.anomaly_configs
-     where project_id = $1 and metric = $2 and $3::text::jsonb @> filter
-     order by (select count(*) from jsonb_object_keys(filter)) desc, created_at
-     limit 1`,
-    [s.project_id, s.name, JSON.stringify(s.tags)],
-  );
-  if (!row) return { enabled: true, config: {} };
-  const parsed = DetectorConfig.safeParse(row.config);
-  // A row that no longer validates (schema tightened) falls back to the default rather than failing the scan.
-  return { enabled: row.enabled, config: parsed.success ? parsed.data : {} };
+/** Resolves a candidate's configuration row (parsed once per distinct row text). */
+function configOf(c: Candidate, cache: Map<string, { config: DetectorConfigInput; hash: string }>) {
+  if (c.enabled === false) return null;
+  const key = c.config === null ? '' : JSON.stringify(c.config);
+  let hit = cache.get(key);
+  if (!hit) {
+    let config: DetectorConfigInput = {};
+    if (c.config !== null) {
+      const parsed = DetectorConfig.safeParse(c.config);
+      // A row that no longer validates (schema tightened) falls back to the default rather than failing the scan.
+      config = parsed.success ? parsed.data : {};
+    }
+    hit = { config, hash: configHash(config) };
+    cache.set(key, hit);
+  }
+  return hit;
 }
 
-/** Scans one series in its own transaction. Returns counters for the run summary. */
-async function scanSeries(tx: Queryable, s: Candidate, cutoff: Date) {
-  const out = { points: 0, opened: 0, closed: 0, skipped: false };
-  const { enabled, config } = await configFor(tx, s);
-  if (!enabled) {
-    out.skipped = true;
-    return out;
-  }
-  const hash = configHash(config);
-  const [saved] = await tx.query<SavedState>(
-    `select detector, config_hash, state, last_bucket, open_episode_id, last_anomalous_at
-     from public.anomaly_detector_states where series_id = $1 for update`,
-    [s.series_id],
+/**
+ * The next page of candidates after series id `after` (invariant 3): per series one probe of the
+ * rollup primary key (resolution, series_id, bucket) for a bucket newer than its watermark, plus the
+ * most specific matching configuration. The LATERAL ... LIMIT 1 keeps it a nested loop of index
+ * probes driven by metric_series' primary key, so the cost is one probe per series and never
+ * depends on how much rollup history there is.
+ */
+async function nextCandidates(tx: Queryable, cutoff: Date, after: string, limit: number): Promise<Candidate[]> {
+  return tx.query<Candidate>(
+    `select s.id::text as series_id, s.project_id, s.name, s.tags, c.config, c.enabled
+     from public.metric_series s
+     left join public.anomaly_detector_states d on d.series_id = s.id
+     cross join lateral (
+       select 1 from public.metric_rollups r
+       where r.resolution = '1m' and r.series_id = s.id and r.bucket <= $1
+         and r.bucket > greatest(d.last_bucket, $1::timestamptz - interval '${SCANNER.firstScanLookback}')
+       limit 1
+     ) p
+     left join lateral (
+       select c.config, c.enabled from public.anomaly_configs c
+       where c.project_id = s.project_id and c.metric = s.name and s.tags @> c.filter
+       order by (select count(*) from jsonb_object_keys(c.filter)) desc, c.created_at
+       limit 1
+     ) c on true
+     where s.id > $2::text::bigint
+     order by s.id
+     limit $3`,
+    [cutoff, after, limit],
   );
-  const buckets = await tx.query<{ bucket: Date; avg: number }>(
-    `select bucket, sum / nullif(count, 0) as avg from public.metric_rollups
-     where resolution = '1m' and series_id = $1 and bucket <= $2
-       and bucket > coalesce($3::timestamptz, $2::timestamptz - interval '${SCANNER.firstScanLookback}')
-     order by bucket limit ${SCANNER.maxBucketsPerSeries}`,
-    [s.series_id, cutoff, saved?.last_bucket ?? null],
-  );
-  if (buckets.length === 0) return out;
+}
 
-  const state: DetectorState = saved && saved.config_hash === hash ? saved.state : createDetectorState(config);
+/** Saved states (locked: feedback writes them too) with their open episode, for a batch's series. */
+async function readStates(tx: Queryable, ids: string[]): Promise<Map<string, SavedState>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query<SavedState>(
+    `select d.series_id::text as series_id, d.detector, d.config_hash, d.state, d.last_bucket, d.open_episode_id, d.last_anomalous_at,
+            e.id as episode_id, e.started_at as episode_started_at, e.peak_score as episode_peak_score, e.peak_at as episode_peak_at,
+            e.explanation as episode_explanation
+     from public.anomaly_detector_states d
+     left join public.anomaly_episodes e on e.id = d.open_episode_id and e.status = 'open'
+     where d.series_id = any($1::text[]::bigint[])
+     order by d.series_id
+     for update of d`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.series_id, r]));
+}
+
+/**
+ * The new complete buckets of a batch's series, after each watermark (series never scanned:
+ * cutoff - firstScanLookback), at most maxBucketsPerSeries each, as one row of arrays per series.
+ * Reads the watermark in this transaction, after readStates locked it.
+ */
+async function readBuckets(tx: Queryable, ids: string[], cutoff: Date): Promise<Map<string, NewBuckets>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query<NewBuckets>(
+    `select w.series_id::text as series_id, b.ts, b.avgs
+     from unnest($1::text[]::bigint[]) as w(series_id)
+     left join public.anomaly_detector_states d on d.series_id = w.series_id
+     cross join lateral (
+       select array_agg(x.t order by x.t) as ts, array_agg(x.avg order by x.t) as avgs
+       from (
+         select (extract(epoch from r.bucket) * 1000)::float8 as t, r.sum / nullif(r.count, 0) as avg
+         from public.metric_rollups r
+         where r.resolution = '1m' and r.series_id = w.series_id and r.bucket <= $2
+           and r.bucket > coalesce(d.last_bucket, $2::timestamptz - interval '${SCANNER.firstScanLookback}')
+         order by r.bucket
+         limit ${SCANNER.maxBucketsPerSeries}
+       ) x
+     ) b`,
+    [ids, cutoff],
+  );
+  return new Map(rows.map((r) => [r.series_id, r]));
+}
+
+/**
+ * Set-based upsert of a batch's states: one statement. The small columns travel as one JSON
+ * document and the states as a text[] zipped with it by position (ROWS FROM), so each state is
+ * parsed into jsonb once, on its own: parsing them as part of one big jsonb document costs about
+ * three times as much (every number goes through numeric_in, then is copied out again).
+ */
+async function writeStates(tx: Queryable, writes: StateWrite[]) {
+  if (writes.length === 0) return;
+  await tx.query(
+    `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket, open_episode_id, last_anomalous_at, updated_at)
+     select x.series_id, x.project_id, x.detector, x.config_hash, x.state::jsonb, x.last_bucket, x.open_episode_id, x.last_anomalous_at, now()
+     from rows from (
+       jsonb_to_recordset($1::text::jsonb) as (series_id bigint, project_id uuid, detector text, config_hash text, last_bucket timestamptz,
+         open_episode_id uuid, last_anomalous_at timestamptz),
+       unnest($2::text[])
+     ) as x(series_id, project_id, detector, config_hash, last_bucket, open_episode_id, last_anomalous_at, state)
+     on conflict (series_id) do update set detector = excluded.detector, config_hash = excluded.config_hash, state = excluded.state,
+       last_bucket = excluded.last_bucket, open_episode_id = excluded.open_episode_id, last_anomalous_at = excluded.last_anomalous_at,
+       updated_at = excluded.updated_at`,
+    [JSON.stringify(writes.map(({ state: _, ...meta }) => meta)), writes.map((w) => JSON.stringify(w.state))],
+  );
+}
+
+/**
+ * Scans one series of a batch: feeds its new buckets to the detector and writes its episode changes
+ * (and incidents) at once, so the next series of the batch sees them; returns the state row to save
+ * with the batch (null when there was nothing new).
+ */
+async function scanSeries(
+  tx: Queryable,
+  s: Candidate,
+  conf: { config: DetectorConfigInput; hash: string },
+  saved: SavedState | undefined,
+  buckets: NewBuckets | undefined,
+) {
+  const out = { points: 0, opened: 0, closed: 0, write: null as StateWrite | null };
+  const ts = buckets?.ts ?? [];
+  const avgs = buckets?.avgs ?? [];
+  if (ts.length === 0) return out;
+
+  const state: DetectorState = saved && saved.config_hash === conf.hash ? saved.state : createDetectorState(conf.config);
   let episode: OpenEpisode | null = null;
-  if (saved?.open_episode_id) {
-    const [row] = await tx.query<{ id: string; started_at: Date; peak_score: number; peak_at: Date; explanation: Explanation }>(
-      `select id, started_at, peak_score, peak_at, explanation from public.anomaly_episodes where id = $1 and status = 'open'`,
-      [saved.open_episode_id],
-    );
-    if (row) {
-      episode = {
-        id: row.id,
-        startedAt: new Date(row.started_at).getTime(),
-        lastAnomalousAt: new Date(saved.last_anomalous_at ?? row.started_at).getTime(),
-        peakScore: row.peak_score,
-        peakAt: new Date(row.peak_at).getTime(),
-        explanation: row.explanation,
-        changed: false,
-      };
-    }
+  if (saved?.open_episode_id && saved.episode_id) {
+    episode = {
+      id: saved.episode_id,
+      startedAt: new Date(saved.episode_started_at!).getTime(),
+      lastAnomalousAt: new Date(saved.last_anomalous_at ?? saved.episode_started_at!).getTime(),
+      peakScore: saved.episode_peak_score!,
+      peakAt: new Date(saved.episode_peak_at!).getTime(),
+      explanation: saved.episode_explanation!,
+      changed: false,
+    };
   }
 
   const close = async (e: OpenEpisode) => {
@@ -172,11 +313,12 @@ async function scanSeries(tx: Queryable, s: Candidate, cutoff: Date) {
     e.changed = false;
   };
 
-  for (const b of buckets) {
-    const t = new Date(b.bucket).getTime();
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    const avg = avgs[i];
     out.points += 1;
-    if (b.avg === null || !Number.isFinite(Number(b.avg))) continue;
-    const r = stepDetector(state, { timestamp: t, value: Number(b.avg) });
+    if (avg === null || avg === undefined || !Number.isFinite(Number(avg))) continue;
+    const r = stepDetector(state, { timestamp: t, value: Number(avg) });
     // An anomalous minute after more than episodeGapMinutes normal (or missing) ones starts a new
     // episode; a normal minute that completes recoveryMinutes of them ends the current one.
     if (episode && t - episode.lastAnomalousAt >= (r.anomalous ? SCANNER.episodeGapMinutes + 2 : SCANNER.recoveryMinutes) * MINUTE) {
@@ -197,17 +339,19 @@ async function scanSeries(tx: Queryable, s: Candidate, cutoff: Date) {
     }
   }
   if (episode) await save(episode, 'open');
-
-  const last = buckets[buckets.length - 1]!.bucket;
-  await tx.query(
-    `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket, open_episode_id, last_anomalous_at, updated_at)
-     values ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, now())
-     on conflict (series_id) do update set detector = excluded.detector, config_hash = excluded.config_hash, state = excluded.state,
-       last_bucket = excluded.last_bucket, open_episode_id = excluded.open_episode_id, last_anomalous_at = excluded.last_anomalous_at,
-       updated_at = excluded.updated_at`,
-    [s.series_id, s.project_id, state.detector, hash, JSON.stringify(state), last, episode?.id ?? null, episode ? new Date(episode.lastAnomalousAt) : null],
-  );
+  // Incidents are refreshed before the next series of the batch joins one (invariant 2).
   if (out.opened > 0 || out.closed > 0) await refreshIncidents(tx, s.series_id);
+
+  out.write = {
+    series_id: s.series_id,
+    project_id: s.project_id,
+    detector: state.detector,
+    config_hash: conf.hash,
+    state,
+    last_bucket: new Date(ts[ts.length - 1]!).toISOString(),
+    open_episode_id: episode?.id ?? null,
+    last_anomalous_at: episode ? new Date(episode.lastAnomalousAt).toISOString() : null,
+  };
   return out;
 }
 
@@ -254,44 +398,75 @@ async function refreshIncidents(tx: Queryable, seriesId: string) {
   );
 }
 
+/** The size of the next batch: aim at batchRowTarget rows, growing at most 4x per batch. */
+export function nextBatchSize(size: number, rows: number, limits: ScanLimits): number {
+  const aimed = rows > 0 ? Math.floor((size * limits.batchRowTarget) / rows) : limits.maxBatchSeries;
+  return Math.max(limits.minBatchSeries, Math.min(limits.maxBatchSeries, 4 * size, aimed));
+}
+
+export interface ScanOptions {
+  limits?: ScanLimits;
+  /** Milliseconds, monotonic; read once at the start and once before each series (tests pass a fake). */
+  timer?: () => number;
+}
+
+/** One scanner run (the detect-anomalies job): batches of candidates in series id order until done or out of budget. */
+export async function scanAnomalies(deps: Pick<Deps, 'db'>, { now, budgetMs }: JobContext, opts: ScanOptions = {}) {
+  const limits = opts.limits ?? SCANNER;
+  const timer = opts.timer ?? (() => performance.now());
+  const deadline = timer() + budgetMs;
+  // The newest bucket start whose minute is complete and settled.
+  const cutoff = new Date(Math.floor((now.getTime() - SCANNER.settleMs - MINUTE) / MINUTE) * MINUTE);
+  const summary = { cutoff: cutoff.toISOString(), series: 0, skipped: 0, points: 0, episodesOpened: 0, episodesClosed: 0, complete: true };
+  const configs = new Map<string, { config: DetectorConfigInput; hash: string }>();
+  let after = '0';
+  let size = limits.firstBatchSeries;
+  for (;;) {
+    const batch = await asServiceRole(deps.db, async (tx) => {
+      const candidates = await nextCandidates(tx, cutoff, after, size);
+      const enabled = candidates.filter((c) => configOf(c, configs) !== null).map((c) => c.series_id);
+      const saved = await readStates(tx, enabled);
+      const buckets = await readBuckets(tx, enabled, cutoff);
+      let rows = 0;
+      for (const b of buckets.values()) rows += b.ts?.length ?? 0;
+      const writes: StateWrite[] = [];
+      let stopped = false;
+      let last = after;
+      for (const c of candidates) {
+        if (timer() > deadline) {
+          stopped = true;
+          break;
+        }
+        last = c.series_id;
+        const conf = configOf(c, configs);
+        if (!conf) {
+          summary.skipped += 1;
+          continue;
+        }
+        const r = await scanSeries(tx, c, conf, saved.get(c.series_id), buckets.get(c.series_id));
+        summary.series += 1;
+        summary.points += r.points;
+        summary.episodesOpened += r.opened;
+        summary.episodesClosed += r.closed;
+        if (r.write) writes.push(r.write);
+      }
+      await writeStates(tx, writes);
+      return { last, stopped, found: candidates.length, rows };
+    });
+    after = batch.last;
+    if (batch.stopped) {
+      summary.complete = false;
+      break;
+    }
+    if (batch.found < size) break;
+    size = nextBatchSize(size, batch.rows, limits);
+  }
+  return summary;
+}
+
 export const detectAnomalies: Job = {
   name: 'detect-anomalies',
   intervalSeconds: 60,
   lockKey: 7_100_002,
-  async run(deps, { now, budgetMs }) {
-    const deadline = performance.now() + budgetMs;
-    // The newest bucket start whose minute is complete and settled.
-    const cutoff = new Date(Math.floor((now.getTime() - SCANNER.settleMs - MINUTE) / MINUTE) * MINUTE);
-    const candidates = await asServiceRole(deps.db, (tx) =>
-      tx.query<Candidate>(
-        `select s.id::text as series_id, s.project_id, s.name, s.tags
-         from public.metric_series s
-         where s.id in (
-           select r.series_id from public.metric_rollups r
-           left join public.anomaly_detector_states d on d.series_id = r.series_id
-           where r.resolution = '1m' and r.bucket <= $1
-             and r.bucket > $1::timestamptz - interval '${SCANNER.firstScanLookback}'
-             and (d.last_bucket is null or r.bucket > d.last_bucket)
-         )
-         order by s.id limit ${SCANNER.maxSeriesPerRun + 1}`,
-        [cutoff],
-      ),
-    );
-    const more = candidates.length > SCANNER.maxSeriesPerRun;
-    const summary = { cutoff: cutoff.toISOString(), series: 0, skipped: 0, points: 0, episodesOpened: 0, episodesClosed: 0, complete: true };
-    for (const s of candidates.slice(0, SCANNER.maxSeriesPerRun)) {
-      if (performance.now() > deadline) {
-        summary.complete = false;
-        break;
-      }
-      const r = await asServiceRole(deps.db, (tx) => scanSeries(tx, s, cutoff));
-      summary.series += r.skipped ? 0 : 1;
-      summary.skipped += r.skipped ? 1 : 0;
-      summary.points += r.points;
-      summary.episodesOpened += r.opened;
-      summary.episodesClosed += r.closed;
-    }
-    if (more) summary.complete = false;
-    return summary;
-  },
+  run: (deps, ctx) => scanAnomalies(deps, ctx),
 };

@@ -3,10 +3,12 @@
  * spike each become an episode with its explanation in one scan; the two series of one service form
  * one incident; running twice changes nothing; a minute still filling is not scored; feedback marks
  * the episode and raises the saved state's threshold; per-metric configuration picks the detector;
- * RLS and validation hold on every route.
+ * RLS and validation hold on every route. The scanner's batches: where batch boundaries fall, and
+ * whether a run stops on its budget and the next one resumes, never changes the stored results;
+ * series without new minutes are not touched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectAnomalies } from '../../src/anomalies/detect-anomalies.ts';
+import { detectAnomalies, SCANNER, scanAnomalies, type ScanLimits } from '../../src/anomalies/detect-anomalies.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
@@ -245,5 +247,111 @@ describe('detect-anomalies', () => {
     expect(res.status).toBe(200);
     expect((await res.json()).run).toMatchObject({ job: 'detect-anomalies', outcome: 'ok' });
     expect((await env.request('POST', '/functions/v1/cron-detect-anomalies', { token: t.people.owner.jwt })).status).toBe(403);
+  });
+});
+
+describe('detect-anomalies batches and budget', () => {
+  let env: TestEnv & { clock: { advance(ms: number): void } };
+  let t: Tenant;
+  const B_END = NOW - 5 * MIN;
+  const B_SPIKE = NOW - 25 * MIN;
+  const SERIES = 6;
+  // Batches of one or two series: every series boundary is also a batch boundary somewhere.
+  const TINY: ScanLimits = { firstBatchSeries: 1, minBatchSeries: 1, maxBatchSeries: 2, batchRowTarget: 1 };
+
+  const run = (opts: Parameters<typeof scanAnomalies>[2] = {}, budgetMs = 120_000) =>
+    scanAnomalies(env.deps, { now: env.clock.now(), budgetMs }, opts);
+  const reset = () => env.db.exec('truncate public.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
+  const stateRows = () =>
+    env.db.query<{ series_id: string; last_bucket: Date; updated_at: Date }>(
+      'select series_id::text as series_id, last_bucket, updated_at from public.anomaly_detector_states order by series_id',
+    );
+  /** Everything the scanner stores, without generated ids and timestamps of writing. */
+  const results = async () => ({
+    states: await env.db.query(
+      `select d.series_id::text as series_id, d.detector, d.config_hash, d.state, d.last_bucket, d.last_anomalous_at, e.started_at as open_episode_started_at
+       from public.anomaly_detector_states d left join public.anomaly_episodes e on e.id = d.open_episode_id order by d.series_id`,
+    ),
+    episodes: await env.db.query(
+      `select e.series_id::text as series_id, e.metric, e.detector, e.started_at, e.ended_at, e.status, e.peak_score, e.peak_at, e.explanation,
+              i.correlation_key, i.started_at as incident_started_at, i.member_count
+       from public.anomaly_episodes e left join public.anomaly_incidents i on i.id = e.incident_id order by e.series_id, e.started_at`,
+    ),
+    incidents: await env.db.query(
+      'select correlation_key, started_at, ended_at, status, member_count from public.anomaly_incidents order by correlation_key, started_at',
+    ),
+  });
+  let oneBatch: Awaited<ReturnType<typeof results>>;
+
+  beforeAll(async () => {
+    env = (await createTestEnv({ fakeTime: new Date(NOW).toISOString() })) as typeof env;
+    t = await createTenant(env);
+    const r = rng(7);
+    const noise = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const points: unknown[] = [];
+    for (let ts = B_END - 80 * MIN; ts < B_END; ts += MIN) {
+      for (let i = 0; i < SERIES; i++) {
+        const service = `svc-${i % 3}`;
+        // Both metrics of svc-0 spike together (one incident of two episodes); m1 of svc-1 alone.
+        const spike = ts === B_SPIKE && (service === 'svc-0' || (service === 'svc-1' && i < 3)) ? 100 : 0;
+        points.push({ name: i < 3 ? 'm1' : 'm2', value: 100 + 2 * noise() + spike, timestamp: ts + 30_000, tags: { service } });
+      }
+    }
+    const res = await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: points } });
+    expect(res.status).toBe(200);
+    await env.deps.settle();
+    expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
+    const summary = await run();
+    expect(summary).toMatchObject({ complete: true, series: SERIES, points: SERIES * 80 });
+    oneBatch = await results();
+  }, 180_000);
+  afterAll(async () => env?.close());
+
+  it('stores the same results whatever the batch boundaries', async () => {
+    // The reference run must contain what batching could break: episodes and a shared incident.
+    expect(oneBatch.episodes.length).toBeGreaterThanOrEqual(3);
+    expect(oneBatch.incidents.some((i) => (i as { member_count: number }).member_count === 2)).toBe(true);
+    await reset();
+    expect(await run({ limits: TINY })).toMatchObject({ complete: true, series: SERIES, points: SERIES * 80 });
+    expect(await results()).toEqual(oneBatch);
+  });
+
+  it('stops when the budget is spent inside a batch, and the next run resumes from the watermarks', async () => {
+    await reset();
+    // A fake timer: one tick per read (one at the start, one before each series), budget 2 ticks.
+    let ticks = 0;
+    const timer = () => ticks++;
+    const first = await run({ limits: { ...SCANNER, firstBatchSeries: 4 }, timer }, 2);
+    expect(first).toMatchObject({ complete: false, series: 2, points: 2 * 80 });
+    // Exactly the two lowest series ids were saved, fully scanned.
+    const saved = await stateRows();
+    expect(saved.map((s) => s.last_bucket.getTime())).toEqual([B_END - MIN, B_END - MIN]);
+    const ids = (await env.db.query<{ sid: string }>('select id::text as sid from public.metric_series order by id')).map((r) => r.sid);
+    expect(saved.map((s) => s.series_id)).toEqual(ids.slice(0, 2));
+    const second = await run();
+    expect(second).toMatchObject({ complete: true, series: SERIES - 2, points: (SERIES - 2) * 80 });
+    expect(await results()).toEqual(oneBatch);
+  });
+
+  it('skips series without a new minute and scans only the new minute of the others', async () => {
+    const before = await stateRows();
+    expect(await run()).toMatchObject({ complete: true, series: 0, points: 0 });
+    // One more minute for one series only.
+    const res = await env.request('POST', '/functions/v1/ingest', {
+      apiKey: t.keyA.secret,
+      body: { metrics: [{ name: 'm2', value: 100, timestamp: B_END + 30_000, tags: { service: 'svc-1' } }] },
+    });
+    expect(res.status).toBe(200);
+    await env.deps.settle();
+    expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
+    env.clock.advance(MIN);
+    try {
+      expect(await run({ limits: TINY })).toMatchObject({ complete: true, series: 1, points: 1 });
+    } finally {
+      env.clock.advance(-MIN);
+    }
+    const after = await stateRows();
+    const changed = after.filter((s, i) => s.updated_at.getTime() !== before[i]!.updated_at.getTime() || s.last_bucket.getTime() !== before[i]!.last_bucket.getTime());
+    expect(changed.map((s) => s.last_bucket.getTime())).toEqual([B_END]);
   });
 });
