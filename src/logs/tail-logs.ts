@@ -57,7 +57,14 @@ export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claim
   const { projectId, start } = await read(async (tx) => {
     const projectId = await resolveProject(tx, opts.filter.projectId, keyProjectId);
     if (opts.lastId) return { projectId, start: BigInt(opts.lastId) };
-    const [row] = await tx.query<{ id: string | null }>(`select max(l.id)::text as id from ${VISIBLE_LOGS} l where l.project_id = $1`, [projectId]);
+    // Start after the highest id among the project's 1,000 newest lines by time: an index range on
+    // (project_id, time desc, id desc), cheap in a busy multi-tenant table, where max(id) of one
+    // project could walk other tenants' ids. Lines written late with older timestamps and higher ids
+    // may be sent as new.
+    const [row] = await tx.query<{ id: string | null }>(
+      `select max(x.id)::text as id from (select l.id from ${VISIBLE_LOGS} l where l.project_id = $1 order by l.time desc, l.id desc limit 1000) x`,
+      [projectId],
+    );
     return { projectId, start: BigInt(row?.id ?? '0') };
   });
 
