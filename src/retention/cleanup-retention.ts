@@ -7,17 +7,20 @@ import { applyLogRetention, summarizeLogRetention } from './log-retention.ts';
 /** How long finished invitations and job history are kept. */
 export const INVITATION_RETENTION_DAYS = 30;
 export const JOB_RUN_RETENTION_DAYS = 30;
+/** How long closed anomaly episodes and incidents are kept after they ended (feedback lives in the detector state, not here). */
+export const ANOMALY_RETENTION_DAYS = 90;
 const BATCH = 5_000;
 
 /**
  * Retention: metric raw partitions and rollups per resolution (src/metrics/metric-retention.ts),
  * logs per project and level and spans per project (src/retention/log-retention.ts), invitations
- * that ended (accepted, revoked or expired) and job run history older than their retention. Deletes
+ * that ended (accepted, revoked or expired), job run history, and closed anomaly episodes and
+ * incidents older than their retention (open ones are never touched). Deletes
  * in bounded batches until done or out of budget.
  *
  * With `dryRun` in the context (an operator's preview: GET /logs/retention/preview as the service
  * role, not the schedulers) it changes nothing and reports what a run at `now` would remove from
- * logs, spans, invitations and job history; metric retention is not previewed.
+ * logs, spans, invitations, job history and anomaly history; metric retention is not previewed.
  */
 export const cleanupRetention = {
   name: 'cleanup-retention',
@@ -28,10 +31,14 @@ export const cleanupRetention = {
     const deadline = performance.now() + budgetMs;
     const invitationCutoff = new Date(now.getTime() - INVITATION_RETENTION_DAYS * 86_400_000);
     const jobRunCutoff = new Date(now.getTime() - JOB_RUN_RETENTION_DAYS * 86_400_000);
+    const anomalyCutoff = new Date(now.getTime() - ANOMALY_RETENTION_DAYS * 86_400_000);
     // [name, table, the rows past retention given the cutoff $1, cutoff]
     const targets: Array<[string, string, string, Date]> = [
       ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
       ['jobRuns', 'public.job_runs', `started_at < $1 and outcome <> 'running'`, jobRunCutoff],
+      // Episodes before incidents: an incident's members go first (their link is set null anyway).
+      ['anomalyEpisodes', 'public.anomaly_episodes', `status = 'closed' and ended_at < $1`, anomalyCutoff],
+      ['anomalyIncidents', 'public.anomaly_incidents', `status = 'closed' and ended_at < $1`, anomalyCutoff],
     ];
     if (dryRun) {
       const wouldDelete: Record<string, number> = {};

@@ -97,6 +97,39 @@ describe('jobs', () => {
       expect(await runs('recent')).toHaveLength(1);
     });
 
+    it('deletes closed anomaly episodes and incidents 90 days after they ended, never open ones', async () => {
+      const [series] = await env.db.query<{ id: string }>(
+        `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'anom.retention', 'gauge', 'fp-anom-retention') returning id`,
+        [t.projectA],
+      );
+      // [label, status, ended (relative to now) or null while open, expected to survive]
+      const rows: Array<[string, 'open' | 'closed', number | null, boolean]> = [
+        ['closed 91 days ago', 'closed', -91 * DAY, false],
+        ['closed exactly 90 days ago', 'closed', -90 * DAY, true],
+        ['closed 10 days ago', 'closed', -10 * DAY, true],
+        ['open for 200 days', 'open', null, true],
+      ];
+      const ids: Array<{ incident: string; episode: string; kept: boolean }> = [];
+      for (const [label, status, ended, kept] of rows) {
+        const [incident] = await env.db.query<{ id: string }>(
+          `insert into public.anomaly_incidents (project_id, correlation_key, started_at, ended_at, status, member_count) values ($1, $2, $3, $4, $5, 1) returning id`,
+          [t.projectA, label, at(-200 * DAY), ended === null ? null : at(ended), status],
+        );
+        const [episode] = await env.db.query<{ id: string }>(
+          `insert into public.anomaly_episodes (project_id, series_id, metric, detector, started_at, ended_at, status, peak_score, peak_at, explanation, incident_id)
+           values ($1, $2, 'anom.retention', 'ewma', $3, $4, $5, 0.9, $3, '{}', $6) returning id`,
+          [t.projectA, series!.id, at(-200 * DAY), ended === null ? null : at(ended), status, incident!.id],
+        );
+        ids.push({ incident: incident!.id, episode: episode!.id, kept });
+      }
+      const run = await runJob(env.deps, cleanupRetention);
+      expect(run.summary).toMatchObject({ deleted: { anomalyEpisodes: 1, anomalyIncidents: 1 }, complete: true });
+      for (const { incident, episode, kept } of ids) {
+        expect(await env.db.query('select 1 from public.anomaly_incidents where id = $1', [incident])).toHaveLength(kept ? 1 : 0);
+        expect(await env.db.query('select 1 from public.anomaly_episodes where id = $1', [episode])).toHaveLength(kept ? 1 : 0);
+      }
+    });
+
     it('stops at its budget and finishes on the next run', async () => {
       await env.db.query(
         `insert into public.job_runs (job, started_at, finished_at, outcome)

@@ -378,7 +378,7 @@ describe('/logs/retention routes', () => {
     const res = await get('/preview', { token: await env.serviceJwt() });
     expect(res.status).toBe(200);
     const { preview } = await res.json();
-    expect(preview).toMatchObject({ dryRun: true, now: iso(NOW), wouldDelete: { invitations: 0, jobRuns: 0 }, complete: true });
+    expect(preview).toMatchObject({ dryRun: true, now: iso(NOW), wouldDelete: { invitations: 0, jobRuns: 0, anomalyEpisodes: 0, anomalyIncidents: 0 }, complete: true });
     expect(preview.logs.projects).toEqual([
       expect.objectContaining({ projectId: t.projectA, levels: expect.objectContaining({ debug: { days: 3, cutoff: iso(NOW - 3 * DAY), rows: 1 } }), spans: expect.objectContaining({ rows: 1 }) }),
     ]);
