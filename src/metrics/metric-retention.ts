@@ -3,13 +3,15 @@ import type { Db } from '../db/types.ts';
 
 const DAY = 86_400_000;
 
-/** Default retention per resolution (days). */
+/** Default retention per resolution (days); a metric definition may set its own per rollup resolution. */
 export const METRIC_RETENTION_DAYS = { raw: 7, '1m': 30, '5m': 90, '1h': 365, '1d': 3 * 365 } as const;
+export type RollupResolution = '1m' | '5m' | '1h' | '1d';
 const BATCH = 5_000;
 
 /**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw
- * retention); rollups are trimmed per resolution in bounded batches. Nothing younger than its
+ * retention); rollups are trimmed per resolution in bounded batches, each metric after its
+ * definition's retention_days or the default. Nothing younger than its
  * retention is touched. Returns what was removed and whether it finished within the deadline.
  */
 export async function applyMetricRetention(db: Db, now: Date, deadline: number) {
@@ -24,7 +26,17 @@ export async function applyMetricRetention(db: Db, now: Date, deadline: number) 
   const trimmed: Record<string, number> = {};
   let complete = true;
   for (const resolution of ['1m', '5m', '1h', '1d'] as const) {
-    const cutoff = new Date(now.getTime() - METRIC_RETENTION_DAYS[resolution] * DAY);
+    // Each series keeps this resolution for its metric definition's days (retention_days) or the
+    // default. Only buckets older than the shortest of those can go, which bounds the index range.
+    const [shortest] = await asServiceRole(db, (tx) =>
+      tx.query<{ days: number | null }>(
+        `select min((retention_days ->> $1)::int) as days from public.metric_definitions where retention_days ? $1`,
+        [resolution],
+      ),
+    );
+    const defaultDays = METRIC_RETENTION_DAYS[resolution];
+    const minDays = Math.min(defaultDays, shortest?.days ?? defaultDays);
+    const horizon = new Date(now.getTime() - minDays * DAY);
     trimmed[resolution] = 0;
     for (;;) {
       if (performance.now() > deadline) {
@@ -34,9 +46,16 @@ export async function applyMetricRetention(db: Db, now: Date, deadline: number) 
       const rows = await asServiceRole(db, (tx) =>
         tx.query(
           `delete from public.metric_rollups where (resolution, series_id, bucket) in (
-             select resolution, series_id, bucket from public.metric_rollups where resolution = $1 and bucket < $2 limit ${BATCH})
+             select r.resolution, r.series_id, r.bucket
+             from public.metric_rollups r
+             join public.metric_series s on s.id = r.series_id
+             join public.projects p on p.id = s.project_id
+             left join public.metric_definitions d on d.organization_id = p.organization_id and d.name = s.name
+             where r.resolution = $1 and r.bucket < $2
+               and r.bucket < $3::timestamptz - coalesce((d.retention_days ->> $1)::int, $4) * interval '1 day'
+             limit ${BATCH})
            returning 1`,
-          [resolution, cutoff],
+          [resolution, horizon, now, defaultDays],
         ),
       );
       trimmed[resolution] += rows.length;

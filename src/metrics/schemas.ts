@@ -85,6 +85,9 @@ export const IngestLimits = z
   .refine((v) => v.maxSeries !== undefined || v.requestsPerMinute !== undefined || v.eventsPerMinute !== undefined, 'send at least one limit');
 
 export const DefinitionsQuery = z.strictObject({ organizationId: z.uuid(), prefix: z.string().max(200).optional() });
+/** Days a rollup resolution is kept: at least a day, at most ten years. */
+const RetentionDays = z.number().int().min(1).max(3650);
+
 export const PutDefinition = z
   .strictObject({
     organizationId: z.uuid(),
@@ -92,5 +95,15 @@ export const PutDefinition = z
     unit: z.string().max(50).nullable().optional(),
     description: z.string().max(2000).nullable().optional(),
     defaultAggregation: z.enum(AGGREGATIONS).optional(),
+    /** Days to keep each rollup resolution of this metric (absent: the default); null resets all to the defaults. */
+    retention: z
+      .strictObject({
+        '1m': RetentionDays.optional(),
+        '5m': RetentionDays.optional(),
+        '1h': RetentionDays.optional(),
+        '1d': RetentionDays.optional(),
+      })
+      .nullable()
+      .optional(),
   });
 export const DefinitionParams = z.object({ name: z.string().min(1).max(200) });

@@ -32,6 +32,20 @@ describe('metric retention', () => {
     ['a point 6 days old', -6 * DAY, true],
   ];
 
+  // A metric whose definition keeps 1m rollups 60 days and 1h rollups 10 days (others default).
+  // [case, resolution, bucket offset from now, kept]
+  const ownCases: Array<[string, '1m' | '5m' | '1h' | '1d', number, boolean]> = [
+    ['its 1m rollups 45 days old stay (default would drop them)', '1m', -45 * DAY, true],
+    ['its 1m rollups one minute past 60 days go', '1m', -60 * DAY - MIN, false],
+    ['its 1m rollups one minute inside 60 days stay', '1m', -60 * DAY + MIN, true],
+    ['its 1h rollups one minute past 10 days go', '1h', -10 * DAY - MIN, false],
+    ['its 1h rollups 9 days old stay', '1h', -9 * DAY, true],
+    ['its 5m rollups keep the default (89 days old stay)', '5m', -89 * DAY, true],
+    ['its 5m rollups keep the default (91 days old go)', '5m', -91 * DAY, false],
+  ];
+  let ownSeries: number;
+  let definition: { retention: Record<string, number> };
+
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });
     t = await createTenant(env);
@@ -48,7 +62,54 @@ describe('metric retention', () => {
         [t.projectA, series, resolution, new Date(NOW + offset)],
       );
     }
+    const put = await env.request('PUT', '/functions/v1/metrics/definitions/own.retention', {
+      token: t.people.admin.jwt,
+      body: { organizationId: t.orgId, retention: { '1m': 60, '1h': 10 } },
+    });
+    expect(put.status).toBe(200);
+    definition = (await put.json()).definition;
+    const [own] = await env.db.query<{ id: string }>(
+      `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'own.retention', 'gauge', 'own') returning id`,
+      [t.projectA],
+    );
+    ownSeries = Number(own!.id);
+    for (const [, resolution, offset] of ownCases) {
+      await env.db.query(
+        `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+         values ($1, $2, $3, $4, 1, 1, 1, 1, 1, $4, '{}')`,
+        [t.projectA, ownSeries, resolution, new Date(NOW + offset)],
+      );
+    }
     expect((await runJob(env.deps, cleanupRetention, { budgetMs: 60_000 })).outcome).toBe('ok');
+  });
+
+  it('a definition reports the retention of every resolution, its own or the default', () => {
+    expect(definition.retention).toEqual({ '1m': 60, '5m': 90, '1h': 10, '1d': 3 * 365 });
+  });
+
+  it.each(ownCases)('per-metric retention: %s', async (_, resolution, offset, kept) => {
+    const rows = await env.db.query('select 1 from public.metric_rollups where series_id = $1 and resolution = $2 and bucket = $3', [ownSeries, resolution, new Date(NOW + offset)]);
+    expect(rows).toHaveLength(kept ? 1 : 0);
+  });
+
+  it('retention settings: a partial update keeps the others, null resets, out-of-range values are a 400 naming the field', async () => {
+    const put = (body: unknown, token = t.people.admin.jwt) =>
+      env.request('PUT', '/functions/v1/metrics/definitions/own.retention', { token, body: { organizationId: t.orgId, ...(body as object) } });
+    const partial = await put({ retention: { '1d': 400 } });
+    expect((await partial.json()).definition.retention).toEqual({ '1m': 60, '5m': 90, '1h': 10, '1d': 400 });
+    const reset = await put({ retention: null });
+    expect((await reset.json()).definition.retention).toEqual({ '1m': 30, '5m': 90, '1h': 365, '1d': 3 * 365 });
+    for (const [retention, field] of [
+      [{ '1m': 0 }, 'body.retention.1m'],
+      [{ '1h': 4000 }, 'body.retention.1h'],
+      [{ raw: 3 }, 'body.retention'],
+      [{ '5m': 1.5 }, 'body.retention.5m'],
+    ] as const) {
+      const res = await put({ retention });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.details[0].field).toBe(field);
+    }
+    expect((await put({ retention: { '1m': 5 } }, t.people.member.jwt)).status).toBe(403);
   });
   afterAll(async () => env?.close());
 
