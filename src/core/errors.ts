@@ -72,6 +72,7 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   '22007': 'VALIDATION_FAILED', // invalid_datetime_format
   '22008': 'VALIDATION_FAILED', // datetime_field_overflow
   '2201B': 'VALIDATION_FAILED', // invalid_regular_expression (a regex tag filter)
+  '22003': 'VALIDATION_FAILED', // numeric_value_out_of_range (a number past its column's type)
   '42501': 'FORBIDDEN', // insufficient_privilege, including RLS WITH CHECK failures
   '40001': 'UNAVAILABLE', // serialization_failure: safe to retry
   '40P01': 'UNAVAILABLE', // deadlock_detected: safe to retry

@@ -20,6 +20,11 @@ export const LOG_LIMITS = {
 
 const Hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${length}}$`), `must be ${length} hexadecimal characters`).transform((s) => s.toLowerCase());
 const Time = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+/** A log id: a positive 64-bit integer in decimal. */
+export const LogId = z
+  .string()
+  .regex(/^\d{1,19}$/, 'must be a log id')
+  .refine((s) => !/^\d{1,19}$/.test(s) || BigInt(s) <= 9223372036854775807n, 'must be a log id');
 /** A comma-separated list parameter (`service=a,b`). */
 export const List = <T extends z.ZodType<unknown, string>>(item: T, max: number) =>
   z
@@ -67,10 +72,10 @@ export const TailQuery = z.strictObject({
   /** Most lines sent per second; more are skipped and reported in a `dropped` event. */
   rate: z.coerce.number().int().min(1).max(LOG_LIMITS.maxTailRate).default(LOG_LIMITS.defaultTailRate),
   /** Resume after this log id (the SSE Last-Event-ID header does the same). */
-  lastId: z.string().regex(/^\d{1,19}$/, 'must be a log id').optional(),
+  lastId: LogId.optional(),
 });
 
-export const LogParams = z.strictObject({ id: z.string().regex(/^\d{1,19}$/, 'must be a log id') });
+export const LogParams = z.strictObject({ id: LogId });
 export const ContextQuery = z.strictObject({
   projectId: z.uuid().optional(),
   before: z.coerce.number().int().min(0).max(LOG_LIMITS.maxContext).default(10),

@@ -346,6 +346,8 @@ describe('log search', () => {
     ['/histogram?step=1&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', 'query.step'],
     ['/histogram?buckets=0', 'query.buckets'],
     ['/12x', 'path.id'],
+    ['/9999999999999999999', 'path.id'],
+    ['/tail?lastId=9223372036854775808', 'query.lastId'],
     ['/1?before=1000', 'query.before'],
     ['/tail?rate=100000', 'query.rate'],
   ])('%s is a 400 naming %s', async (path, field) => {

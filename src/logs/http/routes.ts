@@ -12,7 +12,7 @@ import { logHistogram } from '../log-histogram.ts';
 import { searchLogs } from '../search-logs.ts';
 import { openLogTail } from '../tail-logs.ts';
 import { compileQueryOrThrow } from '../filter.ts';
-import { type AttributeFilter, ContextQuery, HistogramQuery, invalid, type LogFilter, LogParams, parseLogQuery, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
+import { type AttributeFilter, ContextQuery, LogId, HistogramQuery, invalid, type LogFilter, LogParams, parseLogQuery, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
 
 /** Live tail timing: poll interval, heartbeat comment, and how long one stream lasts before `end`. */
 export const TAIL_TIMING = { pollMs: 1000, heartbeatMs: 15_000, maxDurationMs: 15 * 60_000 };
@@ -63,7 +63,7 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), TailQuery);
     const header = c.req.header('last-event-id');
-    if (header !== undefined && !/^\d{1,19}$/.test(header)) throw invalid('header.last-event-id', 'must be a log id');
+    if (header !== undefined && !LogId.safeParse(header).success) throw invalid('header.last-event-id', 'must be a log id');
     // Errors (bad filter, unknown project) are answered before the stream starts.
     const tail = await openLogTail(deps, claims, keyProjectId, {
       filter: toFilter(p, attributes),
