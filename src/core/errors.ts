@@ -73,6 +73,8 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   '22008': 'VALIDATION_FAILED', // datetime_field_overflow
   '2201B': 'VALIDATION_FAILED', // invalid_regular_expression (a regex tag filter)
   '22003': 'VALIDATION_FAILED', // numeric_value_out_of_range (a number past its column's type)
+  '22021': 'VALIDATION_FAILED', // character_not_in_repertoire (e.g. a NUL in text)
+  '22P05': 'VALIDATION_FAILED', // untranslatable_character (e.g. \u0000 in jsonb text)
   '42501': 'FORBIDDEN', // insufficient_privilege, including RLS WITH CHECK failures
   '40001': 'UNAVAILABLE', // serialization_failure: safe to retry
   '40P01': 'UNAVAILABLE', // deadlock_detected: safe to retry

@@ -31,14 +31,25 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   return result.data;
 }
 
+/** Postgres text cannot hold NUL: a parameter carrying one is a 400 naming it, never a database error. */
+function refuseNul(where: 'query' | 'path', values: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(values)) {
+    if (k.includes('\u0000') || v.includes('\u0000')) {
+      const field = `${where}.${k.replaceAll('\u0000', '')}`;
+      throw new AppError('VALIDATION_FAILED', `${field}: must not contain NUL characters`, { details: [{ field, message: 'must not contain NUL characters' }] });
+    }
+  }
+  return values;
+}
+
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const result = schema.safeParse(c.req.query());
+  const result = schema.safeParse(refuseNul('query', c.req.query()));
   if (!result.success) fail('query', result.error);
   return result.data;
 }
 
 export function parseParams<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const result = schema.safeParse(c.req.param());
+  const result = schema.safeParse(refuseNul('path', c.req.param()));
   if (!result.success) fail('path', result.error);
   return result.data;
 }

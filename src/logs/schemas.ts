@@ -110,6 +110,8 @@ export function parseLogQuery<S extends z.ZodType>(query: Record<string, string>
   const rest: Record<string, string> = {};
   const attributes: AttributeFilter[] = [];
   for (const [k, v] of Object.entries(query)) {
+    // Postgres text cannot hold NUL: refuse it here rather than fail in the database.
+    if (k.includes('\u0000') || v.includes('\u0000')) throw invalid(`query.${k.replaceAll('\u0000', '')}`, 'must not contain NUL characters');
     if (k.startsWith('attr.')) {
       const key = k.slice(5);
       if (key === '' || key.length > 200) throw invalid(`query.${k}`, 'attribute key must be 1-200 characters');

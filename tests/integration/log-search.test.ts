@@ -350,6 +350,10 @@ describe('log search', () => {
     ['/tail?lastId=9223372036854775808', 'query.lastId'],
     ['/1?before=1000', 'query.before'],
     ['/tail?rate=100000', 'query.rate'],
+    ['/search?service=a%00b', 'query.service'],
+    ['/search?attr.x=%00', 'query.attr.x'],
+    ['/search?has=%00', 'query.has'],
+    ['/traces?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&attr.x=%00', 'query.attr.x'],
   ])('%s is a 400 naming %s', async (path, field) => {
     const r = await get(path);
     expect(r.status, JSON.stringify(r.body)).toBe(400);

@@ -8,6 +8,8 @@ describe('toAppError', () => {
     ['23514', 'VALIDATION_FAILED', 400],
     ['22P02', 'VALIDATION_FAILED', 400],
     ['22003', 'VALIDATION_FAILED', 400],
+    ['22021', 'VALIDATION_FAILED', 400],
+    ['22P05', 'VALIDATION_FAILED', 400],
     ['42501', 'FORBIDDEN', 403],
     ['40001', 'UNAVAILABLE', 503],
     ['57P01', 'UNAVAILABLE', 503],
