@@ -37,6 +37,14 @@ import {
  *    tags contain (the most specific when several do); a matching disabled row turns scanning off
  *    (the series is counted as skipped and its watermark stays); none = the default detector. A
  *    changed configuration starts a fresh state from the watermark.
+ * 7. Silent series: an open episode whose last anomalous minute is at least quietMs before the cutoff
+ *    (cutoff >= last_anomalous_at + quietMs, so quietMs complete minutes have passed without another
+ *    anomalous one) and whose series has no unscanned 1m bucket in (last_bucket, cutoff] is closed at
+ *    the end of its last anomalous minute, exactly as if the series had recovered; the state row stops
+ *    referencing it (open_episode_id and last_anomalous_at null) in the same statement, so a series
+ *    that sends again later opens a new episode. quietMs >= (episodeGapMinutes + 2) minutes, the gap
+ *    after which an anomalous minute would start a new episode anyway, so closing early never splits
+ *    an episode the scan would have continued. Time is the run's cutoff (from ctx.now), never the clock.
  */
 export const SCANNER = {
   settleMs: 60_000,
@@ -54,6 +62,8 @@ export const SCANNER = {
   /** Normal minutes after which an episode closes (episodeGapMinutes + 1, so the two rules agree). */
   recoveryMinutes: 3,
   incidentWindowMs: 10 * 60_000,
+  /** An open episode of a series that sent nothing for this long after its last anomalous minute closes (invariant 7). */
+  quietMs: 10 * 60_000,
 } as const;
 
 /** Batch sizing, overridable so tests can put batch boundaries anywhere. */
@@ -340,7 +350,7 @@ async function scanSeries(
   }
   if (episode) await save(episode, 'open');
   // Incidents are refreshed before the next series of the batch joins one (invariant 2).
-  if (out.opened > 0 || out.closed > 0) await refreshIncidents(tx, s.series_id);
+  if (out.opened > 0 || out.closed > 0) await refreshIncidents(tx, [s.series_id]);
 
   out.write = {
     series_id: s.series_id,
@@ -378,8 +388,13 @@ async function joinIncident(tx: Queryable, s: Candidate, episodeId: string, star
   await tx.query('update public.anomaly_episodes set incident_id = $2 where id = $1', [episodeId, incidentId]);
 }
 
-/** Recomputes start, end, status and member count of the incidents of a series' episodes. */
-async function refreshIncidents(tx: Queryable, seriesId: string) {
+/**
+ * Recomputes start, end, status and member count of the incidents of the given series' episodes: an
+ * incident is open while any member is open and ends at its last member's end. The one place that
+ * rule lives, for series that recover and for series that go silent alike.
+ */
+async function refreshIncidents(tx: Queryable, seriesIds: string[]) {
+  if (seriesIds.length === 0) return;
   await tx.query(
     `update public.anomaly_incidents i set
        started_at = m.started_at, member_count = m.n,
@@ -388,14 +403,48 @@ async function refreshIncidents(tx: Queryable, seriesId: string) {
      from (
        select incident_id, min(started_at) as started_at, count(*)::int as n, count(*) filter (where status = 'open') as open, max(ended_at) as ended_at
        from public.anomaly_episodes
-       where incident_id in (select incident_id from public.anomaly_episodes where series_id = $1 and incident_id is not null)
+       where incident_id in (select incident_id from public.anomaly_episodes where series_id = any($1::text[]::bigint[]) and incident_id is not null)
        group by incident_id
      ) m
      where i.id = m.incident_id
        and (i.started_at, i.member_count, i.status, i.ended_at) is distinct from
            (m.started_at, m.n, case when m.open > 0 then 'open' else 'closed' end, case when m.open > 0 then null else m.ended_at end)`,
-    [seriesId],
+    [seriesIds],
   );
+}
+
+/**
+ * Closes the open episodes of silent series (invariant 7) in one statement, then refreshes their
+ * incidents. Driven by the partial index on open states (20261126001900_anomaly_silent.sql), so it
+ * reads only series with an open episode, plus one rollup primary-key probe each. The states are
+ * locked (feedback writes them too) and the scanner's advisory lock keeps runs apart.
+ */
+async function closeSilentEpisodes(tx: Queryable, cutoff: Date, quietMs: number): Promise<number> {
+  const closed = await tx.query<{ series_id: string }>(
+    `with silent as (
+       select d.series_id, d.open_episode_id, d.last_anomalous_at
+       from public.anomaly_detector_states d
+       where d.open_episode_id is not null
+         and d.last_anomalous_at <= $1::timestamptz - make_interval(secs => $2)
+         and not exists (
+           select 1 from public.metric_rollups r
+           where r.resolution = '1m' and r.series_id = d.series_id and r.bucket > d.last_bucket and r.bucket <= $1
+         )
+       for update of d
+     ), cleared as (
+       update public.anomaly_detector_states d set open_episode_id = null, last_anomalous_at = null, updated_at = now()
+       from silent s where d.series_id = s.series_id
+     )
+     update public.anomaly_episodes e
+     -- The end of the last anomalous minute, as when the series recovers (scanSeries' save).
+     set status = 'closed', ended_at = s.last_anomalous_at + interval '${MINUTE / 1000} seconds'
+     from silent s
+     where e.id = s.open_episode_id and e.status = 'open'
+     returning e.series_id::text as series_id`,
+    [cutoff, quietMs / 1000],
+  );
+  await refreshIncidents(tx, closed.map((r) => r.series_id));
+  return closed.length;
 }
 
 /** The size of the next batch: aim at batchRowTarget rows, growing at most 4x per batch. */
@@ -408,16 +457,20 @@ export interface ScanOptions {
   limits?: ScanLimits;
   /** Milliseconds, monotonic; read once at the start and once before each series (tests pass a fake). */
   timer?: () => number;
+  /** Quiet period after which an open episode of a silent series closes (invariant 7); default SCANNER.quietMs. */
+  quietMs?: number;
 }
 
 /** One scanner run (the detect-anomalies job): batches of candidates in series id order until done or out of budget. */
 export async function scanAnomalies(deps: Pick<Deps, 'db'>, { now, budgetMs }: JobContext, opts: ScanOptions = {}) {
   const limits = opts.limits ?? SCANNER;
   const timer = opts.timer ?? (() => performance.now());
+  const quietMs = opts.quietMs ?? SCANNER.quietMs;
+  if (!(quietMs >= (SCANNER.episodeGapMinutes + 2) * MINUTE)) throw new Error(`quietMs must be at least ${(SCANNER.episodeGapMinutes + 2) * MINUTE}`);
   const deadline = timer() + budgetMs;
   // The newest bucket start whose minute is complete and settled.
   const cutoff = new Date(Math.floor((now.getTime() - SCANNER.settleMs - MINUTE) / MINUTE) * MINUTE);
-  const summary = { cutoff: cutoff.toISOString(), series: 0, skipped: 0, points: 0, episodesOpened: 0, episodesClosed: 0, complete: true };
+  const summary = { cutoff: cutoff.toISOString(), series: 0, skipped: 0, points: 0, episodesOpened: 0, episodesClosed: 0, episodesSilenced: 0, complete: true };
   const configs = new Map<string, { config: DetectorConfigInput; hash: string }>();
   let after = '0';
   let size = limits.firstBatchSeries;
@@ -461,6 +514,11 @@ export async function scanAnomalies(deps: Pick<Deps, 'db'>, { now, budgetMs }: J
     if (batch.found < size) break;
     size = nextBatchSize(size, batch.rows, limits);
   }
+  // After the batches, so series scanned in this run are judged on their new watermark; a series the
+  // budget did not reach still has unscanned buckets and is left open (invariant 7).
+  const silenced = await asServiceRole(deps.db, (tx) => closeSilentEpisodes(tx, cutoff, quietMs));
+  summary.episodesSilenced = silenced;
+  summary.episodesClosed += silenced;
   return summary;
 }
 

@@ -355,3 +355,144 @@ describe('detect-anomalies batches and budget', () => {
     expect(changed.map((s) => s.last_bucket.getTime())).toEqual([B_END]);
   });
 });
+
+describe('detect-anomalies closes the episodes of series that go silent', () => {
+  let env: TestEnv & { clock: { advance(ms: number): void } };
+  let t: Tenant;
+  const QUIET = SCANNER.quietMs;
+  // a and b (one service) spike together; a stops sending at A_LAST, b keeps sending anomalous minutes
+  // until B_LAST. c (another service) spikes at A_LAST and sends one normal minute after it.
+  const A_LAST = NOW - 20 * MIN;
+  const B_LAST = A_LAST + 5 * MIN;
+  const RESUME = NOW - 3 * MIN;
+
+  /** One run whose cutoff (newest complete bucket) is `cutoff`: the time comes from the job context only. */
+  const runAt = (cutoff: number, opts: Parameters<typeof scanAnomalies>[2] = {}, budgetMs = 120_000) =>
+    scanAnomalies(env.deps, { now: new Date(cutoff + 2 * MIN), budgetMs }, opts);
+  const reset = () => env.db.exec('truncate public.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
+  const rollUp = async () => {
+    await env.deps.settle();
+    expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
+  };
+  const bySeries = async () => {
+    const rows = await env.db.query<{
+      metric: string; status: string; started_at: Date; ended_at: Date | null; incident_status: string; incident_ended_at: Date | null;
+      open_episode_id: string | null; last_anomalous_at: Date | null; id: string;
+    }>(
+      `select s.name as metric, e.id, e.status, e.started_at, e.ended_at, i.status as incident_status, i.ended_at as incident_ended_at,
+              d.open_episode_id, d.last_anomalous_at
+       from public.anomaly_episodes e join public.metric_series s on s.id = e.series_id
+       left join public.anomaly_incidents i on i.id = e.incident_id
+       left join public.anomaly_detector_states d on d.series_id = e.series_id
+       order by s.name, e.started_at`,
+    );
+    return rows;
+  };
+  const snapshot = () =>
+    Promise.all(
+      ['anomaly_detector_states', 'anomaly_episodes', 'anomaly_incidents'].map((table) =>
+        env.db.query(`select to_jsonb(x) - 'updated_at' as row from public.${table} x`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
+      ),
+    );
+
+  beforeAll(async () => {
+    env = (await createTestEnv({ fakeTime: new Date(NOW).toISOString() })) as typeof env;
+    t = await createTenant(env);
+    const r = rng(5);
+    const noise = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const points: unknown[] = [];
+    for (let ts = NOW - 100 * MIN; ts <= B_LAST; ts += MIN) {
+      const at = ts + 30_000;
+      if (ts <= A_LAST) points.push({ name: 'a', value: ts >= A_LAST - MIN ? 300 : 100 + 2 * noise(), timestamp: at, tags: { service: 'quiet' } });
+      points.push({ name: 'b', value: ts >= A_LAST - MIN ? 300 : 100 + 2 * noise(), timestamp: at, tags: { service: 'quiet' } });
+      if (ts <= A_LAST + MIN) points.push({ name: 'c', value: ts === A_LAST ? 300 : 100 + 2 * noise(), timestamp: at, tags: { service: 'other' } });
+    }
+    const res = await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { metrics: points } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).rejected).toBe(0);
+    await rollUp();
+  }, 180_000);
+  afterAll(async () => env?.close());
+
+  const open = { status: 'open', ended_at: null, incident_status: 'open' };
+  const closedAt = (last: number) => ({ status: 'closed', ended_at: new Date(last + MIN), open_episode_id: null, last_anomalous_at: null });
+  it.each([
+    // Right after the data: both episodes open, one incident.
+    ['nothing is quiet yet', B_LAST, undefined, open, open, 'open'],
+    // a has been silent for quiet - 1 minute: still open.
+    ['a: quiet - 1 min', A_LAST + QUIET - MIN, undefined, open, open, 'open'],
+    // a has been silent for the quiet period: closed at the end of its last anomalous minute; b keeps the incident open.
+    ['a: quiet', A_LAST + QUIET, undefined, closedAt(A_LAST), open, 'open'],
+    ['b: quiet - 1 min', B_LAST + QUIET - MIN, undefined, closedAt(A_LAST), open, 'open'],
+    // Every member closed: the incident closes, ending with its last member.
+    ['b: quiet', B_LAST + QUIET, undefined, closedAt(A_LAST), closedAt(B_LAST), 'closed'],
+    // The quiet period is configurable.
+    ['a: custom quiet 5 min - 1 min', A_LAST + 4 * MIN, 5 * MIN, open, open, 'open'],
+    ['a: custom quiet 5 min', A_LAST + 5 * MIN, 5 * MIN, closedAt(A_LAST), open, 'open'],
+  ] as const)('%s (cutoff %s)', async (_name, cutoff, quietMs, a, b, incident) => {
+    await reset();
+    // The episodes open in a first run that ends with the data, then a later run looks for silence.
+    expect(await runAt(Math.min(B_LAST, cutoff))).toMatchObject({ complete: true, episodesOpened: 3 });
+    const summary = await runAt(cutoff, { quietMs });
+    const rows = await bySeries();
+    const [ea, eb] = [rows.filter((e) => e.metric === 'a'), rows.filter((e) => e.metric === 'b')];
+    expect(ea.length, JSON.stringify(rows)).toBe(1);
+    expect(eb.length, JSON.stringify(rows)).toBe(1);
+    expect(ea[0]).toMatchObject({ ...a, started_at: new Date(A_LAST - MIN) });
+    expect(eb[0]).toMatchObject({ ...b, started_at: new Date(A_LAST - MIN) });
+    if (a.status === 'open') expect(ea[0]).toMatchObject({ open_episode_id: ea[0]!.id, last_anomalous_at: new Date(A_LAST) });
+    if (b.status === 'open') expect(eb[0]).toMatchObject({ open_episode_id: eb[0]!.id, last_anomalous_at: new Date(Math.min(B_LAST, cutoff)) });
+    expect(ea[0]!.incident_status).toBe(incident);
+    expect(eb[0]!.incident_status).toBe(incident);
+    expect(ea[0]!.incident_ended_at).toEqual(incident === 'closed' ? new Date(B_LAST + MIN) : null);
+    // c's last anomalous minute is A_LAST too (its one normal minute after it does not end it): it closes with a.
+    const cClosed = cutoff >= A_LAST + (quietMs ?? QUIET);
+    expect((await bySeries()).find((e) => e.metric === 'c')).toMatchObject(cClosed ? closedAt(A_LAST) : { status: 'open' });
+    // Closed by this run (the first run never closes any: its cutoff is at most B_LAST).
+    expect(summary.episodesSilenced).toBe([a, b].filter((x) => x.status === 'closed').length + (cClosed ? 1 : 0));
+  });
+
+  it('leaves an episode open while its series has minutes the run did not reach (budget)', async () => {
+    await reset();
+    await runAt(A_LAST);
+    const c = async () => (await bySeries()).filter((e) => e.metric === 'c');
+    expect(await c()).toMatchObject([{ status: 'open', last_anomalous_at: new Date(A_LAST) }]);
+    // Out of budget before the first series: c's minute after A_LAST is unscanned, so c is not silent.
+    let ticks = 0;
+    const stopped = await runAt(A_LAST + QUIET, { timer: () => ticks++ }, 0);
+    expect(stopped).toMatchObject({ complete: false, series: 0, episodesSilenced: 1 });
+    expect(await c()).toMatchObject([{ status: 'open' }]);
+    expect((await bySeries()).find((e) => e.metric === 'a')).toMatchObject(closedAt(A_LAST));
+    // Once scanned, its one normal minute does not end it, and the quiet period does.
+    expect(await runAt(A_LAST + QUIET)).toMatchObject({ complete: true, series: 2, episodesSilenced: 1 });
+    expect(await c()).toMatchObject([closedAt(A_LAST)]);
+  });
+
+  it('running again changes nothing more', async () => {
+    await reset();
+    await runAt(B_LAST);
+    expect(await runAt(B_LAST + QUIET)).toMatchObject({ episodesSilenced: 3 });
+    const before = await snapshot();
+    for (const cutoff of [B_LAST + QUIET, B_LAST + 2 * QUIET]) {
+      expect(await runAt(cutoff)).toMatchObject({ series: 0, points: 0, episodesOpened: 0, episodesClosed: 0, episodesSilenced: 0 });
+      expect(await snapshot()).toEqual(before);
+    }
+  });
+
+  it('a series that sends again later opens a new episode and leaves the closed one alone', async () => {
+    const before = (await bySeries()).find((e) => e.metric === 'a')!;
+    expect(before).toMatchObject(closedAt(A_LAST));
+    const res = await env.request('POST', '/functions/v1/ingest', {
+      apiKey: t.keyA.secret,
+      body: { metrics: [RESUME, RESUME + MIN].map((ts) => ({ name: 'a', value: 1000, timestamp: ts + 30_000, tags: { service: 'quiet' } })) },
+    });
+    expect(res.status).toBe(200);
+    await rollUp();
+    expect(await runAt(RESUME + MIN)).toMatchObject({ series: 1, points: 2, episodesOpened: 1, episodesClosed: 0 });
+    const [old, fresh] = (await bySeries()).filter((e) => e.metric === 'a');
+    expect(old).toMatchObject({ id: before.id, status: 'closed', started_at: before.started_at, ended_at: before.ended_at, incident_status: 'closed' });
+    expect(fresh).toMatchObject({ status: 'open', started_at: new Date(RESUME), ended_at: null, incident_status: 'open' });
+    // The saved state tracks the new episode only.
+    expect(fresh).toMatchObject({ open_episode_id: fresh!.id, last_anomalous_at: new Date(RESUME + MIN) });
+  });
+});
