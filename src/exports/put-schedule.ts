@@ -1,6 +1,7 @@
 import type { Deps } from '../core/deps.ts';
-import { forbidden, notFound, sqlState } from '../core/errors.ts';
+import { forbidden, sqlState } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
+import { findDestination } from './find-destination.ts';
 import { type PutSchedule, SCHEDULE_COLUMNS, type ScheduleRow, toScheduleView } from './schemas.ts';
 import { requireEncryptionKey } from './secret-box.ts';
 
@@ -13,12 +14,7 @@ export async function putSchedule(deps: Pick<Deps, 'db' | 'clock' | 'config'>, a
   requireEncryptionKey(deps.config);
   const yesterday = new Date(deps.clock.now().getTime() - 86_400_000).toISOString().slice(0, 10);
   const row = await withClaims(deps.db, actor, async (tx) => {
-    const [dest] = await tx.query<{ id: string; project_id: string; organization_id: string }>(
-      'select id, project_id, organization_id from public.export_destinations where id = $1',
-      [input.destinationId],
-    );
-    const projectId = input.projectId ?? keyProjectId;
-    if (!dest || (projectId && projectId !== dest.project_id)) throw notFound('Export destination');
+    const dest = await findDestination(tx, input.destinationId, input.projectId ?? keyProjectId);
     try {
       const [saved] = await tx.query<ScheduleRow>(
         `insert into public.export_schedules (project_id, organization_id, destination_id, signal, filter, rows_per_file, enabled, start_day)

@@ -1,6 +1,7 @@
 import type { Deps } from '../core/deps.ts';
-import { AppError, forbidden, notFound, sqlState } from '../core/errors.ts';
+import { AppError, forbidden, sqlState } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
+import { findDestination } from './find-destination.ts';
 import { kickExports } from './export-telemetry.ts';
 import { RUN_COLUMNS, type RequestExport, type RunRow, toRunView } from './schemas.ts';
 import { requireEncryptionKey } from './secret-box.ts';
@@ -18,12 +19,7 @@ export async function requestExport(deps: Deps, actor: Claims, keyProjectId: str
     throw new AppError('VALIDATION_FAILED', `body.to: ${message}`, { details: [{ field: 'body.to', message }] });
   }
   const row = await withClaims(deps.db, actor, async (tx) => {
-    const [dest] = await tx.query<{ id: string; project_id: string; organization_id: string }>(
-      'select id, project_id, organization_id from public.export_destinations where id = $1',
-      [input.destinationId],
-    );
-    const projectId = input.projectId ?? keyProjectId;
-    if (!dest || (projectId && projectId !== dest.project_id)) throw notFound('Export destination');
+    const dest = await findDestination(tx, input.destinationId, input.projectId ?? keyProjectId);
     try {
       const [run] = await tx.query<RunRow>(
         `insert into public.export_runs (project_id, organization_id, destination_id, signal, from_time, to_time, filter, rows_per_file)

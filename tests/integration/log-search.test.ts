@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLogTail } from '../../src/logs/tail-logs.ts';
 import { logSearchVector } from '../../src/logs/search-syntax.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { logCountsDrift } from '../helpers/log-counts.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
 const HOUR = 3_600_000;
@@ -248,15 +249,7 @@ describe('log search', () => {
   });
 
   it('log_counts holds exactly the lines per project, minute, service and level, through retries and deletes', async () => {
-    const check = async () => {
-      const diff = await env.db.query(
-        `select * from (
-           select project_id, date_bin('1 minute', time, timestamptz 'epoch') as minute, service, level, count(*) as n from public.logs group by 1, 2, 3, 4
-         ) raw full join public.log_counts c using (project_id, minute, service, level)
-         where raw.n is distinct from c.n`,
-      );
-      expect(diff).toEqual([]);
-    };
+    const check = async () => expect(await logCountsDrift(env.db)).toEqual([]);
     await check();
     const line: L = { key: 'counted', message: 'counted once', service: 'counter', level: 'warn', at: NOW - 90_000 };
     await ingest([line, { ...line, key: 'counted-2' }]);
