@@ -181,11 +181,8 @@ async function buildNextPart(db: Db, run: RunRow, progress: RunProgress | null, 
     if (after) {
       // Bound as text, then cast: postgres.js sends a timestamptz parameter through a JS Date, which
       // would cut the cursor's microseconds and make the last row of a part come back in the next.
-      const placeholders = spec.keys.map((k, i) => {
-        params.push(after[i]);
-        return `$${params.length}::text::${k.cast}`;
-      });
-      sql += ` and (${keyList}) > (${placeholders.join(', ')})`;
+      const cursorParams = spec.keys.map((k, i) => `$${params.push(after[i])}::text::${k.cast}`);
+      sql += ` and (${keyList}) > (${cursorParams.join(', ')})`;
     }
     return sql;
   };

@@ -43,10 +43,11 @@ export interface SignalSpec {
   filterSql(filter: ExportFilter, params: unknown[]): string;
 }
 
-const serviceFilter = (filter: ExportFilter, params: unknown[]) => {
-  if (!filter.service) return '';
-  params.push(filter.service);
-  return ` and service = any($${params.length}::text[])`;
+/** " and <column> = any($n)" for a filter's list of values, or nothing when it has none. */
+const anyOf = (column: string, values: string[] | undefined, params: unknown[]) => {
+  if (!values) return '';
+  params.push(values);
+  return ` and ${column} = any($${params.length}::text[])`;
 };
 
 export const SIGNALS: Record<Signal, SignalSpec> = {
@@ -70,14 +71,7 @@ export const SIGNALS: Record<Signal, SignalSpec> = {
       f('trace_id', 'STRING', 'NULLABLE', 'Trace id (32 hex)'),
       f('span_id', 'STRING', 'NULLABLE', 'Span id (16 hex)'),
     ],
-    filterSql(filter, params) {
-      let sql = '';
-      if (filter.level) {
-        params.push(filter.level);
-        sql += ` and level = any($${params.length}::text[])`;
-      }
-      return sql + serviceFilter(filter, params);
-    },
+    filterSql: (filter, params) => anyOf('level', filter.level, params) + anyOf('service', filter.service, params),
   },
   spans: {
     table: 'public.spans',
@@ -105,7 +99,7 @@ export const SIGNALS: Record<Signal, SignalSpec> = {
       f('events', 'JSON', 'NULLABLE', 'Span events: [{name, timestamp, attributes}]'),
       f('links', 'JSON', 'NULLABLE', 'Span links'),
     ],
-    filterSql: serviceFilter,
+    filterSql: (filter, params) => anyOf('service', filter.service, params),
   },
 };
 

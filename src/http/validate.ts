@@ -32,7 +32,7 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
 }
 
 /** Postgres text cannot hold NUL: a parameter carrying one is a 400 naming it, never a database error. */
-function refuseNul(where: 'query' | 'path', values: Record<string, string>): Record<string, string> {
+export function refuseNul(where: 'query' | 'path', values: Record<string, string>): Record<string, string> {
   for (const [k, v] of Object.entries(values)) {
     if (k.includes('\u0000') || v.includes('\u0000')) {
       const field = `${where}.${k.replaceAll('\u0000', '')}`;

@@ -1,3 +1,4 @@
+import { isoMicros } from '../core/time.ts';
 import type { LogFilter } from './schemas.ts';
 import { compileSearch, logSearchVector, SearchSyntaxError } from './search-syntax.ts';
 import { invalid } from './schemas.ts';
@@ -76,15 +77,6 @@ export interface LogView {
   resource: Record<string, unknown>;
   traceId: string | null;
   spanId: string | null;
-}
-
-/** ISO 8601 with microseconds when the stored time has them. */
-export function isoMicros(us: string): string {
-  const n = BigInt(us);
-  const ms = n / 1000n - (n % 1000n < 0n ? 1n : 0n);
-  const rest = Number(n - ms * 1000n);
-  const iso = new Date(Number(ms)).toISOString();
-  return rest === 0 ? iso : `${iso.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
 }
 
 export function logView(r: LogRow): LogView {

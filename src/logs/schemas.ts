@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
+import { refuseNul } from '../http/validate.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -109,9 +110,7 @@ export interface LogFilter {
 export function parseLogQuery<S extends z.ZodType>(query: Record<string, string>, schema: S): { params: z.output<S>; attributes: AttributeFilter[] } {
   const rest: Record<string, string> = {};
   const attributes: AttributeFilter[] = [];
-  for (const [k, v] of Object.entries(query)) {
-    // Postgres text cannot hold NUL: refuse it here rather than fail in the database.
-    if (k.includes('\u0000') || v.includes('\u0000')) throw invalid(`query.${k.replaceAll('\u0000', '')}`, 'must not contain NUL characters');
+  for (const [k, v] of Object.entries(refuseNul('query', query))) {
     if (k.startsWith('attr.')) {
       const key = k.slice(5);
       if (key === '' || key.length > 200) throw invalid(`query.${k}`, 'attribute key must be 1-200 characters');

@@ -1,4 +1,5 @@
 import type { Deps } from '../core/deps.ts';
+import { decodeCursorValue, encodeCursorValue } from '../core/time.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { resolveProject } from '../metrics/query-metrics.ts';
 import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
@@ -27,16 +28,10 @@ function filterHash(projectId: string, f: LogFilter): string {
   return (h >>> 0).toString(36);
 }
 
-const b64url = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s))).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-const unb64url = (s: string) => new TextDecoder().decode(Uint8Array.from(atob(s.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0)));
 
 function decodeCursor(text: string): Cursor {
-  try {
-    const c = JSON.parse(unb64url(text)) as Cursor;
-    if ((c.o === 'desc' || c.o === 'asc') && /^-?\d{1,19}$/.test(c.us) && /^\d{1,19}$/.test(c.id) && Number.isFinite(c.f) && Number.isFinite(c.t) && typeof c.h === 'string') return c;
-  } catch {
-    // fall through
-  }
+  const c = decodeCursorValue(text) as Cursor | undefined;
+  if (c && (c.o === 'desc' || c.o === 'asc') && /^-?\d{1,19}$/.test(c.us) && /^\d{1,19}$/.test(c.id) && Number.isFinite(c.f) && Number.isFinite(c.t) && typeof c.h === 'string') return c;
   throw invalid('query.cursor', 'is not a cursor this API returned');
 }
 
@@ -120,7 +115,7 @@ export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
     const next: Cursor | undefined = more && last ? { o: order, us: last.us, id: last.id, f: range.from, t: range.to, h: hash } : undefined;
     return {
       logs: page.map(logView),
-      nextCursor: next ? b64url(JSON.stringify(next)) : null,
+      nextCursor: next ? encodeCursorValue(next) : null,
       from: new Date(range.from).toISOString(),
       to: new Date(range.to).toISOString(),
     };

@@ -1,4 +1,7 @@
 import { AppError } from '../core/errors.ts';
+import { decodeCursorValue, encodeCursorValue, isoMicros } from '../core/time.ts';
+
+export { isoMicros };
 
 /**
  * Span times keep Postgres' microseconds: SQL selects them as epoch microseconds (a float8 holds
@@ -6,14 +9,6 @@ import { AppError } from '../core/errors.ts';
  * otherwise (as log reads do); Date.parse reads both.
  */
 export const EPOCH_US = (col: string) => `(extract(epoch from ${col}) * 1000000)::float8`;
-
-export function isoMicros(us: number): string {
-  const whole = Math.round(us);
-  const ms = Math.floor(whole / 1000);
-  const micros = whole - ms * 1000;
-  const iso = new Date(ms).toISOString();
-  return micros === 0 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
-}
 
 /** Milliseconds between two epoch-microsecond values, rounded to the microsecond. */
 export const msBetween = (fromUs: number, toUs: number) => Math.round(toUs - fromUs) / 1000;
@@ -25,20 +20,16 @@ const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(\d{3}|\d{6})Z$/;
  * does not decode is a 400 naming query.cursor.
  */
 export function encodeCursor(timeUs: number, id: string): string {
-  return btoa(JSON.stringify([isoMicros(timeUs), id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return encodeCursorValue([isoMicros(timeUs), id]);
 }
 
 export function decodeCursor(cursor: string, idPattern: RegExp): { time: string; id: string } {
-  try {
-    const value = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
-    if (Array.isArray(value) && value.length === 2) {
-      const [time, id] = value as unknown[];
-      if (typeof time === 'string' && ISO_MICROS.test(time) && !Number.isNaN(Date.parse(time)) && typeof id === 'string' && idPattern.test(id)) {
-        return { time, id };
-      }
+  const value = decodeCursorValue(cursor);
+  if (Array.isArray(value) && value.length === 2) {
+    const [time, id] = value as unknown[];
+    if (typeof time === 'string' && ISO_MICROS.test(time) && !Number.isNaN(Date.parse(time)) && typeof id === 'string' && idPattern.test(id)) {
+      return { time, id };
     }
-  } catch {
-    // fall through to the 400
   }
   const message = 'is not a cursor this endpoint returned';
   throw new AppError('VALIDATION_FAILED', `query.cursor: ${message}`, { details: [{ field: 'query.cursor', message }] });

@@ -15,6 +15,7 @@ import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-log
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { sseReader } from '../helpers/sse.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
 describe('OpenTelemetry SDK -> gateway -> log search, live tail and trace view', () => {
@@ -110,35 +111,17 @@ describe('OpenTelemetry SDK -> gateway -> log search, live tail and trace view',
     const controller = new AbortController();
     const res = await fetch(`${base}/logs/tail?q=tail-demo&service=checkout`, { headers: { 'x-api-key': t.keyA.secret }, signal: controller.signal });
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    const next = async (event: string): Promise<Record<string, string>> => {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields: Record<string, string> = {};
-          for (const line of block.split('\n')) if (!line.startsWith(':')) fields[line.slice(0, line.indexOf(':'))] = line.slice(line.indexOf(':') + 1).trim();
-          if (fields.event === event) return fields;
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        buffer += decoder.decode(value, { stream: true });
-      }
-    };
+    const stream = sseReader(res);
     try {
-      await next('ready');
+      await stream.next('ready');
       const logger = loggers.getLogger('checkout.app');
       logger.emit({ severityNumber: SeverityNumber.WARN, body: 'tail-demo: queue depth 950 of 1000' });
       await flush();
-      const event = await next('log');
+      const event = await stream.next('log');
       expect(JSON.parse(event.data!)).toMatchObject({ message: 'tail-demo: queue depth 950 of 1000', level: 'warn', service: 'checkout' });
     } finally {
       controller.abort();
-      await reader.cancel().catch(() => {});
+      await stream.cancel();
     }
   }, 20_000);
 });

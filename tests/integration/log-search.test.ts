@@ -10,6 +10,7 @@ import { openLogTail } from '../../src/logs/tail-logs.ts';
 import { logSearchVector } from '../../src/logs/search-syntax.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { logCountsDrift } from '../helpers/log-counts.ts';
+import { sseReader } from '../helpers/sse.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
 const HOUR = 3_600_000;
@@ -418,35 +419,18 @@ describe('log search', () => {
       const res = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}&service=sse&q=hello`, { token: t.people.viewer.jwt });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      const nextEvent = async (name: string) => {
-        for (;;) {
-          const at = buffer.indexOf('\n\n');
-          if (at >= 0) {
-            const raw = buffer.slice(0, at);
-            buffer = buffer.slice(at + 2);
-            const fields = Object.fromEntries(raw.split('\n').filter((x) => !x.startsWith(':')).map((x) => [x.slice(0, x.indexOf(':')), x.slice(x.indexOf(':') + 1).trim()]));
-            if (fields.event === name) return fields as Record<string, string>;
-            continue;
-          }
-          const { value, done } = await reader.read();
-          if (done) throw new Error('stream ended');
-          buffer += decoder.decode(value, { stream: true });
-        }
-      };
-      const ready = await nextEvent('ready');
+      const stream = sseReader(res);
+      const ready = await stream.next('ready');
       expect(ready.retry).toBe('1000');
       await ingest([
         { key: 'sse-1', message: 'hello from sse', service: 'sse', at: NOW - 500 },
         { key: 'sse-2', message: 'goodbye from sse', service: 'sse', at: NOW - 400 },
       ]);
-      const event = await nextEvent('log');
+      const event = await stream.next('log');
       const line = JSON.parse(event.data!);
       expect(line.message).toBe('hello from sse');
       expect(event.id).toBe(line.id);
-      await reader.cancel();
+      await stream.cancel();
       const bad = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}`, { token: t.people.viewer.jwt, headers: { 'last-event-id': 'abc' } });
       expect(bad.status).toBe(400);
     }, 20_000);

@@ -1,0 +1,30 @@
+/**
+ * Timestamps with Postgres' microseconds. SQL hands them over as epoch microseconds (an exact
+ * integer as text, or a float8, which holds them exactly until the year 2255); answers print ISO
+ * 8601 with six fraction digits when there are microseconds, three otherwise. Date.parse reads both.
+ */
+export function isoMicros(us: number | string): string {
+  const whole = typeof us === 'string' ? BigInt(us) : BigInt(Math.round(us));
+  const ms = whole / 1000n - (whole % 1000n < 0n ? 1n : 0n);
+  const micros = Number(whole - ms * 1000n);
+  const iso = new Date(Number(ms)).toISOString();
+  return micros === 0 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+}
+
+/**
+ * Opaque keyset cursors: base64url of a JSON value (UTF-8). decodeCursorValue answers undefined for
+ * anything that is not one; each caller checks the shape it expects and answers its own 400.
+ */
+export function encodeCursorValue(value: unknown): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+export function decodeCursorValue(text: string): unknown {
+  try {
+    const bytes = Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
