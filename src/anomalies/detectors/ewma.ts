@@ -24,6 +24,19 @@ const SPREAD_CAP = 2;
 const SPREAD_WARMUP = 30;
 const SUSTAINED_WARMUP = 100;
 const HUBER_SIGMAS = 3;
+/** E|x_t - x_(t-1)| of white noise is this many standard deviations (sqrt(2) * sqrt(2/pi)). */
+const DIFF_TO_STD = 1.1284;
+/**
+ * Evidence needed before slow movement counts as understood. A sustained statistic's spread mixes
+ * noise (many independent samples per span) with slow movement: ramps, an undetected daily cycle,
+ * a random walk. The slow part has only about one independent sample per span of the statistic's
+ * slower average, and the first span only fills that average, so with `nu` = spans of history
+ * minus one its variance is inflated by (1 + SLOW_EVIDENCE / nu), like a small-sample bound on a
+ * variance: the statistic fades in instead of switching on, and a series whose history is mostly
+ * slow movement (the first day of a daily cycle) must move well beyond what it has shown before,
+ * while a noisy flat series (no slow part) keeps its full sensitivity from the start.
+ */
+const SLOW_EVIDENCE = 1;
 
 /**
  * Holt-Winters-style residuals without a trend term (trend extrapolation across gaps causes false
@@ -47,6 +60,12 @@ export type EwmaModel = {
   absShift: number;
   /** EW mean |fast - slow|. */
   absDrift: number;
+  /**
+   * EW mean |y - previous y| (deseasonalized, clipped values): the noise scale as first
+   * differences see it, blind to slow movement. Absent in states saved before it existed.
+   */
+  absDiff?: number;
+  prevY?: number | null;
   /** Smallest positive step between consecutive values (0 = none yet): the quantization floor. */
   quantum: number;
   lastValue: number | null;
@@ -74,6 +93,29 @@ function learnSpread(prev: number, distance: number, n: number, span: number): n
   return prev + rate(n, span) * (d - prev);
 }
 
+/**
+ * Standard deviation of (EWMA at rate a) - (EWMA at rate b) of unit white noise, in the steady
+ * state: what a sustained statistic's spread would be if the series were noise around a level.
+ */
+function noiseSpreadFactor(a: number, b: number): number {
+  const cov = (a * b) / (1 - (1 - a) * (1 - b));
+  return Math.sqrt(Math.max(0, a / (2 - a) + b / (2 - b) - 2 * cov));
+}
+
+/**
+ * The spread a sustained statistic is scored against: its measured spread (`observedMeanAbs`, EW
+ * mean |statistic|) split into the part that faster variation explains (`noiseStd`: what the
+ * statistic's spread would be if the series were only that) and the rest, slow movement, whose
+ * variance is inflated while few `slowSpan`s of history back it (see SLOW_EVIDENCE).
+ */
+function sustainedScale(n: number, observedMeanAbs: number, noiseStd: number, slowSpan: number): number {
+  const observed = MEAN_ABS_TO_STD * observedMeanAbs;
+  const noise = Math.min(observed, noiseStd);
+  const slowVar = observed * observed - noise * noise;
+  const nu = Math.max(n / slowSpan - 1, 1e-3); // > 0: the first span gets a huge (finite) band
+  return Math.sqrt(noise * noise + slowVar * (1 + SLOW_EVIDENCE / nu));
+}
+
 function rate(n: number, span: number): number {
   // Early on the EWMA is a plain running mean, so the first value does not dominate for a span.
   return Math.max(1 / (n + 1), 2 / (span + 1));
@@ -93,8 +135,18 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     const fast = m.fast + rate(m.n, FAST_SPAN) * (huberClip(m, y, base) - m.fast);
     const shift = fast - m.level;
     const drift = fast - m.slow;
-    const shiftDeviation = shift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absShift, fastQuantum), m.level);
-    const driftDeviation = drift / floorScale(Math.max(MEAN_ABS_TO_STD * m.absDrift, fastQuantum), m.level);
+    // Slow movement is judged against faster variation: the shift (fast - level) against white
+    // noise of the series' difference-based scale, the drift (fast - slow) against the shift's own
+    // spread (so autocorrelated noise and wiggles faster than the level count as noise there).
+    const fastRate = 2 / (FAST_SPAN + 1);
+    const levelRate = 2 / (m.span + 1);
+    const slowRate = 2 / (m.span * SLOW_FACTOR + 1);
+    const shiftNoise = ((m.absDiff ?? 0) / DIFF_TO_STD) * noiseSpreadFactor(fastRate, levelRate);
+    const driftNoise = MEAN_ABS_TO_STD * m.absShift * (noiseSpreadFactor(fastRate, slowRate) / noiseSpreadFactor(fastRate, levelRate));
+    const shiftScale = sustainedScale(m.n, m.absShift, shiftNoise, m.span);
+    const driftScale = sustainedScale(m.n, m.absDrift, driftNoise, m.span * SLOW_FACTOR);
+    const shiftDeviation = shift / floorScale(Math.max(shiftScale, fastQuantum), m.level);
+    const driftDeviation = drift / floorScale(Math.max(driftScale, fastQuantum), m.level);
     // The drift reference is only trusted once it has seen a full slow span: before that, any
     // slow pattern (an undetected daily cycle) looks like a drift.
     const driftReady = m.n >= m.span * SLOW_FACTOR;
@@ -114,10 +166,16 @@ export const ewmaOps: ModelOps<EwmaModel> = {
   },
   learn(m, t, x, base, anomalous, observed) {
     trackQuantum(m, observed);
+    const offsetBefore = seasonalOffset(m.season, t);
     if (observeSeasonality(m.season, t, x, m.n > 0 ? m.level : x, base.cadenceMs, !anomalous)) {
-      // The level absorbed the seasonal swing so far; the averages restart from it.
+      // The profile was replaced: the level, which holds the value near t minus the old profile's
+      // offset, is re-deseasonalized with the new one (otherwise the new profile's offset would be
+      // counted twice and the first detection of a period would flag the rest of its phase), and
+      // the averages restart from it.
+      if (m.n > 0) m.level += offsetBefore - seasonalOffset(m.season, t);
       m.fast = m.level;
       m.slow = m.level;
+      m.prevY = null;
     }
     const y = x - seasonalOffset(m.season, t);
     if (m.n === 0) {
@@ -127,6 +185,9 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     }
     const r = y - m.level;
     if (!anomalous) m.absResidual = learnSpread(m.absResidual, r, m.n, RESIDUAL_SCALE_SPAN);
+    const prevY = m.prevY ?? null;
+    if (!anomalous && prevY !== null) m.absDiff = learnSpread(m.absDiff ?? 0, y - prevY, m.n - 1, RESIDUAL_SCALE_SPAN);
+    m.prevY = y;
     const yc = huberClip(m, y, base);
     // The level holds still through an anomaly (adaptAfterMs decides when it is the new normal);
     // the fast average keeps moving so the sustained statistics keep seeing the episode.
@@ -169,6 +230,8 @@ export function createEwmaState(config: DetectorConfigInput = {}): EwmaState {
       absResidual: 0,
       absShift: 0,
       absDrift: 0,
+      absDiff: 0,
+      prevY: null,
       quantum: 0,
       lastValue: null,
     },
