@@ -14,6 +14,7 @@ import { parseConfig } from '../src/core/config.ts';
 import { createPostgresDb } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
 import { migrateDb } from '../src/node/deps.ts';
+import { generateApiKey } from '../src/api-keys/secret.ts';
 import { type DemoSeed, seedDemo } from '../src/orgs/seed-demo.ts';
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -45,8 +46,9 @@ export interface BenchDatabase {
  * up before exiting. KEEP_DB=1 keeps the database and prints its URL, for EXPLAIN ANALYZE afterwards.
  */
 export async function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
-  const keep = process.env.KEEP_DB === '1';
-  const name = `${prefix}_${Date.now()}`;
+  const reuse = process.env.REUSE_DB;
+  const keep = process.env.KEEP_DB === '1' || reuse !== undefined;
+  const name = reuse ?? `${prefix}_${Date.now()}`;
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   const dataDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
@@ -79,12 +81,12 @@ export async function createBenchDatabase(prefix: string): Promise<BenchDatabase
   }
 
   try {
-    await admin.unsafe(`create database ${name}`);
+    if (!reuse) await admin.unsafe(`create database ${name}`);
     const config = parseConfig({ OBSERVAI_MODE: 'local', DATABASE_URL: url.toString(), OBSERVAI_DATA_DIR: dataDir });
     db = createPostgresDb(url.toString(), { max: 4, applicationName: prefix });
     await migrateDb(db, config);
     const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
-    const demo = await seedDemo({ db, clock: systemClock }, { jwtSecret });
+    const demo = reuse ? await reuseDemo(db) : await seedDemo({ db, clock: systemClock }, { jwtSecret });
     if (!demo) throw new Error('seedDemo returned null on a fresh database');
     sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
     const opened = { db, sql };
@@ -131,6 +133,23 @@ export async function createBenchDatabase(prefix: string): Promise<BenchDatabase
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * REUSE_DB=<name>: a database an earlier KEEP_DB=1 run left, with its demo tenant. Its API key's secret
+ * is gone (only the hash is stored), so a new ingest+read key is minted for the demo project.
+ */
+async function reuseDemo(db: Db): Promise<DemoSeed> {
+  const { key, prefix, hash } = await generateApiKey();
+  const [row] = await db.query<{ organization_id: string; project_id: string; created_by: string }>(
+    `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, created_by)
+     select organization_id, project_id, 'bench key', $1, $2, array['ingest', 'read'], created_by
+     from public.api_keys where name = 'Demo key' limit 1
+     returning organization_id, project_id, created_by`,
+    [prefix, hash],
+  );
+  if (!row) throw new Error('REUSE_DB: no demo key found; was the database made by a benchmark with KEEP_DB=1?');
+  return { organizationId: row.organization_id, projectId: row.project_id, apiKey: key, ownerJwt: '', ownerEmail: '', ownerUserId: row.created_by };
 }
 
 /** Heap + indexes + toast of a partitioned table's partitions. */

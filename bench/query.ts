@@ -28,7 +28,8 @@
  *    each, default 3, median; 0 skips it), to show where the batch's time goes.
  * Prints a table (p50, p95 per type), the load and rollup figures, and finally:
  *   query: p95 <ms> ms worst type (<type id>)
- * KEEP_DB=1 keeps the database (its name is printed) for EXPLAIN ANALYZE afterwards.
+ * KEEP_DB=1 keeps the database (its name is printed) for EXPLAIN ANALYZE afterwards; REUSE_DB=<name>
+ * times the queries again over such a database, skipping steps 2 and 3 (a new API key is minted).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +38,7 @@ import { silentLogger } from '../src/core/logger.ts';
 import { asServiceRole } from '../src/db/scoped.ts';
 import type { Queryable } from '../src/db/types.ts';
 import { runJob } from '../src/jobs/run-job.ts';
-import { aggregateMetrics, rollupRange } from '../src/metrics/aggregate-metrics.ts';
+import { aggregateMetrics, ROLLUP_SETTINGS, rollupRange } from '../src/metrics/aggregate-metrics.ts';
 import { type BenchDatabase, createBenchDatabase, fmt, median, partitionBytes, percentile, seconds } from './harness.ts';
 import { pointLines, SERIES, seriesSpecs } from './query-data.ts';
 
@@ -119,7 +120,10 @@ async function rollups(projectId: string, organizationId: string, start: number,
   if (ROLLUP === 'days') {
     for (let d = firstDay; d < end; d += DAY) {
       const t = performance.now();
-      const counts = await asServiceRole(db, (tx) => rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end)));
+      const counts = await asServiceRole(db, async (tx) => {
+        await tx.query(ROLLUP_SETTINGS); // as the job's transactions
+        return rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end));
+      });
       perDay.push(seconds(t));
       for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
       process.stdout.write('.');
@@ -290,15 +294,9 @@ async function panelBreakdown(base: string, apiKey: string, projectId: string, r
   return out;
 }
 
-// ============================================================================ main
-let exitCode = 0;
-try {
-  const benchStarted = performance.now();
-  console.log(`${fmt(POINTS)} points requested, rollup approach: ${ROLLUP}`);
-  bench = await createBenchDatabase('observai_qbench');
-  const demo = bench.demo;
-
-  const l = await load(demo.projectId, demo.organizationId);
+/** Steps 2 and 3, with their figures printed; skipped with REUSE_DB. */
+async function loadAndRollUp(projectId: string, organizationId: string) {
+  const l = await load(projectId, organizationId);
   console.log(
     `load: ${fmt(l.total)} points (${SERIES} series x ${fmt(l.perSeries)}, one per ${fmt((30 * DAY) / l.perSeries / 1000)} s) over 30 days in ${l.copySeconds.toFixed(1)} s ` +
       `= ${fmt(l.rate)} points/s by COPY; analyze ${l.analyzeSeconds.toFixed(1)} s; ${fmt(l.tableBytes / 2 ** 20)} MiB`,
@@ -306,7 +304,7 @@ try {
 
   process.stdout.write(`rollup (${ROLLUP === 'days' ? 'rollupRange per UTC day' : 'aggregate-metrics job via runJob'}) `);
   if (ROLLUP === 'job') process.stdout.write('\n');
-  const r = await rollups(demo.projectId, demo.organizationId, l.start, l.end, l.total);
+  const r = await rollups(projectId, organizationId, l.start, l.end, l.total);
   const rowsText = Object.entries(r.rows).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   console.log(
     `rollup: ${r.rollupSeconds.toFixed(1)} s total, ${r.perMillion.toFixed(1)} s per million raw points` +
@@ -317,6 +315,21 @@ try {
     const names: Record<string, string> = { '1m': '1m from raw', histograms: 'histogram 1m from raw', 'from 1m': '5m from 1m', 'from 5m': '1h from 5m', 'from 1h': '1d from 1h' };
     console.log(`rollup split: ${Object.entries(r.split).map(([k, v]) => `${names[k] ?? k} ${v.toFixed(1)} s`).join(', ')}`);
   }
+
+  return { l, r };
+}
+
+// ============================================================================ main
+let exitCode = 0;
+try {
+  const benchStarted = performance.now();
+  console.log(`${fmt(POINTS)} points requested, rollup approach: ${ROLLUP}`);
+  bench = await createBenchDatabase('observai_qbench');
+  const demo = bench.demo;
+
+  const reused = process.env.REUSE_DB;
+  const loaded = reused ? undefined : await loadAndRollUp(demo.projectId, demo.organizationId);
+  if (reused) console.log(`REUSE_DB=${reused}: queries only, over the points and rollups an earlier KEEP_DB=1 run left there`);
 
   const base = await bench.startGateway('metrics', port, { DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10' });
   const results = await timeQueries(base, demo.apiKey, demo.projectId);
@@ -337,8 +350,11 @@ try {
   }
   console.log(`\n(n measured requests per type after ${WARMUP} warm-ups, one at a time: ${REPEAT}, or fewer (at least ${MIN_REPEAT}) once a type has run ${TYPE_SECONDS} s; whole run ${seconds(benchStarted).toFixed(0)} s)`);
   console.log('');
-  console.log(`load: ${fmt(l.rate)} points/s (COPY, ${fmt(l.total)} points)`);
-  console.log(`rollup: ${r.perMillion.toFixed(1)} s per million raw points (${r.rollupSeconds.toFixed(1)} s for ${fmt(l.total)}, ${ROLLUP === 'days' ? 'rollupRange per day' : 'aggregate-metrics job'})`);
+  if (loaded) {
+    const { l, r } = loaded;
+    console.log(`load: ${fmt(l.rate)} points/s (COPY, ${fmt(l.total)} points)`);
+    console.log(`rollup: ${r.perMillion.toFixed(1)} s per million raw points (${r.rollupSeconds.toFixed(1)} s for ${fmt(l.total)}, ${ROLLUP === 'days' ? 'rollupRange per day' : 'aggregate-metrics job'})`);
+  }
   const worst = results.reduce((a, b) => (b.p95 > a.p95 ? b : a));
   console.log(`query: p95 ${worst.p95.toFixed(1)} ms worst type (${worst.id})`);
 } catch (err) {

@@ -3,7 +3,7 @@
  * after merging many small sketches (what coarser rollups do).
  */
 import { describe, expect, it } from 'vitest';
-import { addToSketch, mergeSketches, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+import { addToSketch, mergeSketches, mergeSketchText, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
 import { normal, rng } from '../../helpers/random.ts';
 
 
@@ -46,5 +46,42 @@ describe('sketch accuracy', () => {
     expect(sketchKey(0)).toBe('z');
     expect(sketchQuantile({}, 0.5)).toBeNull();
     expect(SKETCH_ALPHA).toBeLessThan(0.01);
+  });
+});
+
+describe('mergeSketchText (the query path)', () => {
+  // Postgres prints jsonb as {"p1": 2, "z": 1}; the query joins one text per rollup row with spaces.
+  const pgText = (s: Sketch) => `{${Object.entries(s).map(([k, v]) => `"${k}": ${v}`).join(', ')}}`;
+
+  it.each(DATASETS)('%s: equals JSON.parse + mergeSketches', (_, gen) => {
+    const r = rng(7);
+    const parts: Sketch[] = Array.from({ length: 40 }, () => {
+      const s: Sketch = {};
+      for (let i = 0; i < 1 + Math.floor(r() * 200); i++) addToSketch(s, gen(r), 1 + Math.floor(r() * 3));
+      return s;
+    });
+    const expected = parts.reduce((acc, p) => mergeSketches(acc, p), {} as Sketch);
+    const merged = mergeSketchText(parts.map(pgText).join(' '));
+    expect(merged).toEqual(expected);
+    for (const q of [0.5, 0.9, 0.99]) expect(sketchQuantile(merged, q)).toBe(sketchQuantile(expected, q));
+  });
+
+  it.each([
+    ['negative indices of both signs', '{"n-5": 2, "p-5": 3} {"n-5": 1, "z": 4, "p12": 1}', { 'n-5': 3, 'p-5': 3, z: 4, p12: 1 }],
+    ['large counts', '{"p0": 9007199254740} {"p0": 1}', { p0: 9007199254741 }],
+    ['empty text', '', {}],
+    ['an empty sketch', '{}', {}],
+  ] as const)('%s', (_, text, expected) => {
+    expect(mergeSketchText(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['an unknown key', '{"q1": 2}'],
+    ['a key without index', '{"p": 2}'],
+    ['a fractional count', '{"p1": 2.5}'],
+    ['a negative count', '{"p1": -2}'],
+    ['a string count', '{"p1": "2"}'],
+  ])('refuses %s', (_, text) => {
+    expect(() => mergeSketchText(text)).toThrow(/sketch text/);
   });
 });
