@@ -5,7 +5,7 @@ import type { Cache } from './types.ts';
 export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = {}): Cache {
   const maxEntries = opts.maxEntries ?? 100_000;
   const entries = new Map<string, { value: string; expiresAt: number }>();
-  const bitmaps = new Map<string, { bits: Uint8Array; expiresAt: number }>();
+  const bitmaps = new Map<string, { words: Uint32Array; expiresAt: number }>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
   const live = (key: string) => {
     const e = entries.get(key);
@@ -31,24 +31,23 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
     async del(key) {
       entries.delete(key);
     },
-    async setBits(key, offsets, ttlMs) {
+    async orWords(key, list, ttlMs) {
       const now = clock.now().getTime();
       let bm = bitmaps.get(key);
       if (bm && bm.expiresAt <= now) bm = undefined;
-      const maxOffset = offsets.reduce((m, o) => Math.max(m, o), 0);
-      if (!bm || bm.bits.length * 8 <= maxOffset) {
-        const grown = new Uint8Array(Math.max(bm?.bits.length ?? 0, (maxOffset >>> 3) + 1));
-        if (bm) grown.set(bm.bits);
-        bm = { bits: grown, expiresAt: 0 };
+      const maxWord = list.reduce((m, e) => Math.max(m, e.word), 0);
+      if (!bm || bm.words.length <= maxWord) {
+        const grown = new Uint32Array(Math.max(bm?.words.length ?? 0, maxWord + 1));
+        if (bm) grown.set(bm.words);
+        bm = { words: grown, expiresAt: 0 };
         bitmaps.set(key, bm);
       }
       bm.expiresAt = now + ttlMs;
       for (const [k, v] of bitmaps) if (v.expiresAt <= now) bitmaps.delete(k);
-      return offsets.map((o) => {
-        const byte = o >>> 3;
-        const mask = 0x80 >>> (o & 7);
-        const was = (bm!.bits[byte]! & mask) !== 0;
-        bm!.bits[byte]! |= mask;
+      return list.map(({ word, mask }) => {
+        const m = mask >>> 0;
+        const was = (bm!.words[word]! & m) >>> 0 === m;
+        bm!.words[word] = (bm!.words[word]! | m) >>> 0;
         return was;
       });
     },

@@ -11,15 +11,58 @@ end
 return out`;
 
 /**
- * Sets the bits listed in ARGV[2] (a JSON array of offsets, one argument however many) of KEYS[1]
- * and returns their old values; TTL ARGV[1] ms. One argument keeps the client from serialising
- * thousands of them per request.
+ * ORs masks into 32-bit words of the bitmap KEYS[1]. ARGV[2] is a JSON array of pairs flattened
+ * (word index, mask, word index, mask, ...). Returns 'b' followed by one character per pair: '1'
+ * when every bit of the mask was already set (in order: a pair sees the words as the pairs before it
+ * left them), else '0'. (The 'b' keeps REST clients from reading "1011" as a JSON number.) TTL ARGV[1] ms. Two BITFIELD calls (one GET of every word involved, one SET of the words
+ * that changed, chunked) whatever the number of pairs: per pair the script costs table work, not a
+ * Redis command, which made the bloom filter about 4 times cheaper for Redis than a SETBIT per bit.
  */
-export const SET_BITS = `
-local offsets = cjson.decode(ARGV[2])
-local out = {}
-for i, o in ipairs(offsets) do
-  out[i] = redis.call('SETBIT', KEYS[1], o, 1)
+export const OR_WORDS = `
+local req = cjson.decode(ARGV[2])
+local n = #req / 2
+local words, order = {}, {}
+for j = 1, n do
+  local w = req[2 * j - 1]
+  if words[w] == nil then words[w] = 0; order[#order + 1] = w end
 end
+local function bitfield(ops)
+  local res = {}
+  local i = 1
+  while i <= #ops do
+    local last = math.min(#ops, i + 2399) -- whole GET (3) and SET (4) ops per chunk
+    local vals = redis.call('BITFIELD', KEYS[1], unpack(ops, i, last))
+    for _, v in ipairs(vals) do res[#res + 1] = v end
+    i = last + 1
+  end
+  return res
+end
+local gets = {}
+for _, w in ipairs(order) do
+  gets[#gets + 1] = 'GET'; gets[#gets + 1] = 'u32'; gets[#gets + 1] = w * 32
+end
+local vals = bitfield(gets)
+for k, w in ipairs(order) do words[w] = bit.tobit(vals[k]) end
+local out, changed = {}, {}
+for j = 1, n do
+  local w, m = req[2 * j - 1], bit.tobit(req[2 * j])
+  local v = words[w]
+  if bit.band(v, m) == m then
+    out[j] = '1'
+  else
+    out[j] = '0'
+    words[w] = bit.bor(v, m)
+    changed[w] = true
+  end
+end
+local sets = {}
+for _, w in ipairs(order) do
+  if changed[w] then
+    local v = words[w]
+    if v < 0 then v = v + 4294967296 end
+    sets[#sets + 1] = 'SET'; sets[#sets + 1] = 'u32'; sets[#sets + 1] = w * 32; sets[#sets + 1] = v
+  end
+end
+bitfield(sets)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return out`;
+return 'b' .. table.concat(out)`;

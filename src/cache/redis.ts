@@ -1,10 +1,20 @@
 import { Redis } from 'ioredis';
-import { INCR_COUNTERS, SET_BITS } from './redis-scripts.ts';
+import { INCR_COUNTERS, OR_WORDS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
-  oaiSetBits(key: string, ttlMs: number, offsetsJson: string): Promise<unknown>;
+  oaiOrWords(key: string, ttlMs: number, pairsJson: string): Promise<unknown>;
   oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
+/** The OR_WORDS script's argument: (word, mask) pairs flattened into one JSON array. */
+export function wordPairs(entries: ReadonlyArray<{ word: number; mask: number }>): string {
+  const flat: number[] = new Array(entries.length * 2);
+  entries.forEach((e, i) => {
+    flat[2 * i] = e.word;
+    flat[2 * i + 1] = e.mask >>> 0;
+  });
+  return JSON.stringify(flat);
 }
 
 /** TCP Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
@@ -17,7 +27,7 @@ export function createRedisCache(url: string): Cache {
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   // Scripts run by EVALSHA (ioredis loads them on first use), so each call sends only its arguments.
-  redis.defineCommand('oaiSetBits', { numberOfKeys: 1, lua: SET_BITS });
+  redis.defineCommand('oaiOrWords', { numberOfKeys: 1, lua: OR_WORDS });
   redis.defineCommand('oaiIncrCounters', { lua: INCR_COUNTERS });
   // Errors surface on each command; without this listener ioredis would log unhandled 'error' events.
   redis.on('error', () => {});
@@ -55,10 +65,10 @@ export function createRedisCache(url: string): Cache {
       await whenReady();
       await redis.del(key);
     },
-    async setBits(key, offsets, ttlMs) {
+    async orWords(key, entries, ttlMs) {
       await whenReady();
-      const bits = (await (redis as unknown as ScriptCommands).oaiSetBits(key, ttlMs, JSON.stringify(offsets))) as number[];
-      return bits.map((b) => b === 1);
+      const seen = (await (redis as unknown as ScriptCommands).oaiOrWords(key, ttlMs, wordPairs(entries))) as string;
+      return Array.from(seen.slice(1), (ch) => ch === '1');
     },
     async incrCounters(list, ttlMs) {
       await whenReady();

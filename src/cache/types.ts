@@ -11,10 +11,11 @@ export interface Cache {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
   /**
-   * Sets the given bit offsets of a bitmap to 1 in one command and returns each bit's previous
-   * value (true = was already set), extending the key's TTL. The bloom filter's primitive.
+   * ORs each mask into the 32-bit word at `word` of a bitmap in one command and returns, per entry,
+   * whether every bit of its mask was already set (entries apply in order, so a later entry sees
+   * what earlier ones set), extending the key's TTL. The bloom filter's primitive.
    */
-  setBits(key: string, offsets: readonly number[], ttlMs: number): Promise<boolean[]>;
+  orWords(key: string, entries: ReadonlyArray<{ word: number; mask: number }>, ttlMs: number): Promise<boolean[]>;
   /**
    * Adds `by` to each counter atomically in one command (creating it with the TTL) and returns the
    * new values. The rate limiter's primitive.

@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis';
-import { INCR_COUNTERS, SET_BITS } from './redis-scripts.ts';
+import { INCR_COUNTERS, OR_WORDS } from './redis-scripts.ts';
+import { wordPairs } from './redis.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */
@@ -19,9 +20,9 @@ export function createUpstashCache(url: string, token: string): Cache {
     async del(key) {
       await redis.del(key);
     },
-    async setBits(key, offsets, ttlMs) {
-      const bits = await redis.eval<string[], number[]>(SET_BITS, [key], [String(ttlMs), JSON.stringify(offsets)]);
-      return bits.map((b) => Number(b) === 1);
+    async orWords(key, entries, ttlMs) {
+      const seen = await redis.eval<string[], string>(OR_WORDS, [key], [String(ttlMs), wordPairs(entries)]);
+      return Array.from(String(seen).slice(1), (ch) => ch === '1');
     },
     async incrCounters(list, ttlMs) {
       const res = await redis.eval<string[], number[]>(INCR_COUNTERS, list.map((c) => c.key), [String(ttlMs), ...list.map((c) => String(c.by))]);

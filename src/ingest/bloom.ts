@@ -2,9 +2,9 @@ import type { Cache } from '../cache/types.ts';
 import type { EventKey } from './event-key.ts';
 
 export interface BloomOptions {
-  /** Bits per filter (one filter per project per hour of event time). */
+  /** Bits per filter (one filter per project per hour of event time); a multiple of 32. */
   bits: number;
-  /** Bit positions per key. */
+  /** Bit positions per key, all in one 32-bit word (at most 6). */
   hashes: number;
   /** How long a filter lives: the dedup window of the fast path. */
   windowMs: number;
@@ -16,11 +16,15 @@ export const DEFAULT_BLOOM: BloomOptions = { bits: 1 << 24, hashes: 5, windowMs:
 const HOUR = 3_600_000;
 
 /**
- * A bloom filter on plain Redis bitmaps (Upstash has no RedisBloom): one SET-bits command per hour
- * slot per request, whatever the number of events. A duplicate always answers "maybe seen"; a new
- * event answers "maybe" only by chance (false positive), and callers confirm every "maybe" exactly
- * before dropping anything. Filters are keyed by the hour of the event's own timestamp, so a re-sent
- * event always meets its own filter.
+ * A blocked bloom filter on plain Redis bitmaps (Upstash has no RedisBloom): an event's `hashes` bits
+ * all lie in one 32-bit word picked by its key, so adding and testing it is one word read and at
+ * most one write, done for the whole request by one script call per hour slot (Cache.orWords),
+ * whatever the number of events. (A bit per hash spread over the whole bitmap cost Redis about twice
+ * the CPU: 5 ms against 2.6 ms per 1,000 events.) A duplicate always answers "maybe seen"; a new
+ * event answers "maybe" only by chance (false positive, a little more often than an unblocked filter
+ * of the same size), and callers confirm every "maybe" exactly before dropping anything. Filters are
+ * keyed by the hour of the event's own timestamp, so a re-sent event always meets its own filter.
+ * The key prefix names the layout (`bloom2`): a filter of another layout is never read as this one.
  *
  * Returns null when the cache is unreachable: the caller then confirms everything exactly.
  */
@@ -41,19 +45,14 @@ export async function bloomMaybeSeen(
     }
     list.push(i);
   });
+  const words = Math.floor(opts.bits / 32);
   try {
     await Promise.all(
       [...slots].map(async ([slot, indexes]) => {
-        const offsets: number[] = [];
-        for (const i of indexes) {
-          const { h1, h2 } = items[i]!.key;
-          for (let k = 0; k < opts.hashes; k++) offsets.push((h1 + k * h2) % opts.bits >>> 0);
-        }
-        const old = await cache.setBits(`oai:bloom:${projectId}:${slot}`, offsets, opts.windowMs + HOUR);
+        const entries = indexes.map((i) => bloomWord(items[i]!.key, words, opts.hashes));
+        const seen = await cache.orWords(`oai:bloom2:${projectId}:${slot}`, entries, opts.windowMs + HOUR);
         indexes.forEach((itemIndex, n) => {
-          let all = true;
-          for (let k = 0; k < opts.hashes; k++) all &&= old[n * opts.hashes + k]!;
-          maybe[itemIndex] = all;
+          maybe[itemIndex] = seen[n]!;
         });
       }),
     );
@@ -61,4 +60,11 @@ export async function bloomMaybeSeen(
     return null;
   }
   return maybe;
+}
+
+/** The word of an event (from h1) and its bits in that word (5-bit slices of h2). */
+export function bloomWord(key: EventKey, words: number, hashes: number): { word: number; mask: number } {
+  let mask = 0;
+  for (let k = 0; k < hashes; k++) mask |= 1 << ((key.h2 >>> (5 * k)) & 31);
+  return { word: key.h1 % words, mask: mask >>> 0 };
 }
