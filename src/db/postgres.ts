@@ -10,10 +10,18 @@ export interface PostgresOptions {
 
 type Sql = postgres.Sql<Record<string, never>>;
 
-function queryable(sql: Sql | postgres.TransactionSql<Record<string, never>>): Queryable {
+/**
+ * Statements with parameters are prepared (named, cached per connection) unless `prepare` is off:
+ * postgres.js sends an unprepared one as Parse + Describe, waits for the parameter types, then Bind +
+ * Execute, two round trips every time; a prepared one is one round trip (Bind + Execute) from its
+ * second use on, and Postgres does not parse it again. Our SQL texts are a bounded set (values
+ * always travel as parameters), and connections are recycled (postgres.js max_lifetime), so the
+ * per-connection caches stay bounded. Behind a transaction-mode pooler set prepare: false.
+ */
+function queryable(sql: Sql | postgres.TransactionSql<Record<string, never>>, prepare: boolean): Queryable {
   return {
     async query<T>(text: string, params: readonly unknown[] = []) {
-      return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare })) as unknown as T[];
     },
     async exec(script: string) {
       await sql.unsafe(script);
@@ -32,12 +40,13 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
     connection: { application_name: opts.applicationName ?? 'observai' },
     // Keep int8 and numeric as strings (postgres.js default) and parse timestamps to Date.
   });
-  const base = queryable(sql);
+  const prepare = opts.prepare ?? true;
+  const base = queryable(sql, prepare);
   return {
     kind: 'postgres',
     ...base,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return (await sql.begin((tx) => fn(queryable(tx)))) as T;
+      return (await sql.begin((tx) => fn(queryable(tx, prepare)))) as T;
     },
     async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<LockResult<T>> {
       const conn = await sql.reserve();
