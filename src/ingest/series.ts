@@ -32,14 +32,27 @@ export function seriesFingerprint(identity: string): Promise<string> {
  * change, so a stale entry is impossible; a deleted project's entries just age out.
  */
 export class SeriesCache {
-  private readonly map = new Map<string, number>();
+  /** project -> identity -> id (no key string is built per lookup). */
+  private readonly projects = new Map<string, Map<string, number>>();
+  private size = 0;
   constructor(private readonly max = 200_000) {}
   get(projectId: string, identity: string): number | undefined {
-    return this.map.get(`${projectId}\u0000${identity}`);
+    return this.projects.get(projectId)?.get(identity);
   }
   set(projectId: string, identity: string, id: number): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(`${projectId}\u0000${identity}`, id);
+    let ids = this.projects.get(projectId);
+    if (!ids) this.projects.set(projectId, (ids = new Map()));
+    if (ids.has(identity)) return;
+    if (this.size >= this.max) {
+      // Full: forget the oldest series of the oldest project (maps keep insertion order).
+      const [oldestProject, oldest] = this.projects.entries().next().value as [string, Map<string, number>];
+      oldest.delete(oldest.keys().next().value as string);
+      if (oldest.size === 0) this.projects.delete(oldestProject);
+      this.size -= 1;
+      if (oldestProject === projectId && oldest.size === 0) this.projects.set(projectId, ids);
+    }
+    ids.set(identity, id);
+    this.size += 1;
   }
 }
 
