@@ -213,24 +213,30 @@ async function writeAll(
   const spanRows = b.spans.map((s) => ({ span: s.item, eventKey: s.key.key }));
   const newSpans = await dropStored(spanRows, b.spanMaybe, (c) => storedSpanKeys(tx, target.projectId, c));
 
-  await insertMetricPoints(tx, target.projectId, newPlain);
-  await insertHistogramPoints(tx, target.projectId, newHist);
-  await insertLogs(tx, target.projectId, newLogs);
-  await insertSpans(tx, target.projectId, newSpans);
   const stored = newPlain.length + newHist.length + newLogs.length + newSpans.length;
   if (stored === 0) return { stored, duplicates, seriesErrors, seriesIds: series.ids };
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
-  for (const p of [...newPlain, ...newHist]) {
-    if (p.point.timestamp < minTime) minTime = p.point.timestamp;
-    if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
+  for (const rows of [newPlain, newHist]) {
+    for (const p of rows) {
+      if (p.point.timestamp < minTime) minTime = p.point.timestamp;
+      if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
+    }
   }
-  await tx.query(
-    `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
-     values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
-    [target.projectId, target.organizationId, now, stored, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
-  );
+  // Issued together: the driver pipelines them on the transaction's connection (one round trip);
+  // they still run in order, and one failing fails the transaction.
+  await Promise.all([
+    insertMetricPoints(tx, target.projectId, newPlain),
+    insertHistogramPoints(tx, target.projectId, newHist),
+    insertLogs(tx, target.projectId, newLogs),
+    insertSpans(tx, target.projectId, newSpans),
+    tx.query(
+      `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
+       values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
+      [target.projectId, target.organizationId, now, stored, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
+    ),
+  ]);
   return { stored, duplicates, seriesErrors, seriesIds: series.ids };
 }
 
