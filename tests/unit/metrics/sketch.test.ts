@@ -3,7 +3,7 @@
  * after merging many small sketches (what coarser rollups do).
  */
 import { describe, expect, it } from 'vitest';
-import { addToSketch, mergeSketches, mergeSketchText, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+import { addToSketch, codesQuantile, mergeSketchCodes, mergeSketches, mergeSketchText, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
 import { normal, rng } from '../../helpers/random.ts';
 
 
@@ -61,9 +61,10 @@ describe('mergeSketchText (the query path)', () => {
       return s;
     });
     const expected = parts.reduce((acc, p) => mergeSketches(acc, p), {} as Sketch);
-    const merged = mergeSketchText(parts.map(pgText).join(' '));
-    expect(merged).toEqual(expected);
-    for (const q of [0.5, 0.9, 0.99]) expect(sketchQuantile(merged, q)).toBe(sketchQuantile(expected, q));
+    const text = parts.map(pgText).join(' ');
+    expect(mergeSketchText(text)).toEqual(expected);
+    const codes = mergeSketchCodes(text);
+    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) expect(codesQuantile(codes, q)).toBe(sketchQuantile(expected, q));
   });
 
   it.each([
@@ -73,6 +74,15 @@ describe('mergeSketchText (the query path)', () => {
     ['an empty sketch', '{}', {}],
   ] as const)('%s', (_, text, expected) => {
     expect(mergeSketchText(text)).toEqual(expected);
+  });
+
+  it('codesQuantile: empty and all-zero sketches have no quantile; zero and negative buckets order correctly', () => {
+    expect(codesQuantile(mergeSketchCodes(''), 0.5)).toBeNull();
+    expect(codesQuantile(mergeSketchCodes('{"p3": 0}'), 0.5)).toBeNull();
+    const s: Sketch = {};
+    for (const v of [-50, -2, 0, 0, 3, 40]) addToSketch(s, v);
+    const codes = mergeSketchCodes(pgText(s));
+    for (const q of [0.1, 0.2, 0.4, 0.6, 0.8, 1]) expect(codesQuantile(codes, q)).toBe(sketchQuantile(s, q));
   });
 
   it.each([
