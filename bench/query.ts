@@ -120,10 +120,8 @@ async function rollups(projectId: string, organizationId: string, start: number,
   if (ROLLUP === 'days') {
     for (let d = firstDay; d < end; d += DAY) {
       const t = performance.now();
-      const counts = await asServiceRole(db, async (tx) => {
-        await tx.query(ROLLUP_SETTINGS); // as the job's transactions
-        return rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end));
-      });
+      // With the job's transaction settings.
+      const counts = await asServiceRole(db, (tx) => rollupRange(timed(tx, split), projectId, d, Math.min(d + DAY, end)), ROLLUP_SETTINGS);
       perDay.push(seconds(t));
       for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
       process.stdout.write('.');

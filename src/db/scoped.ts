@@ -36,7 +36,13 @@ export async function withClaims<T>(db: Db, claims: Claims, fn: (tx: Queryable) 
   });
 }
 
+/**
+ * Settings of short interactive reads (dashboards, search, traces): a bounded statement time, and no
+ * JIT (compiling costs more than it saves on these queries, measured by bench:query and bench:logs).
+ */
+export const INTERACTIVE_READ: Readonly<Record<string, string>> = { statement_timeout: '15s', jit: 'off' };
+
 /** For internal work that must cross tenants (jobs, key verification): the service role. */
-export function asServiceRole<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return withClaims(db, { role: 'service_role' }, fn);
+export function asServiceRole<T>(db: Db, fn: (tx: Queryable) => Promise<T>, settings?: Readonly<Record<string, string>>): Promise<T> {
+  return withClaims(db, { role: 'service_role' }, fn, settings);
 }

@@ -232,8 +232,5 @@ async function buildNextPart(db: Db, run: RunRow, progress: RunProgress | null, 
 }
 
 async function read<T>(db: Db, sql: string, params: unknown[]): Promise<T[]> {
-  return asServiceRole(db, async (tx) => {
-    await tx.query(`set local statement_timeout = '60s'`);
-    return tx.query<T>(sql, params);
-  });
+  return asServiceRole(db, (tx) => tx.query<T>(sql, params), { statement_timeout: '60s' });
 }

@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { fromMicros, LOG_COLUMNS, type LogRow, logView } from './filter.ts';
 
 /**
@@ -14,7 +14,6 @@ export async function getLogWithContext(
   input: { id: string; projectId?: string; before: number; after: number },
 ) {
   return withClaims(deps.db, actor, async (tx) => {
-    await tx.query(`set local statement_timeout = '15s'`);
     const [row] = await tx.query<LogRow & { project_id: string }>(
       `select ${LOG_COLUMNS}, l.project_id from public.logs l where l.id = $1::int8 ${input.projectId ? 'and l.project_id = $2' : ''} limit 1`,
       input.projectId ? [input.id, input.projectId] : [input.id],
@@ -34,5 +33,5 @@ export async function getLogWithContext(
     const before = await neighbours('before', input.before);
     const after = await neighbours('after', input.after);
     return { log: { ...logView(row), projectId: row.project_id }, before: before.map(logView), after: after.map(logView) };
-  });
+  }, INTERACTIVE_READ);
 }

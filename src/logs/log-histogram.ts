@@ -1,5 +1,5 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { resolveProject } from '../metrics/query-metrics.ts';
 import { logConditions, VISIBLE_LOGS } from './filter.ts';
 import { invalid, LOG_LEVELS, LOG_LIMITS, type LogFilter, timeRange } from './schemas.ts';
@@ -31,8 +31,6 @@ export async function logHistogram(
   const last = Math.floor((range.to - 1) / 1000 / step);
   if (last - first + 1 > LOG_LIMITS.maxHistogramBuckets) throw invalid('query.step', `gives more than ${LOG_LIMITS.maxHistogramBuckets} buckets for this range; use a larger step`);
   return withClaims(deps.db, actor, async (tx) => {
-    await tx.query(`set local statement_timeout = '15s'`);
-    await tx.query(`set local jit = off`);
     const projectId = await resolveProject(tx, input.filter.projectId, keyProjectId);
     type Row = { b: string | number; level: string; n: string | number };
     const bin = (col: string, p: string) => `date_bin(make_interval(secs => ${p}), ${col}, timestamptz 'epoch')`;
@@ -90,5 +88,5 @@ export async function logHistogram(
       total += n;
     }
     return { step, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), total, totals, buckets };
-  });
+  }, INTERACTIVE_READ);
 }

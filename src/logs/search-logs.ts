@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { decodeCursorValue, encodeCursorValue } from '../core/time.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { resolveProject } from '../metrics/query-metrics.ts';
 import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
 import { invalid, type LogFilter, timeRange } from './schemas.ts';
@@ -77,8 +77,6 @@ export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
   const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
   const requested = timeRange(deps.clock.now().getTime(), input.from, input.to);
   return withClaims(deps.db, actor, async (tx) => {
-    await tx.query(`set local statement_timeout = '15s'`);
-    await tx.query(`set local jit = off`);
     const projectId = await resolveProject(tx, input.filter.projectId, keyProjectId);
     const hash = filterHash(projectId, input.filter);
     if (cursor && cursor.h !== hash) throw invalid('query.cursor', 'belongs to a different search (filters changed); start again without a cursor');
@@ -119,5 +117,5 @@ export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
       from: new Date(range.from).toISOString(),
       to: new Date(range.to).toISOString(),
     };
-  });
+  }, INTERACTIVE_READ);
 }

@@ -48,11 +48,7 @@ export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claim
   const settleMs = opts.settleMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1000;
   const cap = Math.max(1, Math.round((opts.rate * pollMs) / 1000));
-  const read = <T>(fn: Parameters<typeof withClaims<T>>[2]) =>
-    withClaims(deps.db, actor, async (tx) => {
-      await tx.query(`set local statement_timeout = '10s'`);
-      return fn(tx);
-    });
+  const read = <T>(fn: Parameters<typeof withClaims<T>>[2]) => withClaims(deps.db, actor, fn, { statement_timeout: '10s' });
 
   const { projectId, start } = await read(async (tx) => {
     const projectId = await resolveProject(tx, opts.filter.projectId, keyProjectId);

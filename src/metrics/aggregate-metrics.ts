@@ -35,7 +35,7 @@ const STATE_KEY = 'aggregate-metrics';
  * Rollup statements are long analytic queries: JIT adds ~0.5 s each without paying back, and a day of
  * points sorted and grouped within the default 4 MB of work_mem spills to disk.
  */
-export const ROLLUP_SETTINGS = `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`;
+export const ROLLUP_SETTINGS: Readonly<Record<string, string>> = { jit: 'off', work_mem: '64MB' };
 
 const floorTo = (ms: number, step: number) => Math.floor(ms / step) * step;
 
@@ -206,10 +206,7 @@ export const aggregateMetrics: Job = {
     let done = 0;
     for (const r of ranges) {
       if (performance.now() > deadline) break;
-      const counts = await asServiceRole(deps.db, async (tx) => {
-        await tx.query(ROLLUP_SETTINGS);
-        return rollupRange(tx, r.projectId, r.from, r.to);
-      });
+      const counts = await asServiceRole(deps.db, (tx) => rollupRange(tx, r.projectId, r.from, r.to), ROLLUP_SETTINGS);
       for (const [k, v] of Object.entries(counts)) rows[k] = (rows[k] ?? 0) + v;
       done += 1;
     }

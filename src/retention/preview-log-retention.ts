@@ -18,7 +18,6 @@ export async function previewLogRetention(
 ): Promise<ProjectRetention & { now: string }> {
   const now = deps.clock.now();
   return withClaims(deps.db, actor, async (tx) => {
-    await tx.query(`set local statement_timeout = '30s'`);
     const projectId = await resolveProject(tx, input.projectId, keyProjectId);
     const settings = await readLogRetention(tx, projectId);
     const plan = projectRetention(projectId, settings.custom, settings, now);
@@ -35,5 +34,5 @@ export async function previewLogRetention(
     ]);
     plan.spans.rows = Number(spans?.n ?? 0);
     return { now: now.toISOString(), ...plan };
-  });
+  }, { statement_timeout: '30s' });
 }

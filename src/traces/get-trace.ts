@@ -1,9 +1,9 @@
 import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { buildSpanTree, type SpanRow } from './build-tree.ts';
 import { TRACE_LIMITS, type GetTraceQuery, type SpanNode, type TraceSummary } from './schemas.ts';
-import { readSettings, traceScope } from './scope.ts';
+import { traceScope } from './scope.ts';
 import { EPOCH_US, isoMicros, msBetween } from './time.ts';
 
 /**
@@ -19,7 +19,6 @@ export async function getTrace(
   query: GetTraceQuery,
 ): Promise<{ trace: TraceSummary; spans: SpanNode[] }> {
   return withClaims(deps.db, actor, async (tx) => {
-    await readSettings(tx);
     const projectId = await traceScope(tx, query.projectId, keyProjectId);
     const params: unknown[] = [traceId];
     const where = (time: string) => {
@@ -66,5 +65,5 @@ export async function getTrace(
       },
       spans: tree.roots,
     };
-  });
+  }, INTERACTIVE_READ);
 }

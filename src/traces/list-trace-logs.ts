@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { LOG_COLUMNS, type LogRow, type LogView, logView } from '../logs/filter.ts';
 import type { TraceLogsQuery } from './schemas.ts';
-import { readSettings, traceScope } from './scope.ts';
+import { traceScope } from './scope.ts';
 import { decodeCursor, encodeCursor } from './time.ts';
 
 /**
@@ -19,7 +19,6 @@ export async function listTraceLogs(
 ): Promise<{ logs: LogView[]; nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, /^\d{1,19}$/);
   return withClaims(deps.db, actor, async (tx) => {
-    await readSettings(tx);
     const projectId = await traceScope(tx, query.projectId, keyProjectId);
     const params: unknown[] = [traceId];
     let where = 'l.trace_id = $1';
@@ -41,5 +40,5 @@ export async function listTraceLogs(
     if (more) rows.pop();
     const last = rows[rows.length - 1];
     return { logs: rows.map(logView), nextCursor: more && last ? encodeCursor(Number(last.us), last.id) : null };
-  });
+  }, INTERACTIVE_READ);
 }

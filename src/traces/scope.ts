@@ -20,9 +20,3 @@ export async function requireProject(tx: Queryable, projectId: string | undefine
   }
   return resolveProject(tx, projectId, keyProjectId);
 }
-
-/** Short interactive reads: a bounded statement time, and no JIT (it costs more than it saves here). */
-export async function readSettings(tx: Queryable): Promise<void> {
-  // One round trip for both (set local, as set_config(..., true) is).
-  await tx.query(`select set_config('statement_timeout', '15s', true), set_config('jit', 'off', true)`);
-}

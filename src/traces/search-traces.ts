@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import type { SearchTracesQuery, ServiceCount, TraceHit } from './schemas.ts';
-import { readSettings, requireProject } from './scope.ts';
+import { requireProject } from './scope.ts';
 import { decodeCursor, encodeCursor, EPOCH_US, isoMicros, msBetween } from './time.ts';
 
 /** Matching spans read per statement while collecting a page of distinct traces. */
@@ -37,7 +37,6 @@ export async function searchTraces(
 ): Promise<{ traces: TraceHit[]; nextCursor: string | null }> {
   const page = query.cursor === undefined ? undefined : decodeCursor(query.cursor, /^[0-9a-f]{32}$/);
   return withClaims(deps.db, actor, async (tx) => {
-    await readSettings(tx);
     const projectId = await requireProject(tx, query.projectId, keyProjectId);
     const params: unknown[] = [projectId, query.from, query.to];
     const p = (v: unknown) => `$${params.push(v)}`;
@@ -107,7 +106,7 @@ export async function searchTraces(
       traces: await summarize(tx, projectId, hits),
       nextCursor: more && tail ? encodeCursor(tail.start_us, tail.trace_id) : null,
     };
-  });
+  }, INTERACTIVE_READ);
 }
 
 /** Whole-trace figures for the traces found: span and error counts per service, extent, root span. */

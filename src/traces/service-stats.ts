@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { ServiceStatsQuery, StatsPoint, StatsRow } from './schemas.ts';
-import { readSettings, requireProject } from './scope.ts';
+import { requireProject } from './scope.ts';
 
 interface GroupRow {
   key: string;
@@ -22,7 +22,6 @@ export async function getServiceStats(
   query: ServiceStatsQuery,
 ): Promise<{ from: string; to: string; step: number | null; truncated: boolean; rows: StatsRow[] }> {
   return withClaims(deps.db, actor, async (tx) => {
-    await readSettings(tx);
     const projectId = await requireProject(tx, query.projectId, keyProjectId);
     const params: unknown[] = [projectId, query.from, query.to];
     let where = 'project_id = $1 and start_time >= $2 and start_time < $3';
@@ -87,7 +86,7 @@ export async function getServiceStats(
       }
     }
     return { from: query.from.toISOString(), to: query.to.toISOString(), step: query.step ?? null, truncated, rows };
-  });
+  }, INTERACTIVE_READ);
 }
 
 function percentiles(p: Array<number | null> | null): { p50: number | null; p95: number | null; p99: number | null } {

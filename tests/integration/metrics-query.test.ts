@@ -115,6 +115,49 @@ describe('metrics query API', () => {
     expect(body.results[0].series.map((s: { tags: { host: string } }) => s.tags.host).sort()).toEqual(hosts);
   });
 
+  it('a panel big enough to be read in parts (by series, merged) answers as the raw points do', async () => {
+    // 6 series x 1,440 one-minute buckets is over the split threshold: the series of each region are
+    // read in two parts and their partial aggregates and sketches merged.
+    const from = START + 3 * HOUR - 24 * HOUR;
+    const minute = (ts: number, region: string) =>
+      raw.filter((p) => p.name === 'latency' && p.tags.region === region && p.timestamp >= ts && p.timestamp < ts + 60_000).map((p) => p.value);
+    const check: Array<[string, (v: number[]) => number]> = [
+      ['avg', (v) => v.reduce((a, b) => a + b, 0) / v.length],
+      ['sum', (v) => v.reduce((a, b) => a + b, 0)],
+      ['count', (v) => v.length],
+      ['min', (v) => Math.min(...v)],
+      ['max', (v) => Math.max(...v)],
+    ];
+    for (const [aggregation, fn] of check) {
+      const { status, body } = await query({ from: iso(from), step: 60, groupBy: ['region'], aggregation });
+      expect(status).toBe(200);
+      const series = body.results[0].series as Array<{ tags: { region: string }; points: Array<[number, number | null]> }>;
+      expect(series.map((x) => x.tags.region)).toEqual(['eu', 'us']);
+      let compared = 0;
+      for (const { tags, points } of series) {
+        expect(points).toHaveLength(1440);
+        for (const [ts, value] of points) {
+          const inside = minute(ts, tags.region);
+          if (inside.length === 0) expect(value).toBeNull();
+          else {
+            expect(value, `${aggregation} ${tags.region} ${ts}`).toBeCloseTo(fn(inside), 6);
+            compared += 1;
+          }
+        }
+      }
+      expect(compared).toBe(2 * 180);
+    }
+    const { body } = await query({ from: iso(from), step: 60, groupBy: ['region'], aggregation: 'p90' });
+    for (const { tags, points } of body.results[0].series as Array<{ tags: { region: string }; points: Array<[number, number | null]> }>) {
+      for (const [ts, value] of points) {
+        const sorted = minute(ts, tags.region).sort((a, b) => a - b);
+        if (sorted.length === 0) continue;
+        const exact = sorted[Math.ceil(0.9 * sorted.length) - 1]!;
+        expect(Math.abs(value! - exact) / exact).toBeLessThanOrEqual(0.01);
+      }
+    }
+  });
+
   it('groups by several tags and answers several queries in one request', async () => {
     const res = await env.request('POST', '/functions/v1/metrics/query', {
       token: t.people.viewer.jwt,
