@@ -4,8 +4,7 @@ import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
-import { codesQuantile, mergeSketchCodes, type SketchCodes } from './sketch.ts';
-import { createConcurrencyGate } from '../core/circuit-breaker.ts';
+import { codesQuantile, mergeSketchCodes } from './sketch.ts';
 
 const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
 const QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
@@ -19,22 +18,14 @@ export async function resolveProject(tx: Queryable, projectId: string | undefine
   return id;
 }
 
-/** Read transactions of one request in flight at most (panels and their parts share them). */
-const TX_PER_REQUEST = 4;
-/** A panel whose rollup read is estimated above this many rows is split by series into parts. */
-const SPLIT_ROWS = 4_000;
-const MAX_PARTS = 2;
-
-type ReadTx = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
+/** Panels of one request run at most this many at a time, each on its own pooled connection. */
+const PANEL_CONCURRENCY = 4;
 
 /**
  * Runs a dashboard's queries under the caller's claims (RLS), each over the rollup resolution its
  * step allows. Gaps are null points, so charts show them as gaps. The project is resolved once;
- * then the panels run concurrently, each statement in its own read transaction, at most
- * TX_PER_REQUEST at a time, as Grafana runs panels: a batch is as fast as its slowest few panels,
- * not the sum of all of them. A panel reading many rollup rows is split by series into parts read
- * concurrently and merged (partial aggregates add up; sketches merge), as a parallel query would.
- * No transaction waits for another while holding its slot, so the slots cannot deadlock.
+ * then the panels run concurrently (at most PANEL_CONCURRENCY), each in its own read transaction,
+ * as Grafana runs panels: a batch is as fast as its slowest few panels, not the sum of all of them.
  * (Embedded PGlite serialises the transactions, which is correct, only not faster.)
  */
 export async function queryMetrics(
@@ -44,23 +35,28 @@ export async function queryMetrics(
   request: { projectId?: string; queries: SeriesQuery[] },
 ): Promise<QueryResult[]> {
   const plans = request.queries.map((q, i) => planQuery(q, i));
-  const slots = createConcurrencyGate(TX_PER_REQUEST, Number.POSITIVE_INFINITY);
-  const readTx: ReadTx = (fn) =>
-    slots.run(() =>
-      withClaims(deps.db, actor, fn, {
-        ...INTERACTIVE_READ,
-        // A week of hourly sketches of 100 series (16,700 rows, ~5 MB of text) is sorted by (group,
-        // bucket) for string_agg: in the default 4 MB it spilled to disk.
-        work_mem: '32MB',
-      }),
-    );
+  const readTx = <T>(fn: (tx: Queryable) => Promise<T>) =>
+    withClaims(deps.db, actor, fn, {
+      ...INTERACTIVE_READ,
+      // A week of hourly sketches of 100 series (16,700 rows, ~5 MB of text) is sorted by (group,
+      // bucket) for string_agg: in the default 4 MB it spilled to disk.
+      work_mem: '32MB',
+    });
   const { projectId, defaults } = await readTx(async (tx) => {
     const id = await resolveProject(tx, request.projectId, keyProjectId);
     return { projectId: id, defaults: await defaultAggregations(tx, id, request.queries.filter((q) => !q.aggregation).map((q) => q.metric)) };
   });
-  return Promise.all(
-    request.queries.map((q, i) => runOne(readTx, projectId, { ...q, aggregation: q.aggregation ?? defaults.get(q.metric) ?? 'avg' }, plans[i]!, q.id ?? String(i))),
-  );
+  const results: QueryResult[] = new Array(request.queries.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < request.queries.length; i = next++) {
+      const q = request.queries[i]!;
+      const aggregation = q.aggregation ?? defaults.get(q.metric) ?? 'avg';
+      results[i] = await readTx((tx) => runOne(tx, projectId, { ...q, aggregation }, plans[i]!, q.id ?? String(i)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PANEL_CONCURRENCY, request.queries.length) }, worker));
+  return results;
 }
 
 /** The organization's default aggregation for metrics queried without one. */
@@ -104,36 +100,30 @@ interface Group {
   tags: Record<string, string>;
   /** Sort key: JSON of the group-by values, nulls included, so groups come out in tag order. */
   key: string;
-  /** Output bucket (ms) -> partial aggregate, merged across parts. */
-  partials: Map<number, Partial>;
+  values: Map<number, number | null>;
 }
 
-type Partial = { c: number; s: number; mn: number; mx: number; inc: number | null } | { codes: SketchCodes };
-
 /**
- * One panel: the matching series with their group-by values (one statement, few rows), each series
- * numbered by its group; then their rollup rows aggregated per (group number, output bucket) in SQL,
- * in one part or, for a big read, MAX_PARTS parts of the series list. Buckets come back as epoch
- * milliseconds and groups as small integers, so neither Date nor jsonb is parsed per row, and
- * grouping hashes two numbers instead of a jsonb object per rollup row.
+ * One panel in two statements:
+ * 1. the matching series with their group-by values (few rows): each series gets a group number;
+ * 2. the rollup rows of those series, aggregated per (group number, output bucket) in SQL. Buckets
+ *    come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
+ *    parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
  * Percentiles cannot be added in SQL: each (group, bucket) returns its rollup sketches as one text,
- * merged here in one scan into integer-coded buckets (mergeSketchCodes, codesQuantile). Expanding
- * sketches into rows in SQL cost several times more, and JSON.parse plus merging objects about 4
- * times more (measured by bench:query).
+ * merged here in one scan into integer-coded buckets (mergeSketchCodes, codesQuantile). Expanding sketches into rows in SQL cost several times
+ * more, and JSON.parse plus merging objects about 4 times more (measured by bench:query).
  */
-async function runOne(readTx: ReadTx, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
+async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
   const seriesParams: unknown[] = [projectId, q.metric];
   const groupCols = q.groupBy.map((k) => {
     seriesParams.push(k);
     return `s.tags ->> $${seriesParams.length}`;
   });
-  const series = await readTx((tx) =>
-    tx.query<{ id: string | number; g: Array<string | null> | null }>(
-      `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
-       from public.metric_series s
-       where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
-      seriesParams,
-    ),
+  const series = await tx.query<{ id: string | number; g: Array<string | null> | null }>(
+    `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
+     from public.metric_series s
+     where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
+    seriesParams,
   );
   const empty = { id, resolution: plan.resolution.name, step: plan.stepMs / 1000, series: [], truncated: false };
   if (series.length === 0) return empty;
@@ -150,66 +140,45 @@ async function runOne(readTx: ReadTx, projectId: string, q: SeriesQuery & { aggr
         if (values[i] !== null && values[i] !== undefined) tags[k] = values[i]!;
       });
       groupOf.set(key, (g = groups.length));
-      groups.push({ tags, key, partials: new Map() });
+      groups.push({ tags, key, values: new Map() });
     }
     return g;
   });
 
-  const quantile = QUANTILES[q.aggregation];
-  const bucket = `(extract(epoch from date_bin($5::interval, r.bucket, ${ORIGIN})) * 1000)::float8`;
+  const params = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`, series.map((r) => String(r.id)).join(','), seriesGroups.join(',')];
   const from = `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
      join public.metric_rollups r on r.series_id = m.series_id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
-  const sql =
-    quantile !== undefined
-      ? `select m.g, ${bucket} as b, string_agg(r.sketch::text, ' ') as sketches from ${from} group by 1, 2`
-      : `select m.g, ${bucket} as b, sum(r.count)::float8 as c, sum(r.sum) as s, min(r.min) as mn, max(r.max) as mx, sum(r.increase) as inc
-         from ${from} group by 1, 2`;
-  const estimatedRows = series.length * Math.ceil((plan.to - plan.from) / plan.resolution.ms);
-  const parts = Math.min(MAX_PARTS, series.length, Math.ceil(estimatedRows / SPLIT_ROWS));
-  // Series dealt to the parts in group order, so each part holds a share of every group and the
-  // parts cost alike.
-  const dealt = series.map((_, i) => i).sort((x, y) => seriesGroups[x]! - seriesGroups[y]!);
-  const readPart = async (part: number) => {
-    const ids: string[] = [];
-    const gs: number[] = [];
-    for (let k = part; k < dealt.length; k += parts) {
-      ids.push(String(series[dealt[k]!]!.id));
-      gs.push(seriesGroups[dealt[k]!]!);
-    }
-    const params = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`, ids.join(','), gs.join(',')];
-    const rows = await readTx((tx) => tx.query<{ g: number; b: number; sketches?: string; c: number; s: number; mn: number; mx: number; inc: number | null }>(sql, params));
-    // Merged as each part arrives (JavaScript runs one callback at a time).
+  const bucket = `(extract(epoch from date_bin($5::interval, r.bucket, ${ORIGIN})) * 1000)::float8`;
+  const quantile = QUANTILES[q.aggregation];
+  const seen = new Set<number>();
+  if (quantile !== undefined) {
+    const rows = await tx.query<{ g: number; b: number; sketches: string }>(
+      `select m.g, ${bucket} as b, string_agg(r.sketch::text, ' ') as sketches from ${from} group by 1, 2`,
+      params,
+    );
     for (const row of rows) {
-      const partials = groups[row.g]!.partials;
-      const b = Number(row.b);
-      const had = partials.get(b);
-      if (quantile !== undefined) {
-        if (had && 'codes' in had) mergeSketchCodes(row.sketches!, had.codes);
-        else partials.set(b, { codes: mergeSketchCodes(row.sketches!) });
-      } else if (had && !('codes' in had)) {
-        had.c += Number(row.c);
-        had.s += row.s;
-        had.mn = Math.min(had.mn, row.mn);
-        had.mx = Math.max(had.mx, row.mx);
-        had.inc = had.inc === null ? row.inc : row.inc === null ? had.inc : had.inc + row.inc;
-      } else {
-        partials.set(b, { c: Number(row.c), s: row.s, mn: row.mn, mx: row.mx, inc: row.inc });
-      }
+      groups[row.g]!.values.set(Number(row.b), codesQuantile(mergeSketchCodes(row.sketches), quantile));
+      seen.add(row.g);
     }
-  };
-  await Promise.all(Array.from({ length: parts }, (_, part) => readPart(part)));
-
+  } else {
+    const rows = await tx.query<{ g: number; b: number; c: number; s: number; mn: number; mx: number; inc: number | null }>(
+      `select m.g, ${bucket} as b, sum(r.count)::float8 as c, sum(r.sum) as s, min(r.min) as mn, max(r.max) as mx, sum(r.increase) as inc
+       from ${from} group by 1, 2`,
+      params,
+    );
+    for (const row of rows) {
+      groups[row.g]!.values.set(Number(row.b), valueOf(q.aggregation, row, plan.stepMs));
+      seen.add(row.g);
+    }
+  }
   // Groups with data, in tag order; the first maxSeriesPerQuery are returned.
-  const withData = groups.filter((g) => g.partials.size > 0).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const withData = [...seen].map((g) => groups[g]!).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   const kept = withData.slice(0, QUERY_LIMITS.maxSeriesPerQuery);
   return {
     ...empty,
-    series: kept.map(({ tags, partials }) => {
+    series: kept.map(({ tags, values }) => {
       const points: Array<[number, number | null]> = [];
-      for (let t = plan.from; t < plan.to; t += plan.stepMs) {
-        const p = partials.get(t);
-        points.push([t, p === undefined ? null : 'codes' in p ? codesQuantile(p.codes, quantile!) : valueOf(q.aggregation, p, plan.stepMs)]);
-      }
+      for (let t = plan.from; t < plan.to; t += plan.stepMs) points.push([t, values.get(t) ?? null]);
       return { tags, points };
     }),
     truncated: withData.length > kept.length,

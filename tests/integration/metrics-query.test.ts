@@ -115,9 +115,7 @@ describe('metrics query API', () => {
     expect(body.results[0].series.map((s: { tags: { host: string } }) => s.tags.host).sort()).toEqual(hosts);
   });
 
-  it('a panel big enough to be read in parts (by series, merged) answers as the raw points do', async () => {
-    // 6 series x 1,440 one-minute buckets is over the split threshold: the series of each region are
-    // read in two parts and their partial aggregates and sketches merged.
+  it('a day at one-minute steps grouped by region answers as the raw points do, minute by minute', async () => {
     const from = START + 3 * HOUR - 24 * HOUR;
     const minute = (ts: number, region: string) =>
       raw.filter((p) => p.name === 'latency' && p.tags.region === region && p.timestamp >= ts && p.timestamp < ts + 60_000).map((p) => p.value);
