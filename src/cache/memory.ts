@@ -31,8 +31,10 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
     async del(key) {
       entries.delete(key);
     },
-    async orWords(key, list, ttlMs) {
+    async orWords(key, list, ttlMs, opts) {
       const now = clock.now().getTime();
+      const legacy = opts?.allSetIfExists ? bitmaps.get(opts.allSetIfExists) : undefined;
+      const allSet = legacy !== undefined && legacy.expiresAt > now;
       let bm = bitmaps.get(key);
       if (bm && bm.expiresAt <= now) bm = undefined;
       const maxWord = list.reduce((m, e) => Math.max(m, e.word), 0);
@@ -48,7 +50,7 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
         const m = mask >>> 0;
         const was = (bm!.words[word]! & m) >>> 0 === m;
         bm!.words[word] = (bm!.words[word]! | m) >>> 0;
-        return was;
+        return was || allSet;
       });
     },
     async incrCounters(list, ttlMs) {

@@ -14,7 +14,8 @@ return out`;
  * ORs masks into 32-bit words of the bitmap KEYS[1]. ARGV[2] is a JSON array of pairs flattened
  * (word index, mask, word index, mask, ...). Returns 'b' followed by one character per pair: '1'
  * when every bit of the mask was already set (in order: a pair sees the words as the pairs before it
- * left them), else '0'. (The 'b' keeps REST clients from reading "1011" as a JSON number.) TTL ARGV[1] ms. Two BITFIELD calls (one GET of every word involved, one SET of the words
+ * left them), else '0'. (The 'b' keeps REST clients from reading "1011" as a JSON number.) With a
+ * KEYS[2] that exists, every pair answers '1' (the words are still OR-ed). TTL ARGV[1] ms. Two BITFIELD calls (one GET of every word involved, one SET of the words
  * that changed, chunked) whatever the number of pairs: per pair the script costs table work, not a
  * Redis command, which made the bloom filter about 4 times cheaper for Redis than a SETBIT per bit.
  */
@@ -65,4 +66,7 @@ for _, w in ipairs(order) do
 end
 bitfield(sets)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
+  return 'b' .. string.rep('1', n)
+end
 return 'b' .. table.concat(out)`;

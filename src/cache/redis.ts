@@ -3,7 +3,7 @@ import { INCR_COUNTERS, OR_WORDS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
-  oaiOrWords(key: string, ttlMs: number, pairsJson: string): Promise<unknown>;
+  oaiOrWords(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
 }
 
@@ -27,7 +27,7 @@ export function createRedisCache(url: string): Cache {
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   // Scripts run by EVALSHA (ioredis loads them on first use), so each call sends only its arguments.
-  redis.defineCommand('oaiOrWords', { numberOfKeys: 1, lua: OR_WORDS });
+  redis.defineCommand('oaiOrWords', { lua: OR_WORDS });
   redis.defineCommand('oaiIncrCounters', { lua: INCR_COUNTERS });
   // Errors surface on each command; without this listener ioredis would log unhandled 'error' events.
   redis.on('error', () => {});
@@ -65,9 +65,10 @@ export function createRedisCache(url: string): Cache {
       await whenReady();
       await redis.del(key);
     },
-    async orWords(key, entries, ttlMs) {
+    async orWords(key, entries, ttlMs, opts) {
       await whenReady();
-      const seen = (await (redis as unknown as ScriptCommands).oaiOrWords(key, ttlMs, wordPairs(entries))) as string;
+      const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
+      const seen = (await (redis as unknown as ScriptCommands).oaiOrWords(keys.length, ...keys, ttlMs, wordPairs(entries))) as string;
       return Array.from(seen.slice(1), (ch) => ch === '1');
     },
     async incrCounters(list, ttlMs) {

@@ -15,7 +15,7 @@ export interface Cache {
    * whether every bit of its mask was already set (entries apply in order, so a later entry sees
    * what earlier ones set), extending the key's TTL. The bloom filter's primitive.
    */
-  orWords(key: string, entries: ReadonlyArray<{ word: number; mask: number }>, ttlMs: number): Promise<boolean[]>;
+  orWords(key: string, entries: ReadonlyArray<{ word: number; mask: number }>, ttlMs: number, opts?: { allSetIfExists?: string }): Promise<boolean[]>;
   /**
    * Adds `by` to each counter atomically in one command (creating it with the TTL) and returns the
    * new values. The rate limiter's primitive.

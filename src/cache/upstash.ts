@@ -20,8 +20,9 @@ export function createUpstashCache(url: string, token: string): Cache {
     async del(key) {
       await redis.del(key);
     },
-    async orWords(key, entries, ttlMs) {
-      const seen = await redis.eval<string[], string>(OR_WORDS, [key], [String(ttlMs), wordPairs(entries)]);
+    async orWords(key, entries, ttlMs, opts) {
+      const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
+      const seen = await redis.eval<string[], string>(OR_WORDS, keys, [String(ttlMs), wordPairs(entries)]);
       return Array.from(String(seen).slice(1), (ch) => ch === '1');
     },
     async incrCounters(list, ttlMs) {

@@ -42,7 +42,8 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
     // unprepared ones did. A precaution: after five executions Postgres may switch a prepared
     // statement to a generic plan, which cannot see a query's time range or id list. (bench:query
     // measured no difference either way at 10M points.)
-    connection: { application_name: opts.applicationName ?? 'observai', plan_cache_mode: 'force_custom_plan' },
+    // Only where statements are prepared: poolers (PgBouncer) refuse unknown startup parameters.
+    connection: { application_name: opts.applicationName ?? 'observai', ...(opts.prepare ?? true ? { plan_cache_mode: 'force_custom_plan' } : {}) },
     // Keep int8 and numeric as strings (postgres.js default) and parse timestamps to Date.
   });
   const prepare = opts.prepare ?? true;

@@ -31,8 +31,17 @@ export async function withClaims<T>(db: Db, claims: Claims, fn: (tx: Queryable) 
       `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)${names.map((n, i) => `, set_config('${n}', $${i + 3}, true)`).join('')}`,
       [claims.role, JSON.stringify(claims), ...names.map((n) => settings[n]!)],
     );
-    const [, result] = await Promise.all([prelude, Promise.resolve().then(() => fn(tx))]);
-    return result;
+    const body = Promise.resolve().then(() => fn(tx));
+    body.catch(() => {}); // observed here so an early rejection is not "unhandled"; awaited below
+    try {
+      await prelude;
+    } catch (err) {
+      // Not before fn has settled: the transaction (and its connection) must not be given back while
+      // fn may still issue statements on it.
+      await body.catch(() => {});
+      throw err;
+    }
+    return body;
   });
 }
 

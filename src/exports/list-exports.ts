@@ -12,8 +12,8 @@ export async function listExports(deps: Pick<Deps, 'db'>, actor: Claims, keyProj
       `select ${RUN_COLUMNS} from public.export_runs
        where ($1::uuid is null or project_id = $1) and ($2::text is null or status = $2) and ($3::text is null or signal = $3)
          and ($4::uuid is null or destination_id = $4)
-       order by created_at desc, id limit ${query.limit}`,
-      [projectId, query.status ?? null, query.signal ?? null, query.destinationId ?? null],
+       order by created_at desc, id limit $5`,
+      [projectId, query.status ?? null, query.signal ?? null, query.destinationId ?? null, query.limit],
     );
   });
   return rows.map(toRunView);

@@ -206,8 +206,8 @@ async function buildNextPart(db: Db, run: RunRow, progress: RunProgress | null, 
       const keyColumns = spec.keys.map((k, i) => `${k.text} as k${i}`).join(', ');
       const page = await read<Record<string, string>>(
         db,
-        `select ${lineSql(run.signal)} as line, ${keyColumns} from ${spec.table} where ${pageWhere} order by ${keyList} limit ${limit}`,
-        params,
+        `select ${lineSql(run.signal)} as line, ${keyColumns} from ${spec.table} where ${pageWhere} order by ${keyList} limit $${params.length + 1}`,
+        [...params, limit],
       );
       if (page.length === 0) break;
       await gz.write(`${page.map((r) => r.line).join('\n')}\n`);

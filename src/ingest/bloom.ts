@@ -25,6 +25,10 @@ const HOUR = 3_600_000;
  * of the same size), and callers confirm every "maybe" exactly before dropping anything. Filters are
  * keyed by the hour of the event's own timestamp, so a re-sent event always meets its own filter.
  * The key prefix names the layout (`bloom2`): a filter of another layout is never read as this one.
+ * While a filter of the previous layout (`oai:bloom:`, a bit per hash, before 2026-11-26) still
+ * exists for the same project and hour, every event of that hour answers "maybe seen", so an event
+ * stored before the upgrade and re-sent after it is confirmed in Postgres, never stored twice. Those
+ * filters expire 25 hours after their last write; the check can go once none can remain.
  *
  * Returns null when the cache is unreachable: the caller then confirms everything exactly.
  */
@@ -50,7 +54,9 @@ export async function bloomMaybeSeen(
     await Promise.all(
       [...slots].map(async ([slot, indexes]) => {
         const entries = indexes.map((i) => bloomWord(items[i]!.key, words, opts.hashes));
-        const seen = await cache.orWords(`oai:bloom2:${projectId}:${slot}`, entries, opts.windowMs + HOUR);
+        const seen = await cache.orWords(`oai:bloom2:${projectId}:${slot}`, entries, opts.windowMs + HOUR, {
+          allSetIfExists: `oai:bloom:${projectId}:${slot}`,
+        });
         indexes.forEach((itemIndex, n) => {
           maybe[itemIndex] = seen[n]!;
         });

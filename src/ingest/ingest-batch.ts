@@ -225,8 +225,9 @@ async function writeAll(
     }
   }
   // Issued together: the driver pipelines them on the transaction's connection (one round trip);
-  // they still run in order, and one failing fails the transaction.
-  await Promise.all([
+  // they still run in order, and one failing fails the transaction. All are settled before the
+  // first error is thrown, so none is still in flight when the transaction ends.
+  const settled = await Promise.allSettled([
     insertMetricPoints(tx, target.projectId, newPlain),
     insertHistogramPoints(tx, target.projectId, newHist),
     insertLogs(tx, target.projectId, newLogs),
@@ -237,6 +238,8 @@ async function writeAll(
       [target.projectId, target.organizationId, now, stored, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
     ),
   ]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return { stored, duplicates, seriesErrors, seriesIds: series.ids };
 }
 

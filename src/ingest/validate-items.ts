@@ -5,6 +5,8 @@ const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).is
 import { INGEST_LIMITS as L } from './limits.ts';
 import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
 
+const isCount = (c: number) => Number.isSafeInteger(c) && c >= 0;
+
 /**
  * Checks that apply to every decoded item whatever its format (native or OTLP): the timestamp
  * acceptance window, finite numbers, and attribute shapes Postgres' jsonb would refuse (NUL
@@ -38,7 +40,16 @@ export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
       const { bounds, counts } = m.histogram;
       if (counts.length !== bounds.length + 1) return ['histogram.counts', 'must have bounds.length + 1 entries'];
       if (!bounds.every((b, i) => Number.isFinite(b) && (i === 0 || b > bounds[i - 1]!))) return ['histogram.bounds', 'must be finite and strictly increasing'];
-      if (!counts.every((c) => Number.isFinite(c) && c >= 0)) return ['histogram.counts', 'must be finite and non-negative'];
+      if (!counts.every(isCount)) return ['histogram.counts', 'must be non-negative integers'];
+    }
+    if (m.histogram) {
+      // Bucket counts are what percentiles are computed from: they must be whole observations that
+      // add up to the point's count (as OTLP requires), or the rollups would disagree with themselves.
+      const h = m.histogram;
+      const buckets = h.kind === 'explicit' ? h.counts : [h.zeroCount, ...h.positive.counts, ...h.negative.counts];
+      if (!isCount(h.count)) return ['histogram.count', 'must be a non-negative integer'];
+      if (!buckets.every(isCount)) return [h.kind === 'explicit' ? 'histogram.counts' : 'histogram', 'bucket counts must be non-negative integers'];
+      if (buckets.reduce((a, c) => a + c, 0) !== h.count) return ['histogram.count', 'must equal the sum of the bucket counts'];
     }
     if (Object.keys(m.tags).length > L.maxTags) return ['tags', `at most ${L.maxTags} tags`];
     for (const [k, v] of Object.entries(m.tags)) {

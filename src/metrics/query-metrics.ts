@@ -48,11 +48,17 @@ export async function queryMetrics(
   });
   const results: QueryResult[] = new Array(request.queries.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    for (let i = next++; i < request.queries.length; i = next++) {
+    for (let i = next++; i < request.queries.length && !failed; i = next++) {
       const q = request.queries[i]!;
       const aggregation = q.aggregation ?? defaults.get(q.metric) ?? 'avg';
-      results[i] = await readTx((tx) => runOne(tx, projectId, { ...q, aggregation }, plans[i]!, q.id ?? String(i)));
+      try {
+        results[i] = await readTx((tx) => runOne(tx, projectId, { ...q, aggregation }, plans[i]!, q.id ?? String(i)));
+      } catch (err) {
+        failed = true; // the request fails: start no more panels
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(PANEL_CONCURRENCY, request.queries.length) }, worker));

@@ -33,8 +33,8 @@ export async function listTraceLogs(
        from public.logs l
        where ${where}
        order by l.time, l.id
-       limit ${query.limit + 1}`,
-      params,
+       limit $${params.length + 1}`,
+      [...params, query.limit + 1],
     );
     const more = rows.length > query.limit;
     if (more) rows.pop();

@@ -37,8 +37,8 @@ export async function getServiceStats(
        where ${where}
        group by 1
        order by requests desc, key
-       limit ${query.limit + 1}`,
-      params,
+       limit $${params.length + 1}`,
+      [...params, query.limit + 1],
     );
     const truncated = groups.length > query.limit;
     if (truncated) groups.pop();

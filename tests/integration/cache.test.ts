@@ -28,6 +28,15 @@ describe.each(caches)('%s cache', (_, make) => {
     expect(await cache.orWords(k, Array.from({ length: 400 }, () => w(3, 1)), 60_000)).toEqual(Array(400).fill(true));
   });
 
+  it('orWords answers every entry as already set while the allSetIfExists key exists (the bits are still set)', async () => {
+    const k = key();
+    const legacy = key();
+    expect(await cache.orWords(k, [{ word: 1, mask: 1 }], 60_000, { allSetIfExists: legacy })).toEqual([false]);
+    await cache.orWords(legacy, [{ word: 0, mask: 1 }], 60_000);
+    expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 1, mask: 1 }], 60_000, { allSetIfExists: legacy })).toEqual([true, true]);
+    expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 3, mask: 1 }], 60_000)).toEqual([true, false]);
+  });
+
   it('orWords handles thousands of entries in one call, word 0 and the last word of a 2^24-bit filter', async () => {
     const k = key();
     const entries = Array.from({ length: 5000 }, (_, i) => ({ word: i === 0 ? 0 : i === 1 ? (1 << 19) - 1 : i * 97, mask: (1 << (i % 32)) >>> 0 }));

@@ -103,6 +103,19 @@ describe('ingest (native)', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it.each([
+    ['fractional bucket counts', { count: 2, bounds: [1], counts: [1.5, 0.5] }, 'metrics.0.histogram.counts'],
+    ['bucket counts that do not add up to count', { count: 5, bounds: [1], counts: [1, 1] }, 'metrics.0.histogram.count'],
+    ['a fractional count', { count: 2.5, bounds: [1], counts: [1, 1] }, 'metrics.0.histogram.count'],
+    ['negative bucket counts', { count: 0, bounds: [1], counts: [1, -1] }, 'metrics.0.histogram.counts'],
+  ])('refuses a histogram point with %s, by field', async (_, histogram, field) => {
+    const res = await post({ metrics: [{ name: 'bad.hist', type: 'histogram', timestamp: now(), histogram }] });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error.details.some((d: { field: string }) => d.field.startsWith(field)), JSON.stringify(body.error.details)).toBe(true);
+    expect(await count(`public.metric_series where name = 'bad.hist'`)).toBe(0);
+  });
+
   it('answers 400 when nothing is valid, and stores nothing', async () => {
     const before = await count('public.ingest_usage');
     const res = await post({ metrics: [{ name: '', value: 1, timestamp: now() }] });
