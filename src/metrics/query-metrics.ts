@@ -4,7 +4,7 @@ import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
-import { codesQuantile, mergeSketchCodes } from './sketch.ts';
+import { mergeSketchText, ranksQuantile } from './sketch.ts';
 
 const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
 const QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
@@ -116,8 +116,9 @@ interface Group {
  *    come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
  *    parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
  * Percentiles cannot be added in SQL: each (group, bucket) returns its rollup sketches as one text,
- * merged here in one scan into integer-coded buckets (mergeSketchCodes, codesQuantile). Expanding sketches into rows in SQL cost several times
- * more, and JSON.parse plus merging objects about 4 times more (measured by bench:query).
+ * merged here in one scan into ranked buckets (mergeSketchText, ranksQuantile). Expanding sketches
+ * into rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
+ * (measured by bench:query).
  */
 async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
   const seriesParams: unknown[] = [projectId, q.metric];
@@ -163,7 +164,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
       params,
     );
     for (const row of rows) {
-      groups[row.g]!.values.set(Number(row.b), codesQuantile(mergeSketchCodes(row.sketches), quantile));
+      groups[row.g]!.values.set(Number(row.b), ranksQuantile(mergeSketchText(row.sketches), quantile));
       seen.add(row.g);
     }
   } else {

@@ -29,13 +29,6 @@ export const SKETCH_KEY_SQL = (col: string) =>
         when ${col} < -${MIN_MAGNITUDE} then 'n' || ceil(ln(-${col}) / ${LN_GAMMA})::int
         else 'z' end`;
 
-function keyValue(key: string): number {
-  if (key === 'z') return 0;
-  const i = Number(key.slice(1));
-  const v = (2 * SKETCH_GAMMA ** i) / (SKETCH_GAMMA + 1);
-  return key[0] === 'n' ? -v : v;
-}
-
 export function addToSketch(sketch: Sketch, value: number, count = 1): Sketch {
   const k = sketchKey(value);
   sketch[k] = (sketch[k] ?? 0) + count;
@@ -54,41 +47,80 @@ export function sketchCount(sketch: Sketch): number {
 }
 
 /**
+ * Buckets as numbers in value order, for merging and reading quantiles without key strings:
+ * p<i> -> 1e7 + i, z -> 0, n<i> -> -1e7 - i (|i| stays far below 1e7: about 71,000 for 1e308).
+ * A rank maps back to its key and to the value representing its bucket.
+ */
+export type SketchRanks = Map<number, number>;
+const RANK_OFFSET = 1e7;
+
+function keyRank(key: string): number {
+  if (key === 'z') return 0;
+  const i = Number(key.slice(1));
+  return key[0] === 'n' ? -RANK_OFFSET - i : RANK_OFFSET + i;
+}
+
+function rankKey(rank: number): string {
+  return rank === 0 ? 'z' : rank > 0 ? `p${rank - RANK_OFFSET}` : `n${-RANK_OFFSET - rank}`;
+}
+
+function rankValue(rank: number): number {
+  if (rank === 0) return 0;
+  const v = (2 * SKETCH_GAMMA ** (rank > 0 ? rank - RANK_OFFSET : -RANK_OFFSET - rank)) / (SKETCH_GAMMA + 1);
+  return rank > 0 ? v : -v;
+}
+
+export function sketchRanks(sketch: Sketch): SketchRanks {
+  const ranks: SketchRanks = new Map();
+  for (const k in sketch) ranks.set(keyRank(k), sketch[k]!);
+  return ranks;
+}
+
+/** The same sketch with string keys (the stored encoding). */
+export function sketchFromRanks(ranks: SketchRanks): Sketch {
+  const sketch: Sketch = {};
+  for (const [rank, n] of ranks) sketch[rankKey(rank)] = n;
+  return sketch;
+}
+
+/**
  * The value at quantile q (0..1) by the nearest-rank definition: the smallest value with at least
  * ceil(q * n) values at or below it. Null for an empty sketch.
  */
 export function sketchQuantile(sketch: Sketch, q: number): number | null {
-  const entries = Object.keys(sketch)
-    .map((k) => [keyValue(k), sketch[k]!] as const)
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => a[0] - b[0]);
-  const total = entries.reduce((s, [, n]) => s + n, 0);
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
-  let seen = 0;
-  for (const [v, n] of entries) {
-    seen += n;
-    if (seen >= rank) return v;
+  return ranksQuantile(sketchRanks(sketch), q);
+}
+
+/** sketchQuantile of ranked buckets: a typed array of ranks sorts without a comparator call. */
+export function ranksQuantile(ranks: SketchRanks, q: number): number | null {
+  const order = new Float64Array(ranks.size);
+  let k = 0;
+  let total = 0;
+  for (const [rank, n] of ranks) {
+    if (n <= 0) continue;
+    total += n;
+    order[k++] = rank;
   }
-  return entries[entries.length - 1]![0];
+  if (total === 0) return null;
+  const sorted = order.subarray(0, k).sort();
+  const target = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
+  let seen = 0;
+  for (const rank of sorted) {
+    seen += ranks.get(rank)!;
+    if (seen >= target) return rankValue(rank);
+  }
+  return rankValue(sorted[k - 1]!);
 }
 
 /**
- * A merged sketch keyed by integer codes while it is built from text: 4 * index for p<index>,
- * 4 * index + 1 for n<index>, Z_CODE for z. No key string is made per entry.
- */
-export type SketchCodes = Map<number, number>;
-const Z_CODE = 2;
-
-/**
  * Merges the sketches in `text` (jsonb output as Postgres prints it: one `{"p3": 2, "z": 1}` object,
- * or several, separated by anything outside the objects) into one, reading the text once. The same
- * counts as JSON.parse and mergeSketches, without building an object per sketch: a query merging
- * hundreds of thousands of sketch entries spent most of its time in JSON.parse (bench:query, type d).
- * Only our own encoding is accepted (keys z, p<int>, n<int>; non-negative integer counts); anything
- * else throws, so a format change cannot be misread silently.
+ * or several, separated by anything outside the objects) into ranked buckets, reading the text once.
+ * The same counts as JSON.parse and mergeSketches, without building an object per sketch: a query
+ * merging hundreds of thousands of sketch entries spent most of its time in JSON.parse (bench:query,
+ * type d). Only our own encoding is accepted (keys z, p<int>, n<int>; non-negative integer counts);
+ * anything else throws, so a format change cannot be misread silently.
  */
-export function mergeSketchCodes(text: string, into: SketchCodes = new Map()): SketchCodes {
+export function mergeSketchText(text: string, into: SketchRanks = new Map()): SketchRanks {
   const n = text.length;
   let i = 0;
   const bad = (at: number): never => {
@@ -100,9 +132,9 @@ export function mergeSketchCodes(text: string, into: SketchCodes = new Map()): S
       continue;
     }
     const kind = text.charCodeAt(++i);
-    let code: number;
+    let rank: number;
     if (kind === 122 /* z */) {
-      code = Z_CODE;
+      rank = 0;
       i++;
     } else if (kind === 112 /* p */ || kind === 110 /* n */) {
       i++;
@@ -112,7 +144,8 @@ export function mergeSketchCodes(text: string, into: SketchCodes = new Map()): S
       let index = 0;
       for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) index = index * 10 + (c - 48);
       if (i === from) bad(i);
-      code = 4 * (negative ? -index : index) + (kind === 110 ? 1 : 0);
+      if (negative) index = -index;
+      rank = kind === 112 ? RANK_OFFSET + index : -RANK_OFFSET - index;
     } else {
       return bad(i);
     }
@@ -120,67 +153,11 @@ export function mergeSketchCodes(text: string, into: SketchCodes = new Map()): S
     i++;
     while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 58) i++; // ': '
     const from = i;
-    let value = 0;
-    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) value = value * 10 + (c - 48);
+    let count = 0;
+    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) count = count * 10 + (c - 48);
     const after = text.charCodeAt(i);
     if (i === from || !(after === 44 /* , */ || after === 125 /* } */ || after === 32)) bad(i);
-    into.set(code, (into.get(code) ?? 0) + value);
+    into.set(rank, (into.get(rank) ?? 0) + count);
   }
   return into;
-}
-
-/** The same sketch with string keys (the stored encoding). */
-export function sketchFromCodes(codes: SketchCodes): Sketch {
-  const sketch: Sketch = {};
-  for (const [code, v] of codes) {
-    if (code === Z_CODE) sketch.z = v;
-    else {
-      const kind = ((code % 4) + 4) % 4;
-      sketch[`${kind === 1 ? 'n' : 'p'}${(code - kind) / 4}`] = v;
-    }
-  }
-  return sketch;
-}
-
-/** mergeSketchCodes as a Sketch (string keys). */
-export function mergeSketchText(text: string): Sketch {
-  return sketchFromCodes(mergeSketchCodes(text));
-}
-
-/**
- * sketchQuantile for coded sketches: codes are ordered by the value they stand for (negative buckets
- * by descending index, then zero, then positive buckets by ascending index) without computing any
- * value but the answer's.
- */
-export function codesQuantile(codes: SketchCodes, q: number): number | null {
-  // Rank: an integer that orders buckets by value and maps back to the bucket (n<i> -> -1e7 - i,
-  // z -> 0, p<i> -> 1e7 + i); a typed array of ranks sorts without a comparator call per step.
-  const ranks = new Float64Array(codes.size);
-  const countOf = new Map<number, number>();
-  let k = 0;
-  let total = 0;
-  for (const [code, n] of codes) {
-    if (n <= 0) continue;
-    total += n;
-    const kind = ((code % 4) + 4) % 4;
-    const r = code === Z_CODE ? 0 : kind === 1 ? -1e7 - (code - kind) / 4 : 1e7 + code / 4;
-    ranks[k++] = r;
-    countOf.set(r, n);
-  }
-  if (total === 0) return null;
-  const sorted = ranks.subarray(0, k).sort();
-  const target = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
-  let seen = 0;
-  let chosen = sorted[k - 1]!;
-  for (let j = 0; j < k; j++) {
-    seen += countOf.get(sorted[j]!)!;
-    if (seen >= target) {
-      chosen = sorted[j]!;
-      break;
-    }
-  }
-  if (chosen === 0) return 0;
-  const index = chosen > 0 ? chosen - 1e7 : -1e7 - chosen;
-  const v = (2 * SKETCH_GAMMA ** index) / (SKETCH_GAMMA + 1);
-  return chosen > 0 ? v : -v;
 }

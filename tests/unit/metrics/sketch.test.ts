@@ -3,7 +3,7 @@
  * after merging many small sketches (what coarser rollups do).
  */
 import { describe, expect, it } from 'vitest';
-import { addToSketch, codesQuantile, mergeSketchCodes, mergeSketches, mergeSketchText, type Sketch, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+import { addToSketch, mergeSketches, mergeSketchText, ranksQuantile, type Sketch, sketchFromRanks, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
 import { normal, rng } from '../../helpers/random.ts';
 
 
@@ -62,9 +62,9 @@ describe('mergeSketchText (the query path)', () => {
     });
     const expected = parts.reduce((acc, p) => mergeSketches(acc, p), {} as Sketch);
     const text = parts.map(pgText).join(' ');
-    expect(mergeSketchText(text)).toEqual(expected);
-    const codes = mergeSketchCodes(text);
-    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) expect(codesQuantile(codes, q)).toBe(sketchQuantile(expected, q));
+    const ranks = mergeSketchText(text);
+    expect(sketchFromRanks(ranks)).toEqual(expected);
+    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) expect(ranksQuantile(ranks, q)).toBe(sketchQuantile(expected, q));
   });
 
   it.each([
@@ -73,16 +73,22 @@ describe('mergeSketchText (the query path)', () => {
     ['empty text', '', {}],
     ['an empty sketch', '{}', {}],
   ] as const)('%s', (_, text, expected) => {
-    expect(mergeSketchText(text)).toEqual(expected);
+    expect(sketchFromRanks(mergeSketchText(text))).toEqual(expected);
   });
 
-  it('codesQuantile: empty and all-zero sketches have no quantile; zero and negative buckets order correctly', () => {
-    expect(codesQuantile(mergeSketchCodes(''), 0.5)).toBeNull();
-    expect(codesQuantile(mergeSketchCodes('{"p3": 0}'), 0.5)).toBeNull();
+  it('ranksQuantile: empty and all-zero sketches have no quantile; negative, zero and positive buckets in value order', () => {
+    expect(ranksQuantile(mergeSketchText(''), 0.5)).toBeNull();
+    expect(ranksQuantile(mergeSketchText('{"p3": 0}'), 0.5)).toBeNull();
     const s: Sketch = {};
-    for (const v of [-50, -2, 0, 0, 3, 40]) addToSketch(s, v);
-    const codes = mergeSketchCodes(pgText(s));
-    for (const q of [0.1, 0.2, 0.4, 0.6, 0.8, 1]) expect(codesQuantile(codes, q)).toBe(sketchQuantile(s, q));
+    const values = [-50, -2, 0, 0, 3, 40];
+    for (const v of values) addToSketch(s, v);
+    const ranks = mergeSketchText(pgText(s));
+    values.forEach((v, i) => {
+      const q = (i + 1) / values.length;
+      expect(ranksQuantile(ranks, q)).toBe(sketchQuantile(s, q));
+      if (v === 0) expect(ranksQuantile(ranks, q)).toBe(0);
+      else expect(Math.abs(ranksQuantile(ranks, q)! - v) / Math.abs(v)).toBeLessThanOrEqual(SKETCH_ALPHA);
+    });
   });
 
   it.each([
