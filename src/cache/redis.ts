@@ -1,20 +1,10 @@
 import { Redis } from 'ioredis';
-import { INCR_COUNTERS, OR_WORDS } from './redis-scripts.ts';
+import { INCR_COUNTERS, OR_WORDS, wordPairs } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
   oaiOrWords(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
-}
-
-/** The OR_WORDS script's argument: (word, mask) pairs flattened into one JSON array. */
-export function wordPairs(entries: ReadonlyArray<{ word: number; mask: number }>): string {
-  const flat: number[] = new Array(entries.length * 2);
-  entries.forEach((e, i) => {
-    flat[2 * i] = e.word;
-    flat[2 * i + 1] = e.mask >>> 0;
-  });
-  return JSON.stringify(flat);
 }
 
 /** TCP Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */

@@ -1,6 +1,5 @@
 import { Redis } from '@upstash/redis';
-import { INCR_COUNTERS, OR_WORDS } from './redis-scripts.ts';
-import { wordPairs } from './redis.ts';
+import { INCR_COUNTERS, OR_WORDS, wordPairs } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */

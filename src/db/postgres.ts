@@ -15,9 +15,10 @@ type Sql = postgres.Sql<Record<string, never>>;
  * postgres.js sends an unprepared one as Parse + Describe, waits for the parameter types, then Bind +
  * Execute, two round trips every time; a prepared one is one round trip (Bind + Execute) from its
  * second use on, and Postgres does not parse it again (it still plans each execution for its values,
- * see plan_cache_mode below). Our SQL texts are a bounded set (values
- * always travel as parameters), and connections are recycled (postgres.js max_lifetime), so the
- * per-connection caches stay bounded. Behind a transaction-mode pooler set prepare: false.
+ * see plan_cache_mode below). Values always travel as parameters, so statement texts vary only with
+ * a query's shape (its filters, its group-by keys), and connections are recycled (postgres.js
+ * max_lifetime): the per-connection caches stay bounded. Behind a transaction-mode pooler set
+ * prepare: false.
  */
 function queryable(sql: Sql | postgres.TransactionSql<Record<string, never>>, prepare: boolean): Queryable {
   return {
@@ -32,6 +33,7 @@ function queryable(sql: Sql | postgres.TransactionSql<Record<string, never>>, pr
 
 /** A pooled postgres.js connection. Used for local Postgres and for Supabase Postgres. */
 export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
+  const prepare = opts.prepare ?? true;
   const sql: Sql = postgres(url, {
     max: opts.max ?? 10,
     prepare: opts.prepare ?? true,
@@ -43,10 +45,9 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
     // statement to a generic plan, which cannot see a query's time range or id list. (bench:query
     // measured no difference either way at 10M points.)
     // Only where statements are prepared: poolers (PgBouncer) refuse unknown startup parameters.
-    connection: { application_name: opts.applicationName ?? 'observai', ...(opts.prepare ?? true ? { plan_cache_mode: 'force_custom_plan' } : {}) },
+    connection: { application_name: opts.applicationName ?? 'observai', ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}) },
     // Keep int8 and numeric as strings (postgres.js default) and parse timestamps to Date.
   });
-  const prepare = opts.prepare ?? true;
   const base = queryable(sql, prepare);
   return {
     kind: 'postgres',

@@ -218,11 +218,9 @@ async function writeAll(
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
-  for (const rows of [newPlain, newHist]) {
-    for (const p of rows) {
-      if (p.point.timestamp < minTime) minTime = p.point.timestamp;
-      if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
-    }
+  for (const p of [...newPlain, ...newHist]) {
+    if (p.point.timestamp < minTime) minTime = p.point.timestamp;
+    if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
   }
   // Issued together: the driver pipelines them on the transaction's connection (one round trip);
   // they still run in order, and one failing fails the transaction. All are settled before the

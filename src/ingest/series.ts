@@ -40,17 +40,16 @@ export class SeriesCache {
     return this.projects.get(projectId)?.get(identity);
   }
   set(projectId: string, identity: string, id: number): void {
-    let ids = this.projects.get(projectId);
-    if (!ids) this.projects.set(projectId, (ids = new Map()));
-    if (ids.has(identity)) return;
+    if (this.get(projectId, identity) !== undefined) return;
     if (this.size >= this.max) {
       // Full: forget the oldest series of the oldest project (maps keep insertion order).
       const [oldestProject, oldest] = this.projects.entries().next().value as [string, Map<string, number>];
       oldest.delete(oldest.keys().next().value as string);
       if (oldest.size === 0) this.projects.delete(oldestProject);
       this.size -= 1;
-      if (oldestProject === projectId && oldest.size === 0) this.projects.set(projectId, ids);
     }
+    let ids = this.projects.get(projectId);
+    if (!ids) this.projects.set(projectId, (ids = new Map()));
     ids.set(identity, id);
     this.size += 1;
   }

@@ -40,7 +40,6 @@ export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
       const { bounds, counts } = m.histogram;
       if (counts.length !== bounds.length + 1) return ['histogram.counts', 'must have bounds.length + 1 entries'];
       if (!bounds.every((b, i) => Number.isFinite(b) && (i === 0 || b > bounds[i - 1]!))) return ['histogram.bounds', 'must be finite and strictly increasing'];
-      if (!counts.every(isCount)) return ['histogram.counts', 'must be non-negative integers'];
     }
     if (m.histogram) {
       // Bucket counts are what percentiles are computed from: they must be whole observations that
