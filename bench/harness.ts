@@ -14,7 +14,7 @@ import { parseConfig } from '../src/core/config.ts';
 import { createPostgresDb } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
 import { migrateDb } from '../src/node/deps.ts';
-import { generateApiKey } from '../src/api-keys/secret.ts';
+import { createApiKey } from '../src/api-keys/create-api-key.ts';
 import { type DemoSeed, seedDemo } from '../src/orgs/seed-demo.ts';
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -137,19 +137,13 @@ export async function createBenchDatabase(prefix: string): Promise<BenchDatabase
 
 /**
  * REUSE_DB=<name>: a database an earlier KEEP_DB=1 run left, with its demo tenant. Its API key's secret
- * is gone (only the hash is stored), so a new ingest+read key is minted for the demo project.
+ * is gone (only the hash is stored), so a new ingest+read key is created for the demo project.
  */
 async function reuseDemo(db: Db): Promise<DemoSeed> {
-  const { key, prefix, hash } = await generateApiKey();
-  const [row] = await db.query<{ organization_id: string; project_id: string; created_by: string }>(
-    `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, created_by)
-     select organization_id, project_id, 'bench key', $1, $2, array['ingest', 'read'], created_by
-     from public.api_keys where name = 'Demo key' limit 1
-     returning organization_id, project_id, created_by`,
-    [prefix, hash],
-  );
-  if (!row) throw new Error('REUSE_DB: no demo key found; was the database made by a benchmark with KEEP_DB=1?');
-  return { organizationId: row.organization_id, projectId: row.project_id, apiKey: key, ownerJwt: '', ownerEmail: '', ownerUserId: row.created_by };
+  const [demo] = await db.query<{ id: string; organization_id: string }>(`select id, organization_id from public.projects where slug = 'demo' limit 1`);
+  if (!demo) throw new Error('REUSE_DB: no demo project found; was the database made by a benchmark with KEEP_DB=1?');
+  const { apiKey, secret } = await createApiKey({ db, clock: systemClock }, { role: 'service_role' }, { projectId: demo.id, name: 'bench key', scopes: ['ingest', 'read'] });
+  return { organizationId: demo.organization_id, projectId: demo.id, apiKey: secret, ownerJwt: '', ownerEmail: '', ownerUserId: apiKey.createdBy ?? '' };
 }
 
 /** Heap + indexes + toast of a partitioned table's partitions. */
