@@ -2,7 +2,7 @@ import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import type { Job } from '../jobs/types.ts';
 import { rollupHistogramMinutes } from './histogram-rollup.ts';
-import { SKETCH_KEY_SQL } from './sketch.ts';
+import { SKETCH_AGG_SQL, SKETCH_RANK_SQL, SKETCH_UNNEST_SQL } from './sketch.ts';
 
 /**
  * The rollup job. Invariants (also in supabase/migrations/*_rollups.sql):
@@ -72,7 +72,7 @@ const UPSERT = `on conflict (resolution, series_id, bucket) do update set
 
 /**
  * 1m buckets in [from, to) from raw points, in one pass: the points (with each one's predecessor, for
- * counter increases) are grouped by (series, minute, sketch bucket), which gives the sketch counts
+ * counter increases) are grouped by (series, minute, sketch rank), which gives the sketch counts
  * and partial aggregates at once; a second, smaller grouping by (series, minute) merges them.
  * Writing the rows costs more than computing them (about 60% of a first rollup of a day, EXPLAIN
  * ANALYZE on bench:query's data); a rerun that changes nothing skips the writes and took 0.55 s
@@ -86,7 +86,7 @@ export async function rollupMinutes(tx: Queryable, projectId: string, from: Date
        from public.metric_points p join public.metric_series s on s.id = p.series_id
        where p.project_id = $1 and p.time >= $2::timestamptz - interval '${COUNTER_LOOKBACK}' and p.time < $3
      ), parts as (
-       select series_id, date_bin('1 minute', time, ${ORIGIN}) as bucket, ${SKETCH_KEY_SQL('value')} as k,
+       select series_id, date_bin('1 minute', time, ${ORIGIN}) as bucket, ${SKETCH_RANK_SQL('value')} as k,
               count(*) as n, sum(value) as s, min(value) as mn, max(value) as mx,
               (array_agg(value order by time desc))[1] as last, max(time) as last_time,
               max(type) as type, max(temporality) as temporality,
@@ -99,7 +99,7 @@ export async function rollupMinutes(tx: Queryable, projectId: string, from: Date
             case when max(type) = 'counter' then
               case when max(temporality) = 'delta' then sum(s) else sum(cumulative_increase) end
             end,
-            jsonb_object_agg(k, n)
+            ${SKETCH_AGG_SQL('k', 'n')}
      from parts
      group by series_id, bucket
      order by series_id, bucket
@@ -113,23 +113,23 @@ export async function rollupMinutes(tx: Queryable, projectId: string, from: Date
 /**
  * Buckets of `target` in [from, to) merged from the `source` resolution, in one pass: every source
  * row is expanded into its sketch entries (with ordinality) and grouped by (series, target bucket,
- * sketch key); the row's own aggregates ride on its first entry only, so each counts once.
+ * sketch rank); the row's own aggregates ride on its first entry only, so each counts once.
  */
 export async function rollupFrom(tx: Queryable, projectId: string, source: string, target: (typeof RESOLUTIONS)[number], from: Date, to: Date): Promise<number> {
   const rows = await tx.query(
     `with parts as (
-       select r.series_id, date_bin('${target.interval}', r.bucket, ${ORIGIN}) as b, e.key as k, sum(e.value::bigint) as n,
+       select r.series_id, date_bin('${target.interval}', r.bucket, ${ORIGIN}) as b, e.k, sum(e.n)::bigint as n,
               sum(r.count) filter (where e.ord = 1) as c, sum(r.sum) filter (where e.ord = 1) as s,
               min(r.min) as mn, max(r.max) as mx,
               (array_agg(r.last order by r.last_time desc))[1] as last, max(r.last_time) as last_time,
               sum(r.increase) filter (where e.ord = 1) as increase
-       from public.metric_rollups r, jsonb_each_text(r.sketch) with ordinality as e(key, value, ord)
+       from public.metric_rollups r, ${SKETCH_UNNEST_SQL('r.sketch')} with ordinality as e(k, n, ord)
        where r.resolution = $4 and r.project_id = $1 and r.bucket >= $2 and r.bucket < $3
        group by 1, 2, 3
      )
      insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
      select $1, series_id, '${target.name}', b, sum(c)::bigint, sum(s), min(mn), max(mx), (array_agg(last order by last_time desc))[1], max(last_time),
-            sum(increase), jsonb_object_agg(k, n)
+            sum(increase), ${SKETCH_AGG_SQL('k', 'n')}
      from parts
      group by series_id, b
      order by series_id, b

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import { addToSketch, type Sketch } from './sketch.ts';
+import { addToSketch, type Sketch, sketchLiteral } from './sketch.ts';
 
 /**
  * 1-minute rollups of histogram points (OTLP histograms and native `type: histogram`), merged into the
@@ -117,7 +117,8 @@ export async function rollupHistogramMinutes(tx: Queryable, projectId: string, f
   const entries = [...minutes.entries()].map(([key, acc]) => ({ series: key.split(':')[0]!, bucket: Number(key.split(':')[1]), ...acc }));
   const inserted = await tx.query(
     `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, increase, sketch)
-     select $1, r.series_id, '1m', to_timestamp(r.bucket / 1000.0), r.count, r.sum, r.min, r.max, r.sum / r.count, to_timestamp(r.last_time / 1000.0), null, r.sketch::jsonb
+     select $1, r.series_id, '1m', to_timestamp(r.bucket / 1000.0), r.count, r.sum, r.min, r.max, r.sum / r.count, to_timestamp(r.last_time / 1000.0), null,
+            r.sketch::bigint[]
      from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[])
        as r(series_id, bucket, count, sum, min, max, last_time, sketch)
      on conflict (resolution, series_id, bucket) do update set
@@ -133,7 +134,7 @@ export async function rollupHistogramMinutes(tx: Queryable, projectId: string, f
       entries.map((e) => e.min),
       entries.map((e) => e.max),
       entries.map((e) => e.lastTime.getTime()),
-      entries.map((e) => JSON.stringify(e.sketch)),
+      entries.map((e) => sketchLiteral(e.sketch)),
     ],
   );
   return inserted.length;

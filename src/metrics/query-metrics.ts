@@ -4,7 +4,7 @@ import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
-import { mergeSketchText, ranksQuantile } from './sketch.ts';
+import { mergeSketchText } from './sketch.ts';
 
 const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
 const QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
@@ -116,7 +116,7 @@ interface Group {
  *    come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
  *    parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
  * Percentiles cannot be added in SQL: each (group, bucket) returns its rollup sketches as one text,
- * merged here in one scan into ranked buckets (mergeSketchText, ranksQuantile). Expanding sketches
+ * merged here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches
  * into rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
  * (measured by bench:query).
  */
@@ -155,22 +155,26 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
   const params = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`, series.map((r) => String(r.id)).join(','), seriesGroups.join(',')];
   const from = `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
      join public.metric_rollups r on r.series_id = m.series_id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
-  const bucket = `(extract(epoch from date_bin($5::interval, r.bucket, ${ORIGIN})) * 1000)::float8`;
+  // Grouped by the timestamptz bucket, printed as epoch ms once per output row: `extract(epoch ...)`
+  // is numeric, and grouping 28,600 rollup rows on a numeric key cost more than the join itself
+  // (20 against 11 ms in EXPLAIN ANALYZE; bench:query, type c).
+  const bin = `date_bin($5::interval, r.bucket, ${ORIGIN})`;
+  const bucket = `date_part('epoch', ${bin}) * 1000`;
   const quantile = QUANTILES[q.aggregation];
   const seen = new Set<number>();
   if (quantile !== undefined) {
     const rows = await tx.query<{ g: number; b: number; sketches: string }>(
-      `select m.g, ${bucket} as b, string_agg(r.sketch::text, ' ') as sketches from ${from} group by 1, 2`,
+      `select m.g, ${bucket} as b, string_agg(r.sketch::text, ' ') as sketches from ${from} group by m.g, ${bin}`,
       params,
     );
     for (const row of rows) {
-      groups[row.g]!.values.set(Number(row.b), ranksQuantile(mergeSketchText(row.sketches), quantile));
+      groups[row.g]!.values.set(Number(row.b), mergeSketchText(row.sketches).quantile(quantile));
       seen.add(row.g);
     }
   } else {
     const rows = await tx.query<{ g: number; b: number; c: number; s: number; mn: number; mx: number; inc: number | null }>(
       `select m.g, ${bucket} as b, sum(r.count)::float8 as c, sum(r.sum) as s, min(r.min) as mn, max(r.max) as mx, sum(r.increase) as inc
-       from ${from} group by 1, 2`,
+       from ${from} group by m.g, ${bin}`,
       params,
     );
     for (const row of rows) {

@@ -5,82 +5,219 @@
  * So any quantile read from the sketch is within a of the exact value at that rank, at every
  * resolution, because merging adds bucket counts and loses nothing.
  *
- * Encoding (jsonb in metric_rollups.sketch): {"p<i>": n} for v > 0, {"n<i>": n} for v < 0 (bucket of
- * |v|), {"z": n} for |v| <= MIN_MAGNITUDE. The same mapping is computed in SQL by the rollup job
- * (SKETCH_KEY_SQL) and here; both must stay identical.
+ * Encoding: every bucket is one integer "rank", in value order: RANK_OFFSET + i for v > 0 in bucket
+ * i, 0 for |v| <= MIN_MAGNITUDE, -RANK_OFFSET - i for v < 0 with |v| in bucket i (|i| stays far
+ * below RANK_OFFSET: about 71,000 for 1e308). metric_rollups.sketch stores a sketch as a two-row
+ * bigint array {{rank, ...}, {count, ...}} with ranks ascending ('{}' when empty); in memory a Sketch
+ * maps rank to count. The same mapping is computed in SQL by the rollup job (SKETCH_RANK_SQL) and
+ * here; both must stay identical.
  */
 export const SKETCH_ALPHA = 0.005;
 export const SKETCH_GAMMA = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
 const LN_GAMMA = Math.log(SKETCH_GAMMA);
 export const MIN_MAGNITUDE = 1e-9;
+export const RANK_OFFSET = 1_000_000;
 
-export type Sketch = Record<string, number>;
+/** Count per bucket rank. */
+export type Sketch = Record<number, number>;
 
-/** The bucket key of a value, as SQL computes it in SKETCH_KEY_SQL. */
-export function sketchKey(v: number): string {
-  if (v > MIN_MAGNITUDE) return `p${Math.ceil(Math.log(v) / LN_GAMMA)}`;
-  if (v < -MIN_MAGNITUDE) return `n${Math.ceil(Math.log(-v) / LN_GAMMA)}`;
-  return 'z';
+/** The bucket rank of a value, as SQL computes it in SKETCH_RANK_SQL. */
+export function sketchRank(v: number): number {
+  if (v > MIN_MAGNITUDE) return RANK_OFFSET + Math.ceil(Math.log(v) / LN_GAMMA);
+  if (v < -MIN_MAGNITUDE) return -RANK_OFFSET - Math.ceil(Math.log(-v) / LN_GAMMA);
+  return 0;
 }
 
-/** SQL expression for the bucket key of column `col` (must match sketchKey). */
-export const SKETCH_KEY_SQL = (col: string) =>
-  `case when ${col} > ${MIN_MAGNITUDE} then 'p' || ceil(ln(${col}) / ${LN_GAMMA})::int
-        when ${col} < -${MIN_MAGNITUDE} then 'n' || ceil(ln(-${col}) / ${LN_GAMMA})::int
-        else 'z' end`;
+/** SQL expression for the bucket rank of column `col` (must match sketchRank). */
+export const SKETCH_RANK_SQL = (col: string) =>
+  `case when ${col} > ${MIN_MAGNITUDE} then ${RANK_OFFSET} + ceil(ln(${col}) / ${LN_GAMMA})::int
+        when ${col} < -${MIN_MAGNITUDE} then -${RANK_OFFSET} - ceil(ln(-${col}) / ${LN_GAMMA})::int
+        else 0 end`;
+
+/** SQL aggregate building the stored sketch of (rank, count) rows of one group, each rank once. */
+export const SKETCH_AGG_SQL = (rank: string, count: string) =>
+  `array[array_agg(${rank}::bigint order by ${rank}), array_agg(${count}::bigint order by ${rank})]`;
+
+/** SQL set-returning expression giving the (rank, count) rows of a stored sketch. */
+export const SKETCH_UNNEST_SQL = (col: string) => `unnest(${col}[1:1], ${col}[2:2])`;
 
 export function addToSketch(sketch: Sketch, value: number, count = 1): Sketch {
-  const k = sketchKey(value);
+  const k = sketchRank(value);
   sketch[k] = (sketch[k] ?? 0) + count;
   return sketch;
 }
 
 export function mergeSketches(into: Sketch, from: Sketch): Sketch {
-  for (const k in from) into[k] = (into[k] ?? 0) + from[k]!;
+  for (const [k, n] of Object.entries(from)) into[Number(k)] = (into[Number(k)] ?? 0) + n;
   return into;
 }
 
 export function sketchCount(sketch: Sketch): number {
-  let n = 0;
-  for (const k in sketch) n += sketch[k]!;
-  return n;
+  return Object.values(sketch).reduce((total, n) => total + n, 0);
+}
+
+/** The stored form as an array literal for a `::bigint[]` cast: `{{r1,r2},{n1,n2}}`, or `{}`. */
+export function sketchLiteral(sketch: Sketch): string {
+  const ranks = Object.keys(sketch)
+    .map(Number)
+    .filter((r) => sketch[r]! > 0)
+    .sort((x, y) => x - y);
+  return ranks.length === 0 ? '{}' : `{{${ranks.join(',')}},{${ranks.map((r) => sketch[r]!).join(',')}}}`;
+}
+
+/** A stored sketch as a driver returns the array ([[ranks], [counts]] or [], numbers or strings). */
+export function sketchFromStored(stored: ReadonlyArray<ReadonlyArray<number | string | bigint>>): Sketch {
+  const sketch: Sketch = {};
+  if (stored.length === 0) return sketch;
+  const [ranks, counts] = stored;
+  if (stored.length !== 2 || !ranks || !counts || ranks.length !== counts.length) throw new Error('sketch: expected {{ranks}, {counts}} of equal length');
+  ranks.forEach((r, i) => (sketch[Number(r)] = Number(counts[i])));
+  return sketch;
 }
 
 /**
- * Buckets as numbers in value order, for merging and reading quantiles without key strings:
- * p<i> -> 1e7 + i, z -> 0, n<i> -> -1e7 - i (|i| stays far below 1e7: about 71,000 for 1e308).
- * A rank maps back to its key and to the value representing its bucket.
+ * Bucket counts of one sign by bucket index, in a dense window that grows to cover what is added:
+ * the sketches merged by one query share a value range (hundreds of indices), so adding is an array
+ * store, not a hash-map update, and reading in value order needs no sort.
  */
-export type SketchRanks = Map<number, number>;
-const RANK_OFFSET = 1e7;
+class IndexCounts {
+  /** Bucket index of counts[0]. */
+  private lo = 0;
+  private counts = new Float64Array(0);
+  total = 0;
 
-function keyRank(key: string): number {
-  if (key === 'z') return 0;
-  const i = Number(key.slice(1));
-  return key[0] === 'n' ? -RANK_OFFSET - i : RANK_OFFSET + i;
+  add(index: number, n: number): void {
+    let at = index - this.lo;
+    if (at < 0 || at >= this.counts.length) at = this.grow(index);
+    this.counts[at]! += n;
+    this.total += n;
+  }
+
+  /** Widens the window to hold `index`, at least doubling it; returns the index's position. */
+  private grow(index: number): number {
+    const len = this.counts.length;
+    if (len === 0) {
+      this.counts = new Float64Array(64);
+      this.lo = index - 32;
+      return 32;
+    }
+    const lo = index < this.lo ? index - len : this.lo;
+    const hi = index >= this.lo + len ? index + len : this.lo + len - 1;
+    const counts = new Float64Array(hi - lo + 1);
+    counts.set(this.counts, this.lo - lo);
+    this.counts = counts;
+    this.lo = lo;
+    return index - lo;
+  }
+
+  /** Calls fn for each non-empty bucket, by ascending index (or descending with `down`). */
+  each(fn: (index: number, n: number) => void, down = false): void {
+    const c = this.counts;
+    if (down) {
+      for (let i = c.length - 1; i >= 0; i--) if (c[i]! > 0) fn(this.lo + i, c[i]!);
+    } else {
+      for (let i = 0; i < c.length; i++) if (c[i]! > 0) fn(this.lo + i, c[i]!);
+    }
+  }
+
+  /**
+   * Walks the buckets (ascending, or descending with `down`) adding their counts to `seen` until it
+   * reaches `target`: returns that bucket's index, or null with `seen` plus this side's total.
+   */
+  reach(target: number, seen: number, down: boolean): { index: number | null; seen: number } {
+    const c = this.counts;
+    const n = c.length;
+    for (let k = 0; k < n; k++) {
+      const i = down ? n - 1 - k : k;
+      if (c[i]! <= 0) continue;
+      seen += c[i]!;
+      if (seen >= target) return { index: this.lo + i, seen };
+    }
+    return { index: null, seen };
+  }
+
+  /** The largest (or with `down` the smallest) non-empty index, null when empty. */
+  last(down: boolean): number | null {
+    const c = this.counts;
+    for (let k = 0; k < c.length; k++) {
+      const i = down ? k : c.length - 1 - k;
+      if (c[i]! > 0) return this.lo + i;
+    }
+    return null;
+  }
 }
 
-function rankKey(rank: number): string {
-  return rank === 0 ? 'z' : rank > 0 ? `p${rank - RANK_OFFSET}` : `n${-RANK_OFFSET - rank}`;
+/** |bucket index| beyond this cannot come from a finite double (1e308 is about 71,000). */
+const MAX_INDEX = 100_000;
+
+/** The value a bucket represents (within SKETCH_ALPHA of every value in it). */
+function bucketValue(index: number): number {
+  return (2 * SKETCH_GAMMA ** index) / (SKETCH_GAMMA + 1);
 }
 
-function rankValue(rank: number): number {
-  if (rank === 0) return 0;
-  const v = (2 * SKETCH_GAMMA ** (rank > 0 ? rank - RANK_OFFSET : -RANK_OFFSET - rank)) / (SKETCH_GAMMA + 1);
-  return rank > 0 ? v : -v;
-}
+/** Many sketches merged, for reading quantiles: positive, negative and zero buckets apart. */
+export class MergedSketch {
+  private readonly pos = new IndexCounts();
+  /** Buckets of negative values, by the index of |v|. */
+  private readonly neg = new IndexCounts();
+  private zero = 0;
 
-export function sketchRanks(sketch: Sketch): SketchRanks {
-  const ranks: SketchRanks = new Map();
-  for (const k in sketch) ranks.set(keyRank(k), sketch[k]!);
-  return ranks;
-}
+  /** Adds n values to bucket `index` of sign `sign` (1 positive, -1 negative; 0 is the zero bucket). */
+  add(sign: 1 | -1 | 0, index: number, n: number): this {
+    if (!(Math.abs(index) <= MAX_INDEX)) throw new Error(`sketch: bucket index ${index} out of range`);
+    if (sign === 0) this.zero += n;
+    else (sign > 0 ? this.pos : this.neg).add(index, n);
+    return this;
+  }
 
-/** The same sketch with string keys (the stored encoding). */
-export function sketchFromRanks(ranks: SketchRanks): Sketch {
-  const sketch: Sketch = {};
-  for (const [rank, n] of ranks) sketch[rankKey(rank)] = n;
-  return sketch;
+  /** Adds n values to the bucket of a rank (see the encoding above). */
+  addRank(rank: number, n: number): this {
+    if (rank === 0) {
+      this.zero += n;
+      return this;
+    }
+    const index = rank > 0 ? rank - RANK_OFFSET : -RANK_OFFSET - rank;
+    if (!(index >= -MAX_INDEX && index <= MAX_INDEX)) throw new Error(`sketch: rank ${rank} out of range`);
+    (rank > 0 ? this.pos : this.neg).add(index, n);
+    return this;
+  }
+
+  addSketch(sketch: Sketch): this {
+    for (const [k, n] of Object.entries(sketch)) this.addRank(Number(k), n);
+    return this;
+  }
+
+  /**
+   * The value at quantile q (0..1) by the nearest-rank definition: the smallest value with at
+   * least ceil(q * n) values at or below it. Null for an empty sketch. Buckets are walked in value
+   * order: negative values from the largest magnitude down, zero, then positive values up.
+   */
+  quantile(q: number): number | null {
+    const total = this.neg.total + this.zero + this.pos.total;
+    if (!(total > 0)) return null;
+    const target = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
+    const neg = this.neg.reach(target, 0, true);
+    if (neg.index !== null) return -bucketValue(neg.index);
+    const seen = neg.seen + this.zero;
+    if (this.zero > 0 && seen >= target) return 0;
+    const pos = this.pos.reach(target, seen, false);
+    if (pos.index !== null) return bucketValue(pos.index);
+    // Rounding left the target just past the total: the largest value.
+    const top = this.pos.last(false);
+    if (top !== null) return bucketValue(top);
+    if (this.zero > 0) return 0;
+    const least = this.neg.last(true);
+    return least === null ? null : -bucketValue(least);
+  }
+
+  /** The merged buckets as a Sketch (non-empty buckets only). */
+  toSketch(): Sketch {
+    const sketch: Sketch = {};
+    this.neg.each((index, n) => void (sketch[-RANK_OFFSET - index] = n));
+    if (this.zero > 0) sketch[0] = this.zero;
+    this.pos.each((index, n) => void (sketch[RANK_OFFSET + index] = n));
+    return sketch;
+  }
 }
 
 /**
@@ -88,76 +225,80 @@ export function sketchFromRanks(ranks: SketchRanks): Sketch {
  * ceil(q * n) values at or below it. Null for an empty sketch.
  */
 export function sketchQuantile(sketch: Sketch, q: number): number | null {
-  return ranksQuantile(sketchRanks(sketch), q);
-}
-
-/** sketchQuantile of ranked buckets: a typed array of ranks sorts without a comparator call. */
-export function ranksQuantile(ranks: SketchRanks, q: number): number | null {
-  const order = new Float64Array(ranks.size);
-  let k = 0;
-  let total = 0;
-  for (const [rank, n] of ranks) {
-    if (n <= 0) continue;
-    total += n;
-    order[k++] = rank;
-  }
-  if (total === 0) return null;
-  const sorted = order.subarray(0, k).sort();
-  const target = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
-  let seen = 0;
-  for (const rank of sorted) {
-    seen += ranks.get(rank)!;
-    if (seen >= target) return rankValue(rank);
-  }
-  return rankValue(sorted[k - 1]!);
+  return new MergedSketch().addSketch(sketch).quantile(q);
 }
 
 /**
- * Merges the sketches in `text` (jsonb output as Postgres prints it: one `{"p3": 2, "z": 1}` object,
- * or several, separated by anything outside the objects) into ranked buckets, reading the text once.
- * The same counts as JSON.parse and mergeSketches, without building an object per sketch: a query
- * merging hundreds of thousands of sketch entries spent most of its time in JSON.parse (bench:query,
- * type d). Only our own encoding is accepted (keys z, p<int>, n<int>; non-negative integer counts);
- * anything else throws, so a format change cannot be misread silently.
+ * Merges the sketches in `text` into one MergedSketch, reading the text once. Each sketch is its
+ * array as Postgres prints it, `{{1000003,1000007},{2,1}}` (ranks, then counts), or `{}` when empty;
+ * sketches are separated by anything outside the braces (the query joins them with spaces). No array
+ * or object is built per sketch: a query merging hundreds of thousands of buckets spent most of its
+ * time parsing (bench:query, type d). Only our own encoding is accepted (integer ranks within
+ * MAX_INDEX of RANK_OFFSET or 0, as many non-negative integer counts as ranks); anything else
+ * throws, so a format change cannot be misread silently. A throw may leave `into` partly merged.
  */
-export function mergeSketchText(text: string, into: SketchRanks = new Map()): SketchRanks {
+export function mergeSketchText(text: string, into: MergedSketch = new MergedSketch()): MergedSketch {
   const n = text.length;
+  let ranks = scratchRanks;
   let i = 0;
   const bad = (at: number): never => {
     throw new Error(`sketch text: unexpected entry near ${JSON.stringify(text.slice(Math.max(0, at - 8), at + 8))}`);
   };
+  // One loop per list, written out (no callbacks): this runs once per character of megabytes of text.
   while (i < n) {
-    if (text.charCodeAt(i) !== 34 /* " */) {
+    if (text.charCodeAt(i) !== 123 /* { */) {
       i++;
       continue;
     }
-    const kind = text.charCodeAt(++i);
-    let rank: number;
-    if (kind === 122 /* z */) {
-      rank = 0;
-      i++;
-    } else if (kind === 112 /* p */ || kind === 110 /* n */) {
-      i++;
-      const negative = text.charCodeAt(i) === 45; /* - */
-      if (negative) i++;
-      const from = i;
-      let index = 0;
-      for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) index = index * 10 + (c - 48);
-      if (i === from) bad(i);
-      if (negative) index = -index;
-      rank = kind === 112 ? RANK_OFFSET + index : -RANK_OFFSET - index;
-    } else {
-      return bad(i);
+    let c = text.charCodeAt(++i);
+    if (c === 125 /* } */) {
+      i++; // an empty sketch: {}
+      continue;
     }
-    if (text.charCodeAt(i) !== 34) bad(i);
+    if (c !== 123) bad(i);
+    // {rank,rank,...}
+    let r = 0;
+    for (;;) {
+      c = text.charCodeAt(++i);
+      const negative = c === 45; /* - */
+      if (negative) c = text.charCodeAt(++i);
+      const from = i;
+      let v = 0;
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = text.charCodeAt(++i);
+      }
+      if (i === from || i - from > 16) bad(i);
+      if (r === ranks.length) {
+        const grown = new Float64Array(ranks.length * 2);
+        grown.set(ranks);
+        ranks = scratchRanks = grown;
+      }
+      ranks[r++] = negative ? -v : v;
+      if (c === 125) break;
+      if (c !== 44 /* , */) bad(i);
+    }
+    if (text.charCodeAt(++i) !== 44 || text.charCodeAt(++i) !== 123) bad(i);
+    // {count,count,...}: as many as ranks, each added to its rank's bucket
+    let k = 0;
+    for (;;) {
+      c = text.charCodeAt(++i);
+      const from = i;
+      let v = 0;
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = text.charCodeAt(++i);
+      }
+      if (i === from || i - from > 16 || k === r) bad(i);
+      into.addRank(ranks[k++]!, v);
+      if (c === 125) break;
+      if (c !== 44) bad(i);
+    }
+    if (k !== r || text.charCodeAt(++i) !== 125) bad(i);
     i++;
-    while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 58) i++; // ': '
-    const from = i;
-    let count = 0;
-    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) count = count * 10 + (c - 48);
-    const after = text.charCodeAt(i);
-    if (i === from || !(after === 44 /* , */ || after === 125 /* } */ || after === 32)) bad(i);
-    into.set(rank, (into.get(rank) ?? 0) + count);
   }
   return into;
 }
+
+/** mergeSketchText's buffer of one sketch's ranks, kept between calls. */
+let scratchRanks = new Float64Array(1024);

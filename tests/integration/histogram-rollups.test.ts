@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
-import { type Sketch, sketchQuantile } from '../../src/metrics/sketch.ts';
+import { type Sketch, sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
@@ -16,12 +16,14 @@ const M = (n: number) => Math.floor((NOW - 3_600_000) / 60_000) * 60_000 + n * 6
 describe('histogram rollups', () => {
   let env: TestEnv;
   let t: Tenant;
-  const minute = (name: string, at: number) =>
-    env.db.query<{ count: string; sum: number; min: number; max: number; sketch: Sketch }>(
-      `select r.count, r.sum, r.min, r.max, r.sketch from public.metric_rollups r join public.metric_series s on s.id = r.series_id
-       where s.name = $1 and r.resolution = '1m' and r.bucket = $2`,
-      [name, new Date(at)],
-    );
+  const minute = async (name: string, at: number) =>
+    (
+      await env.db.query<{ count: string; sum: number; min: number; max: number; sketch: string[][] }>(
+        `select r.count, r.sum, r.min, r.max, r.sketch from public.metric_rollups r join public.metric_series s on s.id = r.series_id
+         where s.name = $1 and r.resolution = '1m' and r.bucket = $2`,
+        [name, new Date(at)],
+      )
+    ).map((row) => ({ ...row, sketch: sketchFromStored(row.sketch) as Sketch }));
   const run = async () => {
     await env.deps.settle();
     return runJob(env.deps, aggregateMetrics, { budgetMs: 60_000 });

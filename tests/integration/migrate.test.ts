@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createPgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
+import { addToSketch, type Sketch, sketchFromStored } from '../../src/metrics/sketch.ts';
 import { loadBootstrap, loadMigrations } from '../../src/node/migrations.ts';
 import { createDatabase, servicesMode } from '../helpers/env.ts';
 
@@ -42,5 +43,44 @@ describe('migrate', () => {
     expect([...ra, ...rb].sort()).toEqual(all());
     const rows = await a.query<{ version: string }>('select version from supabase_migrations.schema_migrations');
     expect(rows).toHaveLength(all().length);
+  });
+
+  it('20261126002000 turns stored jsonb sketches into rank and count arrays with the same buckets', async () => {
+    const db = createPgliteDb(new PGlite());
+    cleanups.push(() => db.close());
+    const migrations = loadMigrations();
+    const at = migrations.findIndex((m) => m.version === '20261126002000');
+    expect(at).toBeGreaterThan(0);
+    await migrate(db, { bootstrap: loadBootstrap(), migrations: migrations.slice(0, at) });
+    const [org] = await db.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Org', 'org-one') returning id`);
+    const [project] = await db.query<{ id: string }>(`insert into public.projects (organization_id, name, slug) values ($1, 'Project', 'project-one') returning id`, [org!.id]);
+    const [series] = await db.query<{ id: string }>(
+      `insert into public.metric_series (project_id, name, type, tags, fingerprint) values ($1, 'm', 'gauge', '{}', 'f') returning id`,
+      [project!.id],
+    );
+    // The old encoding: "p<i>" / "n<i>" / "z" keys with counts, as the rollup job wrote them.
+    const values = [-1e6, -3, -3, 0, 0, 0, 1e-3, 2.5, 2.5, 2.5, 7e9];
+    const expected: Sketch = {};
+    const old: Record<string, number> = {};
+    for (const v of values) {
+      addToSketch(expected, v);
+      const key = v > 1e-9 ? `p${Math.ceil(Math.log(v) / Math.log(201 / 199))}` : v < -1e-9 ? `n${Math.ceil(Math.log(-v) / Math.log(201 / 199))}` : 'z';
+      old[key] = (old[key] ?? 0) + 1;
+    }
+    const insert = `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+                    values ($1, $2, $3, now(), 1, 1, 1, 1, 1, now(), $4::jsonb)`;
+    await db.query(insert, [project!.id, series!.id, '1m', JSON.stringify(old)]);
+    await db.query(insert, [project!.id, series!.id, '1h', '{}']);
+    expect(await migrate(db, { migrations })).toEqual(migrations.slice(at).map((m) => `${m.version}_${m.name}`));
+    const rows = await db.query<{ resolution: string; sketch: Array<Array<number | string>>; text: string }>(
+      'select resolution, sketch, sketch::text as text from public.metric_rollups order by resolution',
+    );
+    expect(rows.map((r) => [r.resolution, sketchFromStored(r.sketch)])).toEqual([
+      ['1h', {}],
+      ['1m', expected],
+    ]);
+    expect(rows[0]!.text).toBe('{}');
+    const ranks = rows[1]!.sketch[0]!.map(Number);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
   });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics, RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
-import { type Sketch, sketchQuantile } from '../../src/metrics/sketch.ts';
+import { sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 import { rng } from '../helpers/random.ts';
@@ -42,13 +42,15 @@ describe('aggregate-metrics', () => {
     await env.deps.settle();
     return runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 });
   };
-  const rollups = (resolution: string, name: string) =>
-    env.db.query<{ bucket: Date; count: string; sum: number; min: number; max: number; last: number; increase: number | null; sketch: Sketch }>(
+  const rollups = async (resolution: string, name: string) =>
+    (
+      await env.db.query<{ bucket: Date; count: string; sum: number; min: number; max: number; last: number; increase: number | null; sketch: string[][] }>(
       `select r.bucket, r.count, r.sum, r.min, r.max, r.last, r.increase, r.sketch
        from public.metric_rollups r join public.metric_series s on s.id = r.series_id
        where r.resolution = $1 and s.name = $2 order by r.bucket`,
       [resolution, name],
-    );
+      )
+    ).map((row) => ({ ...row, sketch: sketchFromStored(row.sketch) }));
 
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });

@@ -3,7 +3,7 @@
  * after merging many small sketches (what coarser rollups do).
  */
 import { describe, expect, it } from 'vitest';
-import { addToSketch, mergeSketches, mergeSketchText, ranksQuantile, type Sketch, sketchFromRanks, sketchCount, sketchKey, sketchQuantile, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
+import { addToSketch, MergedSketch, mergeSketches, mergeSketchText, RANK_OFFSET, type Sketch, sketchCount, sketchFromStored, sketchLiteral, sketchQuantile, sketchRank, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
 import { normal, rng } from '../../helpers/random.ts';
 
 
@@ -39,21 +39,29 @@ describe('sketch accuracy', () => {
     }
   });
 
-  it('keys positive, negative and zero values apart; an empty sketch has no quantile', () => {
-    expect(sketchKey(10)).toMatch(/^p\d+$/);
-    expect(sketchKey(-10)).toMatch(/^n\d+$/);
-    expect(sketchKey(0.5)).toMatch(/^p-\d+$/);
-    expect(sketchKey(0)).toBe('z');
+  it('ranks buckets in value order, positive, negative and zero apart; an empty sketch has no quantile', () => {
+    const values = [-1e300, -1e6, -10, -0.5, -1e-8, 0, 1e-8, 0.5, 10, 1e6, 1e300];
+    const ranks = values.map(sketchRank);
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+    expect(sketchRank(0)).toBe(0);
+    expect(sketchRank(1e-10)).toBe(0);
+    expect(sketchRank(10)).toBeGreaterThan(RANK_OFFSET);
+    expect(sketchRank(0.5)).toBeLessThan(RANK_OFFSET);
+    expect(sketchRank(0.5)).toBeGreaterThan(0);
+    expect(sketchRank(-10)).toBeLessThan(-RANK_OFFSET);
     expect(sketchQuantile({}, 0.5)).toBeNull();
     expect(SKETCH_ALPHA).toBeLessThan(0.01);
   });
 });
 
 describe('mergeSketchText (the query path)', () => {
-  // Postgres prints jsonb as {"p1": 2, "z": 1}; the query joins one text per rollup row with spaces.
-  const pgText = (s: Sketch) => `{${Object.entries(s).map(([k, v]) => `"${k}": ${v}`).join(', ')}}`;
+  // Postgres prints a stored sketch as {{r1,r2},{n1,n2}} (the literal we write), or {} when empty;
+  // the query joins those of every rollup row with spaces.
+  const pgText = sketchLiteral;
+  const P = (i: number) => RANK_OFFSET + i;
+  const N = (i: number) => -RANK_OFFSET - i;
 
-  it.each(DATASETS)('%s: equals JSON.parse + mergeSketches', (_, gen) => {
+  it.each(DATASETS)('%s: equals merging the sketches one by one', (_, gen) => {
     const r = rng(7);
     const parts: Sketch[] = Array.from({ length: 40 }, () => {
       const s: Sketch = {};
@@ -62,41 +70,94 @@ describe('mergeSketchText (the query path)', () => {
     });
     const expected = parts.reduce((acc, p) => mergeSketches(acc, p), {} as Sketch);
     const text = parts.map(pgText).join(' ');
-    const ranks = mergeSketchText(text);
-    expect(sketchFromRanks(ranks)).toEqual(expected);
-    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) expect(ranksQuantile(ranks, q)).toBe(sketchQuantile(expected, q));
+    const merged = mergeSketchText(text);
+    expect(merged.toSketch()).toEqual(expected);
+    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) expect(merged.quantile(q)).toBe(sketchQuantile(expected, q));
   });
 
   it.each([
-    ['negative indices of both signs', '{"n-5": 2, "p-5": 3} {"n-5": 1, "z": 4, "p12": 1}', { 'n-5': 3, 'p-5': 3, z: 4, p12: 1 }],
-    ['large counts', '{"p0": 9007199254740} {"p0": 1}', { p0: 9007199254741 }],
+    ['negative indices of both signs', `{{${N(-5)},${P(-5)}},{2,3}} {{${N(-5)},0,${P(12)}},{1,4,1}}`, { [N(-5)]: 3, [P(-5)]: 3, 0: 4, [P(12)]: 1 }],
+    ['large counts', `{{${P(0)}},{9007199254740}} {{${P(0)}},{1}}`, { [P(0)]: 9007199254741 }],
     ['empty text', '', {}],
-    ['an empty sketch', '{}', {}],
+    ['an empty sketch among others', `{} {{${P(1)}},{2}} {}`, { [P(1)]: 2 }],
   ] as const)('%s', (_, text, expected) => {
-    expect(sketchFromRanks(mergeSketchText(text))).toEqual(expected);
+    expect(mergeSketchText(text).toSketch()).toEqual(expected);
   });
 
-  it('ranksQuantile: empty and all-zero sketches have no quantile; negative, zero and positive buckets in value order', () => {
-    expect(ranksQuantile(mergeSketchText(''), 0.5)).toBeNull();
-    expect(ranksQuantile(mergeSketchText('{"p3": 0}'), 0.5)).toBeNull();
+  it('sketchLiteral writes ranks ascending with their counts; sketchFromStored reads them back (numbers or strings)', () => {
+    const s: Sketch = {};
+    for (const v of [40, -2, 0, 3, -50, 0, 3]) addToSketch(s, v);
+    const literal = sketchLiteral(s);
+    const [ranks, counts] = literal.slice(2, -2).split('},{').map((part) => part.split(',').map(Number)) as [number[], number[]];
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(counts).toEqual([1, 1, 2, 2, 1]);
+    expect(sketchFromStored([ranks, counts])).toEqual(s);
+    expect(sketchFromStored([ranks.map(String), counts.map(String)])).toEqual(s);
+    expect(sketchLiteral({})).toBe('{}');
+    expect(sketchFromStored([])).toEqual({});
+    expect(() => sketchFromStored([[1], []])).toThrow(/equal length/);
+  });
+
+  it('quantile: empty and all-zero sketches have no quantile; negative, zero and positive buckets in value order', () => {
+    expect(mergeSketchText('').quantile(0.5)).toBeNull();
+    expect(mergeSketchText(`{{${P(3)}},{0}}`).quantile(0.5)).toBeNull();
     const s: Sketch = {};
     const values = [-50, -2, 0, 0, 3, 40];
     for (const v of values) addToSketch(s, v);
-    const ranks = mergeSketchText(pgText(s));
+    const merged = mergeSketchText(pgText(s));
     values.forEach((v, i) => {
       const q = (i + 1) / values.length;
-      expect(ranksQuantile(ranks, q)).toBe(sketchQuantile(s, q));
-      if (v === 0) expect(ranksQuantile(ranks, q)).toBe(0);
-      else expect(Math.abs(ranksQuantile(ranks, q)! - v) / Math.abs(v)).toBeLessThanOrEqual(SKETCH_ALPHA);
+      expect(merged.quantile(q)).toBe(sketchQuantile(s, q));
+      if (v === 0) expect(merged.quantile(q)).toBe(0);
+      else expect(Math.abs(merged.quantile(q)! - v) / Math.abs(v)).toBeLessThanOrEqual(SKETCH_ALPHA);
     });
   });
 
+  it('MergedSketch grows its bucket window both ways and keeps every count (random order, wide spread)', () => {
+    const r = rng(11);
+    const expected: Sketch = {};
+    const merged = new MergedSketch();
+    for (let i = 0; i < 5_000; i++) {
+      // Clusters far apart force the window to widen downwards and upwards, several times.
+      const index = Math.floor((r() < 0.5 ? -2_000 : 60_000) + (r() - 0.5) * 400 * (1 + (i % 7)));
+      const sign = r() < 0.3 ? -1 : 1;
+      const n = 1 + Math.floor(r() * 5);
+      merged.add(sign, index, n);
+      const rank = sign > 0 ? P(index) : N(index);
+      expected[rank] = (expected[rank] ?? 0) + n;
+    }
+    expect(merged.toSketch()).toEqual(expected);
+    // Reference walk, independent of MergedSketch: buckets sorted by the value they stand for.
+    const gamma = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
+    const valueOf = (rank: number) => (rank < 0 ? -1 : 1) * ((2 * gamma ** (Math.abs(rank) - RANK_OFFSET)) / (gamma + 1));
+    const buckets = Object.entries(expected).map(([k, n]) => [valueOf(Number(k)), n] as const).sort((a, b) => a[0] - b[0]);
+    const total = buckets.reduce((t, [, n]) => t + n, 0);
+    for (const q of [0, 0.1, 0.3, 0.31, 0.5, 0.99, 1]) {
+      const target = Math.max(1, Math.ceil(q * total));
+      let seen = 0;
+      const want = buckets.find(([, n]) => (seen += n) >= target)![0];
+      expect(merged.quantile(q)).toBe(want);
+    }
+  });
+
   it.each([
-    ['an unknown key', '{"q1": 2}'],
-    ['a key without index', '{"p": 2}'],
-    ['a fractional count', '{"p1": 2.5}'],
-    ['a negative count', '{"p1": -2}'],
-    ['a string count', '{"p1": "2"}'],
+    ['a rank past any double', `{{${P(100_001)}},{1}}`],
+    ['a rank between the zero bucket and the smallest index', '{{5},{1}}'],
+  ])('refuses %s without allocating for it', (_, text) => {
+    expect(() => mergeSketchText(text)).toThrow(/sketch/);
+  });
+
+  it.each([
+    ['fewer counts than ranks', `{{${P(1)},${P(2)}},{2}}`],
+    ['more counts than ranks', `{{${P(1)}},{2,3}}`],
+    ['ranks without counts', `{{${P(1)}}}`],
+    ['an unclosed sketch', `{{${P(1)}},{2}`],
+    ['a one-dimensional array', `{${P(1)},2}`],
+    ['a fractional count', `{{${P(1)}},{2.5}}`],
+    ['a negative count', `{{${P(1)}},{-2}}`],
+    ['a quoted count', `{{${P(1)}},{"2"}}`],
+    ['a non-numeric rank', '{{p1},{2}}'],
+    ['the old jsonb text', '{"p1": 2}'],
   ])('refuses %s', (_, text) => {
     expect(() => mergeSketchText(text)).toThrow(/sketch text/);
   });
