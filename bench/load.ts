@@ -20,16 +20,19 @@ const started = performance.now();
 const deadline = started + durationMs;
 
 async function client(id: number) {
-  let nextAt = performance.now();
-  // Paced mode: each client sends on its own schedule so the total is targetRate events/s.
-  const interval = targetRate > 0 ? (perRequest * Number(concurrency)) / targetRate * 1000 : 0;
+  // Paced mode: each client sends on its own schedule so the total is targetRate events/s, the
+  // clients' schedules offset by interval / concurrency so requests arrive evenly spread, as a
+  // steady rate does (all starting at once sent bursts of `concurrency` requests together, and the
+  // p95 measured the burst, not the rate).
+  const interval = targetRate > 0 ? ((perRequest * Number(concurrency)) / targetRate) * 1000 : 0;
+  let nextAt = performance.now() + (interval * id) / Number(concurrency);
   while (performance.now() < deadline) {
+    const body = makeBatch(scenario as Scenario, perRequest, seq++ * perRequest, id);
     if (interval > 0) {
       const wait = nextAt - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       nextAt += interval;
     }
-    const body = makeBatch(scenario as Scenario, perRequest, seq++ * perRequest, id);
     const t0 = performance.now();
     try {
       const res = await fetch(url!, { method: 'POST', headers: { 'x-api-key': apiKey!, 'content-type': 'application/json' }, body });

@@ -83,4 +83,31 @@ describe('migrate', () => {
     const ranks = rows[1]!.sketch[0]!.map(Number);
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
   });
+
+  it('20261126002100 gives every logs partition\'s search index a 16 MB pending list: those that exist and those made later', async () => {
+    const db = createPgliteDb(new PGlite());
+    cleanups.push(() => db.close());
+    const migrations = loadMigrations();
+    const at = migrations.findIndex((m) => m.version === '20261126002100');
+    expect(at).toBeGreaterThan(0);
+    await migrate(db, { bootstrap: loadBootstrap(), migrations: migrations.slice(0, at) });
+    await db.query(`select private.ensure_telemetry_partitions('2026-03-01', '2026-03-02')`);
+    await migrate(db, { migrations });
+    await db.query(`select private.ensure_telemetry_partitions('2026-03-02', '2026-03-04')`);
+    const options = await db.query<{ table: string; options: string[] | null }>(
+      `select x.indrelid::regclass::text as table, c.reloptions as options
+       from pg_inherits i join pg_index x on x.indexrelid = i.inhrelid join pg_class c on c.oid = i.inhrelid
+       where i.inhparent = 'public.logs_message_search_idx'::regclass order by 1`,
+    );
+    // The migrations made partitions around today too: all of them have it.
+    expect(options.every((o) => JSON.stringify(o.options) === '["gin_pending_list_limit=16384"]')).toBe(true);
+    expect(options.map((o) => o.table).filter((t) => t.startsWith('partitions.logs_202603'))).toEqual(
+      ['20260301', '20260302', '20260303', '20260304'].map((d) => `partitions.logs_${d}`),
+    );
+    // The other tables' partitions are made as before.
+    const [spans] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_inherits where inhparent = 'public.spans'::regclass and inhrelid::regclass::text like 'partitions.spans_202603%'`,
+    );
+    expect(spans!.n).toBe(4);
+  });
 });
