@@ -45,13 +45,19 @@ describe('migrate', () => {
     expect(rows).toHaveLength(all().length);
   });
 
-  it('20261126002000 turns stored jsonb sketches into rank and count arrays with the same buckets', async () => {
+  /** A PGlite database with every migration before `version` applied. */
+  const migratedUpTo = async (version: string) => {
     const db = createPgliteDb(new PGlite());
     cleanups.push(() => db.close());
     const migrations = loadMigrations();
-    const at = migrations.findIndex((m) => m.version === '20261126002000');
+    const at = migrations.findIndex((m) => m.version === version);
     expect(at).toBeGreaterThan(0);
     await migrate(db, { bootstrap: loadBootstrap(), migrations: migrations.slice(0, at) });
+    return { db, migrations, at };
+  };
+
+  it('20261126002000 turns stored jsonb sketches into rank and count arrays with the same buckets', async () => {
+    const { db, migrations, at } = await migratedUpTo('20261126002000');
     const [org] = await db.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Org', 'org-one') returning id`);
     const [project] = await db.query<{ id: string }>(`insert into public.projects (organization_id, name, slug) values ($1, 'Project', 'project-one') returning id`, [org!.id]);
     const [series] = await db.query<{ id: string }>(
@@ -85,12 +91,7 @@ describe('migrate', () => {
   });
 
   it('20261126002100 gives every logs partition\'s search index a 16 MB pending list: those that exist and those made later', async () => {
-    const db = createPgliteDb(new PGlite());
-    cleanups.push(() => db.close());
-    const migrations = loadMigrations();
-    const at = migrations.findIndex((m) => m.version === '20261126002100');
-    expect(at).toBeGreaterThan(0);
-    await migrate(db, { bootstrap: loadBootstrap(), migrations: migrations.slice(0, at) });
+    const { db, migrations, at } = await migratedUpTo('20261126002100');
     await db.query(`select private.ensure_telemetry_partitions('2026-03-01', '2026-03-02')`);
     await migrate(db, { migrations });
     await db.query(`select private.ensure_telemetry_partitions('2026-03-02', '2026-03-04')`);
