@@ -7,7 +7,7 @@
  * 2. Per scenario (metrics, logs, mix = 70% metric points, 25% logs, 5% spans), a separate load
  *    process posts batches of 1,000 events with CONCURRENCY clients for SECONDS (default 20): the
  *    maximum rate; then again paced at half that rate, requests spread evenly, for the latency figure.
- *    Each phase starts on a settled database (VACUUM ANALYZE, CHECKPOINT; see settle()).
+ *    Each phase starts on a vacuumed database (see settle()).
  * 3. The raw ceiling: the same kind of rows COPYed straight into the same tables (same indexes) in
  *    the same database, rows/s, by COPY_STREAMS (default 2, this machine's cores) concurrent COPY
  *    statements: one COPY runs in one backend, so on the logs table (tsvector and GIN work in
@@ -136,14 +136,14 @@ async function copyCeiling(scenario: Scenario, rows: number): Promise<number> {
 const summary: string[] = [];
 console.log(`scenario  | events/s (max) | p50 ms | p95 ms | p99 ms | p95 ms @ half rate | COPY rows/s | % of ceiling`);
 /**
- * Each measured phase starts on a settled database, as pgbench starts its runs: VACUUM ANALYZE of the
- * tables the phases write (which also empties the GIN pending lists) and a CHECKPOINT. Otherwise the
- * autovacuum and checkpoint the previous phase's millions of rows set off run during the next phase
- * (the logs p95 at half rate measured 289 ms after the metrics scenario, 100-108 ms alone).
+ * Each measured phase starts on a vacuumed database, as pgbench starts its runs: VACUUM ANALYZE of
+ * the tables the phases write (which also empties the GIN pending lists). Otherwise the autovacuum
+ * the previous phase's millions of rows set off runs during the next phase (the logs p95 at half rate
+ * measured 289 ms after the metrics scenario, 100-108 ms alone). No CHECKPOINT: the full-page images
+ * every first write after one costs would load the phase that follows it instead.
  */
 async function settle() {
   await sql.unsafe('vacuum analyze public.metric_points, public.metric_series, public.logs, public.spans, public.ingest_usage');
-  await sql.unsafe('checkpoint');
 }
 
 for (const scenario of SCENARIOS) {
