@@ -110,14 +110,10 @@ class IndexCounts {
     return index - lo;
   }
 
-  /** Calls fn for each non-empty bucket, by ascending index (or descending with `down`). */
-  each(fn: (index: number, n: number) => void, down = false): void {
+  /** Calls fn for each non-empty bucket. */
+  each(fn: (index: number, n: number) => void): void {
     const c = this.counts;
-    if (down) {
-      for (let i = c.length - 1; i >= 0; i--) if (c[i]! > 0) fn(this.lo + i, c[i]!);
-    } else {
-      for (let i = 0; i < c.length; i++) if (c[i]! > 0) fn(this.lo + i, c[i]!);
-    }
+    for (let i = 0; i < c.length; i++) if (c[i]! > 0) fn(this.lo + i, c[i]!);
   }
 
   /**
@@ -135,16 +131,6 @@ class IndexCounts {
     }
     return { index: null, seen };
   }
-
-  /** The largest (or with `down` the smallest) non-empty index, null when empty. */
-  last(down: boolean): number | null {
-    const c = this.counts;
-    for (let k = 0; k < c.length; k++) {
-      const i = down ? k : c.length - 1 - k;
-      if (c[i]! > 0) return this.lo + i;
-    }
-    return null;
-  }
 }
 
 /** |bucket index| beyond this cannot come from a finite double (1e308 is about 71,000). */
@@ -161,14 +147,6 @@ export class MergedSketch {
   /** Buckets of negative values, by the index of |v|. */
   private readonly neg = new IndexCounts();
   private zero = 0;
-
-  /** Adds n values to bucket `index` of sign `sign` (1 positive, -1 negative; 0 is the zero bucket). */
-  add(sign: 1 | -1 | 0, index: number, n: number): this {
-    if (!(Math.abs(index) <= MAX_INDEX)) throw new Error(`sketch: bucket index ${index} out of range`);
-    if (sign === 0) this.zero += n;
-    else (sign > 0 ? this.pos : this.neg).add(index, n);
-    return this;
-  }
 
   /** Adds n values to the bucket of a rank (see the encoding above). */
   addRank(rank: number, n: number): this {
@@ -195,19 +173,14 @@ export class MergedSketch {
   quantile(q: number): number | null {
     const total = this.neg.total + this.zero + this.pos.total;
     if (!(total > 0)) return null;
-    const target = Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total));
+    // At most the total, so the walk below always reaches it.
+    const target = Math.min(total, Math.max(1, Math.ceil(Math.min(1, Math.max(0, q)) * total)));
     const neg = this.neg.reach(target, 0, true);
     if (neg.index !== null) return -bucketValue(neg.index);
     const seen = neg.seen + this.zero;
     if (this.zero > 0 && seen >= target) return 0;
     const pos = this.pos.reach(target, seen, false);
-    if (pos.index !== null) return bucketValue(pos.index);
-    // Rounding left the target just past the total: the largest value.
-    const top = this.pos.last(false);
-    if (top !== null) return bucketValue(top);
-    if (this.zero > 0) return 0;
-    const least = this.neg.last(true);
-    return least === null ? null : -bucketValue(least);
+    return pos.index === null ? null : bucketValue(pos.index);
   }
 
   /** The merged buckets as a Sketch (non-empty buckets only). */

@@ -122,8 +122,8 @@ describe('mergeSketchText (the query path)', () => {
       const index = Math.floor((r() < 0.5 ? -2_000 : 60_000) + (r() - 0.5) * 400 * (1 + (i % 7)));
       const sign = r() < 0.3 ? -1 : 1;
       const n = 1 + Math.floor(r() * 5);
-      merged.add(sign, index, n);
       const rank = sign > 0 ? P(index) : N(index);
+      merged.addRank(rank, n);
       expected[rank] = (expected[rank] ?? 0) + n;
     }
     expect(merged.toSketch()).toEqual(expected);
