@@ -93,12 +93,13 @@ async function load(projectId: string, organizationId: string) {
 // ============================================================================ 3. rollups
 /**
  * Passes statements through, adding each one's seconds to `into` under what it writes: rollupMinutes
- * and the histogram minutes read raw points; rollupFrom's fourth parameter names its source resolution.
+ * and the histogram minutes read raw points; rollupFrom's fourth parameter names its source resolution;
+ * the metric totals (all resolutions) are one key.
  */
 function timed(tx: Queryable, into: Record<string, number>): Queryable {
   return {
     async query<T>(text: string, params?: readonly unknown[]) {
-      const key = /metric_histogram_points/.test(text) ? 'histograms' : typeof params?.[3] === 'string' ? `from ${params[3]}` : /metric_points/.test(text) ? '1m' : 'other';
+      const key = /metric_histogram_points/.test(text) ? 'histograms' : /metric_totals/.test(text) ? 'totals' : typeof params?.[3] === 'string' ? `from ${params[3]}` : /metric_points/.test(text) ? '1m' : 'other';
       const t = performance.now();
       try {
         return await tx.query<T>(text, params);
@@ -310,7 +311,7 @@ async function loadAndRollUp(projectId: string, organizationId: string) {
       `; rows ${rowsText}; ${fmt(r.rollupBytes / 2 ** 20)} MiB; vacuum analyze ${r.vacuumSeconds.toFixed(1)} s`,
   );
   if (Object.keys(r.split).length) {
-    const names: Record<string, string> = { '1m': '1m from raw', histograms: 'histogram 1m from raw', 'from 1m': '5m from 1m', 'from 5m': '1h from 5m', 'from 1h': '1d from 1h' };
+    const names: Record<string, string> = { '1m': '1m from raw', histograms: 'histogram 1m from raw', 'from 1m': '5m from 1m', 'from 5m': '1h from 5m', 'from 1h': '1d from 1h', totals: 'metric totals' };
     console.log(`rollup split: ${Object.entries(r.split).map(([k, v]) => `${names[k] ?? k} ${v.toFixed(1)} s`).join(', ')}`);
   }
 

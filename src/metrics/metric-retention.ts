@@ -9,10 +9,29 @@ export type RollupResolution = '1m' | '5m' | '1h' | '1d';
 const BATCH = 5_000;
 
 /**
+ * One batch of a resolution's expired rows of `table` ($1 resolution, $2 the oldest horizon any metric
+ * has, $3 now, $4 the default days), each row after its metric definition's retention_days or the
+ * default. `series` joins what the row needs to name its project (`x.project`) and metric (`x.name`).
+ */
+const trim = (table: string, key: string[], series: string) =>
+  `delete from public.${table} where (${key.join(', ')}) in (
+     select ${key.map((k) => `r.${k}`).join(', ')}
+     from public.${table} r ${series}
+     join public.projects p on p.id = x.project
+     left join public.metric_definitions d on d.organization_id = p.organization_id and d.name = x.name
+     where r.resolution = $1 and r.bucket < $2
+       and r.bucket < $3::timestamptz - coalesce((d.retention_days ->> $1)::int, $4) * interval '1 day'
+     limit ${BATCH})
+   returning 1`;
+const TRIM = [
+  trim('metric_rollups', ['resolution', 'series_id', 'bucket'], 'join lateral (select s.project_id as project, s.name from public.metric_series s where s.id = r.series_id) x on true'),
+  trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], 'cross join lateral (select r.project_id as project, r.name) x'),
+];
+
+/**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw
- * retention); rollups are trimmed per resolution in bounded batches, each metric after its
- * definition's retention_days or the default. Nothing younger than its
- * retention is touched. Returns what was removed and whether it finished within the deadline.
+ * retention); rollups and metric totals are trimmed per resolution in bounded batches, each metric
+ * after its definition's retention_days or the default. Nothing younger than its retention is touched. Returns what was removed and whether it finished within the deadline.
  */
 export async function applyMetricRetention(db: Db, now: Date, deadline: number) {
   const cutoffDay = new Date(now.getTime() - METRIC_RETENTION_DAYS.raw * DAY).toISOString().slice(0, 10);
@@ -38,28 +57,16 @@ export async function applyMetricRetention(db: Db, now: Date, deadline: number) 
     const minDays = Math.min(defaultDays, shortest?.days ?? defaultDays);
     const horizon = new Date(now.getTime() - minDays * DAY);
     trimmed[resolution] = 0;
-    for (;;) {
-      if (performance.now() > deadline) {
-        complete = false;
-        break;
+    for (const statement of TRIM) {
+      for (;;) {
+        if (performance.now() > deadline) {
+          complete = false;
+          break;
+        }
+        const rows = await asServiceRole(db, (tx) => tx.query(statement, [resolution, horizon, now, defaultDays]));
+        trimmed[resolution] += rows.length;
+        if (rows.length < BATCH) break;
       }
-      const rows = await asServiceRole(db, (tx) =>
-        tx.query(
-          `delete from public.metric_rollups where (resolution, series_id, bucket) in (
-             select r.resolution, r.series_id, r.bucket
-             from public.metric_rollups r
-             join public.metric_series s on s.id = r.series_id
-             join public.projects p on p.id = s.project_id
-             left join public.metric_definitions d on d.organization_id = p.organization_id and d.name = s.name
-             where r.resolution = $1 and r.bucket < $2
-               and r.bucket < $3::timestamptz - coalesce((d.retention_days ->> $1)::int, $4) * interval '1 day'
-             limit ${BATCH})
-           returning 1`,
-          [resolution, horizon, now, defaultDays],
-        ),
-      );
-      trimmed[resolution] += rows.length;
-      if (rows.length < BATCH) break;
     }
   }
   return { droppedPartitions: dropped, trimmedRollups: trimmed, complete };

@@ -2,6 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
+import { TOTALS_RESOLUTIONS } from './aggregate-metrics.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
 import { mergeSketchText } from './sketch.ts';
@@ -110,51 +111,41 @@ interface Group {
 }
 
 /**
- * One panel in two statements:
- * 1. the matching series with their group-by values (few rows): each series gets a group number;
- * 2. the rollup rows of those series, aggregated per (group number, output bucket) in SQL. Buckets
- *    come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
- *    parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
- * Percentiles cannot be added in SQL: each (group, bucket) returns its rollup sketches as one text,
- * merged here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches
- * into rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
+ * One panel. Its rows come from one of two sources:
+ * - with tag filters or group-by, the series' rollups in two statements: first the matching series
+ *   with their group-by values (few rows), each series getting a group number; then the rollup rows
+ *   of those series, aggregated per (group number, output bucket) in SQL;
+ * - without either, at a resolution totals are kept at (5m and coarser), the metric's totals
+ *   (metric_totals: every series already merged per bucket), so a panel over all of a metric's series
+ *   reads one row per bucket instead of one per series and bucket (p99 of 100 series over 30 days:
+ *   31 rows instead of 3,100).
+ * Buckets come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
+ * parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
+ * Percentiles cannot be added in SQL: each (group, bucket) returns its sketches as one text, merged
+ * here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches into
+ * rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
  * (measured by bench:query).
  */
 async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
-  const seriesParams: unknown[] = [projectId, q.metric];
-  const groupCols = q.groupBy.map((k) => {
-    seriesParams.push(k);
-    return `s.tags ->> $${seriesParams.length}`;
-  });
-  const series = await tx.query<{ id: string | number; g: Array<string | null> | null }>(
-    `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
-     from public.metric_series s
-     where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
-    seriesParams,
-  );
   const empty = { id, resolution: plan.resolution.name, step: plan.stepMs / 1000, series: [], truncated: false };
-  if (series.length === 0) return empty;
-
-  const groups: Group[] = [];
-  const groupOf = new Map<string, number>();
-  const seriesGroups = series.map((row) => {
-    const values = row.g ?? [];
-    const key = JSON.stringify(values);
-    let g = groupOf.get(key);
-    if (g === undefined) {
-      const tags: Record<string, string> = {};
-      q.groupBy.forEach((k, i) => {
-        if (values[i] !== null && values[i] !== undefined) tags[k] = values[i]!;
-      });
-      groupOf.set(key, (g = groups.length));
-      groups.push({ tags, key, values: new Map() });
-    }
-    return g;
-  });
-
-  const params = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`, series.map((r) => String(r.id)).join(','), seriesGroups.join(',')];
-  const from = `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
+  const params: unknown[] = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`];
+  let groups: Group[];
+  let from: string;
+  let group: string;
+  if (q.filters.length === 0 && q.groupBy.length === 0 && TOTALS_RESOLUTIONS.includes(plan.resolution.name)) {
+    groups = [{ tags: {}, key: '[]', values: new Map() }];
+    params.push(q.metric);
+    from = `public.metric_totals r where r.project_id = $1 and r.name = $6 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
+    group = '0';
+  } else {
+    const matched = await matchSeries(tx, projectId, q);
+    if (matched.series.length === 0) return empty;
+    groups = matched.groups;
+    params.push(matched.series.join(','), matched.seriesGroups.join(','));
+    from = `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
      join public.metric_rollups r on r.series_id = m.series_id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
+    group = 'm.g';
+  }
   // Grouped by the timestamptz bucket, printed as epoch ms once per output row: `extract(epoch ...)`
   // is numeric, and grouping 28,600 rollup rows on a numeric key cost more than the join itself
   // (20 against 11 ms in EXPLAIN ANALYZE; bench:query, type c).
@@ -164,7 +155,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
   const seen = new Set<number>();
   if (quantile !== undefined) {
     const rows = await tx.query<{ g: number; b: number; sketches: string }>(
-      `select m.g, ${bucket} as b, string_agg(r.sketch::text, ' ') as sketches from ${from} group by m.g, ${bin}`,
+      `select ${group} as g, ${bucket} as b, string_agg(r.sketch_text, ' ') as sketches from ${from} group by 1, ${bin}`,
       params,
     );
     for (const row of rows) {
@@ -173,8 +164,8 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     }
   } else {
     const rows = await tx.query<{ g: number; b: number; c: number; s: number; mn: number; mx: number; inc: number | null }>(
-      `select m.g, ${bucket} as b, sum(r.count)::float8 as c, sum(r.sum) as s, min(r.min) as mn, max(r.max) as mx, sum(r.increase) as inc
-       from ${from} group by m.g, ${bin}`,
+      `select ${group} as g, ${bucket} as b, sum(r.count)::float8 as c, sum(r.sum) as s, min(r.min) as mn, max(r.max) as mx, sum(r.increase) as inc
+       from ${from} group by 1, ${bin}`,
       params,
     );
     for (const row of rows) {
@@ -194,6 +185,38 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     }),
     truncated: withData.length > kept.length,
   };
+}
+
+/** The metric's series that pass the tag filters, each with the number of its group-by group. */
+async function matchSeries(tx: Queryable, projectId: string, q: SeriesQuery): Promise<{ series: string[]; seriesGroups: number[]; groups: Group[] }> {
+  const seriesParams: unknown[] = [projectId, q.metric];
+  const groupCols = q.groupBy.map((k) => {
+    seriesParams.push(k);
+    return `s.tags ->> $${seriesParams.length}`;
+  });
+  const series = await tx.query<{ id: string | number; g: Array<string | null> | null }>(
+    `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
+     from public.metric_series s
+     where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
+    seriesParams,
+  );
+  const groups: Group[] = [];
+  const groupOf = new Map<string, number>();
+  const seriesGroups = series.map((row) => {
+    const values = row.g ?? [];
+    const key = JSON.stringify(values);
+    let g = groupOf.get(key);
+    if (g === undefined) {
+      const tags: Record<string, string> = {};
+      q.groupBy.forEach((k, i) => {
+        if (values[i] !== null && values[i] !== undefined) tags[k] = values[i]!;
+      });
+      groupOf.set(key, (g = groups.length));
+      groups.push({ tags, key, values: new Map() });
+    }
+    return g;
+  });
+  return { series: series.map((r) => String(r.id)), seriesGroups, groups };
 }
 
 function valueOf(aggregation: Aggregation, row: { c: number; s: number; mn: number; mx: number; inc: number | null }, stepMs: number): number | null {

@@ -45,6 +45,15 @@ describe('metric retention', () => {
   ];
   let ownSeries: number;
   let definition: { retention: Record<string, number> };
+  /** The metric's totals row beside each rollup row (no 1m totals exist): retention treats both alike. */
+  const insertTotal = async (name: string, resolution: string, offset: number) =>
+    resolution !== '1m' &&
+    env.db.query(
+      `insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, sketch) values ($1, $2, $3, $4, 1, 1, 1, 1, '{}')`,
+      [t.projectA, name, resolution, new Date(NOW + offset)],
+    );
+  const totalKept = async (name: string, resolution: string, offset: number) =>
+    (await env.db.query('select 1 from public.metric_totals where name = $1 and resolution = $2 and bucket = $3', [name, resolution, new Date(NOW + offset)])).length === 1;
 
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });
@@ -61,6 +70,7 @@ describe('metric retention', () => {
          values ($1, $2, $3, $4, 1, 1, 1, 1, 1, $4, '{}')`,
         [t.projectA, series, resolution, new Date(NOW + offset)],
       );
+      await insertTotal('r', resolution, offset);
     }
     const put = await env.request('PUT', '/functions/v1/metrics/definitions/own.retention', {
       token: t.people.admin.jwt,
@@ -79,6 +89,7 @@ describe('metric retention', () => {
          values ($1, $2, $3, $4, 1, 1, 1, 1, 1, $4, '{}')`,
         [t.projectA, ownSeries, resolution, new Date(NOW + offset)],
       );
+      await insertTotal('own.retention', resolution, offset);
     }
     expect((await runJob(env.deps, cleanupRetention, { budgetMs: 60_000 })).outcome).toBe('ok');
   });
@@ -90,6 +101,7 @@ describe('metric retention', () => {
   it.each(ownCases)('per-metric retention: %s', async (_, resolution, offset, kept) => {
     const rows = await env.db.query('select 1 from public.metric_rollups where series_id = $1 and resolution = $2 and bucket = $3', [ownSeries, resolution, new Date(NOW + offset)]);
     expect(rows).toHaveLength(kept ? 1 : 0);
+    if (resolution !== '1m') expect(await totalKept('own.retention', resolution, offset), 'metric totals').toBe(kept);
   });
 
   it('retention settings: a partial update keeps the others, null resets, out-of-range values are a 400 naming the field', async () => {
@@ -121,6 +133,7 @@ describe('metric retention', () => {
   it.each(rollupCases)('%s', async (_, resolution, offset, kept) => {
     const rows = await env.db.query('select 1 from public.metric_rollups where resolution = $1 and bucket = $2', [resolution, new Date(NOW + offset)]);
     expect(rows).toHaveLength(kept ? 1 : 0);
+    if (resolution !== '1m') expect(await totalKept('r', resolution, offset), 'metric totals').toBe(kept);
   });
 
   it('drops whole partitions, and ingest can still write today', async () => {

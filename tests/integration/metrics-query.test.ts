@@ -156,6 +156,27 @@ describe('metrics query API', () => {
     }
   });
 
+  // Without filters or group-by a panel reads the metric totals; with a filter every series passes
+  // it reads the series rollups. Both must draw the same line.
+  it.each([
+    ['latency', 'avg', 60], ['latency', 'p50', 300], ['latency', 'p99', 3600], ['latency', 'max', 600],
+    ['latency', 'count', 86400], ['latency', 'sum', 300], ['latency', 'min', 60], ['latency', 'p90', 1800],
+    ['requests', 'rate', 600], ['requests', 'sum', 3600],
+  ])('%s %s at step %i: the metric totals answer as all its series merged', async (metric, aggregation, step) => {
+    const everything = [{ key: 'host', op: 'regex', value: '.*' }];
+    const from = iso(START - (step === 86400 ? 86_400_000 : 0));
+    const [totals, series] = await Promise.all([query({ metric, aggregation, step, from }), query({ metric, aggregation, step, from, filters: everything })]);
+    expect(totals.status).toBe(200);
+    const points = totals.body.results[0].series[0].points as Array<[number, number | null]>;
+    expect(points.filter(([, v]) => v !== null).length).toBeGreaterThan(0);
+    const expected = series.body.results[0].series[0].points as Array<[number, number | null]>;
+    expect(points.map(([t]) => t)).toEqual(expected.map(([t]) => t));
+    points.forEach(([t, v], i) => {
+      if (v === null) expect(expected[i]![1], String(t)).toBeNull();
+      else expect(v, String(t)).toBeCloseTo(expected[i]![1]!, 6);
+    });
+  });
+
   it('groups by several tags and answers several queries in one request', async () => {
     const res = await env.request('POST', '/functions/v1/metrics/query', {
       token: t.people.viewer.jwt,

@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createPgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
+import { RESOLUTIONS, rollupTotals, TOTALS_RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
 import { addToSketch, type Sketch, sketchFromStored } from '../../src/metrics/sketch.ts';
 import { loadBootstrap, loadMigrations } from '../../src/node/migrations.ts';
 import { createDatabase, servicesMode } from '../helpers/env.ts';
@@ -88,6 +89,63 @@ describe('migrate', () => {
     expect(rows[0]!.text).toBe('{}');
     const ranks = rows[1]!.sketch[0]!.map(Number);
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+  });
+
+  it('20261126002300 fills the metric totals of existing rollups exactly as the rollup job would', async () => {
+    const { db, migrations } = await migratedUpTo('20261126002300');
+    const [org] = await db.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Org', 'org-two') returning id`);
+    const [project] = await db.query<{ id: string }>(`insert into public.projects (organization_id, name, slug) values ($1, 'Project', 'project-two') returning id`, [org!.id]);
+    const ids: string[] = [];
+    for (const [name, host] of [['m', 'a'], ['m', 'b'], ['other', 'a']]) {
+      const [row] = await db.query<{ id: string }>(
+        `insert into public.metric_series (project_id, name, type, tags, fingerprint) values ($1, $2, 'gauge', $3, $4) returning id`,
+        [project!.id, name, JSON.stringify({ host }), `${name}-${host}`],
+      );
+      ids.push(row!.id);
+    }
+    // Two days of 1m, 5m, 1h and 1d rows of three series, as the job left them before the migration.
+    const start = Date.parse('2026-03-01T22:00:00Z');
+    const expected = { count: 0, sum: 0, sketch: {} as Sketch };
+    for (const [i, id] of ids.entries()) {
+      for (let minute = 0; minute < 240; minute += 7) {
+        const v = (i + 1) * (minute + 1);
+        const sketch = addToSketch({}, v);
+        if (i < 2) {
+          expected.count += 1;
+          expected.sum += v;
+          addToSketch(expected.sketch, v);
+        }
+        const stored = `{{${Object.keys(sketch).join(',')}},{1}}`;
+        const bucket = start + minute * 60_000;
+        for (const [resolution, ms] of [['1m', 60_000], ['5m', 300_000], ['1h', 3_600_000], ['1d', 86_400_000]] as const) {
+          await db.query(
+            `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+             values ($1, $2, $3, $4, 1, $5, $5, $5, $5, $4, $6::bigint[])
+             on conflict (resolution, series_id, bucket) do update set count = metric_rollups.count + 1, sum = metric_rollups.sum + $5,
+               min = least(metric_rollups.min, $5), max = greatest(metric_rollups.max, $5),
+               sketch = (select array[array_agg(k order by k), array_agg(n order by k)] from (
+                 select k, sum(n)::bigint as n from (select * from unnest(metric_rollups.sketch[1:1], metric_rollups.sketch[2:2])
+                                   union all select * from unnest(($6::bigint[])[1:1], ($6::bigint[])[2:2])) as u(k, n) group by k) x)`,
+            [project!.id, id, resolution, new Date(Math.floor(bucket / ms) * ms), v, stored],
+          );
+        }
+      }
+    }
+    await migrate(db, { migrations });
+    const totals = await db.query<{ resolution: string; n: string; count: string; sum: number }>(
+      `select resolution, count(*) as n, sum(count) as count, sum(sum) as sum from public.metric_totals where name = 'm' group by 1 order by 1`,
+    );
+    expect(totals.map((r) => [r.resolution, Number(r.count), r.sum])).toEqual(
+      ['1d', '1h', '5m'].map((r) => [r, expected.count, expected.sum]),
+    );
+    const [day] = await db.query<{ sketch: Array<Array<number | string>> }>(`select sketch from public.metric_totals where name = 'm' and resolution = '1d' order by bucket limit 1`);
+    expect(Object.keys(sketchFromStored(day!.sketch)).length).toBeGreaterThan(10);
+    // The job recomputing the same buckets rewrites nothing.
+    const kept = RESOLUTIONS.filter((r) => TOTALS_RESOLUTIONS.includes(r.name));
+    for (const [j, r] of kept.entries()) {
+      const written = await rollupTotals(db, project!.id, j === 0 ? null : kept[j - 1]!.name, r, new Date(start - 86_400_000), new Date(start + 2 * 86_400_000));
+      expect(written, r.name).toBe(0);
+    }
   });
 
   it('20261126002100 gives every logs partition\'s search index a 16 MB pending list: those that exist and those made later', async () => {

@@ -1,12 +1,12 @@
 /**
  * The rollup job against points sent through ingest: every resolution equals the same aggregate over
- * the raw points, quantiles stay within 1% at every resolution, running twice changes nothing, a late
- * point re-aggregates the buckets it touches, counters handle resets, and a transaction still open
- * when the job runs is not skipped.
+ * the raw points, quantiles stay within 1% at every resolution, the metric totals equal the same over
+ * every series of the metric, running twice changes nothing, a late point re-aggregates the buckets
+ * it touches, counters handle resets, and a transaction still open when the job runs is not skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
-import { aggregateMetrics, RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
+import { aggregateMetrics, RESOLUTIONS, TOTALS_RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
 import { sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
@@ -29,6 +29,8 @@ describe('aggregate-metrics', () => {
   let env: TestEnv;
   let t: Tenant;
   const points: Point[] = [];
+  /** A second series of the same metric (route /b, bimodal): only the totals include it. */
+  const others: Point[] = [];
 
   const send = async (batch: Point[]) => {
     for (let i = 0; i < batch.length; i += 5000) {
@@ -42,15 +44,23 @@ describe('aggregate-metrics', () => {
     await env.deps.settle();
     return runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 });
   };
-  const rollups = async (resolution: string, name: string) =>
+  const rollups = async (resolution: string, name: string, tags: Record<string, string> = {}) =>
     (
       await env.db.query<{ bucket: Date; count: string; sum: number; min: number; max: number; last: number; increase: number | null; sketch: string[][] }>(
       `select r.bucket, r.count, r.sum, r.min, r.max, r.last, r.increase, r.sketch
        from public.metric_rollups r join public.metric_series s on s.id = r.series_id
-       where r.resolution = $1 and s.name = $2 order by r.bucket`,
-      [resolution, name],
+       where r.resolution = $1 and s.name = $2 and s.tags = $3::text::jsonb order by r.bucket`,
+      [resolution, name, JSON.stringify(tags)],
       )
     ).map((row) => ({ ...row, sketch: sketchFromStored(row.sketch) }));
+  const totals = async (resolution: string, name: string) =>
+    (
+      await env.db.query<{ bucket: Date; count: string; sum: number; min: number; max: number; increase: number | null; sketch: string[][] }>(
+        `select bucket, count, sum, min, max, increase, sketch from public.metric_totals where resolution = $1 and name = $2 order by bucket`,
+        [resolution, name],
+      )
+    ).map((row) => ({ ...row, sketch: sketchFromStored(row.sketch) }));
+  const A = { route: '/a' };
 
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });
@@ -59,8 +69,10 @@ describe('aggregate-metrics', () => {
     for (let ts = START; ts < NOW - 600_000; ts += 10_000) {
       const n = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
       points.push({ name: 'latency', value: Math.exp(4 + n), timestamp: ts, tags: { route: '/a' } });
+      // Bimodal: fast cache hits around 2, slow misses around 300.
+      if (ts % 20_000 === 0) others.push({ name: 'latency', value: r() < 0.7 ? 2 + r() : 250 + 100 * r(), timestamp: ts + 5_000, tags: { route: '/b' } });
     }
-    await send(points);
+    await send([...points, ...others]);
   }, 120_000);
   afterAll(async () => env?.close());
 
@@ -68,7 +80,7 @@ describe('aggregate-metrics', () => {
     const result = await run();
     expect(result.outcome).toBe('ok');
     for (const res of RESOLUTIONS) {
-      const rows = await rollups(res.name, 'latency');
+      const rows = await rollups(res.name, 'latency', A);
       expect(rows.length, res.name).toBeGreaterThan(0);
       for (const row of rows) {
         const b = row.bucket.getTime();
@@ -88,11 +100,40 @@ describe('aggregate-metrics', () => {
     }
   });
 
+  it('metric totals merge every series of the metric, at every resolution they are kept at', async () => {
+    const all = [...points, ...others];
+    expect(others.length).toBeGreaterThan(100);
+    expect(await totals('1m', 'latency')).toEqual([]);
+    for (const res of RESOLUTIONS.filter((r) => TOTALS_RESOLUTIONS.includes(r.name))) {
+      const rows = await totals(res.name, 'latency');
+      expect(rows.length, res.name).toBeGreaterThan(0);
+      for (const row of rows) {
+        const b = row.bucket.getTime();
+        const inside = all.filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).map((p) => p.value);
+        expect(Number(row.count)).toBe(inside.length);
+        expect(row.sum).toBeCloseTo(inside.reduce((a, v) => a + v, 0), 6);
+        expect(row.min).toBe(Math.min(...inside));
+        expect(row.max).toBe(Math.max(...inside));
+        expect(row.increase).toBeNull();
+        const sorted = [...inside].sort((a, c) => a - c);
+        for (const q of [0.5, 0.9, 0.95, 0.99]) {
+          const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+          expect(Math.abs(sketchQuantile(row.sketch, q)! - exact) / exact, `${res.name} p${q * 100}`).toBeLessThanOrEqual(0.01);
+        }
+      }
+      expect(rows.reduce((a, r2) => a + Number(r2.count), 0)).toBe(all.length);
+    }
+  });
+
   it('running again changes nothing', async () => {
-    const before = await env.db.query('select resolution, series_id, bucket, count, sum, sketch from public.metric_rollups order by 1, 2, 3');
+    const snapshot = async () => [
+      await env.db.query('select resolution, series_id, bucket, count, sum, sketch from public.metric_rollups order by 1, 2, 3'),
+      await env.db.query('select resolution, name, bucket, count, sum, min, max, increase, sketch from public.metric_totals order by 1, 2, 3'),
+    ];
+    const before = await snapshot();
     const again = await run();
     expect(again.summary).toMatchObject({ usageRows: 0 });
-    expect(await env.db.query('select resolution, series_id, bucket, count, sum, sketch from public.metric_rollups order by 1, 2, 3')).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a late point re-aggregates the buckets it falls in, at every resolution', async () => {
@@ -101,11 +142,15 @@ describe('aggregate-metrics', () => {
     points.push(late);
     await run();
     for (const res of RESOLUTIONS) {
-      const rows = await rollups(res.name, 'latency');
+      const rows = await rollups(res.name, 'latency', A);
       const b = Math.floor(late.timestamp / res.ms) * res.ms;
       const row = rows.find((r2) => r2.bucket.getTime() === b)!;
       expect(row.max, res.name).toBe(123_456);
       expect(Number(row.count)).toBe(points.filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).length);
+      if (!TOTALS_RESOLUTIONS.includes(res.name)) continue;
+      const total = (await totals(res.name, 'latency')).find((r2) => r2.bucket.getTime() === b)!;
+      expect(total.max, `totals ${res.name}`).toBe(123_456);
+      expect(Number(total.count)).toBe([...points, ...others].filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).length);
     }
   });
 
@@ -124,6 +169,8 @@ describe('aggregate-metrics', () => {
     expect(row!.increase).toBe(expected);
     const [hour] = await rollups('1h', series);
     expect(hour!.increase).toBe(expected);
+    const [total] = await totals('1h', series);
+    expect(total!.increase).toBe(expected);
   });
 });
 
