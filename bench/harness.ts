@@ -97,7 +97,9 @@ export async function createBenchDatabase(prefix: string): Promise<BenchDatabase
       ...opened,
       demo: { ...demo, jwtSecret },
       async startGateway(fn, port, env = {}) {
-        gateway = spawn(process.execPath, ['--import', 'tsx', 'scripts/gateway.ts'], {
+        // GATEWAY_NODE_ARGS: extra node flags for the gateway (for example --cpu-prof), as bench:ingest.
+        const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+        gateway = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
           env: {
             ...process.env,
             DATABASE_URL: url.toString(),

@@ -148,36 +148,21 @@ export async function rollupFrom(tx: Queryable, projectId: string, source: strin
 export const TOTALS_RESOLUTIONS: readonly string[] = ['5m', '1h', '1d'];
 
 /**
- * Metric totals (every series of a metric name merged) of `target` in [from, to), in one pass like
- * rollupFrom: the first totals resolution from the series' rows of the same resolution (source null),
- * a coarser one from the finer totals. Run after the series rows of the same buckets are written, in
- * the same transaction.
+ * Metric totals (every series of a metric name merged) of `target` in [from, to), by
+ * `private.rollup_metric_totals` (migration ..2300, whose backfill runs the same function): the first
+ * totals resolution from the series' rows of the same resolution (source null), a coarser one from
+ * the finer totals. Run after the series rows of the same buckets are written, in the same transaction.
  */
 export async function rollupTotals(tx: Queryable, projectId: string, source: string | null, target: (typeof RESOLUTIONS)[number], from: Date, to: Date): Promise<number> {
-  const input = source === null ? 'public.metric_rollups r join public.metric_series m on m.id = r.series_id' : 'public.metric_totals r';
-  const name = source === null ? 'm.name' : 'r.name';
-  const rows = await tx.query(
-    `with parts as (
-       select ${name} as name, date_bin('${target.interval}', r.bucket, ${ORIGIN}) as b, e.k, sum(e.n)::bigint as n,
-              sum(r.count) filter (where e.ord = 1) as c, sum(r.sum) filter (where e.ord = 1) as s,
-              min(r.min) as mn, max(r.max) as mx, sum(r.increase) filter (where e.ord = 1) as increase
-       from ${input}, ${SKETCH_UNNEST_SQL('r.sketch')} with ordinality as e(k, n, ord)
-       where r.resolution = $4 and r.project_id = $1 and r.bucket >= $2 and r.bucket < $3
-       group by 1, 2, 3
-     )
-     insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, increase, sketch)
-     select $1, name, '${target.name}', b, sum(c)::bigint, sum(s), min(mn), max(mx), sum(increase), ${SKETCH_AGG_SQL('k', 'n')}
-     from parts
-     group by name, b
-     order by name, b
-     on conflict (project_id, resolution, name, bucket) do update set
-       count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, increase = excluded.increase, sketch = excluded.sketch
-       where (metric_totals.count, metric_totals.sum, metric_totals.min, metric_totals.max, metric_totals.increase, metric_totals.sketch)
-             is distinct from (excluded.count, excluded.sum, excluded.min, excluded.max, excluded.increase, excluded.sketch)
-     returning 1`,
-    [projectId, from, to, source ?? target.name],
-  );
-  return rows.length;
+  const [row] = await tx.query<{ written: number }>('select private.rollup_metric_totals($1, $2, $3, $4::interval, $5, $6) as written', [
+    projectId,
+    source,
+    target.name,
+    target.interval,
+    from,
+    to,
+  ]);
+  return row!.written;
 }
 
 /** Recomputes every resolution, series rollups then metric totals, over the buckets that cover [fromMs, toMs). */

@@ -110,6 +110,12 @@ class IndexCounts {
     return index - lo;
   }
 
+  /** Empties the buckets, keeping the window (for reuse). */
+  clear(): void {
+    if (this.total !== 0) this.counts.fill(0);
+    this.total = 0;
+  }
+
   /** Calls fn for each non-empty bucket. */
   each(fn: (index: number, n: number) => void): void {
     const c = this.counts;
@@ -157,6 +163,14 @@ export class MergedSketch {
     const index = rank > 0 ? rank - RANK_OFFSET : -RANK_OFFSET - rank;
     if (!(index >= -MAX_INDEX && index <= MAX_INDEX)) throw new Error(`sketch: rank ${rank} out of range`);
     (rank > 0 ? this.pos : this.neg).add(index, n);
+    return this;
+  }
+
+  /** Empties the sketch, keeping its memory: one MergedSketch can read many buckets in turn. */
+  clear(): this {
+    this.pos.clear();
+    this.neg.clear();
+    this.zero = 0;
     return this;
   }
 

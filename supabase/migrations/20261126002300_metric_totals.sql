@@ -6,12 +6,12 @@
 -- table it costs one row per bucket. Datadog keeps percentiles "across all tag combinations" the same
 -- way.
 --
--- Invariants (see src/metrics/aggregate-metrics.ts):
+-- Invariants (the job calls private.rollup_metric_totals, below; src/metrics/aggregate-metrics.ts):
 -- - Totals are kept at 5m, 1h and 1d (not 1m: computing them would cost as much as the 5m rollup
 --   itself, and 1m panels are short). A 5m totals row is a pure function of the 5m rollup rows of the
---   metric's series in its bucket; a 1h/1d totals row of the finer totals rows inside it. The job recomputes totals over the same
---   buckets, in the same transaction, as the series rollups they come from, so the two never
---   disagree and a rerun changes nothing.
+--   metric's series in its bucket; a 1h/1d totals row of the finer totals rows inside it. The job
+--   recomputes totals over the same buckets, in the same transaction, as the series rollups they
+--   come from, so the two never disagree and a rerun changes nothing.
 -- - count, sum, min, max, increase (summed over series) and the sketch (bucket counts added) merge
 --   exactly across series; `last` does not, and is not kept.
 -- - Retention trims totals like the series rollups (per resolution, per metric definition).
@@ -46,49 +46,68 @@ create policy "Members can read metric totals of projects they may see" on publi
 create policy "Service role manages metric totals" on public.metric_totals
   for all to service_role using (true) with check (true);
 
--- ============================================================================ backfill
--- Existing rollups get their totals here, with the job's arithmetic (5m from the series' 5m rows,
--- 1h and 1d from the finer totals), so the job's next pass over these buckets rewrites
--- nothing.
-create function private.metric_totals_backfill(source text, target text, width interval) returns void
+-- ============================================================================ the rollup
+-- Recomputes the totals of p_target in [p_from, p_to) (aligned to p_width): from the series' rows of
+-- p_target when p_source is null, else from the totals of the finer p_source, in one pass like the
+-- series rollups: every source row is expanded into its sketch entries and grouped by (metric, bucket,
+-- rank), the row's own aggregates riding on its first entry only. Returns the rows written (a row
+-- whose recomputed values are equal is not rewritten). The job (aggregate-metrics) and the backfill
+-- below both run this, so they cannot disagree.
+create function private.rollup_metric_totals(p_project uuid, p_source text, p_target text, p_width interval, p_from timestamptz, p_to timestamptz)
+returns integer
 language plpgsql set search_path = ''
 as $$
+declare
+  written integer;
 begin
-  if source is null then
-    insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, increase, sketch)
-    select p.project_id, p.name, target, p.bucket, sum(p.c)::bigint, sum(p.s), min(p.mn), max(p.mx), sum(p.inc),
-           array[array_agg(p.k::bigint order by p.k), array_agg(p.n::bigint order by p.k)]
-    from (
-      select r.project_id, s.name, r.bucket, e.k, sum(e.n)::bigint as n,
-             sum(r.count) filter (where e.ord = 1) as c, sum(r.sum) filter (where e.ord = 1) as s,
-             min(r.min) as mn, max(r.max) as mx, sum(r.increase) filter (where e.ord = 1) as inc
-      from public.metric_rollups r
-      join public.metric_series s on s.id = r.series_id,
-      unnest(r.sketch[1:1], r.sketch[2:2]) with ordinality as e(k, n, ord)
-      where r.resolution = target
-      group by 1, 2, 3, 4
-    ) p
-    group by p.project_id, p.name, p.bucket;
-  else
-    insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, increase, sketch)
-    select p.project_id, p.name, target, p.b, sum(p.c)::bigint, sum(p.s), min(p.mn), max(p.mx), sum(p.inc),
-           array[array_agg(p.k::bigint order by p.k), array_agg(p.n::bigint order by p.k)]
-    from (
-      select t.project_id, t.name, date_bin(width, t.bucket, timestamptz '2000-01-01 00:00:00+00') as b, e.k, sum(e.n)::bigint as n,
-             sum(t.count) filter (where e.ord = 1) as c, sum(t.sum) filter (where e.ord = 1) as s,
-             min(t.min) as mn, max(t.max) as mx, sum(t.increase) filter (where e.ord = 1) as inc
-      from public.metric_totals t,
-      unnest(t.sketch[1:1], t.sketch[2:2]) with ordinality as e(k, n, ord)
-      where t.resolution = source
-      group by 1, 2, 3, 4
-    ) p
-    group by p.project_id, p.name, p.b;
-  end if;
+  with src as (
+    select m.name, r.bucket, r.count, r.sum, r.min, r.max, r.increase, r.sketch
+    from public.metric_rollups r join public.metric_series m on m.id = r.series_id
+    where p_source is null and r.resolution = p_target and r.project_id = p_project and r.bucket >= p_from and r.bucket < p_to
+    union all
+    select t.name, t.bucket, t.count, t.sum, t.min, t.max, t.increase, t.sketch
+    from public.metric_totals t
+    where p_source is not null and t.resolution = p_source and t.project_id = p_project and t.bucket >= p_from and t.bucket < p_to
+  ), parts as (
+    select x.name, date_bin(p_width, x.bucket, timestamptz '2000-01-01 00:00:00+00') as b, e.k, sum(e.n)::bigint as n,
+           sum(x.count) filter (where e.ord = 1) as c, sum(x.sum) filter (where e.ord = 1) as s,
+           min(x.min) as mn, max(x.max) as mx, sum(x.increase) filter (where e.ord = 1) as inc
+    from src x, unnest(x.sketch[1:1], x.sketch[2:2]) with ordinality as e(k, n, ord)
+    group by 1, 2, 3
+  )
+  insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, increase, sketch)
+  select p_project, p.name, p_target, p.b, sum(p.c)::bigint, sum(p.s), min(p.mn), max(p.mx), sum(p.inc),
+         array[array_agg(p.k::bigint order by p.k), array_agg(p.n::bigint order by p.k)]
+  from parts p
+  group by p.name, p.b
+  order by p.name, p.b
+  on conflict (project_id, resolution, name, bucket) do update set
+    count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, increase = excluded.increase, sketch = excluded.sketch
+    where (metric_totals.count, metric_totals.sum, metric_totals.min, metric_totals.max, metric_totals.increase, metric_totals.sketch)
+          is distinct from (excluded.count, excluded.sum, excluded.min, excluded.max, excluded.increase, excluded.sketch);
+  get diagnostics written = row_count;
+  return written;
 end
 $$;
+comment on function private.rollup_metric_totals(uuid, text, text, interval, timestamptz, timestamptz) is
+  'Recomputes a project''s metric totals of one resolution over whole buckets, from the series rollups (source null) or the finer totals (aggregate-metrics).';
+revoke all on function private.rollup_metric_totals(uuid, text, text, interval, timestamptz, timestamptz) from public;
+grant execute on function private.rollup_metric_totals(uuid, text, text, interval, timestamptz, timestamptz) to service_role;
 
-set local work_mem = '256MB';
-select private.metric_totals_backfill(null, '5m', interval '5 minutes');
-select private.metric_totals_backfill('5m', '1h', interval '1 hour');
-select private.metric_totals_backfill('1h', '1d', interval '1 day');
-drop function private.metric_totals_backfill(text, text, interval);
+-- ============================================================================ backfill
+-- Existing rollups get their totals here, a project and a day at a time, with the job's function.
+do $$
+declare
+  day record;
+begin
+  set local work_mem = '64MB';
+  -- Every day with data has 1d rollup rows (UTC days, as the job bins them).
+  for day in
+    select r.project_id, r.bucket as d from public.metric_rollups r where r.resolution = '1d' group by 1, 2 order by 1, 2
+  loop
+    perform private.rollup_metric_totals(day.project_id, null, '5m', interval '5 minutes', day.d, day.d + interval '1 day');
+    perform private.rollup_metric_totals(day.project_id, '5m', '1h', interval '1 hour', day.d, day.d + interval '1 day');
+    perform private.rollup_metric_totals(day.project_id, '1h', '1d', interval '1 day', day.d, day.d + interval '1 day');
+  end loop;
+end
+$$;
