@@ -1,5 +1,6 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db } from '../db/types.ts';
+import { TOTALS_RESOLUTIONS } from './aggregate-metrics.ts';
 
 const DAY = 86_400_000;
 
@@ -23,15 +24,19 @@ const trim = (table: string, key: string[], series: string) =>
        and r.bucket < $3::timestamptz - coalesce((d.retention_days ->> $1)::int, $4) * interval '1 day'
      limit ${BATCH})
    returning 1`;
-const TRIM = [
-  trim('metric_rollups', ['resolution', 'series_id', 'bucket'], 'join lateral (select s.project_id as project, s.name from public.metric_series s where s.id = r.series_id) x on true'),
-  trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], 'cross join lateral (select r.project_id as project, r.name) x'),
-];
+const TRIM_ROLLUPS = trim(
+  'metric_rollups',
+  ['resolution', 'series_id', 'bucket'],
+  'join lateral (select s.project_id as project, s.name from public.metric_series s where s.id = r.series_id) x on true',
+);
+const TRIM_TOTALS = trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], 'cross join lateral (select r.project_id as project, r.name) x');
 
 /**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw
  * retention); rollups and metric totals are trimmed per resolution in bounded batches, each metric
- * after its definition's retention_days or the default. Nothing younger than its retention is touched. Returns what was removed and whether it finished within the deadline.
+ * after its definition's retention_days or the default. Nothing younger than its retention is touched.
+ * Returns what was removed (trimmedRollups counts series rollup and totals rows together) and whether
+ * it finished within the deadline.
  */
 export async function applyMetricRetention(db: Db, now: Date, deadline: number) {
   const cutoffDay = new Date(now.getTime() - METRIC_RETENTION_DAYS.raw * DAY).toISOString().slice(0, 10);
@@ -57,7 +62,8 @@ export async function applyMetricRetention(db: Db, now: Date, deadline: number) 
     const minDays = Math.min(defaultDays, shortest?.days ?? defaultDays);
     const horizon = new Date(now.getTime() - minDays * DAY);
     trimmed[resolution] = 0;
-    for (const statement of TRIM) {
+    // The series rollups at every resolution, the metric totals where they are kept.
+    for (const statement of TOTALS_RESOLUTIONS.includes(resolution) ? [TRIM_ROLLUPS, TRIM_TOTALS] : [TRIM_ROLLUPS]) {
       for (;;) {
         if (performance.now() > deadline) {
           complete = false;

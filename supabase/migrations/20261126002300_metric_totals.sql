@@ -95,19 +95,37 @@ revoke all on function private.rollup_metric_totals(uuid, text, text, interval, 
 grant execute on function private.rollup_metric_totals(uuid, text, text, interval, timestamptz, timestamptz) to service_role;
 
 -- ============================================================================ backfill
--- Existing rollups get their totals here, a project and a day at a time, with the job's function.
-do $$
+-- Totals of the existing rollups, a project and a day at a time, with the job's function: every
+-- resolution from the series rows of the same resolution (the same merge as from the finer totals),
+-- so days whose 5m rows retention already removed still get their 1h and 1d totals. Kept as a
+-- function: after an upgrade during which an older rollup job kept running (it writes no totals),
+-- `select private.backfill_metric_totals(<since>)` fills what it wrote (docs/DEPLOYMENT.md).
+-- Idempotent: rows already right are not rewritten.
+create function private.backfill_metric_totals(p_since timestamptz) returns integer
+language plpgsql set search_path = ''
+as $$
 declare
   day record;
+  written integer := 0;
 begin
-  set local work_mem = '64MB';
-  -- Every day with data has 1d rollup rows (UTC days, as the job bins them).
   for day in
-    select r.project_id, r.bucket as d from public.metric_rollups r where r.resolution = '1d' group by 1, 2 order by 1, 2
+    select r.project_id, date_bin('1 day', r.bucket, timestamptz '2000-01-01 00:00:00+00') as d
+    from public.metric_rollups r
+    where r.resolution in ('5m', '1h', '1d') and (p_since is null or r.bucket >= date_bin('1 day', p_since, timestamptz '2000-01-01 00:00:00+00'))
+    group by 1, 2 order by 1, 2
   loop
-    perform private.rollup_metric_totals(day.project_id, null, '5m', interval '5 minutes', day.d, day.d + interval '1 day');
-    perform private.rollup_metric_totals(day.project_id, '5m', '1h', interval '1 hour', day.d, day.d + interval '1 day');
-    perform private.rollup_metric_totals(day.project_id, '1h', '1d', interval '1 day', day.d, day.d + interval '1 day');
+    written := written
+      + private.rollup_metric_totals(day.project_id, null, '5m', interval '5 minutes', day.d, day.d + interval '1 day')
+      + private.rollup_metric_totals(day.project_id, null, '1h', interval '1 hour', day.d, day.d + interval '1 day')
+      + private.rollup_metric_totals(day.project_id, null, '1d', interval '1 day', day.d, day.d + interval '1 day');
   end loop;
+  return written;
 end
 $$;
+comment on function private.backfill_metric_totals(timestamptz) is
+  'Recomputes the metric totals of every day with rollups since p_since (all days when null) from the series rollups; writes only rows that differ.';
+revoke all on function private.backfill_metric_totals(timestamptz) from public;
+grant execute on function private.backfill_metric_totals(timestamptz) to service_role;
+
+set local work_mem = '64MB';
+select private.backfill_metric_totals(null);

@@ -131,14 +131,35 @@ describe('migrate', () => {
         }
       }
     }
+    // An old day whose 5m rows retention already removed: its 1h and 1d rows still get totals.
+    const old = Date.parse('2026-01-10T00:00:00Z');
+    for (const [resolution, bucket] of [['1h', old + 3_600_000], ['1h', old + 7_200_000], ['1d', old]] as const) {
+      for (const id of ids.slice(0, 2)) {
+        await db.query(
+          `insert into public.metric_rollups (project_id, series_id, resolution, bucket, count, sum, min, max, last, last_time, sketch)
+           values ($1, $2, $3, $4, 4, 10, 1, 4, 4, $4, '{{1000000,1000139,1000220,1000278},{1,1,1,1}}')`,
+          [project!.id, id, resolution, new Date(bucket)],
+        );
+      }
+    }
     await migrate(db, { migrations });
+    const oldTotals = await db.query<{ resolution: string; count: string; sketch: Array<Array<number | string>> }>(
+      `select resolution, count, sketch from public.metric_totals where name = 'm' and bucket >= $1 and bucket < $2 order by resolution, bucket`,
+      [new Date(old), new Date(old + 86_400_000)],
+    );
+    expect(oldTotals.map((r) => [r.resolution, Number(r.count), sketchFromStored(r.sketch)])).toEqual([
+      ['1d', 8, { 1000000: 2, 1000139: 2, 1000220: 2, 1000278: 2 }],
+      ['1h', 8, { 1000000: 2, 1000139: 2, 1000220: 2, 1000278: 2 }],
+      ['1h', 8, { 1000000: 2, 1000139: 2, 1000220: 2, 1000278: 2 }],
+    ]);
     const totals = await db.query<{ resolution: string; n: string; count: string; sum: number }>(
-      `select resolution, count(*) as n, sum(count) as count, sum(sum) as sum from public.metric_totals where name = 'm' group by 1 order by 1`,
+      `select resolution, count(*) as n, sum(count) as count, sum(sum) as sum from public.metric_totals where name = 'm' and bucket >= $1 group by 1 order by 1`,
+      [new Date(start - 86_400_000)],
     );
     expect(totals.map((r) => [r.resolution, Number(r.count), r.sum])).toEqual(
       ['1d', '1h', '5m'].map((r) => [r, expected.count, expected.sum]),
     );
-    const [day] = await db.query<{ sketch: Array<Array<number | string>> }>(`select sketch from public.metric_totals where name = 'm' and resolution = '1d' order by bucket limit 1`);
+    const [day] = await db.query<{ sketch: Array<Array<number | string>> }>(`select sketch from public.metric_totals where name = 'm' and resolution = '1d' and bucket >= $1 order by bucket limit 1`, [new Date(start - 86_400_000)]);
     expect(Object.keys(sketchFromStored(day!.sketch)).length).toBeGreaterThan(10);
     // The job recomputing the same buckets rewrites nothing.
     const kept = RESOLUTIONS.filter((r) => TOTALS_RESOLUTIONS.includes(r.name));
