@@ -80,6 +80,9 @@ export function sketchFromStored(stored: ReadonlyArray<ReadonlyArray<number | st
  * the sketches merged by one query share a value range (hundreds of indices), so adding is an array
  * store, not a hash-map update, and reading in value order needs no sort.
  */
+/** Widest bucket window IndexCounts.clear keeps: 4,096 indices span values over 17 orders of magnitude. */
+const KEEP_WINDOW = 4096;
+
 class IndexCounts {
   /** Bucket index of counts[0]. */
   private lo = 0;
@@ -110,9 +113,18 @@ class IndexCounts {
     return index - lo;
   }
 
-  /** Empties the buckets, keeping the window (for reuse). */
+  /**
+   * Empties the buckets. A window of ordinary width is kept for reuse; a wide one (values over many
+   * orders of magnitude) is dropped, so one wide bucket does not make every later one clear and scan
+   * thousands of empty entries.
+   */
   clear(): void {
-    if (this.total !== 0) this.counts.fill(0);
+    if (this.counts.length > KEEP_WINDOW) {
+      this.counts = new Float64Array(0);
+      this.lo = 0;
+    } else if (this.total !== 0) {
+      this.counts.fill(0);
+    }
     this.total = 0;
   }
 

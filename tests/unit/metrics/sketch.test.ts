@@ -113,6 +113,23 @@ describe('mergeSketchText (the query path)', () => {
     });
   });
 
+  it('a MergedSketch cleared between texts reads each as a fresh one does, after narrow and very wide ones alike', () => {
+    const r = rng(5);
+    const reused = new MergedSketch();
+    const texts = [
+      ...Array.from({ length: 20 }, () => sketchLiteral(Array.from({ length: 30 }, () => 10 + 5 * r()).reduce((s, v) => addToSketch(s, v), {} as Sketch))),
+      sketchLiteral(addToSketch(addToSketch(addToSketch({}, 1e-200), 1e200), -1e150)),
+      sketchLiteral(addToSketch(addToSketch({}, 3), 4)),
+      '{}',
+    ];
+    for (const text of texts) {
+      const fresh = mergeSketchText(text);
+      mergeSketchText(text, reused.clear());
+      for (const q of [0, 0.5, 0.99, 1]) expect(reused.quantile(q), `${text.slice(0, 40)} q${q}`).toBe(fresh.quantile(q));
+      expect(reused.toSketch()).toEqual(fresh.toSketch());
+    }
+  });
+
   it('MergedSketch grows its bucket window both ways and keeps every count (random order, wide spread)', () => {
     const r = rng(11);
     const expected: Sketch = {};
