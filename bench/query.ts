@@ -30,6 +30,7 @@
  *   query: p95 <ms> ms worst type (<type id>)
  * KEEP_DB=1 keeps the database (its name is printed) for EXPLAIN ANALYZE afterwards; REUSE_DB=<name>
  * times the queries again over such a database, skipping steps 2 and 3 (a new API key is minted).
+ * GATEWAY_NODE_ARGS passes node flags to the gateway, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
