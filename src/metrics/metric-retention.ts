@@ -12,24 +12,20 @@ const BATCH = 5_000;
 /**
  * One batch of a resolution's expired rows of `table` ($1 resolution, $2 the oldest horizon any metric
  * has, $3 now, $4 the default days), each row after its metric definition's retention_days or the
- * default. `series` joins what the row needs to name its project (`x.project`) and metric (`x.name`).
+ * default. `join` brings in what names the row's project and metric (`project`, `name`).
  */
-const trim = (table: string, key: string[], series: string) =>
+const trim = (table: string, key: string[], join: string, project: string, name: string) =>
   `delete from public.${table} where (${key.join(', ')}) in (
      select ${key.map((k) => `r.${k}`).join(', ')}
-     from public.${table} r ${series}
-     join public.projects p on p.id = x.project
-     left join public.metric_definitions d on d.organization_id = p.organization_id and d.name = x.name
+     from public.${table} r ${join}
+     join public.projects p on p.id = ${project}
+     left join public.metric_definitions d on d.organization_id = p.organization_id and d.name = ${name}
      where r.resolution = $1 and r.bucket < $2
        and r.bucket < $3::timestamptz - coalesce((d.retention_days ->> $1)::int, $4) * interval '1 day'
      limit ${BATCH})
    returning 1`;
-const TRIM_ROLLUPS = trim(
-  'metric_rollups',
-  ['resolution', 'series_id', 'bucket'],
-  'join lateral (select s.project_id as project, s.name from public.metric_series s where s.id = r.series_id) x on true',
-);
-const TRIM_TOTALS = trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], 'cross join lateral (select r.project_id as project, r.name) x');
+const TRIM_ROLLUPS = trim('metric_rollups', ['resolution', 'series_id', 'bucket'], 'join public.metric_series s on s.id = r.series_id', 's.project_id', 's.name');
+const TRIM_TOTALS = trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], '', 'r.project_id', 'r.name');
 
 /**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw

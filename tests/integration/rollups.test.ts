@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics, RESOLUTIONS, TOTALS_RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
-import { sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
+import { type Sketch, sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 import { rng } from '../helpers/random.ts';
@@ -76,52 +76,47 @@ describe('aggregate-metrics', () => {
   }, 120_000);
   afterAll(async () => env?.close());
 
+  /**
+   * Every row (a rollup or totals row of one resolution) holds the count, sum, min, max and quantiles
+   * (within 1%) of the raw points in its bucket, and the rows together hold every point once.
+   * Returns each row with the values inside it, for further checks.
+   */
+  const expectAggregatesOf = <R extends { bucket: Date; count: string; sum: number; min: number; max: number; sketch: Sketch }>(
+    rows: R[],
+    raw: Point[],
+    res: (typeof RESOLUTIONS)[number],
+  ): Array<[R, number[]]> => {
+    expect(rows.length, res.name).toBeGreaterThan(0);
+    expect(rows.reduce((a, r2) => a + Number(r2.count), 0)).toBe(raw.length);
+    return rows.map((row) => {
+      const b = row.bucket.getTime();
+      const inside = raw.filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).map((p) => p.value);
+      expect(Number(row.count)).toBe(inside.length);
+      expect(row.sum).toBeCloseTo(inside.reduce((a, v) => a + v, 0), 6);
+      expect(row.min).toBe(Math.min(...inside));
+      expect(row.max).toBe(Math.max(...inside));
+      const sorted = [...inside].sort((a, c) => a - c);
+      for (const q of [0.5, 0.9, 0.95, 0.99]) {
+        const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+        expect(Math.abs(sketchQuantile(row.sketch, q)! - exact) / exact, `${res.name} p${q * 100}`).toBeLessThanOrEqual(0.01);
+      }
+      return [row, inside];
+    });
+  };
+
   it('rolls every resolution up to the same aggregates as the raw points', async () => {
     const result = await run();
     expect(result.outcome).toBe('ok');
     for (const res of RESOLUTIONS) {
-      const rows = await rollups(res.name, 'latency', A);
-      expect(rows.length, res.name).toBeGreaterThan(0);
-      for (const row of rows) {
-        const b = row.bucket.getTime();
-        const inside = points.filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).map((p) => p.value);
-        expect(Number(row.count)).toBe(inside.length);
-        expect(row.sum).toBeCloseTo(inside.reduce((a, v) => a + v, 0), 6);
-        expect(row.min).toBe(Math.min(...inside));
-        expect(row.max).toBe(Math.max(...inside));
-        expect(row.last).toBe(inside[inside.length - 1]);
-        const sorted = [...inside].sort((a, c) => a - c);
-        for (const q of [0.5, 0.9, 0.95, 0.99]) {
-          const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
-          expect(Math.abs(sketchQuantile(row.sketch, q)! - exact) / exact, `${res.name} p${q * 100}`).toBeLessThanOrEqual(0.01);
-        }
-      }
-      expect(rows.reduce((a, r2) => a + Number(r2.count), 0)).toBe(points.length);
+      for (const [row, inside] of expectAggregatesOf(await rollups(res.name, 'latency', A), points, res)) expect(row.last).toBe(inside[inside.length - 1]);
     }
   });
 
   it('metric totals merge every series of the metric, at every resolution they are kept at', async () => {
-    const all = [...points, ...others];
     expect(others.length).toBeGreaterThan(100);
     expect(await totals('1m', 'latency')).toEqual([]);
     for (const res of RESOLUTIONS.filter((r) => TOTALS_RESOLUTIONS.includes(r.name))) {
-      const rows = await totals(res.name, 'latency');
-      expect(rows.length, res.name).toBeGreaterThan(0);
-      for (const row of rows) {
-        const b = row.bucket.getTime();
-        const inside = all.filter((p) => p.timestamp >= b && p.timestamp < b + res.ms).map((p) => p.value);
-        expect(Number(row.count)).toBe(inside.length);
-        expect(row.sum).toBeCloseTo(inside.reduce((a, v) => a + v, 0), 6);
-        expect(row.min).toBe(Math.min(...inside));
-        expect(row.max).toBe(Math.max(...inside));
-        expect(row.increase).toBeNull();
-        const sorted = [...inside].sort((a, c) => a - c);
-        for (const q of [0.5, 0.9, 0.95, 0.99]) {
-          const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
-          expect(Math.abs(sketchQuantile(row.sketch, q)! - exact) / exact, `${res.name} p${q * 100}`).toBeLessThanOrEqual(0.01);
-        }
-      }
-      expect(rows.reduce((a, r2) => a + Number(r2.count), 0)).toBe(all.length);
+      for (const [row] of expectAggregatesOf(await totals(res.name, 'latency'), [...points, ...others], res)) expect(row.increase).toBeNull();
     }
   });
 
