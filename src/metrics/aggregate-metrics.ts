@@ -28,7 +28,9 @@ export const RESOLUTIONS = [
 
 const USAGE_ROWS_PER_RUN = 2_000;
 const COUNTER_LOOKBACK = '1 hour';
-const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
+/** Rollup buckets and query steps are aligned to this origin (date_bin's); ORIGIN_MS is the same instant. */
+export const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
+export const ORIGIN_MS = Date.UTC(2000, 0, 1);
 const STATE_KEY = 'aggregate-metrics';
 
 /**

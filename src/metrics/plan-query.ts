@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.ts';
-import { RESOLUTIONS } from './aggregate-metrics.ts';
+import { ORIGIN_MS, RESOLUTIONS } from './aggregate-metrics.ts';
 import { QUERY_LIMITS, type SeriesQuery } from './schemas.ts';
 
 const NICE_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
@@ -7,7 +7,7 @@ const NICE_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 4320
 export interface QueryPlan {
   resolution: (typeof RESOLUTIONS)[number];
   stepMs: number;
-  /** First output bucket (aligned to the step) and the end (exclusive). */
+  /** First output bucket (aligned to the step from ORIGIN_MS, as the query's date_bin) and the end (exclusive). */
   from: number;
   to: number;
   points: number;
@@ -33,7 +33,9 @@ export function planQuery(q: SeriesQuery, index: number): QueryPlan {
       details: [{ field: `queries.${index}.step`, message: 'must be a whole number of minutes' }],
     });
   }
-  const from = Math.floor(q.from / stepMs) * stepMs;
+  // From the rollups' origin, not the epoch: a step that does not divide the 10,957 days between
+  // them (2 days, a week) would otherwise put every output bucket between two SQL bins.
+  const from = ORIGIN_MS + Math.floor((q.from - ORIGIN_MS) / stepMs) * stepMs;
   const points = Math.ceil((q.to - from) / stepMs);
   const cap = Math.max(q.maxPoints, q.step !== undefined ? QUERY_LIMITS.maxPointsPerSeries : q.maxPoints);
   if (points > cap) {

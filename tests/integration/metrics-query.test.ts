@@ -286,6 +286,17 @@ describe('metrics query API', () => {
     expect(body.error.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 
+  it.each([
+    // [case, step in seconds, the output bucket holding the data: date_bin's, from 2000-01-01]
+    ['2-day step', 172_800, '2026-06-01T00:00:00.000Z'],
+    ['1-week step', 604_800, '2026-05-30T00:00:00.000Z'],
+  ])('a %s that does not divide the days since the epoch still lands on the rollup buckets', async (_, step, bucket) => {
+    const { status, body } = await query({ step, aggregation: 'count' });
+    expect(status).toBe(200);
+    expect(body.results[0]).toMatchObject({ resolution: '1d', step });
+    expect(body.results[0].series[0].points).toEqual([[Date.parse(bucket), raw.filter((p) => p.name === 'latency').length]]);
+  });
+
   it('an invalid regular expression is a 400', async () => {
     const { status, body } = await query({ filters: [{ key: 'host', op: 'regex', value: '(' }] });
     expect(status).toBe(400);
