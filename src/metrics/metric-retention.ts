@@ -26,10 +26,13 @@ const trim = (table: string, key: string[], join: string, project: string, name:
    returning 1`;
 const TRIM_ROLLUPS = trim('metric_rollups', ['resolution', 'series_id', 'bucket'], 'join public.metric_series s on s.id = r.series_id', 's.project_id', 's.name');
 const TRIM_TOTALS = trim('metric_totals', ['project_id', 'resolution', 'name', 'bucket'], '', 'r.project_id', 'r.name');
+// By (metric, bucket), every tag's groups at once: a key with the nullable tag_value would never
+// match the rows of series without the tag.
+const TRIM_GROUP_TOTALS = trim('metric_group_totals', ['project_id', 'resolution', 'name', 'bucket'], '', 'r.project_id', 'r.name');
 
 /**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw
- * retention); rollups and metric totals are trimmed per resolution in bounded batches, each metric
+ * retention); rollups and metric totals (whole and per tag value) are trimmed per resolution in bounded batches, each metric
  * after its definition's retention_days or the default. Nothing younger than its retention is touched.
  * Returns what was removed (trimmedRollups counts series rollup and totals rows together) and whether
  * it finished within the deadline.
@@ -58,8 +61,8 @@ export async function applyMetricRetention(db: Db, now: Date, deadline: number) 
     const minDays = Math.min(defaultDays, shortest?.days ?? defaultDays);
     const horizon = new Date(now.getTime() - minDays * DAY);
     trimmed[resolution] = 0;
-    // The series rollups at every resolution, the metric totals where they are kept.
-    for (const statement of TOTALS_RESOLUTIONS.includes(resolution) ? [TRIM_ROLLUPS, TRIM_TOTALS] : [TRIM_ROLLUPS]) {
+    // The series rollups at every resolution, the metric totals (whole and per tag value) where they are kept.
+    for (const statement of TOTALS_RESOLUTIONS.includes(resolution) ? [TRIM_ROLLUPS, TRIM_TOTALS, TRIM_GROUP_TOTALS] : [TRIM_ROLLUPS]) {
       for (;;) {
         if (performance.now() > deadline) {
           complete = false;

@@ -101,24 +101,31 @@ async function defaultAggregations(tx: Queryable, projectId: string, metrics: st
   return new Map(rows.map((r) => [r.name, r.default_aggregation]));
 }
 
-function filterSql(filters: TagFilter[], params: unknown[]): string {
+/**
+ * The filters as SQL conditions. Over series (`value` absent) they test the series' tags, `=` and
+ * `!=` by containment so the tags' GIN index serves them; over group totals they test the group's
+ * tag value (`value`, null for series without the tag), with the same outcome for a missing tag:
+ * `!=` and `not_in` pass it, `=`, `in` and `regex` do not.
+ */
+function filterSql(filters: TagFilter[], params: unknown[], value?: string): string {
   return filters
     .map((f) => {
       const p = (v: unknown) => {
         params.push(v);
         return `$${params.length}`;
       };
+      const tag = () => value ?? `(s.tags ->> ${p(f.key)})`;
       switch (f.op) {
         case '=':
-          return `s.tags @> ${p(JSON.stringify({ [f.key]: f.value }))}::text::jsonb`;
+          return value ? `${value} = ${p(f.value)}` : `s.tags @> ${p(JSON.stringify({ [f.key]: f.value }))}::text::jsonb`;
         case '!=':
-          return `not (s.tags @> ${p(JSON.stringify({ [f.key]: f.value }))}::text::jsonb)`;
+          return value ? `${value} is distinct from ${p(f.value)}` : `not (s.tags @> ${p(JSON.stringify({ [f.key]: f.value }))}::text::jsonb)`;
         case 'in':
-          return `(s.tags ->> ${p(f.key)}) = any(${p(f.values)}::text[])`;
+          return `${tag()} = any(${p(f.values)}::text[])`;
         case 'not_in':
-          return `coalesce(not ((s.tags ->> ${p(f.key)}) = any(${p(f.values)}::text[])), true)`;
+          return `coalesce(not (${tag()} = any(${p(f.values)}::text[])), true)`;
         case 'regex':
-          return `coalesce((s.tags ->> ${p(f.key)}) ~ ${p(f.value)}, false)`;
+          return `coalesce(${tag()} ~ ${p(f.value)}, false)`;
       }
     })
     .map((sql) => ` and ${sql}`)
@@ -134,17 +141,68 @@ interface Group {
   values?: Array<number | null>;
 }
 
+/** Where a panel's rows come from: the FROM clause and its parameters, and how a row's `g` names its group. */
+interface Source {
+  from: string;
+  params: unknown[];
+  /** SQL of the row's group: a number of matchSeries', or a group total's tag value. */
+  group: string;
+  groupOf: (g: unknown) => Group;
+}
+
+/**
+ * The rows of a panel whose filters and group-by name at most one tag K, from the metric totals when
+ * they can answer it: the whole metric's rows (metric_totals) without K, K's rows per value
+ * (metric_group_totals) otherwise, their values filtered, then merged into one group or one per
+ * value. K's rows answer only if in every bucket of the range their counts add up to the whole
+ * metric's (the rows of K partition the metric's series, so they then hold every point; see migration
+ * ..2400): otherwise undefined, and the panel reads the series' rollups. The check reads one whole row and K's rows per bucket (index
+ * scans of the same key), about a millisecond.
+ */
+async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, plan: QueryPlan, base: unknown[]): Promise<Source | undefined> {
+  const keys = new Set([...q.filters.map((f) => f.key), ...q.groupBy]);
+  if (!TOTALS_RESOLUTIONS.includes(plan.resolution.name) || keys.size > 1) return undefined;
+  const whole: Group = { tags: {}, key: '[]' };
+  const params = [...base, q.metric];
+  const range = `r.project_id = $1 and r.name = $6 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
+  const [key] = keys;
+  if (key === undefined) return { from: `public.metric_totals r where ${range}`, params, group: '0', groupOf: () => whole };
+  params.push(key);
+  const source: Source = {
+    from: `public.metric_group_totals r where ${range} and r.tag_key = $7${filterSql(q.filters, params, 'r.tag_value')}`,
+    params,
+    group: q.groupBy.length > 0 ? 'r.tag_value' : `''`,
+    groupOf: () => whole,
+  };
+  if (q.groupBy.length > 0) {
+    const byValue = new Map<unknown, Group>();
+    source.groupOf = (value) => {
+      let g = byValue.get(value);
+      if (!g) byValue.set(value, (g = { tags: typeof value === 'string' ? { [key]: value } : {}, key: JSON.stringify([value ?? null]) }));
+      return g;
+    };
+  }
+  const inRange = `r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4 and r.name = $5`;
+  const [missing] = await tx.query<{ n: number }>(
+    `select count(*)::int as n
+     from (select r.bucket, r.count from public.metric_totals r where ${inRange}) w
+     full join (select r.bucket, sum(r.count) as c from public.metric_group_totals r where ${inRange} and r.tag_key = $6 group by r.bucket) g using (bucket)
+     where g.c is distinct from w.count`,
+    [projectId, plan.resolution.name, base[2], base[3], q.metric, key],
+  );
+  return missing!.n === 0 ? source : undefined;
+}
+
 /**
  * One panel. Its rows come from one of two sources:
- * - with tag filters or group-by, the series' rollups in two statements: first the matching series
- *   with their group-by values (few rows), each series getting a group number; then the rollup rows
- *   of those series, aggregated per (group number, output bucket) in SQL;
- * - without either, at a resolution totals are kept at (5m and coarser), the metric's totals
- *   (metric_totals: every series already merged per bucket), so a panel over all of a metric's series
- *   reads one row per bucket instead of one per series and bucket (p99 of 100 series over 30 days:
- *   31 rows instead of 3,100).
- * Buckets come back as epoch milliseconds and groups as small integers, so neither Date nor jsonb is
- * parsed per row, and grouping hashes two numbers instead of a jsonb object per rollup row.
+ * - the metric totals (5m and coarser; totalsSource), when the filters and group-by name at most one
+ *   tag: one row per bucket (and tag value) instead of one per series and bucket (p99 of 100 series
+ *   over 30 days: 31 rows instead of 3,100; p95 by service over a day at 5m: 2,880 instead of 28,500);
+ * - otherwise the series' rollups, in two statements: first the matching series with their group-by
+ *   values (few rows), each series getting a group number; then the rollup rows of those series,
+ *   aggregated per (group number, output bucket) in SQL.
+ * Buckets come back as epoch milliseconds and groups as small integers or tag values, so neither Date
+ * nor jsonb is parsed per row, and grouping hashes two scalars instead of a jsonb object per row.
  * Percentiles cannot be added in SQL: each (group, bucket) returns its sketches as one text, merged
  * here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches into
  * rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
@@ -152,24 +210,20 @@ interface Group {
  */
 async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
   const empty = { id, resolution: plan.resolution.name, step: plan.stepMs / 1000, series: [], truncated: false };
-  const params: unknown[] = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`];
-  let groups: Group[];
-  let from: string;
-  let group: string;
-  if (q.filters.length === 0 && q.groupBy.length === 0 && TOTALS_RESOLUTIONS.includes(plan.resolution.name)) {
-    groups = [{ tags: {}, key: '[]' }];
-    params.push(q.metric);
-    from = `public.metric_totals r where r.project_id = $1 and r.name = $6 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
-    group = '0';
-  } else {
+  const base: unknown[] = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`];
+  let source = await totalsSource(tx, projectId, q, plan, base);
+  if (!source) {
     const matched = await matchSeries(tx, projectId, q);
     if (matched.series.length === 0) return empty;
-    groups = matched.groups;
-    params.push(matched.series.join(','), matched.seriesGroups.join(','));
-    from = `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
-     join public.metric_rollups r on r.series_id = m.series_id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
-    group = 'm.g';
+    source = {
+      from: `unnest(string_to_array($6, ',')::bigint[], string_to_array($7, ',')::int[]) as m(series_id, g)
+     join public.metric_rollups r on r.series_id = m.series_id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`,
+      params: [...base, matched.series.join(','), matched.seriesGroups.join(',')],
+      group: 'm.g',
+      groupOf: (g) => matched.groups[g as number]!,
+    };
   }
+  const { from, params, group, groupOf } = source;
   // Grouped by the timestamptz bucket, printed as epoch ms once per output row: `extract(epoch ...)`
   // is numeric, and grouping 28,600 rollup rows on a numeric key cost more than the join itself
   // (20 against 11 ms in EXPLAIN ANALYZE; bench:query, type c).
@@ -177,14 +231,17 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
   const bucket = `date_part('epoch', ${bin}) * 1000`;
   // Output bucket b is values[(b - plan.from) / step] of its group; b is on the plan's grid, since
   // both are aligned to ORIGIN.
-  const put = (row: { g: number; b: number }, value: number | null) => {
+  const withData: Group[] = [];
+  const put = (row: { g: unknown; b: number }, value: number | null) => {
     const at = (Number(row.b) - plan.from) / plan.stepMs;
     if (!(Number.isInteger(at) && at >= 0 && at < plan.points)) throw new Error(`metrics query: bucket ${row.b} is off the plan's grid`);
-    (groups[row.g]!.values ??= new Array<number | null>(plan.points).fill(null))[at] = value;
+    const g = groupOf(row.g);
+    if (!g.values) withData.push(g);
+    (g.values ??= new Array<number | null>(plan.points).fill(null))[at] = value;
   };
   const quantile = QUANTILES[q.aggregation];
   if (quantile !== undefined) {
-    const rows = await tx.query<{ g: number; b: number; sketches: string }>(
+    const rows = await tx.query<{ g: unknown; b: number; sketches: string }>(
       `select ${group} as g, ${bucket} as b, string_agg(r.sketch_text, ' ') as sketches from ${from} group by 1, ${bin}`,
       params,
     );
@@ -194,7 +251,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     for (const row of rows) put(row, mergeSketchText(row.sketches, merged.clear()).quantile(quantile));
   } else {
     // Only the panel's aggregate is computed and sent: one float per (group, bucket) row, not all five.
-    const rows = await tx.query<{ g: number; b: number; v: number | null }>(
+    const rows = await tx.query<{ g: unknown; b: number; v: number | null }>(
       `select ${group} as g, ${bucket} as b, ${VALUE_SQL[q.aggregation as keyof typeof VALUE_SQL]} as v from ${from} group by 1, ${bin}`,
       params,
     );
@@ -202,7 +259,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     for (const row of rows) put(row, row.v === null ? null : row.v / perSecond);
   }
   // Groups with data, in tag order; the first maxSeriesPerQuery are returned.
-  const withData = groups.filter((g) => g.values !== undefined).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  withData.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   const kept = withData.slice(0, QUERY_LIMITS.maxSeriesPerQuery);
   return {
     ...empty,
@@ -214,12 +271,14 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
 /** The metric's series that pass the tag filters, each with the number of its group-by group. */
 async function matchSeries(tx: Queryable, projectId: string, q: SeriesQuery): Promise<{ series: string[]; seriesGroups: number[]; groups: Group[] }> {
   const seriesParams: unknown[] = [projectId, q.metric];
-  const groupCols = q.groupBy.map((k) => {
+  // One column per group-by key (g0, g1, ...): a text[] would not do, postgres.js reads a NULL
+  // element of it as the string 'NULL'.
+  const groupCols = q.groupBy.map((k, i) => {
     seriesParams.push(k);
-    return `s.tags ->> $${seriesParams.length}`;
+    return `, s.tags ->> $${seriesParams.length} as g${i}`;
   });
-  const series = await tx.query<{ id: string | number; g: Array<string | null> | null }>(
-    `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
+  const series = await tx.query<{ id: string | number; [g: `g${number}`]: string | null }>(
+    `select s.id${groupCols.join('')}
      from public.metric_series s
      where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
     seriesParams,
@@ -227,13 +286,13 @@ async function matchSeries(tx: Queryable, projectId: string, q: SeriesQuery): Pr
   const groups: Group[] = [];
   const groupOf = new Map<string, number>();
   const seriesGroups = series.map((row) => {
-    const values = row.g ?? [];
+    const values = q.groupBy.map((_, i) => row[`g${i}`] ?? null);
     const key = JSON.stringify(values);
     let g = groupOf.get(key);
     if (g === undefined) {
       const tags: Record<string, string> = {};
       q.groupBy.forEach((k, i) => {
-        if (values[i] !== null && values[i] !== undefined) tags[k] = values[i]!;
+        if (values[i] !== null) tags[k] = values[i]!;
       });
       groupOf.set(key, (g = groups.length));
       groups.push({ tags, key });

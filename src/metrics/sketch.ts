@@ -87,6 +87,9 @@ class IndexCounts {
   /** Bucket index of counts[0]. */
   private lo = 0;
   private counts = new Float64Array(0);
+  /** Positions in counts of the lowest and highest non-empty buckets (first > last when empty). */
+  private first = 0;
+  private last = -1;
   total = 0;
 
   add(index: number, n: number): void {
@@ -94,6 +97,9 @@ class IndexCounts {
     if (at < 0 || at >= this.counts.length) at = this.grow(index);
     this.counts[at]! += n;
     this.total += n;
+    if (this.first > this.last) this.first = this.last = at;
+    else if (at < this.first) this.first = at;
+    else if (at > this.last) this.last = at;
   }
 
   /** Widens the window to hold `index`, at least doubling it; returns the index's position. */
@@ -108,44 +114,56 @@ class IndexCounts {
     const hi = index >= this.lo + len ? index + len : this.lo + len - 1;
     const counts = new Float64Array(hi - lo + 1);
     counts.set(this.counts, this.lo - lo);
+    this.first += this.lo - lo;
+    this.last += this.lo - lo;
     this.counts = counts;
     this.lo = lo;
     return index - lo;
   }
 
   /**
-   * Empties the buckets. A window of ordinary width is kept for reuse; a wide one (values over many
-   * orders of magnitude) is dropped, so one wide bucket does not make every later one clear and scan
-   * thousands of empty entries.
+   * Empties the buckets. A window of ordinary width is kept for reuse (only its used span is zeroed);
+   * a wide one (values over many orders of magnitude) is dropped, so one wide bucket does not make
+   * every later one scan thousands of empty entries.
    */
   clear(): void {
     if (this.counts.length > KEEP_WINDOW) {
       this.counts = new Float64Array(0);
       this.lo = 0;
-    } else if (this.total !== 0) {
-      this.counts.fill(0);
+    } else if (this.first <= this.last) {
+      this.counts.fill(0, this.first, this.last + 1);
     }
+    this.first = 0;
+    this.last = -1;
     this.total = 0;
   }
 
   /** Calls fn for each non-empty bucket. */
   each(fn: (index: number, n: number) => void): void {
     const c = this.counts;
-    for (let i = 0; i < c.length; i++) if (c[i]! > 0) fn(this.lo + i, c[i]!);
+    for (let i = this.first; i <= this.last; i++) if (c[i]! > 0) fn(this.lo + i, c[i]!);
   }
 
   /**
    * Walks the buckets (ascending, or descending with `down`) adding their counts to `seen` until it
    * reaches `target`: returns that bucket's index, or null with `seen` plus this side's total.
+   * Only the used span is walked, and a side whose total cannot reach the target is skipped whole.
    */
   reach(target: number, seen: number, down: boolean): { index: number | null; seen: number } {
+    if (seen + this.total < target) return { index: null, seen: seen + this.total };
     const c = this.counts;
-    const n = c.length;
-    for (let k = 0; k < n; k++) {
-      const i = down ? n - 1 - k : k;
-      if (c[i]! <= 0) continue;
-      seen += c[i]!;
-      if (seen >= target) return { index: this.lo + i, seen };
+    if (down) {
+      for (let i = this.last; i >= this.first; i--) {
+        if (c[i]! <= 0) continue;
+        seen += c[i]!;
+        if (seen >= target) return { index: this.lo + i, seen };
+      }
+    } else {
+      for (let i = this.first; i <= this.last; i++) {
+        if (c[i]! <= 0) continue;
+        seen += c[i]!;
+        if (seen >= target) return { index: this.lo + i, seen };
+      }
     }
     return { index: null, seen };
   }

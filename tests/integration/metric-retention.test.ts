@@ -45,15 +45,31 @@ describe('metric retention', () => {
   ];
   let ownSeries: number;
   let definition: { retention: Record<string, number> };
-  /** The metric's totals row beside each rollup row (no 1m totals exist): retention treats both alike. */
-  const insertTotal = async (name: string, resolution: string, offset: number) =>
-    resolution !== '1m' &&
-    env.db.query(
-      `insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, sketch) values ($1, $2, $3, $4, 1, 1, 1, 1, '{}')`,
-      [t.projectA, name, resolution, new Date(NOW + offset)],
+  /**
+   * The metric's totals rows beside each rollup row (no 1m totals exist): the whole metric's, and two
+   * groups of a tag (a value, and null for series without it). Retention treats them all alike.
+   */
+  const insertTotal = async (name: string, resolution: string, offset: number) => {
+    if (resolution === '1m') return;
+    const at = new Date(NOW + offset);
+    await env.db.query(
+      `insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, sketch) values ($1, $2, $3, $4, 2, 1, 1, 1, '{}')`,
+      [t.projectA, name, resolution, at],
     );
-  const totalKept = async (name: string, resolution: string, offset: number) =>
-    (await env.db.query('select 1 from public.metric_totals where name = $1 and resolution = $2 and bucket = $3', [name, resolution, new Date(NOW + offset)])).length === 1;
+    await env.db.query(
+      `insert into public.metric_group_totals (project_id, name, tag_key, tag_value, resolution, bucket, count, sum, min, max, sketch)
+       values ($1, $2, 'host', 'a', $3, $4, 1, 1, 1, 1, '{}'), ($1, $2, 'host', null, $3, $4, 1, 1, 1, 1, '{}')`,
+      [t.projectA, name, resolution, at],
+    );
+  };
+  /** Whether the whole totals row is there; its two group rows must be there with it, and gone with it. */
+  const totalKept = async (name: string, resolution: string, offset: number) => {
+    const at = new Date(NOW + offset);
+    const whole = await env.db.query('select 1 from public.metric_totals where name = $1 and resolution = $2 and bucket = $3', [name, resolution, at]);
+    const groups = await env.db.query('select 1 from public.metric_group_totals where name = $1 and resolution = $2 and bucket = $3', [name, resolution, at]);
+    expect(groups.length).toBe(whole.length * 2);
+    return whole.length === 1;
+  };
 
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: new Date(NOW).toISOString() });

@@ -171,6 +171,16 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.metric_totals set count = 2 where project_id = $1 and name = 'm' and resolution = '1h' returning 1`, [t.projectA]],
       delete: [`delete from public.metric_totals where project_id = $1 and name = 'm' and resolution = '1h' returning 1`, [t.projectA]],
     },
+    metric_group_totals: {
+      select: [`select 1 from public.metric_group_totals where project_id = $1 and name = 'm' and resolution = '1h'`, [t.projectA]],
+      insert: [
+        `insert into public.metric_group_totals (project_id, name, tag_key, tag_value, resolution, bucket, count, sum, min, max, sketch)
+         values ($1, 'm', 'host', 'a', '5m', now(), 1, 1, 1, 1, '{}') returning 1`,
+        [t.projectA],
+      ],
+      update: [`update public.metric_group_totals set count = 2 where project_id = $1 and name = 'm' and resolution = '1h' returning 1`, [t.projectA]],
+      delete: [`delete from public.metric_group_totals where project_id = $1 and name = 'm' and resolution = '1h' returning 1`, [t.projectA]],
+    },
     metric_definitions: {
       select: [`select 1 from public.metric_definitions where organization_id = $1 and name = 'fixture.metric'`, [t.orgId]],
       insert: [`insert into public.metric_definitions (organization_id, name, type) values ($1, 'new.metric', 'gauge') returning 1`, [t.orgId]],
@@ -287,6 +297,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_totals: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  metric_group_totals: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   rollup_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_definitions: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
   // Anomaly detection: readers see configs, episodes and incidents; owners and admins configure;
@@ -343,6 +354,10 @@ describe('RLS matrix', () => {
       [p, series!.id],
     );
     await env.db.query(`insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, sketch) values ($1, 'm', '1h', now(), 1, 1, 1, 1, '{}')`, [p]);
+    await env.db.query(
+      `insert into public.metric_group_totals (project_id, name, tag_key, tag_value, resolution, bucket, count, sum, min, max, sketch) values ($1, 'm', 'host', 'a', '1h', now(), 1, 1, 1, 1, '{}')`,
+      [p],
+    );
     await env.db.query(`insert into public.rollup_state (key, watermark) values ('fixture', '1')`);
     await env.db.query(`insert into public.metric_definitions (organization_id, name, type) values ($1, 'fixture.metric', 'gauge')`, [tenant.orgId]);
     const [free] = await env.db.query<{ id: string }>(

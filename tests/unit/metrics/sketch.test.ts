@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { addToSketch, MergedSketch, mergeSketches, mergeSketchText, RANK_OFFSET, type Sketch, sketchCount, sketchFromStored, sketchLiteral, sketchQuantile, sketchRank, SKETCH_ALPHA } from '../../../src/metrics/sketch.ts';
 import { normal, rng } from '../../helpers/random.ts';
 
-
 const DATASETS: Array<[string, (r: () => number) => number]> = [
   ['log-normal latency (ms)', (r) => Math.exp(3 + 1.2 * normal(r))],
   ['bimodal (cache hit / miss)', (r) => (r() < 0.8 ? 2 + 0.3 * normal(r) : 250 + 40 * normal(r))],
@@ -15,6 +14,18 @@ const DATASETS: Array<[string, (r: () => number) => number]> = [
 ];
 
 const exact = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+
+/** Nearest-rank quantile of a sketch, independent of MergedSketch: its buckets sorted by the value each stands for. */
+function referenceQuantile(sketch: Sketch, q: number): number | null {
+  const gamma = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
+  const valueOf = (rank: number) => (rank === 0 ? 0 : (rank < 0 ? -1 : 1) * ((2 * gamma ** (Math.abs(rank) - RANK_OFFSET)) / (gamma + 1)));
+  const buckets = Object.entries(sketch).map(([k, n]) => [valueOf(Number(k)), n] as const).sort((a, b) => a[0] - b[0]);
+  const total = buckets.reduce((t, [, n]) => t + n, 0);
+  if (total === 0) return null;
+  const target = Math.max(1, Math.ceil(q * total));
+  let seen = 0;
+  return buckets.find(([, n]) => (seen += n) >= target)![0];
+}
 
 describe('sketch accuracy', () => {
   it.each(DATASETS)('%s: p50/p90/p95/p99 within 1%% relative error, merged or not', (_, gen) => {
@@ -144,16 +155,32 @@ describe('mergeSketchText (the query path)', () => {
       expected[rank] = (expected[rank] ?? 0) + n;
     }
     expect(merged.toSketch()).toEqual(expected);
-    // Reference walk, independent of MergedSketch: buckets sorted by the value they stand for.
-    const gamma = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
-    const valueOf = (rank: number) => (rank < 0 ? -1 : 1) * ((2 * gamma ** (Math.abs(rank) - RANK_OFFSET)) / (gamma + 1));
-    const buckets = Object.entries(expected).map(([k, n]) => [valueOf(Number(k)), n] as const).sort((a, b) => a[0] - b[0]);
-    const total = buckets.reduce((t, [, n]) => t + n, 0);
-    for (const q of [0, 0.1, 0.3, 0.31, 0.5, 0.99, 1]) {
-      const target = Math.max(1, Math.ceil(q * total));
-      let seen = 0;
-      const want = buckets.find(([, n]) => (seen += n) >= target)![0];
-      expect(merged.quantile(q)).toBe(want);
+    for (const q of [0, 0.1, 0.3, 0.31, 0.5, 0.99, 1]) expect(merged.quantile(q)).toBe(referenceQuantile(expected, q));
+  });
+
+  it('one MergedSketch cleared between random sketches reads each as the reference walk does (signs, zeros, shifting windows)', () => {
+    const r = rng(17);
+    const merged = new MergedSketch();
+    for (let round = 0; round < 300; round++) {
+      const expected: Sketch = {};
+      // Each round's values sit around a centre that wanders, so the kept window is reused, shifted
+      // and grown; some rounds have one sign only, some zeros, some a single bucket.
+      const centre = Math.floor((r() - 0.5) * 3_000);
+      const spread = 1 + Math.floor(r() * (round % 5 === 0 ? 2_000 : 60));
+      const entries = 1 + Math.floor(r() * (round % 7 === 0 ? 1 : 40));
+      const signs = r();
+      for (let i = 0; i < entries; i++) {
+        const index = centre + Math.floor((r() - 0.5) * spread);
+        const pick = r();
+        const rank = pick < 0.05 ? 0 : pick < signs ? N(index) : P(index);
+        const n = 1 + Math.floor(r() * 3);
+        merged.addRank(rank, n);
+        expected[rank] = (expected[rank] ?? 0) + n;
+      }
+      for (const q of [0, 0.01, 0.5, 0.95, 0.99, 1]) expect(merged.quantile(q), `round ${round} q${q}`).toBe(referenceQuantile(expected, q));
+      expect(merged.toSketch()).toEqual(expected);
+      merged.clear();
+      expect(merged.quantile(0.5)).toBeNull();
     }
   });
 
