@@ -156,8 +156,8 @@ interface Source {
  * (metric_group_totals) otherwise, their values filtered, then merged into one group or one per
  * value. K's rows answer only if in every bucket of the range their counts add up to the whole
  * metric's (the rows of K partition the metric's series, so they then hold every point; see migration
- * ..2400): otherwise undefined, and the panel reads the series' rollups. The check reads one whole row and K's rows per bucket (index
- * scans of the same key), about a millisecond.
+ * ..2400): otherwise undefined, and the panel reads the series' rollups. The check reads the whole
+ * metric's row and K's rows of each bucket (index scans), about a millisecond.
  */
 async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, plan: QueryPlan, base: unknown[]): Promise<Source | undefined> {
   const keys = new Set([...q.filters.map((f) => f.key), ...q.groupBy]);
@@ -171,7 +171,7 @@ async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, pl
   const source: Source = {
     from: `public.metric_group_totals r where ${range} and r.tag_key = $7${filterSql(q.filters, params, 'r.tag_value')}`,
     params,
-    group: q.groupBy.length > 0 ? 'r.tag_value' : `''`,
+    group: q.groupBy.length > 0 ? 'r.tag_value' : '0',
     groupOf: () => whole,
   };
   if (q.groupBy.length > 0) {
