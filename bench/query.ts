@@ -31,6 +31,7 @@
  * KEEP_DB=1 keeps the database (its name is printed) for EXPLAIN ANALYZE afterwards; REUSE_DB=<name>
  * times the queries again over such a database, skipping steps 2 and 3 (a new API key is minted).
  * GATEWAY_NODE_ARGS passes node flags to the gateway, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+ * ONLY=<letters> times only those query types (ONLY=e: the batch), for quicker A/B runs.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +51,8 @@ const ROLLUP = (process.env.ROLLUP ?? 'days') as 'days' | 'job';
 const BREAKDOWN = Number(process.env.BREAKDOWN ?? 3);
 const MIN_REPEAT = Math.min(REPEAT, 10);
 const TYPE_SECONDS = Number(process.env.TYPE_SECONDS ?? 60);
+/** Only these query types (letters, e.g. ONLY=ce), for A/B runs over a kept database. */
+const ONLY = process.env.ONLY?.split('');
 const port = 55000 + (process.pid % 500); // bench:ingest uses 54400-54899
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -245,7 +248,7 @@ interface TypeResult {
 
 async function timeQueries(base: string, apiKey: string, projectId: string): Promise<TypeResult[]> {
   const out: TypeResult[] = [];
-  for (const type of TYPES) {
+  for (const type of TYPES.filter((t) => ONLY === undefined || ONLY.includes(t.name))) {
     let shape: ReturnType<typeof describe> | undefined;
     let bytes = 0;
     for (let i = 0; i < WARMUP; i++) {

@@ -46,9 +46,10 @@ const PANEL_CONCURRENCY = 4;
 
 /**
  * Runs a dashboard's queries under the caller's claims (RLS), each over the rollup resolution its
- * step allows. Gaps are null points, so charts show them as gaps. The project is resolved once;
- * then the panels run concurrently (at most PANEL_CONCURRENCY), each in its own read transaction,
- * as Grafana runs panels: a batch is as fast as its slowest few panels, not the sum of all of them.
+ * step allows. Gaps are null points, so charts show them as gaps. The project is resolved once,
+ * alongside the panels, which run concurrently (at most PANEL_CONCURRENCY), each in its own read
+ * transaction, as Grafana runs panels: a batch is as fast as its slowest few panels, not the sum of
+ * all of them.
  * (Embedded PGlite serialises the transactions, which is correct, only not faster.)
  */
 export async function queryMetrics(
@@ -66,13 +67,21 @@ export async function queryMetrics(
       work_mem: '32MB',
       ...settings,
     });
-  const { projectId, defaults } = await readTx(async (tx) => {
-    const id = await resolveProject(tx, request.projectId, keyProjectId);
-    return { projectId: id, defaults: await defaultAggregations(tx, id, request.queries.filter((q) => !q.aggregation).map((q) => q.metric)) };
+  const projectId = request.projectId ?? keyProjectId;
+  if (!projectId) throw notFound('Project');
+  const resolving = readTx(async (tx) => {
+    await resolveProject(tx, projectId, undefined);
+    return defaultAggregations(tx, projectId, request.queries.filter((q) => !q.aggregation).map((q) => q.metric));
   });
+  resolving.catch(() => {}); // observed here, awaited below
+  // The panels read under RLS, so before the project is known to be visible they can read nothing
+  // of a project the caller may not see; the answer waits for that check (404 when it fails, before
+  // any panel's error). Unless default aggregations are needed, they start without waiting for it.
+  const defaults = request.queries.some((q) => !q.aggregation) ? await resolving : new Map<string, Aggregation>();
   const results: QueryResult[] = new Array(request.queries.length);
   let next = 0;
   let failed = false;
+  resolving.catch(() => (failed = true)); // start no more panels
   const worker = async () => {
     for (let i = next++; i < request.queries.length && !failed; i = next++) {
       const q = request.queries[i]!;
@@ -85,7 +94,11 @@ export async function queryMetrics(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PANEL_CONCURRENCY, request.queries.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(PANEL_CONCURRENCY, request.queries.length) }, worker));
+  } finally {
+    await resolving;
+  }
   return results;
 }
 

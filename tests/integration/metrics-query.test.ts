@@ -260,6 +260,10 @@ describe('metrics query API', () => {
   it('RLS: other organizations and unassigned members see nothing; keys need the read scope', async () => {
     expect((await query({}, { token: t.people.outsider.jwt })).status).toBe(404);
     expect((await query({}, { token: t.people.unassigned.jwt })).status).toBe(404);
+    // With an aggregation the panels start before the project check, and still answer 404, before
+    // a panel's own error (an invalid regular expression) could show.
+    expect((await query({ aggregation: 'p99', step: 300 }, { token: t.people.outsider.jwt })).status).toBe(404);
+    expect((await query({ aggregation: 'avg', filters: [{ key: 'host', op: 'regex', value: '(' }] }, { token: t.people.outsider.jwt })).status).toBe(404);
     expect((await query({}, { apiKey: readKey })).status).toBe(200);
     const ingestOnly = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'i', scopes: ['ingest'] } })).json();
     expect((await query({}, { apiKey: ingestOnly.secret })).status).toBe(403);
