@@ -8,6 +8,8 @@ import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, typ
 import { MergedSketch, mergeSketchText } from './sketch.ts';
 
 const QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
+/** Index of each percentile in a totals row's generated `quantiles` ({p50, p90, p95, p99}; migration ..2500). */
+const STORED_QUANTILE: Record<string, number> = { p50: 1, p90: 2, p95: 3, p99: 4 };
 
 /**
  * Each other aggregation over a (group, output bucket)'s rollup rows, in SQL. Rate is the summed
@@ -161,6 +163,8 @@ interface Source {
   /** SQL of the row's group: a number of matchSeries', or a group total's tag value. */
   group: string;
   groupOf: (g: unknown) => Group;
+  /** Each output group's rows are single totals rows (one per resolution bucket), with stored quantiles. */
+  single?: boolean;
 }
 
 /**
@@ -179,13 +183,15 @@ async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, pl
   const params = [...base, q.metric];
   const range = `r.project_id = $1 and r.name = $6 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
   const [key] = keys;
-  if (key === undefined) return { from: `public.metric_totals r where ${range}`, params, group: '0', groupOf: () => whole };
+  if (key === undefined) return { from: `public.metric_totals r where ${range}`, params, group: '0', groupOf: () => whole, single: true };
   params.push(key);
   const source: Source = {
     from: `public.metric_group_totals r where ${range} and r.tag_key = $7${filterSql(q.filters, params, 'r.tag_value')}`,
     params,
     group: q.groupBy.length > 0 ? 'r.tag_value' : '0',
     groupOf: () => whole,
+    // One row per group and bucket: a group per value, or one value named by `=`.
+    single: q.groupBy.length > 0 || (q.filters.length === 1 && q.filters[0]!.op === '='),
   };
   if (q.groupBy.length > 0) {
     const byValue = new Map<unknown, Group>();
@@ -217,8 +223,9 @@ async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, pl
  *   (group number, output bucket) in SQL.
  * Buckets come back as epoch milliseconds and groups as small integers or tag values, so neither Date
  * nor jsonb is parsed per row, and grouping hashes two scalars instead of a jsonb object per row.
- * Percentiles cannot be added in SQL: each (group, bucket) returns its sketches as one text, merged
- * here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches into
+ * A percentile whose every output point is one totals row (step = resolution) is that row's stored
+ * quantile. Others cannot be added in SQL: each (group, bucket) returns its sketches as one text,
+ * merged here in one scan into dense bucket counts (mergeSketchText, MergedSketch). Expanding sketches into
  * rows in SQL cost several times more, and JSON.parse plus merging objects about 4 times more
  * (measured by bench:query).
  */
@@ -265,7 +272,14 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     (g.values ??= new Array<number | null>(plan.points).fill(null))[at] = value;
   };
   const quantile = QUANTILES[q.aggregation];
-  if (quantile !== undefined) {
+  if (quantile !== undefined && source.single && plan.stepMs === plan.resolution.ms) {
+    // Every output point is one totals row: its stored quantile, no sketch to send or merge.
+    const rows = await tx.query<{ g: unknown; b: number; v: number | null }>(
+      `select ${group} as g, ${bucket} as b, max(r.quantiles[${STORED_QUANTILE[q.aggregation]}]) as v from ${from} group by 1, ${bin}`,
+      params,
+    );
+    for (const row of rows) put(row, row.v);
+  } else if (quantile !== undefined) {
     const rows = await tx.query<{ g: unknown; b: number; sketches: string }>(
       `select ${group} as g, ${bucket} as b, string_agg(r.sketch_text, ' ') as sketches from ${from} group by 1, ${bin}`,
       params,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
+import { addToSketch, type Sketch, sketchLiteral, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { normal, rng } from '../helpers/random.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
@@ -128,6 +129,34 @@ describe('metric totals per tag value', () => {
     } finally {
       await set(row!.sum);
     }
+  });
+
+  it('stored quantiles equal the gateway reading the same sketch (negative, zero, positive, empty, one bucket)', async () => {
+    const r = rng(31);
+    const sketches: Sketch[] = [{}, addToSketch({}, 42), addToSketch(addToSketch({}, 0, 3), -7), addToSketch(addToSketch({}, -1e-12, 2), 1e-12)];
+    for (let k = 0; k < 40; k++) {
+      const sketch: Sketch = {};
+      for (let i = 0; i < 1 + Math.floor(r() * 60); i++) addToSketch(sketch, (r() < 0.2 ? -1 : 1) * Math.exp(10 * normal(r)), 1 + Math.floor(r() * 4));
+      sketches.push(sketch);
+    }
+    for (const [k, sketch] of sketches.entries()) {
+      await env.db.query(
+        `insert into public.metric_totals (project_id, name, resolution, bucket, count, sum, min, max, sketch) values ($1, 'quantiles.check', '1d', $2, 1, 0, 0, 0, $3::bigint[])`,
+        [t.projectA, new Date(Date.UTC(2020, 0, 1 + k)), sketchLiteral(sketch)],
+      );
+    }
+    // Element by element, as the query reads them (postgres.js reads a NULL array element as NaN).
+    const rows = await env.db.query<{ q1: number | null; q2: number | null; q3: number | null; q4: number | null }>(
+      `select quantiles[1] as q1, quantiles[2] as q2, quantiles[3] as q3, quantiles[4] as q4 from public.metric_totals where name = 'quantiles.check' order by bucket`,
+    );
+    expect(rows).toHaveLength(sketches.length);
+    rows.forEach((row, k) => {
+      const want = [0.5, 0.9, 0.95, 0.99].map((q) => sketchQuantile(sketches[k]!, q));
+      [row.q1, row.q2, row.q3, row.q4].forEach((v, j) => {
+        if (want[j] === null) expect(v, `sketch ${k}`).toBeNull();
+        else expect(v! / want[j]! - 1 || 0, `sketch ${k} q${j}: ${v} against ${want[j]}`).toBeCloseTo(0, 12);
+      });
+    });
   });
 
   it('a range where the group rows do not add up to the whole metric is read from the series', async () => {
