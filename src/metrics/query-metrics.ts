@@ -71,15 +71,22 @@ export async function queryMetrics(
     });
   const projectId = request.projectId ?? keyProjectId;
   if (!projectId) throw notFound('Project');
-  const resolving = readTx(async (tx) => {
-    await resolveProject(tx, projectId, undefined);
-    return defaultAggregations(tx, projectId, request.queries.filter((q) => !q.aggregation).map((q) => q.metric));
-  });
+  const unaggregated = request.queries.filter((q) => !q.aggregation).map((q) => q.metric);
+  // A read key's own project needs no check: the key is verified, holds the read scope (the route
+  // demands it), and goes with its project. Others are resolved under RLS.
+  const checked = projectId !== keyProjectId;
+  const resolving =
+    checked || unaggregated.length > 0
+      ? readTx(async (tx) => {
+          if (checked) await resolveProject(tx, projectId, undefined);
+          return defaultAggregations(tx, projectId, unaggregated);
+        })
+      : Promise.resolve(new Map<string, Aggregation>());
   resolving.catch(() => {}); // observed here, awaited below
   // The panels read under RLS, so before the project is known to be visible they can read nothing
   // of a project the caller may not see; the answer waits for that check (404 when it fails, before
   // any panel's error). Unless default aggregations are needed, they start without waiting for it.
-  const defaults = request.queries.some((q) => !q.aggregation) ? await resolving : new Map<string, Aggregation>();
+  const defaults = unaggregated.length > 0 ? await resolving : new Map<string, Aggregation>();
   const results: QueryResult[] = new Array(request.queries.length);
   let next = 0;
   let failed = false;
