@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/auth/jwt.ts';
+import type { fakeClock } from '../../src/core/clock.ts';
 import { createTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
@@ -208,23 +209,42 @@ describe('api-keys function', () => {
       expect(audit[0]).toEqual({ actor_type: 'api_key', actor_id: created.apiKey.id });
     });
 
-    it('records last use at most once a minute', async () => {
-      const created = await (await env.request('POST', BASE, { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'use', scopes: ['admin'] } })).json();
-      const lastUsed = async () =>
-        (await env.db.query<{ last_used_at: Date | null }>('select last_used_at from public.api_keys where id = $1', [created.apiKey.id]))[0]!.last_used_at;
-      expect(await lastUsed()).toBeNull();
-      await env.request('GET', BASE, { apiKey: created.secret });
-      await env.deps.settle();
-      expect(await lastUsed()).not.toBeNull();
-      const recent = new Date(Date.now() - 30_000);
-      await env.db.query('update public.api_keys set last_used_at = $2 where id = $1', [created.apiKey.id, recent]);
-      await env.request('GET', BASE, { apiKey: created.secret });
-      await env.deps.settle();
-      expect((await lastUsed())!.getTime()).toBe(recent.getTime());
-      await env.db.query(`update public.api_keys set last_used_at = now() - interval '2 minutes' where id = $1`, [created.apiKey.id]);
-      await env.request('GET', BASE, { apiKey: created.secret });
-      await env.deps.settle();
-      expect(Date.now() - (await lastUsed())!.getTime()).toBeLessThan(10_000);
+    it('records last use at most once a minute, asking the database at most once a minute per process', async () => {
+      // Its own environment with a clock the test moves.
+      const timed = await createTestEnv({ fakeTime: '2026-06-01T12:00:00Z' });
+      try {
+        const tenant = await createTenant(timed);
+        const created = await (await timed.request('POST', BASE, { token: tenant.people.owner.jwt, body: { projectId: tenant.projectA, name: 'use', scopes: ['admin'] } })).json();
+        const lastUsed = async () =>
+          (await timed.db.query<{ last_used_at: Date | null }>('select last_used_at from public.api_keys where id = $1', [created.apiKey.id]))[0]!.last_used_at;
+        const use = async () => {
+          expect((await timed.request('GET', BASE, { apiKey: created.secret })).status).toBe(200);
+          await timed.deps.settle();
+        };
+        expect(await lastUsed()).toBeNull();
+        await use();
+        expect((await lastUsed())!.getTime()).toBe(timed.clock.now().getTime());
+        // Within the minute the process does not ask the database at all: even a value the database
+        // would move (made 2 minutes old here) stays.
+        const stale = new Date(timed.clock.now().getTime() - 120_000);
+        await timed.db.query('update public.api_keys set last_used_at = $2 where id = $1', [created.apiKey.id, stale]);
+        (timed.clock as ReturnType<typeof fakeClock>).advance(30_000);
+        await use();
+        expect((await lastUsed())!.getTime()).toBe(stale.getTime());
+        // A minute later the process asks again, and the database moves it (its own value is 2 minutes old).
+        (timed.clock as ReturnType<typeof fakeClock>).advance(61_000);
+        await timed.db.query('update public.api_keys set last_used_at = $2 where id = $1', [created.apiKey.id, new Date(timed.clock.now().getTime() - 120_000)]);
+        await use();
+        expect((await lastUsed())!.getTime()).toBe(timed.clock.now().getTime());
+        // Another process may have just recorded it: the database keeps it then.
+        (timed.clock as ReturnType<typeof fakeClock>).advance(61_000);
+        const other = new Date(timed.clock.now().getTime() - 10_000);
+        await timed.db.query('update public.api_keys set last_used_at = $2 where id = $1', [created.apiKey.id, other]);
+        await use();
+        expect((await lastUsed())!.getTime()).toBe(other.getTime());
+      } finally {
+        await timed.close();
+      }
     });
   });
 });
