@@ -11,8 +11,8 @@
  *    at a time, each in its own service-role transaction, as the job does per merged range, with the
  *    time split per statement (1m from raw, 5m from 1m, ...);
  *    ROLLUP=job: one ingest_usage row per day, then the real aggregate-metrics job via runJob() until
- *    it has consumed them all. Then VACUUM ANALYZE (what autovacuum would have done by the time a
- *    month of data is queried; timed separately).
+ *    it has consumed them all. Then VACUUM ANALYZE of the rollups and totals (what autovacuum would
+ *    have done by the time a month of data is queried; timed separately).
  * 4. Starts the gateway on that database with Redis (REDIS_URL, default redis://127.0.0.1:6379) in its
  *    own process, as `npm start` would, and times dashboard queries over HTTP with the API key
  *    (POST /functions/v1/metrics/query): per type WARMUP (3) unmeasured then REPEAT (default 40)
@@ -151,9 +151,10 @@ async function rollups(projectId: string, organizationId: string, start: number,
   }
   const rollupSeconds = seconds(started);
   const vacuumStarted = performance.now();
-  await sql`vacuum analyze public.metric_rollups`;
+  await sql`vacuum analyze public.metric_rollups, public.metric_totals, public.metric_group_totals`;
   const vacuumSeconds = seconds(vacuumStarted);
-  return { rollupSeconds, perMillion: rollupSeconds / (total / 1e6), perDay, rows, split, vacuumSeconds, rollupBytes: await partitionBytes(sql, 'public.metric_rollups') };
+  const [totals] = await sql<{ bytes: string }[]>`select pg_total_relation_size('public.metric_totals') + pg_total_relation_size('public.metric_group_totals') as bytes`;
+  return { rollupSeconds, perMillion: rollupSeconds / (total / 1e6), perDay, rows, split, vacuumSeconds, rollupBytes: await partitionBytes(sql, 'public.metric_rollups'), totalsBytes: Number(totals!.bytes) };
 }
 
 // ============================================================================ 4. queries
@@ -312,7 +313,7 @@ async function loadAndRollUp(projectId: string, organizationId: string) {
   console.log(
     `rollup: ${r.rollupSeconds.toFixed(1)} s total, ${r.perMillion.toFixed(1)} s per million raw points` +
       (ROLLUP === 'days' ? `; per day median ${median(r.perDay).toFixed(1)} s, max ${Math.max(...r.perDay).toFixed(1)} s over ${r.perDay.length} days` : `; ${r.perDay.length} job run(s)`) +
-      `; rows ${rowsText}; ${fmt(r.rollupBytes / 2 ** 20)} MiB; vacuum analyze ${r.vacuumSeconds.toFixed(1)} s`,
+      `; rows ${rowsText}; ${fmt(r.rollupBytes / 2 ** 20)} MiB of rollups, ${fmt(r.totalsBytes / 2 ** 20)} MiB of totals; vacuum analyze ${r.vacuumSeconds.toFixed(1)} s`,
   );
   if (Object.keys(r.split).length) {
     const names: Record<string, string> = { '1m': '1m from raw', histograms: 'histogram 1m from raw', 'from 1m': '5m from 1m', 'from 5m': '1h from 5m', 'from 1h': '1d from 1h', totals: 'metric totals' };
