@@ -32,8 +32,9 @@ const TRIM_GROUP_TOTALS = trim('metric_group_totals', ['project_id', 'resolution
 
 /**
  * Raw points go by whole daily partitions (a day is dropped once all of it is older than the raw
- * retention); rollups and metric totals (whole and per tag value) are trimmed per resolution in bounded batches, each metric
- * after its definition's retention_days or the default. Nothing younger than its retention is touched.
+ * retention); rollups and metric totals (whole and per tag value) are trimmed per resolution in
+ * bounded batches, each metric after its definition's retention_days or the default. Nothing younger
+ * than its retention is touched.
  * Returns what was removed (trimmedRollups counts series rollup and totals rows together) and whether
  * it finished within the deadline.
  */
