@@ -7,9 +7,13 @@ import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
 import { MergedSketch, mergeSketchText } from './sketch.ts';
 
-const QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
-/** Index of each percentile in a totals row's generated `quantiles` ({p50, p90, p95, p99}; migration ..2500). */
-const STORED_QUANTILE: Record<string, number> = { p50: 1, p90: 2, p95: 3, p99: 4 };
+/** Each percentile: its quantile, and its index in a totals row's generated `quantiles` (migration ..2500). */
+const QUANTILES: Record<string, { q: number; stored: number }> = {
+  p50: { q: 0.5, stored: 1 },
+  p90: { q: 0.9, stored: 2 },
+  p95: { q: 0.95, stored: 3 },
+  p99: { q: 0.99, stored: 4 },
+};
 
 /**
  * Each other aggregation over a (group, output bucket)'s rollup rows, in SQL. Rate is the summed
@@ -174,6 +178,12 @@ interface Source {
   single?: boolean;
 }
 
+/** One group for all of a panel's rows (no group-by). */
+const oneGroup = (): Group => ({ tags: {}, key: '[]' });
+
+/** Totals rows (alias r) of the project ($1), resolution ($2) and range ($3, $4) of a panel, of metric `name`. */
+const totalsRange = (name: string) => `r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4 and r.name = ${name}`;
+
 /**
  * The rows of a panel whose filters and group-by name at most one tag K, from the metric totals when
  * they can answer it: the whole metric's rows (metric_totals) without K, K's rows per value
@@ -183,12 +193,12 @@ interface Source {
  * ..2400): otherwise undefined, and the panel reads the series' rollups. The check reads the whole
  * metric's row and K's rows of each bucket (index scans), about a millisecond.
  */
-async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, plan: QueryPlan, base: unknown[]): Promise<Source | undefined> {
+async function totalsSource(tx: Queryable, q: SeriesQuery, plan: QueryPlan, base: unknown[]): Promise<Source | undefined> {
   const keys = new Set([...q.filters.map((f) => f.key), ...q.groupBy]);
   if (!TOTALS_RESOLUTIONS.includes(plan.resolution.name) || keys.size > 1) return undefined;
-  const whole: Group = { tags: {}, key: '[]' };
+  const whole = oneGroup();
   const params = [...base, q.metric];
-  const range = `r.project_id = $1 and r.name = $6 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4`;
+  const range = totalsRange('$6');
   const [key] = keys;
   if (key === undefined) return { from: `public.metric_totals r where ${range}`, params, group: '0', groupOf: () => whole, single: true };
   params.push(key);
@@ -208,13 +218,14 @@ async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, pl
       return g;
     };
   }
-  const inRange = `r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4 and r.name = $5`;
+  // Its own parameters: the step ($5 above) has no use here.
+  const inRange = totalsRange('$5');
   const [missing] = await tx.query<{ n: number }>(
     `select count(*)::int as n
      from (select r.bucket, r.count from public.metric_totals r where ${inRange}) w
      full join (select r.bucket, sum(r.count) as c from public.metric_group_totals r where ${inRange} and r.tag_key = $6 group by r.bucket) g using (bucket)
      where g.c is distinct from w.count`,
-    [projectId, plan.resolution.name, base[2], base[3], q.metric, key],
+    [...base.slice(0, 4), q.metric, key],
   );
   return missing!.n === 0 ? source : undefined;
 }
@@ -239,11 +250,11 @@ async function totalsSource(tx: Queryable, projectId: string, q: SeriesQuery, pl
 async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggregation: Aggregation }, plan: QueryPlan, id: string): Promise<QueryResult> {
   const empty = { id, resolution: plan.resolution.name, step: plan.stepMs / 1000, series: [], truncated: false };
   const base: unknown[] = [projectId, plan.resolution.name, new Date(plan.from), new Date(plan.to), `${plan.stepMs / 1000} seconds`];
-  let source = await totalsSource(tx, projectId, q, plan, base);
+  let source = await totalsSource(tx, q, plan, base);
   if (!source && q.groupBy.length === 0) {
     // One group: the filters join the series to their rollups in the same statement.
     const params = [...base, q.metric];
-    const whole: Group = { tags: {}, key: '[]' };
+    const whole = oneGroup();
     source = {
       from: `public.metric_series s join public.metric_rollups r on r.series_id = s.id and r.project_id = $1 and r.resolution = $2 and r.bucket >= $3 and r.bucket < $4
      where s.project_id = $1 and s.name = $6${filterSql(q.filters, params)}`,
@@ -282,7 +293,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
   if (quantile !== undefined && source.single && plan.stepMs === plan.resolution.ms) {
     // Every output point is one totals row: its stored quantile, no sketch to send or merge.
     const rows = await tx.query<{ g: unknown; b: number; v: number | null }>(
-      `select ${group} as g, ${bucket} as b, max(r.quantiles[${STORED_QUANTILE[q.aggregation]}]) as v from ${from} group by 1, ${bin}`,
+      `select ${group} as g, ${bucket} as b, max(r.quantiles[${quantile.stored}]) as v from ${from} group by 1, ${bin}`,
       params,
     );
     for (const row of rows) put(row, row.v);
@@ -294,7 +305,7 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
     // One sketch for every row in turn: allocating one per row tripled the merge time of 2,800
     // small sketches (15 against 5 ms).
     const merged = new MergedSketch();
-    for (const row of rows) put(row, mergeSketchText(row.sketches, merged.clear()).quantile(quantile));
+    for (const row of rows) put(row, mergeSketchText(row.sketches, merged.clear()).quantile(quantile.q));
   } else {
     // Only the panel's aggregate is computed and sent: one float per (group, bucket) row, not all five.
     const rows = await tx.query<{ g: unknown; b: number; v: number | null }>(
@@ -317,14 +328,12 @@ async function runOne(tx: Queryable, projectId: string, q: SeriesQuery & { aggre
 /** The metric's series that pass the tag filters, each with the number of its group-by group. */
 async function matchSeries(tx: Queryable, projectId: string, q: SeriesQuery): Promise<{ series: string[]; seriesGroups: number[]; groups: Group[] }> {
   const seriesParams: unknown[] = [projectId, q.metric];
-  // One column per group-by key (g0, g1, ...): a text[] would not do, postgres.js reads a NULL
-  // element of it as the string 'NULL'.
-  const groupCols = q.groupBy.map((k, i) => {
+  const groupCols = q.groupBy.map((k) => {
     seriesParams.push(k);
-    return `, s.tags ->> $${seriesParams.length} as g${i}`;
+    return `s.tags ->> $${seriesParams.length}`;
   });
-  const series = await tx.query<{ id: string | number; [g: `g${number}`]: string | null }>(
-    `select s.id${groupCols.join('')}
+  const series = await tx.query<{ id: string | number; g: Array<string | null> | null }>(
+    `select s.id, ${groupCols.length ? `array[${groupCols.join(', ')}]` : 'null::text[]'} as g
      from public.metric_series s
      where s.project_id = $1 and s.name = $2${filterSql(q.filters, seriesParams)}`,
     seriesParams,
@@ -332,13 +341,13 @@ async function matchSeries(tx: Queryable, projectId: string, q: SeriesQuery): Pr
   const groups: Group[] = [];
   const groupOf = new Map<string, number>();
   const seriesGroups = series.map((row) => {
-    const values = q.groupBy.map((_, i) => row[`g${i}`] ?? null);
+    const values = row.g ?? [];
     const key = JSON.stringify(values);
     let g = groupOf.get(key);
     if (g === undefined) {
       const tags: Record<string, string> = {};
       q.groupBy.forEach((k, i) => {
-        if (values[i] !== null) tags[k] = values[i]!;
+        if (values[i] !== null && values[i] !== undefined) tags[k] = values[i]!;
       });
       groupOf.set(key, (g = groups.length));
       groups.push({ tags, key });
