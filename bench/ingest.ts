@@ -14,9 +14,13 @@
  *    Postgres) a single stream was no ceiling at all for ingest's concurrent transactions.
  * Prints a table and one line per scenario:
  *   ingest <scenario>: <N> events/s, p95 <ms> ms, <R>% of raw COPY ceiling (<C> rows/s)
+ * and, where /proc exists (Linux), the CPU each part used per event at the maximum rate: the gateway
+ * (all its processes), Postgres (all its processes), Redis and the load generator. On this shared
+ * machine throughput swings by a third from run to run; CPU per event moves far less, so it is the
+ * figure to compare changes by.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -67,6 +71,8 @@ await sql`insert into public.project_ingest_settings (project_id, organization_i
           values (${demo.projectId}, ${demo.organizationId}, 100000, 1000000, 1000000000)`;
 
 interface LoadResult {
+  cpuMicros: number;
+  events: number;
   eventsPerSecond: number;
   p50: number;
   p95: number;
@@ -84,6 +90,28 @@ function load(scenario: Scenario, seconds: number, rate = 0): Promise<LoadResult
     p.stdout.on('data', (d) => (out += d));
     p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load exited ${code}`))));
   });
+}
+
+/** CPU time (µs) used so far by the processes of each part, read from /proc; null without /proc. */
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
+function partsCpu(): Record<'gateway' | 'postgres' | 'redis', number> | null {
+  try {
+    const stat = (pid: string) => {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        return { comm: f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')), ppid: fields[1]!, cpu: (Number(fields[11]) + Number(fields[12])) * TICK_US };
+      } catch {
+        return undefined; // exited meanwhile
+      }
+    };
+    const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => ({ pid, ...stat(pid) }));
+    const sum = (pred: (p: (typeof all)[number]) => boolean) => all.filter(pred).reduce((a, p) => a + (p.cpu ?? 0), 0);
+    const gw = String(gateway.pid);
+    return { gateway: sum((p) => p.pid === gw || p.ppid === gw), postgres: sum((p) => p.comm === 'postgres'), redis: sum((p) => p.comm === 'redis-server') };
+  } catch {
+    return null;
+  }
 }
 
 const tsv = (v: unknown) => (v === null || v === undefined ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
@@ -134,6 +162,7 @@ async function copyCeiling(scenario: Scenario, rows: number): Promise<number> {
 }
 
 const summary: string[] = [];
+const cpuLines: string[] = [];
 console.log(`scenario  | events/s (max) | p50 ms | p95 ms | p99 ms | p95 ms @ half rate | COPY rows/s | % of ceiling`);
 /**
  * Each measured phase starts on a vacuumed database, as pgbench starts its runs: VACUUM ANALYZE of
@@ -148,7 +177,9 @@ async function settle() {
 
 for (const scenario of SCENARIOS) {
   await settle();
+  const before = partsCpu();
   const max = await load(scenario, SECONDS);
+  const after = partsCpu();
   await settle();
   const half = await load(scenario, SECONDS, max.eventsPerSecond / 2);
   await settle();
@@ -158,9 +189,17 @@ for (const scenario of SCENARIOS) {
     `${scenario.padEnd(9)} | ${max.eventsPerSecond.toFixed(0).padStart(14)} | ${max.p50.toFixed(1).padStart(6)} | ${max.p95.toFixed(1).padStart(6)} | ${max.p99.toFixed(1).padStart(6)} | ${half.p95.toFixed(1).padStart(18)} | ${ceiling.toFixed(0).padStart(11)} | ${pct.toFixed(0).padStart(5)}%` +
       (max.failures || half.failures ? `  (non-2xx: ${JSON.stringify(max.statuses)} / ${JSON.stringify(half.statuses)})` : ''),
   );
+  if (before && after) {
+    const per = (k: keyof typeof before) => (after[k] - before[k]) / max.events;
+    const parts = { gateway: per('gateway'), postgres: per('postgres'), redis: per('redis'), load: max.cpuMicros / max.events };
+    cpuLines.push(
+      `cpu ${scenario}: µs per event at the maximum rate: ${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; total ${Object.values(parts).reduce((a, b) => a + b, 0).toFixed(1)}`,
+    );
+  }
   summary.push(`ingest ${scenario}: ${max.eventsPerSecond.toFixed(0)} events/s, p95 ${half.p95.toFixed(1)} ms, ${pct.toFixed(0)}% of raw COPY ceiling (${ceiling.toFixed(0)} rows/s)`);
 }
 console.log('');
+for (const line of cpuLines) console.log(line);
 for (const line of summary) console.log(line);
 
 gateway.kill('SIGTERM');

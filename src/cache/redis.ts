@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { INCR_COUNTERS, OR_WORDS, wordPairs } from './redis-scripts.ts';
+import { INCR_COUNTERS, OR_WORDS, orWordsCall } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
@@ -58,8 +58,8 @@ export function createRedisCache(url: string): Cache {
     async orWords(key, entries, ttlMs, opts) {
       await whenReady();
       const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
-      const seen = (await (redis as unknown as ScriptCommands).oaiOrWords(keys.length, ...keys, ttlMs, wordPairs(entries))) as string;
-      return Array.from(seen.slice(1), (ch) => ch === '1');
+      const call = orWordsCall(entries);
+      return call.answers(await (redis as unknown as ScriptCommands).oaiOrWords(keys.length, ...keys, ttlMs, call.arg));
     },
     async incrCounters(list, ttlMs) {
       await whenReady();

@@ -1,5 +1,5 @@
 import { Redis } from '@upstash/redis';
-import { INCR_COUNTERS, OR_WORDS, wordPairs } from './redis-scripts.ts';
+import { INCR_COUNTERS, OR_WORDS, orWordsCall } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */
@@ -21,8 +21,8 @@ export function createUpstashCache(url: string, token: string): Cache {
     },
     async orWords(key, entries, ttlMs, opts) {
       const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
-      const seen = await redis.eval<string[], string>(OR_WORDS, keys, [String(ttlMs), wordPairs(entries)]);
-      return Array.from(String(seen).slice(1), (ch) => ch === '1');
+      const call = orWordsCall(entries);
+      return call.answers(await redis.eval<string[], string>(OR_WORDS, keys, [String(ttlMs), call.arg]));
     },
     async incrCounters(list, ttlMs) {
       const res = await redis.eval<string[], number[]>(INCR_COUNTERS, list.map((c) => c.key), [String(ttlMs), ...list.map((c) => String(c.by))]);

@@ -12,13 +12,28 @@ export interface EventKey {
 }
 
 export function hashKey(str: string, seed = 0): EventKey {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
+  return hashFinish(hashUpdate({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed }, str), '');
+}
+
+/** cyrb53's running state: it reads a string one character at a time, so a common prefix's state can be kept. */
+export interface HashState {
+  h1: number;
+  h2: number;
+}
+
+export function hashUpdate(state: HashState, str: string): HashState {
+  let { h1, h2 } = state;
   for (let i = 0; i < str.length; i++) {
     const ch = str.charCodeAt(i);
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
+  return { h1, h2 };
+}
+
+/** The key of (prefix whose state is given) + rest: equal to hashKey(prefix + rest). */
+export function hashFinish(state: HashState, rest: string): EventKey {
+  let { h1, h2 } = hashUpdate(state, rest);
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
@@ -26,11 +41,20 @@ export function hashKey(str: string, seed = 0): EventKey {
   return { key: 4294967296 * (2097151 & h2) + (h1 >>> 0), h1: h1 >>> 0, h2: h2 >>> 0 };
 }
 
+/**
+ * A tag set as text: `k=v` pairs in key order joined by U+0001. That reads back unambiguously only
+ * when no key holds `=` or U+0001 and no value holds U+0001; a tag set that breaks this (before
+ * 2026-11-26 it could share its text, so its series and event keys, with another tag set: `{a: "1\u0001b=2"}`
+ * and `{a: "1", b: "2"}`) is written instead as U+0001 followed by the JSON of its sorted pairs,
+ * which no unambiguous text starts with (its keys hold no U+0001). Every other tag set keeps the text
+ * it always had, so existing series keep their fingerprints.
+ */
 export function sortedTags(tags: Record<string, string>): string {
-  return Object.keys(tags)
-    .sort()
-    .map((k) => `${k}=${tags[k]}`)
-    .join('\u0001');
+  const keys = Object.keys(tags).sort();
+  let plain = true;
+  for (const k of keys) if (k.includes('=') || k.includes('\u0001') || tags[k]!.includes('\u0001')) plain = false;
+  if (!plain) return `\u0001${JSON.stringify(keys.map((k) => [k, tags[k]]))}`;
+  return keys.map((k) => `${k}=${tags[k]}`).join('\u0001');
 }
 
 /** Identity of an event: its client id when given, else its content. */
@@ -38,6 +62,19 @@ export function metricKey(m: MetricPoint, tagString: string): EventKey {
   if (m.id) return hashKey(`m\u0002id\u0002${m.id}`);
   const h = m.histogram ? `${m.histogram.count}` + ('counts' in m.histogram ? m.histogram.counts.join(',') : '') : '';
   return hashKey(`m\u0002${m.name}\u0002${tagString}\u0002${m.timestamp}\u0002${m.value}\u0002${h}`);
+}
+
+/**
+ * metricKey of a plain point (no id, no histogram) in two parts: the state after its series' part
+ * (`metricKeyPrefix`, the same for every point of the series, so it can be kept with the series),
+ * then the point's own time and value, as the text the caller already made of them.
+ */
+export function metricKeyPrefix(name: string, tagString: string): HashState {
+  return hashUpdate({ h1: 0xdeadbeef, h2: 0x41c6ce57 }, `m\u0002${name}\u0002${tagString}\u0002`);
+}
+
+export function plainMetricKey(prefix: HashState, timeText: string, valueText: string): EventKey {
+  return hashFinish(prefix, `${timeText}\u0002${valueText}\u0002`);
 }
 
 export function logKey(l: LogRecord): EventKey {

@@ -6,9 +6,9 @@ import type { Logger } from '../core/logger.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import { type BloomOptions, bloomMaybeSeen, DEFAULT_BLOOM } from './bloom.ts';
-import { type EventKey, logKey, metricKey, sortedTags, spanKey } from './event-key.ts';
-import type { DecodedBatch, ItemError, LogRecord, Span } from './model.ts';
-import { resolveSeries, type SeriesCache, type SeriesSpec, seriesIdentity } from './series.ts';
+import { type EventKey, logKey, metricKey, plainMetricKey, spanKey } from './event-key.ts';
+import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
+import { resolveSeries, type SeriesCache, type SeriesSpec, seriesKeyOf } from './series.ts';
 import { validateItems } from './validate-items.ts';
 import {
   insertHistogramPoints,
@@ -67,6 +67,8 @@ interface Keyed<T> {
   time: number;
 }
 
+type MetricItem = Keyed<MetricPoint> & { fp: string; timeText: string | undefined; valueText: string | undefined };
+
 /**
  * Stores a decoded batch exactly once. Invariants:
  * - a 2xx is returned only after the one transaction holding all rows and the usage record commits;
@@ -93,16 +95,23 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
 
   // Series specs and event keys for metric points.
   const specs = new Map<string, SeriesSpec>();
-  const metricItems: Array<Keyed<(typeof batch.metrics)[number]> & { fp: string }> = [];
+  const metricItems: MetricItem[] = [];
   // Series are keyed by their identity string (name + sorted tags); the sha256 fingerprint stored in
   // Postgres is computed only for series this process has not seen (see resolveSeries).
   for (const m of batch.metrics) {
-    const tagString = sortedTags(m.tags);
-    const identity = seriesIdentity(m.name, m.type, m.temporality, tagString);
+    const series = seriesKeyOf(m);
+    const identity = series.identity;
     const spec = specs.get(identity);
     if (spec) spec.points += 1;
     else specs.set(identity, { identity, name: m.name, type: m.type, temporality: m.temporality ?? null, unit: m.unit ?? null, tags: m.tags, points: 1 });
-    metricItems.push({ item: m, key: metricKey(m, tagString), time: m.timestamp, fp: identity });
+    if (m.id || m.histogram) {
+      metricItems.push({ item: m, key: metricKey(m, series.tagString), time: m.timestamp, fp: identity, timeText: undefined, valueText: undefined });
+    } else {
+      // The time and value as text once: for the event key, and again for the insert.
+      const timeText = `${m.timestamp}`;
+      const valueText = `${m.value}`;
+      metricItems.push({ item: m, key: plainMetricKey(series.prefix, timeText, valueText), time: m.timestamp, fp: identity, timeText, valueText });
+    }
   }
   const metrics = unique(metricItems);
   const logs = unique(batch.logs.map((l) => ({ item: l, key: logKey(l), time: l.timestamp })));
@@ -124,7 +133,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const spanMaybe = spans.map((_, i) => maybeSeen(metrics.length + logs.length + i));
 
   const write = (tx: Queryable) =>
-    writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs });
+    writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) });
   const outcome = await deps.breaker.run(() =>
     deps.gate.run(async () => {
       try {
@@ -161,37 +170,39 @@ async function writeAll(
   target: IngestTarget,
   now: Date,
   b: {
-    metrics: Array<Keyed<(DecodedBatch['metrics'])[number]> & { fp: string }>;
+    metrics: MetricItem[];
     metricMaybe: boolean[];
     logs: Keyed<LogRecord>[];
     logMaybe: boolean[];
     spans: Keyed<Span>[];
     spanMaybe: boolean[];
     specs: Map<string, SeriesSpec>;
+    origins: MetricOrigins;
   },
 ): Promise<{ stored: number; duplicates: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
   const seriesErrors: ItemError[] = [];
+  const origins = b.origins;
   let duplicates = 0;
   const series = await resolveSeries(tx, deps.seriesCache, target.projectId, b.specs, target.maxSeries, now);
-  const points: PointRow[] = [];
-  const pointMaybe: boolean[] = [];
+  const plain: PointRow[] = [];
+  const plainMaybe: boolean[] = [];
+  const hist: PointRow[] = [];
+  const histMaybe: boolean[] = [];
   b.metrics.forEach((m, i) => {
     const id = series.ids.get(m.fp);
     if (id === undefined) {
+      const origin = origins.get(m.item);
       seriesErrors.push({
-        index: i,
-        field: `metrics.${i}`,
+        index: origin.index,
+        field: origin.field,
         message: `the project's limit of ${target.maxSeries} series is reached; new series of ${m.item.name} are refused`,
       });
       return;
     }
-    points.push({ seriesId: id, point: m.item, eventKey: m.key.key });
-    pointMaybe.push(b.metricMaybe[i]!);
+    const row = { seriesId: id, point: m.item, eventKey: m.key.key, timeText: m.timeText, valueText: m.valueText };
+    (m.item.histogram ? hist : plain).push(row);
+    (m.item.histogram ? histMaybe : plainMaybe).push(b.metricMaybe[i]!);
   });
-  const plain = points.filter((p) => !p.point.histogram);
-  const hist = points.filter((p) => p.point.histogram);
-  const plainMaybe = pointMaybe.filter((_, i) => !points[i]!.point.histogram);
-  const histMaybe = pointMaybe.filter((_, i) => points[i]!.point.histogram);
 
   const dropStored = async <T extends { eventKey: number }>(rows: T[], maybe: boolean[], lookup: (candidates: T[]) => Promise<Set<number>>) => {
     const candidates = rows.filter((_, i) => maybe[i]);
@@ -239,6 +250,28 @@ async function writeAll(
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   return { stored, duplicates, seriesErrors, seriesIds: series.ids };
+}
+
+interface MetricOrigins {
+  get(point: MetricPoint): { index: number; field: string };
+}
+
+/**
+ * Where a metric point sits in the request, for an error found at write time: its recorded origin,
+ * else (as validateItems reports) its position in the decoded list, looked up through a map built on
+ * the first call only, since such errors are rare.
+ */
+function metricOrigins(decoded: DecodedBatch): MetricOrigins {
+  let positions: Map<MetricPoint, number> | undefined;
+  return {
+    get(point) {
+      const origin = decoded.origins?.get(point);
+      if (origin) return origin;
+      positions ??= new Map(decoded.metrics.map((m, i) => [m, i]));
+      const i = positions.get(point) ?? -1;
+      return { index: i, field: `metrics.${i}` };
+    },
+  };
 }
 
 /**

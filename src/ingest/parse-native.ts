@@ -28,9 +28,9 @@ export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): Decode
       });
     }
     countOrThrow((batch.data.metrics?.length ?? 0) + (batch.data.logs?.length ?? 0) + (batch.data.spans?.length ?? 0));
-    batch.data.metrics?.forEach((item, i) => accept(out, 'metrics', item, i, `metrics.${i}`, suspicious));
-    batch.data.logs?.forEach((item, i) => accept(out, 'logs', item, i, `logs.${i}`, suspicious));
-    batch.data.spans?.forEach((item, i) => accept(out, 'spans', item, i, `spans.${i}`, suspicious));
+    batch.data.metrics?.forEach((item, i) => accept(out, 'metrics', item, i, 'metrics', suspicious));
+    batch.data.logs?.forEach((item, i) => accept(out, 'logs', item, i, 'logs', suspicious));
+    batch.data.spans?.forEach((item, i) => accept(out, 'spans', item, i, 'spans', suspicious));
     return out;
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -53,7 +53,7 @@ export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): Decode
       out.errors.push({ index: i, field: `${i}.type`, message: 'must be "metric", "log" or "span"' });
       return;
     }
-    accept(out, kind, rest, i, `${i}`, suspicious);
+    accept(out, kind, rest, i, '', suspicious);
   });
   return out;
 }
@@ -75,29 +75,40 @@ function countOrThrow(n: number) {
 
 const SCHEMAS = { metrics: NativeMetric, logs: NativeLog, spans: NativeSpan } as const;
 
-function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, path: string, suspicious: boolean) {
-  const reserved = suspicious ? findReservedKey(item, path, 0) : undefined;
+/**
+ * Decodes one item at `index` of the request; its path is `<prefix>.<index>` (`<index>` alone for
+ * NDJSON lines), made only when needed: for an error, or for an origin that differs from where the
+ * item lands (validateItems reports an item without an origin by its position in its own list, which
+ * for a JSON batch with no item rejected before it is the same thing, so most items need none).
+ */
+function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, prefix: string, suspicious: boolean) {
+  // No closures here: tsx (esbuild keepNames) wraps each one created in a naming call, and this
+  // runs for every item.
+  const reserved = suspicious ? findReservedKey(item, itemPath(prefix, index), 0) : undefined;
   if (reserved) {
     out.errors.push({ index, field: reserved, message: 'is a reserved key (__proto__, constructor, prototype)' });
     return;
   }
   const fast = kind === 'metrics' ? fastMetric(item) : kind === 'logs' ? fastLog(item) : null;
-  if (fast) {
-    (out[kind] as object[]).push(fast);
-    out.origins!.set(fast, { index, field: path });
-    return;
-  }
+  if (fast) return keep(out, kind, fast, index, prefix);
   const parsed = (SCHEMAS[kind] as z.ZodType).safeParse(item);
   if (!parsed.success) {
     for (const issue of parsed.error.issues.slice(0, 5)) {
-      out.errors.push({ index, field: [path, ...issue.path.map(String)].join('.'), message: issue.message });
+      out.errors.push({ index, field: [itemPath(prefix, index), ...issue.path.map(String)].join('.'), message: issue.message });
     }
     return;
   }
   const decoded =
     kind === 'metrics' ? toMetric(parsed.data as NativeMetric) : kind === 'logs' ? toLog(parsed.data as z.output<typeof NativeLog>) : toSpan(parsed.data as z.output<typeof NativeSpan>);
-  (out[kind] as object[]).push(decoded);
-  out.origins!.set(decoded, { index, field: path });
+  keep(out, kind, decoded, index, prefix);
+}
+
+const itemPath = (prefix: string, index: number) => (prefix === '' ? `${index}` : `${prefix}.${index}`);
+
+function keep(out: DecodedBatch, kind: Kind, decoded: object, index: number, prefix: string) {
+  const list = out[kind] as object[];
+  if (prefix !== kind || list.length !== index) out.origins!.set(decoded, { index, field: itemPath(prefix, index) });
+  list.push(decoded);
 }
 
 /** The schema route alone (no fast path): the reference the fast path is tested against. */

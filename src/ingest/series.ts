@@ -1,5 +1,6 @@
 import { sha256Hex } from '../core/ids.ts';
 import type { Queryable } from '../db/types.ts';
+import { type HashState, metricKeyPrefix, sortedTags } from './event-key.ts';
 import type { MetricPoint } from './model.ts';
 
 export interface SeriesSpec {
@@ -20,6 +21,56 @@ export interface SeriesSpec {
  */
 export function seriesIdentity(name: string, type: string, temporality: string | undefined, tagString: string): string {
   return `${name}\u0000${type}\u0000${temporality ?? ''}\u0000${tagString}`;
+}
+
+/** What a point's name, kind and tags make of it: its series identity and its event key's prefix. */
+export interface SeriesKey {
+  identity: string;
+  tagString: string;
+  /** metricKeyPrefix(name, tagString): the hash state every plain point of the series starts from. */
+  prefix: HashState;
+}
+
+/**
+ * seriesIdentity and the key prefix of a point, remembered in a trie walked by the point's name,
+ * type, temporality, then each tag's key and value in the order they arrived: one Map lookup a
+ * step, and no text built (sorting the tags and joining them per point, then looking the text up,
+ * measured about four times the cost: 480-770 against 130-200 ns a point). A batch repeats
+ * its series request after request. A pure memo of functions of the point, shared by every project;
+ * emptied when it holds SERIES_KEY_NODES nodes.
+ */
+interface SeriesKeyNode {
+  next: Map<string, SeriesKeyNode>;
+  key: SeriesKey | undefined;
+}
+
+const SERIES_KEY_NODES = 400_000;
+let seriesKeyRoot = new Map<string, SeriesKeyNode>();
+let seriesKeyNodes = 0;
+
+function seriesKeyStep(map: Map<string, SeriesKeyNode>, part: string): SeriesKeyNode {
+  let node = map.get(part);
+  if (node === undefined) {
+    node = { next: new Map(), key: undefined };
+    map.set(part, node);
+    seriesKeyNodes += 1;
+  }
+  return node;
+}
+
+export function seriesKeyOf(m: Pick<MetricPoint, 'name' | 'type' | 'temporality' | 'tags'>): SeriesKey {
+  if (seriesKeyNodes >= SERIES_KEY_NODES) {
+    seriesKeyRoot = new Map();
+    seriesKeyNodes = 0;
+  }
+  let node = seriesKeyStep(seriesKeyStep(seriesKeyStep(seriesKeyRoot, m.name).next, m.type).next, m.temporality ?? '');
+  const tags = m.tags;
+  for (const k in tags) node = seriesKeyStep(seriesKeyStep(node.next, k).next, tags[k]!);
+  if (node.key === undefined) {
+    const tagString = sortedTags(tags);
+    node.key = { identity: seriesIdentity(m.name, m.type, m.temporality, tagString), tagString, prefix: metricKeyPrefix(m.name, tagString) };
+  }
+  return node.key;
 }
 
 /** What Postgres stores and indexes: sha256 of the identity (fixed length, exact, unlike event keys). */

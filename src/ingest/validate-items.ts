@@ -50,8 +50,10 @@ export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
       if (!buckets.every(isCount)) return [h.kind === 'explicit' ? 'histogram.counts' : 'histogram', 'bucket counts must be non-negative integers'];
       if (buckets.reduce((a, c) => a + c, 0) !== h.count) return ['histogram.count', 'must equal the sum of the bucket counts'];
     }
-    if (Object.keys(m.tags).length > L.maxTags) return ['tags', `at most ${L.maxTags} tags`];
-    for (const [k, v] of Object.entries(m.tags)) {
+    let tags = 0;
+    for (const k in m.tags) {
+      if (++tags > L.maxTags) return ['tags', `at most ${L.maxTags} tags`];
+      const v = m.tags[k]!;
       if (FORBIDDEN_KEYS.has(k) || k.length > L.maxTagKeyLength || k.includes('\u0000')) return [`tags.${k}`, 'is not an allowed tag key'];
       if (v.length > L.maxTagValueLength || v.includes('\u0000')) return [`tags.${k}`, `must be at most ${L.maxTagValueLength} characters without NUL`];
       if (!wellFormed(k) || !wellFormed(v)) return [`tags.${k}`, 'must be valid Unicode (no lone surrogates)'];
@@ -76,37 +78,55 @@ export function validateItems(batch: DecodedBatch, now: Date): DecodedBatch {
   return { metrics, logs, spans, errors, ...(batch.origins ? { origins: batch.origins } : {}) };
 }
 
-/** Depth, size, reserved keys and NUL characters, walking the value once. */
+/**
+ * Depth, size, reserved keys and NUL characters, walking the value once. The path of a problem is
+ * built only when there is one (from the keys on the way down), not for every key walked. Plain
+ * functions, no closures: this runs for every log and span, and tsx wraps each closure it creates.
+ */
 function checkAttributes(value: Record<string, unknown>, field: string): [string, string] | null {
-  let size = 0;
-  const walk = (v: unknown, depth: number, path: string): [string, string] | null => {
-    if (depth > L.maxAttributeDepth) return [path, `nests deeper than ${L.maxAttributeDepth} levels`];
-    if (typeof v === 'string') {
-      size += v.length;
-      if (v.includes('\u0000')) return [path, 'must not contain NUL characters'];
-      return wellFormed(v) ? null : [path, 'must be valid Unicode (no lone surrogates)'];
-    }
-    if (typeof v === 'number') return Number.isFinite(v) ? null : [path, 'must be a finite number'];
-    if (v === null || typeof v === 'boolean') return null;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const p = walk(v[i], depth + 1, `${path}.${i}`);
-        if (p) return p;
-      }
-      return null;
-    }
-    if (typeof v === 'object') {
-      for (const k of Object.keys(v as object)) {
-        if (FORBIDDEN_KEYS.has(k) || k.includes('\u0000') || !wellFormed(k)) return [`${path}.${k}`, 'is not an allowed key'];
-        size += k.length;
-        const p = walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`);
-        if (p) return p;
-      }
-      return null;
-    }
-    return [path, `has an unsupported value of type ${typeof v}`];
-  };
-  const problem = walk(value, 0, field);
+  const walk: AttributeWalk = { field, trail: [], size: 0 };
+  const problem = walkAttribute(walk, value, 0);
   if (problem) return problem;
-  return size > L.maxAttributesBytes ? [field, `are larger than ${L.maxAttributesBytes} characters`] : null;
+  return walk.size > L.maxAttributesBytes ? [field, `are larger than ${L.maxAttributesBytes} characters`] : null;
+}
+
+interface AttributeWalk {
+  field: string;
+  /** Keys and indexes from the top to the value being walked. */
+  trail: Array<string | number>;
+  size: number;
+}
+
+const walkPath = (w: AttributeWalk, last?: string) => [w.field, ...w.trail, ...(last === undefined ? [] : [last])].join('.');
+
+function walkAttribute(w: AttributeWalk, v: unknown, depth: number): [string, string] | null {
+  if (depth > L.maxAttributeDepth) return [walkPath(w), `nests deeper than ${L.maxAttributeDepth} levels`];
+  if (typeof v === 'string') {
+    w.size += v.length;
+    if (v.includes('\u0000')) return [walkPath(w), 'must not contain NUL characters'];
+    return wellFormed(v) ? null : [walkPath(w), 'must be valid Unicode (no lone surrogates)'];
+  }
+  if (typeof v === 'number') return Number.isFinite(v) ? null : [walkPath(w), 'must be a finite number'];
+  if (v === null || typeof v === 'boolean') return null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      w.trail.push(i);
+      const p = walkAttribute(w, v[i], depth + 1);
+      w.trail.pop();
+      if (p) return p;
+    }
+    return null;
+  }
+  if (typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.has(k) || k.includes('\u0000') || !wellFormed(k)) return [walkPath(w, k), 'is not an allowed key'];
+      w.size += k.length;
+      w.trail.push(k);
+      const p = walkAttribute(w, (v as Record<string, unknown>)[k], depth + 1);
+      w.trail.pop();
+      if (p) return p;
+    }
+    return null;
+  }
+  return [walkPath(w), `has an unsupported value of type ${typeof v}`];
 }

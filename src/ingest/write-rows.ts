@@ -10,6 +10,9 @@ export interface PointRow {
   seriesId: number;
   point: MetricPoint;
   eventKey: number;
+  /** `${point.timestamp}` and `${point.value}` when the caller already made them (for the event key). */
+  timeText?: string | undefined;
+  valueText?: string | undefined;
 }
 
 const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
@@ -19,16 +22,28 @@ const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
  * (`string_to_array($n, ',')::float8[]`): far cheaper on the client than serialising an array
  * parameter element by element, and exact (JavaScript prints the shortest round-trip form).
  */
-const nums = (values: ReadonlyArray<number | null>) => values.map((v) => (v === null ? '' : String(v))).join(',');
 const NUMS = (param: string, type: 'float8' | 'bigint') => `string_to_array(${param}, ',')::${type}[]`;
 
 export async function insertMetricPoints(tx: Queryable, projectId: string, rows: PointRow[]): Promise<void> {
   if (rows.length === 0) return;
+  // The four lists in one pass, concatenated as they go (no array of strings per column).
+  let ids = '';
+  let times = '';
+  let values = '';
+  let keys = '';
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const sep = i === 0 ? '' : ',';
+    ids += sep + r.seriesId;
+    times += sep + (r.timeText ?? r.point.timestamp);
+    values += sep + (r.valueText ?? r.point.value);
+    keys += sep + r.eventKey;
+  }
   await tx.query(
     `insert into public.metric_points (project_id, series_id, time, value, event_key)
      select $1, r.series_id, ${TS('r.t')}, r.value, r.event_key
      from unnest(${NUMS('$2', 'bigint')}, ${NUMS('$3', 'float8')}, ${NUMS('$4', 'float8')}, ${NUMS('$5', 'bigint')}) as r(series_id, t, value, event_key)`,
-    [projectId, nums(rows.map((r) => r.seriesId)), nums(rows.map((r) => r.point.timestamp)), nums(rows.map((r) => r.point.value)), nums(rows.map((r) => r.eventKey))],
+    [projectId, ids, times, values, keys],
   );
 }
 

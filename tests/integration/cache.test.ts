@@ -1,16 +1,62 @@
 /**
  * The cache primitives behave the same in memory and in Redis: orWords reports bits already set and
- * expires, incrCounters is atomic per call and starts fresh after the TTL.
+ * expires, incrCounters is atomic per call and starts fresh after the TTL. With REDIS_URL, the Upstash
+ * adapter runs too, through a local stand-in for Upstash's REST API in front of that Redis.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryCache } from '../../src/cache/memory.ts';
 import { createRedisCache } from '../../src/cache/redis.ts';
 import type { Cache } from '../../src/cache/types.ts';
+import { createUpstashCache } from '../../src/cache/upstash.ts';
 import { fakeClock, systemClock } from '../../src/core/clock.ts';
 import { randomToken } from '../../src/core/ids.ts';
+import { rng } from '../helpers/random.ts';
+
+/**
+ * Upstash's REST API as the adapter uses it: POST a command as a JSON array (to /pipeline, an array of
+ * them, which the client's auto-pipelining sends), strings answered in base64 when asked.
+ */
+async function upstashRestShim(redisUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const redis = new IORedis(redisUrl);
+  const b64 = (v: unknown): unknown => (typeof v === 'string' ? Buffer.from(v).toString('base64') : Array.isArray(v) ? v.map(b64) : v);
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const run = async ([command, ...args]: Array<string | number>) => {
+        try {
+          const result = await redis.call(String(command), ...args.map(String));
+          return { result: req.headers['upstash-encoding'] === 'base64' ? b64(result) : result };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      };
+      const parsed = JSON.parse(body) as Array<string | number> | Array<Array<string | number>>;
+      const reply = req.url?.startsWith('/pipeline') ? Promise.all((parsed as Array<Array<string | number>>).map(run)) : run(parsed as Array<string | number>);
+      void reply.then((r) => {
+        if (!Array.isArray(r) && r.error) res.statusCode = 400;
+        res.end(JSON.stringify(r));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      redis.disconnect();
+    },
+  };
+}
 
 const caches: Array<[string, () => Cache]> = [['memory', () => createMemoryCache(systemClock)]];
+const shim = process.env.REDIS_URL ? await upstashRestShim(process.env.REDIS_URL) : undefined;
+afterAll(() => shim?.close());
 if (process.env.REDIS_URL) caches.push(['redis', () => createRedisCache(process.env.REDIS_URL!)]);
+if (shim) caches.push(['upstash (REST shim)', () => createUpstashCache(shim.url, 'test-token')]);
 
 describe.each(caches)('%s cache', (_, make) => {
   const cache = make();
@@ -35,6 +81,17 @@ describe.each(caches)('%s cache', (_, make) => {
     await cache.orWords(legacy, [{ word: 0, mask: 1 }], 60_000);
     expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 1, mask: 1 }], 60_000, { allSetIfExists: legacy })).toEqual([true, true]);
     expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 3, mask: 1 }], 60_000)).toEqual([true, false]);
+  });
+
+  it('orWords answers each entry in place when words repeat among other words, as the memory cache does', async () => {
+    const k = key();
+    const reference = createMemoryCache(systemClock);
+    const r = rng(7);
+    const bit = () => (1 << Math.floor(r() * 32)) >>> 0;
+    for (let round = 0; round < 4; round++) {
+      const entries = Array.from({ length: 300 }, () => ({ word: Math.floor(r() * 40), mask: (bit() | bit() | (round === 3 ? 0 : bit())) >>> 0 }));
+      expect(await cache.orWords(k, entries, 60_000)).toEqual(await reference.orWords('ref', entries, 60_000));
+    }
   });
 
   it('orWords handles thousands of entries in one call, word 0 and the last word of a 2^24-bit filter', async () => {

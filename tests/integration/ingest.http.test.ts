@@ -230,6 +230,18 @@ describe('ingest (native)', () => {
     expect(Number(rej!.rejected_points)).toBe(1);
     const again = await (await post({ metrics: [{ name: 'card.metric', value: 9, timestamp: ts + 1, tags: { host: 'a' } }] }, {}, keyB.secret)).json();
     expect(again).toMatchObject({ accepted: 1, rejected: 0 });
+    // A refused point is named by its place in the request, whatever was dropped before it: an
+    // invalid item, an item out of the acceptance window, a duplicate within the batch.
+    const a = { name: 'card.metric', value: 10, timestamp: ts + 2, tags: { host: 'a' } };
+    const mixed = await (
+      await post({ metrics: [{ name: 'card.metric', value: 'x', timestamp: ts }, { ...a, timestamp: ts - 30 * 86_400_000 }, a, a, { ...a, tags: { host: 'd' } }] }, {}, keyB.secret)
+    ).json();
+    expect(mixed).toMatchObject({ accepted: 1, duplicates: 1, rejected: 3 });
+    expect(mixed.errors.map((e: { index: number; field: string }) => [e.index, e.field.split('.').slice(0, 2).join('.')])).toEqual([
+      [0, 'metrics.0'],
+      [1, 'metrics.1'],
+      [4, 'metrics.4'],
+    ]);
   });
 
   it('rate limits per project with 429, Retry-After and RateLimit headers', async () => {
