@@ -1,5 +1,5 @@
 import { INGEST_LIMITS as L } from './limits.ts';
-import type { LogLevel, LogRecord, MetricPoint } from './model.ts';
+import type { LogLevel, LogRecord, MetricPoint, Span, SpanKind, SpanStatus } from './model.ts';
 import { FORBIDDEN_KEYS } from './schemas.ts';
 
 /**
@@ -14,6 +14,9 @@ const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 const METRIC_KEYS = new Set(['name', 'value', 'type', 'timestamp', 'tags', 'unit', 'temporality', 'id']);
 const LOG_KEYS = new Set(['timestamp', 'level', 'message', 'service', 'attributes', 'trace_id', 'span_id', 'id']);
+const SPAN_KEYS = new Set(['trace_id', 'span_id', 'parent_span_id', 'name', 'service', 'start', 'end', 'duration', 'status', 'status_message', 'kind', 'attributes', 'events', 'id']);
+const SPAN_STATUSES = new Set<unknown>(['unset', 'ok', 'error']);
+const SPAN_KINDS = new Set<unknown>(['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']);
 const LEVELS: Record<string, LogLevel> = {
   trace: 'trace',
   debug: 'debug',
@@ -101,5 +104,44 @@ export function fastLog(o: unknown): LogRecord | null {
     ...(trace_id ? { traceId: (trace_id as string).toLowerCase() } : {}),
     ...(span_id ? { spanId: (span_id as string).toLowerCase() } : {}),
     ...(id ? { id: id as string } : {}),
+  };
+}
+
+/** A span without events (spans with events, ISO times or anything unusual go through zod). */
+export function fastSpan(o: unknown): Span | null {
+  if (!isPlainObject(o)) return null;
+  for (const k in o) if (!SPAN_KEYS.has(k)) return null;
+  const { trace_id, span_id, parent_span_id, name, service, start, end, duration, status, status_message, kind, attributes, events, id } = o;
+  if (!(typeof trace_id === 'string' && HEX32.test(trace_id))) return null;
+  if (!(typeof span_id === 'string' && HEX16.test(span_id))) return null;
+  if (parent_span_id !== undefined && parent_span_id !== null && !(typeof parent_span_id === 'string' && HEX16.test(parent_span_id))) return null;
+  if (!(cleanString(name, L.maxNameLength) && name.length > 0)) return null;
+  if (service !== undefined && !(cleanString(service, L.maxNameLength) && service.length > 0)) return null;
+  if (!goodTimestamp(start)) return null;
+  if ((end === undefined) === (duration === undefined)) return null;
+  if (end !== undefined && !goodTimestamp(end)) return null;
+  if (duration !== undefined && !goodTimestamp(duration)) return null;
+  if (status !== undefined && !SPAN_STATUSES.has(status)) return null;
+  if (status_message !== undefined && !cleanString(status_message, L.maxMessageLength)) return null;
+  if (kind !== undefined && !SPAN_KINDS.has(kind)) return null;
+  if (attributes !== undefined && !isPlainObject(attributes)) return null;
+  if (attributes) for (const k in attributes) if (k.length > L.maxTagKeyLength) return null;
+  if (events !== undefined && !(Array.isArray(events) && events.length === 0)) return null;
+  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  return {
+    traceId: trace_id.toLowerCase(),
+    spanId: span_id.toLowerCase(),
+    parentSpanId: parent_span_id ? (parent_span_id as string).toLowerCase() : undefined,
+    name,
+    service: (service as string | undefined) ?? 'unknown_service',
+    start,
+    end: end !== undefined ? (end as number) : start + (duration as number),
+    status: (status as SpanStatus | undefined) ?? 'unset',
+    statusMessage: status_message ? (status_message as string) : undefined,
+    kind: (kind as SpanKind | undefined) ?? 'internal',
+    attributes: (attributes as Record<string, unknown> | undefined) ?? {},
+    events: [],
+    links: [],
+    id: id ? (id as string) : undefined,
   };
 }

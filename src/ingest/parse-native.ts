@@ -2,7 +2,7 @@ import { AppError } from '../core/errors.ts';
 import type { z } from 'zod';
 import { INGEST_LIMITS } from './limits.ts';
 import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
-import { fastLog, fastMetric } from './fast-path.ts';
+import { fastLog, fastMetric, fastSpan } from './fast-path.ts';
 import { FORBIDDEN_KEYS, NativeBatch, NativeLog, NativeMetric, NativeSpan } from './schemas.ts';
 import { decodeUtf8 } from './read-body.ts';
 
@@ -89,7 +89,7 @@ function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, pre
     out.errors.push({ index, field: reserved, message: 'is a reserved key (__proto__, constructor, prototype)' });
     return;
   }
-  const fast = kind === 'metrics' ? fastMetric(item) : kind === 'logs' ? fastLog(item) : null;
+  const fast = kind === 'metrics' ? fastMetric(item) : kind === 'logs' ? fastLog(item) : fastSpan(item);
   if (fast) return keep(out, kind, fast, index, prefix);
   const parsed = (SCHEMAS[kind] as z.ZodType).safeParse(item);
   if (!parsed.success) {

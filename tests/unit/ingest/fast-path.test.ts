@@ -3,9 +3,9 @@
  * to the same value; whatever zod rejects, the fast path declines (returns null).
  */
 import { describe, expect, it } from 'vitest';
-import { fastLog, fastMetric } from '../../../src/ingest/fast-path.ts';
+import { fastLog, fastMetric, fastSpan } from '../../../src/ingest/fast-path.ts';
 import { decodeWithSchema } from '../../../src/ingest/parse-native.ts';
-import { NativeLog, NativeMetric } from '../../../src/ingest/schemas.ts';
+import { NativeLog, NativeMetric, NativeSpan } from '../../../src/ingest/schemas.ts';
 
 const T = 1_764_000_000_000;
 const metrics: unknown[] = [
@@ -40,6 +40,30 @@ const logs: unknown[] = [
   { timestamp: T, message: 'm', attributes: 'a' },
   { timestamp: T, message: 'm', other: 1 },
 ];
+const span = { trace_id: 'A'.repeat(32), span_id: 'b'.repeat(16), name: 'GET /x', start: T, duration: 12.5 };
+const spans: unknown[] = [
+  span,
+  { ...span, duration: undefined, end: T + 3, parent_span_id: 'C'.repeat(16), service: 's', status: 'error', status_message: 'boom', kind: 'server', attributes: { a: { b: [1] } }, events: [], id: 'i' },
+  { ...span, parent_span_id: null },
+  { ...span, end: T + 1 },
+  { ...span, duration: undefined },
+  { ...span, duration: -1 },
+  { ...span, start: new Date(T).toISOString() },
+  { ...span, trace_id: 'xyz' },
+  { ...span, span_id: 'b'.repeat(15) },
+  { ...span, parent_span_id: 'zz' },
+  { ...span, name: '' },
+  { ...span, name: 'n\u0000' },
+  { ...span, service: '' },
+  { ...span, status: 'bad' },
+  { ...span, kind: 'weird' },
+  { ...span, attributes: [] },
+  { ...span, events: [{ name: 'e', timestamp: T, attributes: {} }] },
+  { ...span, events: {} },
+  { ...span, id: '' },
+  { ...span, other: 1 },
+  null,
+];
 
 describe('fast path agrees with the schemas', () => {
   it.each(metrics.map((m, i) => [i, m]))('metric case %i', (_, item) => {
@@ -60,8 +84,19 @@ describe('fast path agrees with the schemas', () => {
     }
     if (!slow.success) expect(fast).toBeNull();
   });
+  it.each(spans.map((s, i) => [i, s]))('span case %i', (_, item) => {
+    const fast = fastSpan(item);
+    const slow = NativeSpan.safeParse(item);
+    if (fast) {
+      expect(slow.success).toBe(true);
+      expect(fast).toEqual(decodeWithSchema('spans', item));
+    }
+    if (!slow.success) expect(fast).toBeNull();
+  });
   it('the fast path takes the common shapes', () => {
     expect(fastMetric(metrics[1])).not.toBeNull();
     expect(fastLog(logs[1])).not.toBeNull();
+    expect(fastSpan(spans[0])).not.toBeNull();
+    expect(fastSpan(spans[1])).not.toBeNull();
   });
 });
