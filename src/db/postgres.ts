@@ -52,8 +52,30 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
   return {
     kind: 'postgres',
     ...base,
+    /**
+     * On one reserved connection, BEGIN is sent without waiting for its answer: fn's first statements
+     * are pipelined behind it (postgres.js' sql.begin waits for BEGIN first, a round trip and a
+     * wake-up of the backend more per transaction). Statements run in the order sent, so none runs
+     * outside the transaction, and if BEGIN failed they fail with it. fn's failure rolls back.
+     */
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return (await sql.begin((tx) => fn(queryable(tx, prepare)))) as T;
+      const conn = await sql.reserve();
+      try {
+        const begin = conn.unsafe('begin');
+        begin.catch(() => {}); // observed here; awaited below
+        let result: T;
+        try {
+          result = await fn(queryable(conn, prepare));
+          await begin;
+        } catch (err) {
+          await conn.unsafe('rollback').catch(() => {});
+          throw err;
+        }
+        await conn.unsafe('commit');
+        return result;
+      } finally {
+        conn.release();
+      }
     },
     async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<LockResult<T>> {
       const conn = await sql.reserve();
