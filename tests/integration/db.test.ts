@@ -3,7 +3,7 @@
  * values as the product relies on: a NULL element of an array is null (postgres.js 3.4.9 read it as
  * the string 'NULL', or NaN in a numeric array, until patches/postgres+3.4.9.patch), while the text
  * 'NULL' stays text. Transactions commit what fn did when it resolves and nothing when it throws or
- * one of its statements fails (the postgres.js adapter pipelines BEGIN with fn's first statements).
+ * one of its statements fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
