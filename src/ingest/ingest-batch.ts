@@ -41,6 +41,11 @@ export interface IngestStats {
   events: number;
   duplicates: number;
   rejected: number;
+  /**
+   * Events looked up in Postgres because the bloom filter answered "maybe seen" (or was unreachable).
+   * Against `events`, the filter's false-positive rate: it climbs as a project-hour's filter fills.
+   */
+  confirmed: number;
 }
 
 export interface IngestTarget {
@@ -154,6 +159,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   deps.stats.requests += 1;
   deps.stats.events += outcome.stored;
   deps.stats.duplicates += duplicates;
+  deps.stats.confirmed += outcome.confirmed;
   deps.stats.rejected += errors.length;
   return {
     accepted: outcome.stored,
@@ -179,8 +185,9 @@ async function writeAll(
     specs: Map<string, SeriesSpec>;
     origins: MetricOrigins;
   },
-): Promise<{ stored: number; duplicates: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
+): Promise<{ stored: number; duplicates: number; confirmed: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
   const seriesErrors: ItemError[] = [];
+  let confirmed = 0;
   const origins = b.origins;
   let duplicates = 0;
   const series = await resolveSeries(tx, deps.seriesCache, target.projectId, b.specs, target.maxSeries, now);
@@ -207,6 +214,7 @@ async function writeAll(
   const dropStored = async <T extends { eventKey: number }>(rows: T[], maybe: boolean[], lookup: (candidates: T[]) => Promise<Set<number>>) => {
     const candidates = rows.filter((_, i) => maybe[i]);
     if (candidates.length === 0) return rows;
+    confirmed += candidates.length;
     const stored = await lookup(candidates);
     if (stored.size === 0) return rows;
     return rows.filter((r, i) => {
@@ -225,7 +233,7 @@ async function writeAll(
   const newSpans = await dropStored(spanRows, b.spanMaybe, (c) => storedSpanKeys(tx, target.projectId, c));
 
   const stored = newPlain.length + newHist.length + newLogs.length + newSpans.length;
-  if (stored === 0) return { stored, duplicates, seriesErrors, seriesIds: series.ids };
+  if (stored === 0) return { stored, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
@@ -249,7 +257,7 @@ async function writeAll(
   ]);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return { stored, duplicates, seriesErrors, seriesIds: series.ids };
+  return { stored, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
 }
 
 interface MetricOrigins {

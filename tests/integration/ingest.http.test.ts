@@ -183,7 +183,7 @@ describe('ingest (native)', () => {
     expect(await count(`public.logs where message = 'nocache'`)).toBe(1);
     // Degraded operation is counted and visible to operators.
     const stats = await (await app.request(`${URL_}/stats`, { headers: { authorization: `Bearer ${await env.serviceJwt()}` } })).json();
-    expect(stats).toMatchObject({ dedupDegraded: 2, rateLimitDegraded: 2, requests: 2, events: 2, duplicates: 2, breaker: 'closed' });
+    expect(stats).toMatchObject({ dedupDegraded: 2, rateLimitDegraded: 2, requests: 2, events: 2, duplicates: 2, confirmed: 4, breaker: 'closed' });
     expect((await app.request(`${URL_}/stats`, { headers: { authorization: `Bearer ${t.people.owner.jwt}` } })).status).toBe(403);
     await deadCache.close();
   });
