@@ -19,6 +19,7 @@ import {
   storedLogKeys,
   storedPointKeys,
   storedSpanKeys,
+  type OnStored,
 } from './write-rows.ts';
 
 export interface IngestDeps {
@@ -46,6 +47,8 @@ export interface IngestStats {
    * Against `events`, the filter's false-positive rate: it climbs as a project-hour's filter fills.
    */
   confirmed: number;
+  /** Requests written again because a concurrent request had just stored some of their events. */
+  concurrentCopies: number;
 }
 
 export interface IngestTarget {
@@ -137,18 +140,29 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const logMaybe = logs.map((_, i) => maybeSeen(metrics.length + i));
   const spanMaybe = spans.map((_, i) => maybeSeen(metrics.length + logs.length + i));
 
-  const write = (tx: Queryable) =>
-    writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) });
+  const write = (on: OnStored) => (tx: Queryable) =>
+    writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);
+  /** One transaction; an event on a day whose partition does not exist yet: create the days of this batch, retry once. */
+  const attempt = async (on: OnStored) => {
+    try {
+      return await asServiceRole(deps.db, write(on));
+    } catch (err) {
+      if (!isMissingPartition(err)) throw err;
+      const times = all.map((x) => x.time);
+      await ensurePartitions(deps.db, Math.min(...times), Math.max(...times));
+      return asServiceRole(deps.db, write(on));
+    }
+  };
   const outcome = await deps.breaker.run(() =>
     deps.gate.run(async () => {
       try {
-        return await asServiceRole(deps.db, write);
+        return await attempt('fail');
       } catch (err) {
-        if (!isMissingPartition(err)) throw err;
-        // An event on a day whose partition does not exist yet: create the days of this batch, retry once.
-        const times = all.map((x) => x.time);
-        await ensurePartitions(deps.db, Math.min(...times), Math.max(...times));
-        return asServiceRole(deps.db, write);
+        // 23505: an event the lookups did not find was stored meanwhile by a concurrent transaction
+        // (the unique index made this one wait for it). Write again, skipping what is stored now.
+        if (sqlState(err) !== '23505') throw err;
+        deps.stats.concurrentCopies += 1;
+        return attempt('skip');
       }
     }),
   );
@@ -185,6 +199,7 @@ async function writeAll(
     specs: Map<string, SeriesSpec>;
     origins: MetricOrigins;
   },
+  on: OnStored,
 ): Promise<{ stored: number; duplicates: number; confirmed: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
   const seriesErrors: ItemError[] = [];
   let confirmed = 0;
@@ -232,8 +247,8 @@ async function writeAll(
   const spanRows = b.spans.map((s) => ({ span: s.item, eventKey: s.key.key }));
   const newSpans = await dropStored(spanRows, b.spanMaybe, (c) => storedSpanKeys(tx, target.projectId, c));
 
-  const stored = newPlain.length + newHist.length + newLogs.length + newSpans.length;
-  if (stored === 0) return { stored, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
+  const attempted = newPlain.length + newHist.length + newLogs.length + newSpans.length;
+  if (attempted === 0) return { stored: 0, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
@@ -241,23 +256,30 @@ async function writeAll(
     if (p.point.timestamp < minTime) minTime = p.point.timestamp;
     if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
   }
-  // Issued together: the driver pipelines them on the transaction's connection (one round trip);
-  // they still run in order, and one failing fails the transaction. All are settled before the
-  // first error is thrown, so none is still in flight when the transaction ends.
-  const settled = await Promise.allSettled([
-    insertMetricPoints(tx, target.projectId, newPlain),
-    insertHistogramPoints(tx, target.projectId, newHist),
-    insertLogs(tx, target.projectId, newLogs),
-    insertSpans(tx, target.projectId, newSpans),
+  const usage = (events: number) =>
     tx.query(
       `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
        values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
-      [target.projectId, target.organizationId, now, stored, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
-    ),
-  ]);
-  const failed = settled.find((r) => r.status === 'rejected');
+      [target.projectId, target.organizationId, now, events, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
+    );
+  // Issued together: the driver pipelines them on the transaction's connection (one round trip);
+  // they still run in order, and one failing fails the transaction. All are settled before the
+  // first error is thrown, so none is still in flight when the transaction ends. With `fail` every
+  // row is stored or the transaction fails, so the usage row goes with them; with `skip` it waits
+  // for the count of rows stored.
+  const inserts = [
+    insertMetricPoints(tx, target.projectId, newPlain, on),
+    insertHistogramPoints(tx, target.projectId, newHist, on),
+    insertLogs(tx, target.projectId, newLogs, on),
+    insertSpans(tx, target.projectId, newSpans, on),
+  ];
+  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(on === 'fail' ? [...inserts, usage(attempted)] : inserts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return { stored, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
+  if (on === 'fail') return { stored: attempted, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
+  const stored = settled.slice(0, 4).reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
+  if (stored > 0) await usage(stored);
+  return { stored, duplicates: duplicates + attempted - stored, confirmed, seriesErrors, seriesIds: series.ids };
 }
 
 interface MetricOrigins {

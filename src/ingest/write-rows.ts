@@ -18,14 +18,24 @@ export interface PointRow {
 const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
 
 /**
+ * How an insert meets a row that is already stored (the unique index of migration ..2600 on each
+ * table's dedup identity): `fail` (23505; the caller's check found none, so a copy can only be one
+ * another transaction wrote meanwhile), or `skip` (ON CONFLICT DO NOTHING, counting what it stored).
+ * Each insert answers the number of rows it stored.
+ */
+export type OnStored = 'fail' | 'skip';
+const CONFLICT = (on: OnStored) => (on === 'skip' ? ' on conflict do nothing returning 1 as stored' : '');
+const stored = (on: OnStored, rows: unknown[], sent: number) => (on === 'skip' ? rows.length : sent);
+
+/**
  * Numeric columns travel as one comma-joined string each, split and cast by Postgres in C
  * (`string_to_array($n, ',')::float8[]`): far cheaper on the client than serialising an array
  * parameter element by element, and exact (JavaScript prints the shortest round-trip form).
  */
 const NUMS = (param: string, type: 'float8' | 'bigint') => `string_to_array(${param}, ',')::${type}[]`;
 
-export async function insertMetricPoints(tx: Queryable, projectId: string, rows: PointRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function insertMetricPoints(tx: Queryable, projectId: string, rows: PointRow[], on: OnStored = 'fail'): Promise<number> {
+  if (rows.length === 0) return 0;
   // The four lists in one pass, concatenated as they go (no array of strings per column).
   let ids = '';
   let times = '';
@@ -39,22 +49,23 @@ export async function insertMetricPoints(tx: Queryable, projectId: string, rows:
     values += sep + (r.valueText ?? r.point.value);
     keys += sep + r.eventKey;
   }
-  await tx.query(
+  const out = await tx.query(
     `insert into public.metric_points (project_id, series_id, time, value, event_key)
      select $1, r.series_id, ${TS('r.t')}, r.value, r.event_key
-     from unnest(${NUMS('$2', 'bigint')}, ${NUMS('$3', 'float8')}, ${NUMS('$4', 'float8')}, ${NUMS('$5', 'bigint')}) as r(series_id, t, value, event_key)`,
+     from unnest(${NUMS('$2', 'bigint')}, ${NUMS('$3', 'float8')}, ${NUMS('$4', 'float8')}, ${NUMS('$5', 'bigint')}) as r(series_id, t, value, event_key)${CONFLICT(on)}`,
     [projectId, ids, times, values, keys],
   );
+  return stored(on, out, rows.length);
 }
 
-export async function insertHistogramPoints(tx: Queryable, projectId: string, rows: PointRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function insertHistogramPoints(tx: Queryable, projectId: string, rows: PointRow[], on: OnStored = 'fail'): Promise<number> {
+  if (rows.length === 0) return 0;
   const h = rows.map((r) => r.point.histogram!);
-  await tx.query(
+  const out = await tx.query(
     `insert into public.metric_histogram_points (project_id, series_id, time, count, sum, min, max, buckets, event_key)
      select $1, r.series_id, ${TS('r.t')}, r.count, r.sum, r.min, r.max, r.buckets::jsonb, r.event_key
      from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::text[], $9::bigint[])
-       as r(series_id, t, count, sum, min, max, buckets, event_key)`,
+       as r(series_id, t, count, sum, min, max, buckets, event_key)${CONFLICT(on)}`,
     [
       projectId,
       rows.map((r) => r.seriesId),
@@ -67,6 +78,7 @@ export async function insertHistogramPoints(tx: Queryable, projectId: string, ro
       rows.map((r) => r.eventKey),
     ],
   );
+  return stored(on, out, rows.length);
 }
 
 /**
@@ -74,8 +86,8 @@ export async function insertHistogramPoints(tx: Queryable, projectId: string, ro
  * JSON.stringify on the client and one C parser on the server, instead of escaping every string of
  * every text-array element; attributes arrive as jsonb without a second parse.
  */
-export async function insertLogs(tx: Queryable, projectId: string, logs: Array<{ log: LogRecord; eventKey: number }>): Promise<void> {
-  if (logs.length === 0) return;
+export async function insertLogs(tx: Queryable, projectId: string, logs: Array<{ log: LogRecord; eventKey: number }>, on: OnStored = 'fail'): Promise<number> {
+  if (logs.length === 0) return 0;
   const rows = logs.map(({ log: l, eventKey }) => ({
     t: l.timestamp,
     level: l.level,
@@ -88,17 +100,18 @@ export async function insertLogs(tx: Queryable, projectId: string, logs: Array<{
     span_id: l.spanId ?? null,
     k: eventKey,
   }));
-  await tx.query(
+  const out = await tx.query(
     `insert into public.logs (project_id, time, level, severity_number, service, message, attributes, resource, trace_id, span_id, event_key)
      select $1, ${TS('r.t')}, r.level, r.sev, r.service, r.message, r.attributes, r.resource, r.trace_id, r.span_id, r.k
      from jsonb_to_recordset($2::text::jsonb)
-       as r(t float8, level text, sev smallint, service text, message text, attributes jsonb, resource jsonb, trace_id text, span_id text, k bigint)`,
+       as r(t float8, level text, sev smallint, service text, message text, attributes jsonb, resource jsonb, trace_id text, span_id text, k bigint)${CONFLICT(on)}`,
     [projectId, JSON.stringify(rows)],
   );
+  return stored(on, out, logs.length);
 }
 
-export async function insertSpans(tx: Queryable, projectId: string, spans: Array<{ span: Span; eventKey: number }>): Promise<void> {
-  if (spans.length === 0) return;
+export async function insertSpans(tx: Queryable, projectId: string, spans: Array<{ span: Span; eventKey: number }>, on: OnStored = 'fail'): Promise<number> {
+  if (spans.length === 0) return 0;
   const rows = spans.map(({ span: x, eventKey }) => ({
     trace_id: x.traceId,
     span_id: x.spanId,
@@ -116,7 +129,7 @@ export async function insertSpans(tx: Queryable, projectId: string, spans: Array
     links: x.links,
     k: eventKey,
   }));
-  await tx.query(
+  const out = await tx.query(
     `insert into public.spans (project_id, trace_id, span_id, parent_span_id, name, service, start_time, end_time, duration_ms, kind, status,
                                status_message, attributes, resource, events, links, event_key)
      select $1, r.trace_id, r.span_id, r.parent, r.name, r.service, ${TS('r.s')}, ${TS('r.e')},
@@ -124,9 +137,10 @@ export async function insertSpans(tx: Queryable, projectId: string, spans: Array
             r.attributes, r.resource, r.events, r.links, r.k
      from jsonb_to_recordset($2::text::jsonb)
        as r(trace_id text, span_id text, parent text, name text, service text, s float8, e float8, kind text, status text, msg text,
-            attributes jsonb, resource jsonb, events jsonb, links jsonb, k bigint)`,
+            attributes jsonb, resource jsonb, events jsonb, links jsonb, k bigint)${CONFLICT(on)}`,
     [projectId, JSON.stringify(rows)],
   );
+  return stored(on, out, spans.length);
 }
 
 /**

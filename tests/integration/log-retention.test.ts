@@ -29,7 +29,8 @@ async function ensureDays(env: TestEnv, times: number[]) {
 }
 
 async function insertLog(env: TestEnv, projectId: string, level: LogLevel, at: number, tag: string) {
-  await env.db.query(`insert into public.logs (project_id, time, level, service, message, event_key) values ($1, $2, $3, 'svc', $4, 0)`, [
+  // Each line its own event key, as ingest gives distinct lines (logs are unique by project, time and key).
+  await env.db.query(`insert into public.logs (project_id, time, level, service, message, event_key) values ($1, $2, $3, 'svc', $4, hashtextextended($4, 0))`, [
     projectId,
     new Date(at),
     level,

@@ -357,7 +357,7 @@ describe('log search', () => {
   describe('live tail', () => {
     const viewer = () => ({ sub: t.people.viewer.id, role: 'authenticated' });
     const insertWithId = (id: bigint, message: string, service = 'tail') =>
-      env.db.query(`insert into public.logs (id, project_id, time, level, service, message, event_key) values ($1, $2, $3, 'info', $4, $5, 2)`, [
+      env.db.query(`insert into public.logs (id, project_id, time, level, service, message, event_key) values ($1, $2, $3, 'info', $4, $5, $1)`, [
         id.toString(),
         t.projectA,
         new Date(NOW - 1000),
