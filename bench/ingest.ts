@@ -121,7 +121,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 async function copyCeiling(scenario: Scenario, rows: number): Promise<number> {
   const series = (await sql`select id from public.metric_series where project_id = ${demo.projectId} order by id limit 1000`).map((r) => r.id as string);
   const p = demo.projectId;
-  const offset = 5e8;
+  // Event numbers no load process uses (they stay below 1e8), and new ones for each scenario: the same
+  // rows twice would be the same events, which the unique indexes of migration ..2600 refuse.
+  const offset = 5e8 * (1 + SCENARIOS.indexOf(scenario));
   const counts = scenario === 'metrics' ? { m: rows, l: 0, s: 0 } : scenario === 'logs' ? { m: 0, l: rows, s: 0 } : { m: Math.round(rows * 0.7), l: Math.round(rows * 0.25), s: rows - Math.round(rows * 0.7) - Math.round(rows * 0.25) };
   const started = performance.now();
   /** Rows [0, n) in COPY_STREAMS concurrent COPY statements, each a contiguous share. */
