@@ -83,6 +83,9 @@ type MetricItem = Keyed<MetricPoint> & { fp: string; timeText: string | undefine
  * - an event is dropped as a duplicate only when Postgres confirms an identical stored event (the
  *   bloom filter only decides which events need that check), or when the same event appears twice
  *   in this batch;
+ * - an event is never stored twice, even by two transactions at once: each raw table has a unique
+ *   index on the identity the check uses (migration ..2600), so the later of two concurrent copies
+ *   fails with 23505 and its batch is written again, skipping what is stored;
  * - a point of a new series past the project's series limit is refused with its own error and counted.
  */
 export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decoded: DecodedBatch): Promise<IngestResult> {
