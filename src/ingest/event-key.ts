@@ -12,8 +12,11 @@ export interface EventKey {
 }
 
 export function hashKey(str: string, seed = 0): EventKey {
-  return hashFinish(hashUpdate({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed }, str), '');
+  return hashFinish(hashUpdate(hashStart(seed), str), '');
 }
+
+/** cyrb53's state before the first character. */
+const hashStart = (seed = 0): HashState => ({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed });
 
 /** cyrb53's running state: it reads a string one character at a time, so a common prefix's state can be kept. */
 export interface HashState {
@@ -57,24 +60,24 @@ export function sortedTags(tags: Record<string, string>): string {
   return keys.map((k) => `${k}=${tags[k]}`).join('\u0001');
 }
 
-/** Identity of an event: its client id when given, else its content. */
+/**
+ * Identity of an event: its client id when given, else its content. A metric point's content key is
+ * hashed in two parts: its series' part (`metricKeyPrefix`, the same for every point of the series,
+ * so a caller can keep its state with the series), then the point's own time, value and histogram.
+ */
 export function metricKey(m: MetricPoint, tagString: string): EventKey {
   if (m.id) return hashKey(`m\u0002id\u0002${m.id}`);
   const h = m.histogram ? `${m.histogram.count}` + ('counts' in m.histogram ? m.histogram.counts.join(',') : '') : '';
-  return hashKey(`m\u0002${m.name}\u0002${tagString}\u0002${m.timestamp}\u0002${m.value}\u0002${h}`);
+  return pointKey(metricKeyPrefix(m.name, tagString), `${m.timestamp}`, `${m.value}`, h);
 }
 
-/**
- * metricKey of a plain point (no id, no histogram) in two parts: the state after its series' part
- * (`metricKeyPrefix`, the same for every point of the series, so it can be kept with the series),
- * then the point's own time and value, as the text the caller already made of them.
- */
 export function metricKeyPrefix(name: string, tagString: string): HashState {
-  return hashUpdate({ h1: 0xdeadbeef, h2: 0x41c6ce57 }, `m\u0002${name}\u0002${tagString}\u0002`);
+  return hashUpdate(hashStart(), `m\u0002${name}\u0002${tagString}\u0002`);
 }
 
-export function plainMetricKey(prefix: HashState, timeText: string, valueText: string): EventKey {
-  return hashFinish(prefix, `${timeText}\u0002${valueText}\u0002`);
+/** The rest of metricKey after the series' part, from the time and value as text (and histogram part). */
+export function pointKey(prefix: HashState, timeText: string, valueText: string, histogram = ''): EventKey {
+  return hashFinish(prefix, `${timeText}\u0002${valueText}\u0002${histogram}`);
 }
 
 export function logKey(l: LogRecord): EventKey {

@@ -31,13 +31,23 @@ const LEVELS: Record<string, LogLevel> = {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const cleanString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max && !v.includes('\u0000');
 const goodTimestamp = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** A service or span name: non-empty, at most maxNameLength, no NUL. */
+const goodName = (v: unknown): v is string => cleanString(v, L.maxNameLength) && v.length > 0;
+/** Attributes, when given: a plain object whose keys fit (values are checked by validateItems). */
+function goodAttributes(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!isPlainObject(v)) return false;
+  for (const k in v) if (k.length > L.maxTagKeyLength) return false;
+  return true;
+}
+const goodId = (v: unknown) => v === undefined || (typeof v === 'string' && v.length > 0 && v.length <= L.maxIdLength);
 
 /**
  * Metric names already checked against METRIC_NAME: a batch repeats a few names many times, and the
  * regular expression was a tenth of the fast path's cost. Bounded: emptied when full.
  */
 const goodNames = new Set<string>();
-function goodName(name: string): boolean {
+function goodMetricName(name: string): boolean {
   if (goodNames.has(name)) return true;
   if (name.length === 0 || name.length > L.maxNameLength || !METRIC_NAME.test(name)) return false;
   if (goodNames.size >= 10_000) goodNames.clear();
@@ -49,13 +59,13 @@ export function fastMetric(o: unknown): MetricPoint | null {
   if (!isPlainObject(o)) return null;
   for (const k in o) if (!METRIC_KEYS.has(k)) return null;
   const { name, value, type, timestamp, tags, unit, temporality, id } = o;
-  if (typeof name !== 'string' || !goodName(name)) return null;
+  if (typeof name !== 'string' || !goodMetricName(name)) return null;
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
   if (type !== undefined && type !== 'gauge' && type !== 'counter') return null;
   if (!goodTimestamp(timestamp)) return null;
   if (unit !== undefined && !cleanString(unit, 50)) return null;
   if (temporality !== undefined && temporality !== 'cumulative' && temporality !== 'delta') return null;
-  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  if (!goodId(id)) return null;
   let t: Record<string, string> = {};
   if (tags !== undefined) {
     if (!isPlainObject(tags)) return null;
@@ -89,12 +99,11 @@ export function fastLog(o: unknown): LogRecord | null {
   const lvl = level === undefined ? 'info' : typeof level === 'string' ? LEVELS[level.toLowerCase()] : undefined;
   if (!lvl) return null;
   if (!cleanString(message, L.maxMessageLength)) return null;
-  if (service !== undefined && !(cleanString(service, L.maxNameLength) && service.length > 0)) return null;
-  if (attributes !== undefined && !isPlainObject(attributes)) return null;
-  if (attributes) for (const k in attributes) if (k.length > L.maxTagKeyLength) return null;
+  if (service !== undefined && !goodName(service)) return null;
+  if (!goodAttributes(attributes)) return null;
   if (trace_id !== undefined && !(typeof trace_id === 'string' && HEX32.test(trace_id))) return null;
   if (span_id !== undefined && !(typeof span_id === 'string' && HEX16.test(span_id))) return null;
-  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  if (!goodId(id)) return null;
   return {
     timestamp,
     level: lvl,
@@ -115,8 +124,8 @@ export function fastSpan(o: unknown): Span | null {
   if (!(typeof trace_id === 'string' && HEX32.test(trace_id))) return null;
   if (!(typeof span_id === 'string' && HEX16.test(span_id))) return null;
   if (parent_span_id !== undefined && parent_span_id !== null && !(typeof parent_span_id === 'string' && HEX16.test(parent_span_id))) return null;
-  if (!(cleanString(name, L.maxNameLength) && name.length > 0)) return null;
-  if (service !== undefined && !(cleanString(service, L.maxNameLength) && service.length > 0)) return null;
+  if (!goodName(name)) return null;
+  if (service !== undefined && !goodName(service)) return null;
   if (!goodTimestamp(start)) return null;
   if ((end === undefined) === (duration === undefined)) return null;
   if (end !== undefined && !goodTimestamp(end)) return null;
@@ -124,10 +133,9 @@ export function fastSpan(o: unknown): Span | null {
   if (status !== undefined && !SPAN_STATUSES.has(status)) return null;
   if (status_message !== undefined && !cleanString(status_message, L.maxMessageLength)) return null;
   if (kind !== undefined && !SPAN_KINDS.has(kind)) return null;
-  if (attributes !== undefined && !isPlainObject(attributes)) return null;
-  if (attributes) for (const k in attributes) if (k.length > L.maxTagKeyLength) return null;
+  if (!goodAttributes(attributes)) return null;
   if (events !== undefined && !(Array.isArray(events) && events.length === 0)) return null;
-  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= L.maxIdLength)) return null;
+  if (!goodId(id)) return null;
   return {
     traceId: trace_id.toLowerCase(),
     spanId: span_id.toLowerCase(),

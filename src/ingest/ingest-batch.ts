@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import { type BloomOptions, bloomMaybeSeen, DEFAULT_BLOOM } from './bloom.ts';
-import { type EventKey, logKey, metricKey, plainMetricKey, spanKey } from './event-key.ts';
+import { type EventKey, logKey, metricKey, pointKey, spanKey } from './event-key.ts';
 import type { DecodedBatch, ItemError, LogRecord, MetricPoint, Span } from './model.ts';
 import { resolveSeries, type SeriesCache, type SeriesSpec, seriesKeyOf } from './series.ts';
 import { validateItems } from './validate-items.ts';
@@ -121,7 +121,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
       // The time and value as text once: for the event key, and again for the insert.
       const timeText = `${m.timestamp}`;
       const valueText = `${m.value}`;
-      metricItems.push({ item: m, key: plainMetricKey(series.prefix, timeText, valueText), time: m.timestamp, fp: identity, timeText, valueText });
+      metricItems.push({ item: m, key: pointKey(series.prefix, timeText, valueText), time: m.timestamp, fp: identity, timeText, valueText });
     }
   }
   const metrics = unique(metricItems);

@@ -4,7 +4,7 @@
  * points must never share an entry.
  */
 import { describe, expect, it } from 'vitest';
-import { metricKey, plainMetricKey, sortedTags } from '../../../src/ingest/event-key.ts';
+import { hashKey, metricKey, pointKey, sortedTags } from '../../../src/ingest/event-key.ts';
 import type { MetricPoint } from '../../../src/ingest/model.ts';
 import { seriesIdentity, seriesKeyOf } from '../../../src/ingest/series.ts';
 
@@ -39,7 +39,9 @@ describe('seriesKeyOf', () => {
     const key = seriesKeyOf(m);
     expect(key.identity).toBe(seriesIdentity(m.name, m.type, m.temporality, tagString));
     expect(key.tagString).toBe(tagString);
-    expect(plainMetricKey(key.prefix, `${m.timestamp}`, `${m.value}`)).toEqual(metricKey(m, tagString));
+    expect(pointKey(key.prefix, `${m.timestamp}`, `${m.value}`)).toEqual(metricKey(m, tagString));
+    // The key is the one stored rows already carry: cyrb53 of the whole text, as before the split.
+    expect(metricKey(m, tagString)).toEqual(hashKey(`m\u0002${m.name}\u0002${tagString}\u0002${m.timestamp}\u0002${m.value}\u0002`));
     // Asked again (now from the memo), the same answer.
     expect(seriesKeyOf({ ...m, tags: { ...m.tags } })).toBe(key);
   });
