@@ -144,9 +144,10 @@ export async function insertSpans(tx: Queryable, projectId: string, spans: Array
 }
 
 /**
- * Exact confirmation of bloom "maybe seen" answers, through indexes the tables have anyway:
- * points by (series_id, time), logs by (project_id, time), spans by (trace_id, span_id). Returns
- * the event keys that are already stored.
+ * Exact confirmation of bloom "maybe seen" answers, through the unique indexes on each table's dedup
+ * identity (migration ..2600): points by (series_id, time, event_key), logs by (project_id, time,
+ * event_key), spans by (trace_id, span_id, project_id, start_time, event_key). Returns the event keys
+ * that are already stored.
  */
 export async function storedPointKeys(tx: Queryable, table: 'metric_points' | 'metric_histogram_points', rows: PointRow[]): Promise<Set<number>> {
   if (rows.length === 0) return new Set();

@@ -8,7 +8,7 @@ import { EPOCH_US, isoMicros, msBetween } from './time.ts';
 
 /**
  * A trace as a span tree with its summary and the number of logs that carry its id. Reads go
- * through spans_trace_id_idx and logs_trace_id_idx on every daily partition, or only on the days
+ * through spans_trace_id_span_id_key and logs_trace_id_idx on every daily partition, or only on the days
  * of the optional from/to hints. 404 when the caller sees no span of it.
  */
 export async function getTrace(
