@@ -3,10 +3,14 @@
  * values as the product relies on: a NULL element of an array is null (postgres.js 3.4.9 read it as
  * the string 'NULL', or NaN in a numeric array, until patches/postgres+3.4.9.patch), while the text
  * 'NULL' stays text. Transactions commit what fn did when it resolves and nothing when it throws or
- * one of its statements fails.
+ * one of its statements fails. A COPY FROM that fails after its rows were all sent fails its writer
+ * (postgres.js left it waiting forever until the same patch; bench:ingest's ceiling COPY hung on it).
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTestEnv, servicesMode, type TestEnv } from '../helpers/env.ts';
 
 describe('database adapter', () => {
   let env: TestEnv;
@@ -69,5 +73,18 @@ describe('database adapter', () => {
       expect(await values()).toEqual([1, 2, 6]);
     });
   });
-});
 
+  it.runIf(servicesMode())('a COPY FROM refused at its end (unique violation) rejects its writer instead of hanging', async () => {
+    const sql = postgres(env.databaseUrl!, { max: 1, onnotice: () => {} });
+    try {
+      await sql.unsafe('create temporary table copy_test (v int primary key)');
+      const writable = await sql.unsafe('copy copy_test (v) from stdin').writable();
+      // The duplicate is the last row: Postgres finds it only after the writer's final chunk.
+      await expect(pipeline(Readable.from(['1\n2\n', '3\n1\n']), writable)).rejects.toMatchObject({ code: '23505' });
+      const [row] = await sql.unsafe('select count(*)::int as n from copy_test');
+      expect(row!.n).toBe(0);
+    } finally {
+      await sql.end();
+    }
+  });
+});
