@@ -5,7 +5,7 @@ import type { Cache } from './types.ts';
 export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = {}): Cache {
   const maxEntries = opts.maxEntries ?? 100_000;
   const entries = new Map<string, { value: string; expiresAt: number }>();
-  const bitmaps = new Map<string, { words: Uint32Array; expiresAt: number }>();
+  const filters = new Map<string, { added: number; newest: number; generations: [Uint32Array, Uint32Array]; expiresAt: number }>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
   const live = (key: string) => {
     const e = entries.get(key);
@@ -31,26 +31,31 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
     async del(key) {
       entries.delete(key);
     },
-    async orWords(key, list, ttlMs, opts) {
+    async bloomAdd(name, list, opts) {
       const now = clock.now().getTime();
-      const legacy = opts?.allSetIfExists ? bitmaps.get(opts.allSetIfExists) : undefined;
-      const allSet = legacy !== undefined && legacy.expiresAt > now;
-      let bm = bitmaps.get(key);
-      if (bm && bm.expiresAt <= now) bm = undefined;
+      for (const [k, v] of filters) if (v.expiresAt <= now) filters.delete(k);
+      let f = filters.get(name);
+      if (!f) filters.set(name, (f = { added: 0, newest: 0, generations: [new Uint32Array(0), new Uint32Array(0)], expiresAt: 0 }));
+      // As BLOOM_ADD: the generation is fixed for the call; starting one drops the one before the previous.
+      const g = Math.floor(f.added / opts.capacity);
+      if (g === f.newest + 1) f.generations[g % 2] = new Uint32Array(0);
+      else if (g > f.newest) f.generations = [new Uint32Array(0), new Uint32Array(0)];
+      f.newest = g;
       const maxWord = list.reduce((m, e) => Math.max(m, e.word), 0);
-      if (!bm || bm.words.length <= maxWord) {
-        const grown = new Uint32Array(Math.max(bm?.words.length ?? 0, maxWord + 1));
-        if (bm) grown.set(bm.words);
-        bm = { words: grown, expiresAt: 0 };
-        bitmaps.set(key, bm);
+      let cur = f.generations[g % 2]!;
+      if (cur.length <= maxWord) {
+        const grown = new Uint32Array(maxWord + 1);
+        grown.set(cur);
+        f.generations[g % 2] = cur = grown;
       }
-      bm.expiresAt = now + ttlMs;
-      for (const [k, v] of bitmaps) if (v.expiresAt <= now) bitmaps.delete(k);
+      const prev = g > 0 ? f.generations[(g + 1) % 2]! : undefined;
+      f.expiresAt = now + opts.ttlMs;
       return list.map(({ word, mask }) => {
         const m = mask >>> 0;
-        const was = (bm!.words[word]! & m) >>> 0 === m;
-        bm!.words[word] = (bm!.words[word]! | m) >>> 0;
-        return was || allSet;
+        if ((cur[word]! & m) >>> 0 === m) return true;
+        cur[word] = (cur[word]! | m) >>> 0;
+        f.added += 1;
+        return prev !== undefined && word < prev.length && (prev[word]! & m) >>> 0 === m;
       });
     },
     async incrCounters(list, ttlMs) {
@@ -67,7 +72,7 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
     },
     async close() {
       entries.clear();
-      bitmaps.clear();
+      filters.clear();
       counters.clear();
     },
   };

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { INCR_COUNTERS, OR_WORDS, orWordsCall } from './redis-scripts.ts';
+import { BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
-  oaiOrWords(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  oaiBloomAdd(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
 }
 
@@ -17,7 +17,7 @@ export function createRedisCache(url: string): Cache {
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   // Scripts run by EVALSHA (ioredis loads them on first use), so each call sends only its arguments.
-  redis.defineCommand('oaiOrWords', { lua: OR_WORDS });
+  redis.defineCommand('oaiBloomAdd', { lua: BLOOM_ADD });
   redis.defineCommand('oaiIncrCounters', { lua: INCR_COUNTERS });
   // Errors surface on each command; without this listener ioredis would log unhandled 'error' events.
   redis.on('error', () => {});
@@ -55,11 +55,10 @@ export function createRedisCache(url: string): Cache {
       await whenReady();
       await redis.del(key);
     },
-    async orWords(key, entries, ttlMs, opts) {
+    async bloomAdd(name, entries, opts) {
       await whenReady();
-      const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
-      const call = orWordsCall(entries);
-      return call.answers(await (redis as unknown as ScriptCommands).oaiOrWords(keys.length, ...keys, ttlMs, call.arg));
+      const call = bloomAddCall(entries);
+      return call.answers(await (redis as unknown as ScriptCommands).oaiBloomAdd(3, ...bloomKeys(name), opts.ttlMs, call.arg, opts.capacity));
     },
     async incrCounters(list, ttlMs) {
       await whenReady();

@@ -11,11 +11,15 @@ export interface Cache {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
   /**
-   * ORs each mask into the 32-bit word at `word` of a bitmap in one command and returns, per entry,
-   * whether every bit of its mask was already set (entries apply in order, so a later entry sees
-   * what earlier ones set), extending the key's TTL. The bloom filter's primitive.
+   * The bloom filter's primitive: a filter `name` of two generations of 32-bit words. Each entry ORs
+   * its mask into its word of the current generation and answers whether every bit of the mask was
+   * already set there (entries apply in order, so a later entry sees what earlier ones set) or in the
+   * previous generation. The current generation is floor(added / capacity), `added` counting the
+   * entries that changed a word so far; a call stays in the generation it started in, and the one
+   * before the previous is dropped when a new one starts, so the filter holds at most two
+   * generations, the latest 1 to 2 x capacity additions. TTL `ttlMs` from the last call.
    */
-  orWords(key: string, entries: ReadonlyArray<{ word: number; mask: number }>, ttlMs: number, opts?: { allSetIfExists?: string }): Promise<boolean[]>;
+  bloomAdd(name: string, entries: ReadonlyArray<{ word: number; mask: number }>, opts: { capacity: number; ttlMs: number }): Promise<boolean[]>;
   /**
    * Adds `by` to each counter atomically in one command (creating it with the TTL) and returns the
    * new values. The rate limiter's primitive.

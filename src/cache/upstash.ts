@@ -1,5 +1,5 @@
 import { Redis } from '@upstash/redis';
-import { INCR_COUNTERS, OR_WORDS, orWordsCall } from './redis-scripts.ts';
+import { BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */
@@ -19,10 +19,9 @@ export function createUpstashCache(url: string, token: string): Cache {
     async del(key) {
       await redis.del(key);
     },
-    async orWords(key, entries, ttlMs, opts) {
-      const keys = opts?.allSetIfExists ? [key, opts.allSetIfExists] : [key];
-      const call = orWordsCall(entries);
-      return call.answers(await redis.eval<string[], string>(OR_WORDS, keys, [String(ttlMs), call.arg]));
+    async bloomAdd(name, entries, opts) {
+      const call = bloomAddCall(entries);
+      return call.answers(await redis.eval<string[], string>(BLOOM_ADD, bloomKeys(name), [String(opts.ttlMs), call.arg, String(opts.capacity)]));
     },
     async incrCounters(list, ttlMs) {
       const res = await redis.eval<string[], number[]>(INCR_COUNTERS, list.map((c) => c.key), [String(ttlMs), ...list.map((c) => String(c.by))]);

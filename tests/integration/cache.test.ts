@@ -1,7 +1,8 @@
 /**
- * The cache primitives behave the same in memory and in Redis: orWords reports bits already set and
- * expires, incrCounters is atomic per call and starts fresh after the TTL. With REDIS_URL, the Upstash
- * adapter runs too, through a local stand-in for Upstash's REST API in front of that Redis.
+ * The cache primitives behave the same in memory and in Redis: bloomAdd reports bits already set in
+ * its two generations, forgets older ones and expires, incrCounters is atomic per call and starts
+ * fresh after the TTL. With REDIS_URL, the Upstash adapter runs too, through a local stand-in for
+ * Upstash's REST API in front of that Redis.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,42 +64,66 @@ describe.each(caches)('%s cache', (_, make) => {
   afterAll(() => cache.close());
   const key = () => `test:${randomToken(10)}`;
 
-  it('orWords reports whether every bit of each mask was already set, entries applied in order', async () => {
+  const BIG = { capacity: 1e9, ttlMs: 60_000 };
+
+  it('bloomAdd reports whether every bit of each mask was already set, entries applied in order', async () => {
     const k = key();
     const w = (word: number, mask: number) => ({ word, mask });
-    expect(await cache.orWords(k, [w(3, 0b101), w(3, 0b100), w(3, 0b001), w(3, 0b111)], 60_000)).toEqual([false, true, true, false]);
-    expect(await cache.orWords(k, [w(3, 0b111), w(4, 1), w(100_000, 0x80000000), w(100_000, 0xffffffff)], 60_000)).toEqual([true, false, false, false]);
-    expect(await cache.orWords(k, [w(100_000, 0xffffffff), w(100_000, 0x80000001), w(0, 1)], 60_000)).toEqual([true, true, false]);
-    expect(await cache.orWords(k, [w(2, 1)], 60_000)).toEqual([false]);
+    expect(await cache.bloomAdd(k, [w(3, 0b101), w(3, 0b100), w(3, 0b001), w(3, 0b111)], BIG)).toEqual([false, true, true, false]);
+    expect(await cache.bloomAdd(k, [w(3, 0b111), w(4, 1), w(100_000, 0x80000000), w(100_000, 0xffffffff)], BIG)).toEqual([true, false, false, false]);
+    expect(await cache.bloomAdd(k, [w(100_000, 0xffffffff), w(100_000, 0x80000001), w(0, 1)], BIG)).toEqual([true, true, false]);
+    expect(await cache.bloomAdd(k, [w(2, 1)], BIG)).toEqual([false]);
     // A reply of only '1's must not be read as a number by any adapter.
-    expect(await cache.orWords(k, Array.from({ length: 400 }, () => w(3, 1)), 60_000)).toEqual(Array(400).fill(true));
+    expect(await cache.bloomAdd(k, Array.from({ length: 400 }, () => w(3, 1)), BIG)).toEqual(Array(400).fill(true));
   });
 
-  it('orWords answers every entry as already set while the allSetIfExists key exists (the bits are still set)', async () => {
+  it.each([
+    // [case, capacity, calls: [entries as letters, expected answers]]: each letter is its own word and
+    // bit, so an entry changes the current generation exactly when that generation lacks it.
+    [
+      'the previous generation still answers; the one before it is forgotten',
+      2,
+      [
+        ['AB', '00'], // generation 0: A B (2 added)
+        ['AC', '10'], // generation 1: A found in 0, both added to 1 (4 added)
+        ['BCD', '010'], // generation 2 reuses 0's bitmap: B forgotten, C found in 1 (7 added)
+        ['ABD', '011'], // generation 3 reuses 1's bitmap: A forgotten, B and D found in 2
+      ],
+    ],
+    ['entries already in the current generation add nothing, so it does not advance', 2, [['A', '0'], ['AAA', '111'], ['B', '0'], ['AB', '11']]],
+    [
+      'a call stays in its generation past the capacity; a jump of two forgets both generations',
+      2,
+      [
+        ['ABCDEA', '000001'], // all in generation 0 (5 added): the second A finds the first
+        ['A', '0'], // generation 2: 0 and 1 forgotten (6 added)
+        ['AB', '10'], // generation 3: A found in 2
+      ],
+    ],
+  ])('bloomAdd generations: %s', async (_, capacity, calls) => {
     const k = key();
-    const legacy = key();
-    expect(await cache.orWords(k, [{ word: 1, mask: 1 }], 60_000, { allSetIfExists: legacy })).toEqual([false]);
-    await cache.orWords(legacy, [{ word: 0, mask: 1 }], 60_000);
-    expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 1, mask: 1 }], 60_000, { allSetIfExists: legacy })).toEqual([true, true]);
-    expect(await cache.orWords(k, [{ word: 2, mask: 1 }, { word: 3, mask: 1 }], 60_000)).toEqual([true, false]);
+    const entries = (letters: string) => [...letters].map((c) => ({ word: c.charCodeAt(0) - 64, mask: 1 << (c.charCodeAt(0) - 64) }));
+    for (const [letters, answers] of calls as Array<[string, string]>) {
+      expect((await cache.bloomAdd(k, entries(letters), { capacity: capacity as number, ttlMs: 60_000 })).map((b) => (b ? '1' : '0')).join(''), letters).toBe(answers);
+    }
   });
 
-  it('orWords answers each entry in place when words repeat among other words, as the memory cache does', async () => {
+  it('bloomAdd answers each entry in place when words repeat among other words, as the memory cache does', async () => {
     const k = key();
     const reference = createMemoryCache(systemClock);
     const r = rng(7);
     const bit = () => (1 << Math.floor(r() * 32)) >>> 0;
     for (let round = 0; round < 4; round++) {
       const entries = Array.from({ length: 300 }, () => ({ word: Math.floor(r() * 40), mask: (bit() | bit() | (round === 3 ? 0 : bit())) >>> 0 }));
-      expect(await cache.orWords(k, entries, 60_000)).toEqual(await reference.orWords('ref', entries, 60_000));
+      expect(await cache.bloomAdd(k, entries, BIG)).toEqual(await reference.bloomAdd('ref', entries, BIG));
     }
   });
 
-  it('orWords handles thousands of entries in one call, word 0 and the last word of a 2^24-bit filter', async () => {
+  it('bloomAdd handles thousands of entries in one call, word 0 and the last word of a 2^24-bit filter', async () => {
     const k = key();
     const entries = Array.from({ length: 5000 }, (_, i) => ({ word: i === 0 ? 0 : i === 1 ? (1 << 19) - 1 : i * 97, mask: (1 << (i % 32)) >>> 0 }));
-    expect((await cache.orWords(k, entries, 60_000)).every((b) => !b)).toBe(true);
-    expect((await cache.orWords(k, entries, 60_000)).every((b) => b)).toBe(true);
+    expect((await cache.bloomAdd(k, entries, BIG)).every((b) => !b)).toBe(true);
+    expect((await cache.bloomAdd(k, entries, BIG)).every((b) => b)).toBe(true);
   });
 
   it('incrCounters adds and returns new values', async () => {
@@ -113,10 +138,10 @@ describe('memory cache expiry follows the clock', () => {
   it('forgets bits and counters after their TTL', async () => {
     const clock = fakeClock();
     const cache = createMemoryCache(clock);
-    await cache.orWords('b', [{ word: 3, mask: 1 }], 1000);
+    await cache.bloomAdd('b', [{ word: 3, mask: 1 }], { capacity: 10, ttlMs: 1000 });
     await cache.incrCounters([{ key: 'c', by: 5 }], 1000);
     clock.advance(1001);
-    expect(await cache.orWords('b', [{ word: 3, mask: 1 }], 1000)).toEqual([false]);
+    expect(await cache.bloomAdd('b', [{ word: 3, mask: 1 }], { capacity: 10, ttlMs: 1000 })).toEqual([false]);
     expect(await cache.incrCounters([{ key: 'c', by: 1 }], 1000)).toEqual([1]);
   });
 });

@@ -5,7 +5,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryCache } from '../../src/cache/memory.ts';
 import { createRedisCache } from '../../src/cache/redis.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { createGatewayApp } from '../../src/http/app.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
@@ -192,6 +194,29 @@ describe('ingest (native)', () => {
     expect(await count(`public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'concurrent.metric'`)).toBe(250);
     expect(await count(`public.logs where message like 'concurrent copy %'`)).toBe(5);
     expect(await count(`public.spans where name = 'concurrent'`)).toBe(5);
+  });
+
+  it('a batch sent again after its bloom filter forgot it (a busy project-hour) is stored once', async () => {
+    // A filter keeps only a busy project's latest 1-2 million events (bloom.ts). Another gateway with
+    // an empty cache meets a re-sent batch as such a filter does: every event answers "new".
+    const ts = now() - 5000;
+    const batch = JSON.stringify({
+      metrics: [{ name: 'forgotten.metric', value: 1, timestamp: ts, tags: { k: 'v' } }],
+      logs: [{ timestamp: ts, message: 'forgotten', service: 'f' }],
+      spans: [{ trace_id: 'f'.repeat(32), span_id: 'f'.repeat(16), name: 'forgotten', start: ts, end: ts + 1 }],
+    });
+    const send = (app: ReturnType<typeof createGatewayApp>) =>
+      app.request(URL_, { method: 'POST', headers: { 'x-api-key': t.keyA.secret, 'content-type': 'application/json' }, body: batch });
+    expect(await (await send(env.app)).json()).toMatchObject({ accepted: 3, duplicates: 0 });
+    const forgetful = createGatewayApp({ ...env.deps, cache: createMemoryCache(systemClock) });
+    const res = await send(forgetful);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 0, duplicates: 3, rejected: 0 });
+    expect(await count(`public.metric_points p join public.metric_series s on s.id = p.series_id where s.name = 'forgotten.metric'`)).toBe(1);
+    expect(await count(`public.logs where message = 'forgotten'`)).toBe(1);
+    expect(await count(`public.spans where name = 'forgotten'`)).toBe(1);
+    const stats = await (await forgetful.request(`${URL_}/stats`, { headers: { authorization: `Bearer ${await env.serviceJwt()}` } })).json();
+    expect(stats).toMatchObject({ events: 0, duplicates: 3, confirmed: 0, rewrites: 1 });
   });
 
   it('with the cache unreachable, retries are still stored once (every event confirmed in Postgres)', async () => {

@@ -32,7 +32,7 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     breaker: createCircuitBreaker({ clock: deps.clock, failureThreshold: 3, cooldownMs: 5_000, timeoutMs: 20_000 }),
     gate: createConcurrencyGate(Math.max(2, deps.config.dbPoolMax - 2), 64),
     seriesCache: new SeriesCache(),
-    stats: { dedupDegraded: 0, rateLimitDegraded: 0, requests: 0, events: 0, duplicates: 0, rejected: 0, confirmed: 0, concurrentCopies: 0 },
+    stats: { dedupDegraded: 0, rateLimitDegraded: 0, requests: 0, events: 0, duplicates: 0, rejected: 0, confirmed: 0, rewrites: 0 },
   };
   const gate = ingest.gate as ReturnType<typeof createConcurrencyGate>;
   const settings = createSettingsCache(deps.db, deps.clock);
