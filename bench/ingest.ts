@@ -5,7 +5,7 @@
  *    postgres://postgres@127.0.0.1:5432/postgres) and starts the gateway on it with Redis (REDIS_URL,
  *    default redis://127.0.0.1:6379), as `npm start` would, in its own process.
  * 2. Per scenario (metrics, logs, mix = 70% metric points, 25% logs, 5% spans), a separate load
- *    process posts batches of 1,000 events with CONCURRENCY clients for SECONDS (default 20): the
+ *    process posts batches of BATCH (default 1,000) events with CONCURRENCY clients for SECONDS (default 20): the
  *    maximum rate; then again paced at half that rate, requests spread evenly, for the latency figure.
  *    Each phase starts on a vacuumed database (see settle()).
  * 3. The raw ceiling: the same kind of rows COPYed straight into the same tables (same indexes) in
@@ -30,7 +30,7 @@ import { logEvent, metricEvent, type Scenario, spanEvent } from './workload.ts';
 
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
-const BATCH = 1000;
+const BATCH = Number(process.env.BATCH ?? 1000);
 const SCENARIOS = (process.env.SCENARIOS ?? 'metrics,logs,mix').split(',') as Scenario[];
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

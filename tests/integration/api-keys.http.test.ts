@@ -189,6 +189,16 @@ describe('api-keys function', () => {
       expect((await env.request('GET', BASE, { token: anon })).status).toBe(401);
     });
 
+    it.each(['anon', 'authenticated'])('the key lookup (private.api_key_by_prefix) is refused to %s', async (role) => {
+      const [key] = await env.db.query<{ prefix: string }>('select prefix from public.api_keys where id = $1', [t.keyA.id]);
+      await expect(
+        env.db.transaction(async (tx) => {
+          await tx.query(`select set_config('role', $1, true)`, [role]);
+          return tx.query('select secret_hash from private.api_key_by_prefix($1)', [key!.prefix]);
+        }),
+      ).rejects.toMatchObject({ code: '42501' });
+    });
+
     it('an expired key is refused', async () => {
       const created = await (await env.request('POST', BASE, { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'exp', scopes: ['admin'], expiresAt: new Date(Date.now() + 60_000).toISOString() } })).json();
       await env.db.query(`update public.api_keys set expires_at = now() - interval '1 second' where id = $1`, [created.apiKey.id]);
