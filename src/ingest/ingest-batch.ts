@@ -273,19 +273,22 @@ async function writeAll(
   // Issued together: the driver pipelines them on the transaction's connection (one round trip);
   // they still run in order, and one failing fails the transaction. All are settled before the
   // first error is thrown, so none is still in flight when the transaction ends. With `fail` every
-  // row is stored or the transaction fails, so the usage row goes with them; with `skip` it waits
-  // for the count of rows stored.
+  // row is stored or the transaction fails, so the usage row goes with them, and goes first: the
+  // driver holds a small message back to send it with the next, and sends a large one (the rows) at
+  // once, so usage first shares the rows' socket write (a write cost about 100 us of CPU here at 100
+  // events a request). With `skip` it waits for the count of rows stored.
+  const before = on === 'fail' ? [usage(attempted)] : [];
   const inserts = [
     insertMetricPoints(tx, target.projectId, newPlain, on),
     insertHistogramPoints(tx, target.projectId, newHist, on),
     insertLogs(tx, target.projectId, newLogs, on),
     insertSpans(tx, target.projectId, newSpans, on),
   ];
-  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(on === 'fail' ? [...inserts, usage(attempted)] : inserts);
+  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled([...before, ...inserts]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   if (on === 'fail') return { stored: attempted, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
-  const stored = settled.slice(0, 4).reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
+  const stored = settled.reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
   if (stored > 0) await usage(stored);
   return { stored, duplicates: duplicates + attempted - stored, confirmed, seriesErrors, seriesIds: series.ids };
 }
