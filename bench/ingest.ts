@@ -5,8 +5,9 @@
  *    postgres://postgres@127.0.0.1:5432/postgres) and starts the gateway on it with Redis (REDIS_URL,
  *    default redis://127.0.0.1:6379), as `npm start` would, in its own process.
  * 2. Per scenario (metrics, logs, mix = 70% metric points, 25% logs, 5% spans), a separate load
- *    process posts batches of BATCH (default 1,000) events with CONCURRENCY clients for SECONDS (default 20): the
- *    maximum rate; then again paced at half that rate, requests spread evenly, for the latency figure.
+ *    process posts batches of BATCH (default 1,000) events with CONCURRENCY clients for SECONDS
+ *    (default 20): the maximum rate; then again paced at half that rate, requests spread evenly, for
+ *    the latency figure. SCENARIOS (default metrics,logs,mix) picks them, in order, repeats allowed.
  *    Each phase starts on a vacuumed database (see settle()).
  * 3. The raw ceiling: the same kind of rows COPYed straight into the same tables (same indexes) in
  *    the same database, rows/s, by COPY_STREAMS (default 2, this machine's cores) concurrent COPY

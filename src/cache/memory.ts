@@ -39,7 +39,7 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
       // As BLOOM_ADD: the generation is fixed for the call; starting one drops the one before the previous.
       const g = Math.floor(f.added / opts.capacity);
       if (g === f.newest + 1) f.generations[g % 2] = new Uint32Array(0);
-      else if (g > f.newest) f.generations = [new Uint32Array(0), new Uint32Array(0)];
+      else if (g !== f.newest) f.generations = [new Uint32Array(0), new Uint32Array(0)];
       f.newest = g;
       const maxWord = list.reduce((m, e) => Math.max(m, e.word), 0);
       let cur = f.generations[g % 2]!;

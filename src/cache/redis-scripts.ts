@@ -22,8 +22,10 @@ return out`;
  * The current generation is g = floor(n / capacity), n counting the pairs that changed a word of it;
  * g is fixed for the whole call. When it passes the newest generation the hash records (field g),
  * the bitmap it reuses, which held generation g - 2, is deleted first (both bitmaps when g jumped by
- * two or more, possible only with a capacity below a call's size). So at most two generations are
- * kept, and a busy filter's false-positive rate stays that of at most 2 x capacity events.
+ * two or more, possible only with a capacity below a call's size, or moved back, after the capacity
+ * was raised). So at most two generations are kept, and a busy filter's false-positive rate stays
+ * that of at most 2 x capacity events. No state hash (expired, or evicted before its bitmaps): both
+ * bitmaps are deleted, and the filter starts empty.
  *
  * ARGV[2] is a JSON array [d, "#w1", m1, ..., "#wd", md, r, m, ...]: the d distinct words of the call
  * (offsets already as BITFIELD strings) with the first mask for each, then every further pair on one
@@ -70,7 +72,7 @@ if newest == nil then
   redis.call('DEL', KEYS[2], KEYS[3]) -- no state: no bitmap of an earlier life counts
 elseif g == newest + 1 then
   redis.call('DEL', KEYS[2 + g % 2])
-elseif g > newest then
+elseif g ~= newest then -- a jump of two or more, or back (a larger capacity since): start afresh
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 local cur, prev = KEYS[2 + g % 2], KEYS[2 + (g + 1) % 2]

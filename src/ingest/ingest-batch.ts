@@ -275,8 +275,9 @@ async function writeAll(
   // first error is thrown, so none is still in flight when the transaction ends. With `fail` every
   // row is stored or the transaction fails, so the usage row goes with them, and goes first: the
   // driver holds a small message back to send it with the next, and sends a large one (the rows) at
-  // once, so usage first shares the rows' socket write (a write cost about 100 us of CPU here at 100
-  // events a request). With `skip` it waits for the count of rows stored.
+  // once, so usage first shares the rows' socket write: one write less per request (socket writes
+  // are dear on this VM; strace at 100 events a request: 7.7 -> 6.1 writes with the change to
+  // sha256Hex). With `skip` it waits for the count of rows stored.
   const before = on === 'fail' ? [usage(attempted)] : [];
   const inserts = [
     insertMetricPoints(tx, target.projectId, newPlain, on),
@@ -288,7 +289,7 @@ async function writeAll(
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   if (on === 'fail') return { stored: attempted, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
-  const stored = settled.reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
+  const stored = settled.slice(before.length).reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
   if (stored > 0) await usage(stored);
   return { stored, duplicates: duplicates + attempted - stored, confirmed, seriesErrors, seriesIds: series.ids };
 }

@@ -12,5 +12,5 @@ as $$
   where k.prefix = key_prefix
 $$;
 comment on function private.api_key_by_prefix(text) is 'The API key with this prefix, for the server to verify a key (hash compare, revoked, expired) in one round trip. Not for anon or authenticated.';
-revoke all on function private.api_key_by_prefix(text) from public;
+revoke all on function private.api_key_by_prefix(text) from public, anon, authenticated;
 grant execute on function private.api_key_by_prefix(text) to service_role;

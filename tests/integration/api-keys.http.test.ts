@@ -190,6 +190,9 @@ describe('api-keys function', () => {
     });
 
     it.each(['anon', 'authenticated'])('the key lookup (private.api_key_by_prefix) is refused to %s', async (role) => {
+      // anon cannot even use the schema; the function's own grant is what keeps authenticated out.
+      const [grant] = await env.db.query<{ ok: boolean }>(`select has_function_privilege($1, 'private.api_key_by_prefix(text)', 'execute') as ok`, [role]);
+      expect(grant!.ok).toBe(false);
       const [key] = await env.db.query<{ prefix: string }>('select prefix from public.api_keys where id = $1', [t.keyA.id]);
       await expect(
         env.db.transaction(async (tx) => {

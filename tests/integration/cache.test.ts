@@ -59,7 +59,7 @@ afterAll(() => shim?.close());
 if (process.env.REDIS_URL) caches.push(['redis', () => createRedisCache(process.env.REDIS_URL!)]);
 if (shim) caches.push(['upstash (REST shim)', () => createUpstashCache(shim.url, 'test-token')]);
 
-describe.each(caches)('%s cache', (_, make) => {
+describe.each(caches)('%s cache', (name, make) => {
   const cache = make();
   afterAll(() => cache.close());
   const key = () => `test:${randomToken(10)}`;
@@ -100,22 +100,47 @@ describe.each(caches)('%s cache', (_, make) => {
         ['AB', '10'], // generation 3: A found in 2
       ],
     ],
+    [
+      'a raised capacity (a generation number moving back) starts afresh',
+      2,
+      [
+        ['AB', '00'],
+        ['C', '0'], // generation 1 (3 added)
+        ['A', '0', 10], // capacity 10: generation 0 again; both bitmaps are dropped first, so A is new
+      ],
+    ],
   ])('bloomAdd generations: %s', async (_, capacity, calls) => {
     const k = key();
     const entries = (letters: string) => [...letters].map((c) => ({ word: c.charCodeAt(0) - 64, mask: 1 << (c.charCodeAt(0) - 64) }));
-    for (const [letters, answers] of calls as Array<[string, string]>) {
-      expect((await cache.bloomAdd(k, entries(letters), { capacity: capacity as number, ttlMs: 60_000 })).map((b) => (b ? '1' : '0')).join(''), letters).toBe(answers);
+    for (const [letters, answers, callCapacity] of calls as Array<[string, string, number?]>) {
+      const opts = { capacity: callCapacity ?? (capacity as number), ttlMs: 60_000 };
+      expect((await cache.bloomAdd(k, entries(letters), opts)).map((b) => (b ? '1' : '0')).join(''), letters).toBe(answers);
     }
   });
 
-  it('bloomAdd answers each entry in place when words repeat among other words, as the memory cache does', async () => {
+  it.runIf(name !== 'memory')('bloomAdd starts empty when its state hash is gone but its bitmaps are not (evicted)', async () => {
+    const k = key();
+    const w = [{ word: 5, mask: 0x80000001 }];
+    expect(await cache.bloomAdd(k, w, BIG)).toEqual([false]);
+    expect(await cache.bloomAdd(k, w, BIG)).toEqual([true]);
+    const direct = new IORedis(process.env.REDIS_URL!);
+    await direct.del(`{${k}}:state`);
+    direct.disconnect();
+    expect(await cache.bloomAdd(k, w, BIG)).toEqual([false]);
+  });
+
+  it.each([
+    ['one generation', 1e9],
+    ['generations of 60 additions, masks with the sign bit crossing them', 60],
+  ])('bloomAdd answers each entry in place when words repeat among other words, as the memory cache does (%s)', async (_, capacity) => {
     const k = key();
     const reference = createMemoryCache(systemClock);
     const r = rng(7);
     const bit = () => (1 << Math.floor(r() * 32)) >>> 0;
-    for (let round = 0; round < 4; round++) {
-      const entries = Array.from({ length: 300 }, () => ({ word: Math.floor(r() * 40), mask: (bit() | bit() | (round === 3 ? 0 : bit())) >>> 0 }));
-      expect(await cache.bloomAdd(k, entries, BIG)).toEqual(await reference.bloomAdd('ref', entries, BIG));
+    const opts = { capacity, ttlMs: 60_000 };
+    for (let round = 0; round < 8; round++) {
+      const entries = Array.from({ length: 100 }, () => ({ word: Math.floor(r() * 40), mask: (bit() | bit() | 0x80000000 * (round % 2) | (round === 3 ? 0 : bit())) >>> 0 }));
+      expect(await cache.bloomAdd(k, entries, opts)).toEqual(await reference.bloomAdd('ref', entries, opts));
     }
   });
 
