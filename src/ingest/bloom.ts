@@ -26,8 +26,8 @@ const HOUR = 3_600_000;
  * all lie in one 32-bit word picked by its key, so adding and testing it is one word read and at
  * most one write, done for the whole request by one script call per hour slot (Cache.bloomAdd),
  * whatever the number of events. (A bit per hash spread over the whole bitmap cost Redis about twice
- * the CPU: 5 ms against 2.6 ms per 1,000 events; the script now costs about 1.7 ms in a filter's first
- * generation and 2.3-2.65 ms once it also reads the previous one, see BLOOM_ADD.)
+ * the CPU: 5 ms against 2.6 ms per 1,000 events; the script now costs about 1.7 ms of Redis in a
+ * filter's first generation and a fifth more once it also reads the previous one, see BLOOM_ADD.)
  * A duplicate answers "maybe seen" as long as its filter remembers it; a new event answers "maybe"
  * only by chance (a false positive, a little more often than an unblocked filter of the same size),
  * and callers confirm every "maybe" exactly before dropping anything. Filters are keyed by the hour of
@@ -35,7 +35,7 @@ const HOUR = 3_600_000;
  *
  * A filter holds the latest 1-2 x `capacity` events of its project-hour, in two generations. One
  * filter of 2^24 bits answered "maybe" for 2.1% of new events in its second million, 15% in its
- * fourth and 36% in its sixth (measured over real Redis); with generations it stays at 0.94%. A
+ * fourth and 36% in its sixth; with generations it stays under 0.95% (`npm run bench:bloom`). A
  * project sending 100K events/s adds 6 million a minute, and a lookup for every event costs Postgres
  * about 10.4 against 6.4 us an event (bench:ingest's metrics with Redis unreachable). Redis holds at
  * most 2 x bits per project-hour, 4 MiB by default. So the fast path remembers an event for
