@@ -43,11 +43,16 @@ await admin.unsafe(`create database ${dbName}`);
 const dbUrl = new URL(adminUrl);
 dbUrl.pathname = `/${dbName}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'observai-bench-'));
-try {
-  execFileSync('redis-cli', ['-u', redisUrl, 'eval', "for _,k in ipairs(redis.call('keys','oai:*')) do redis.call('del',k) end", '0'], { stdio: 'ignore' });
-} catch {
-  // no redis-cli: stale keys only cost extra dedup confirmations
+/** Deletes the product's Redis keys (`oai:*`, and `{oai:*}` for the bloom filters' hash-tagged keys). */
+function clearRedis() {
+  try {
+    const script = "for _, p in ipairs({'oai:*', '{oai:*'}) do for _, k in ipairs(redis.call('keys', p)) do redis.call('del', k) end end";
+    execFileSync('redis-cli', ['-u', redisUrl, 'eval', script, '0'], { stdio: 'ignore' });
+  } catch {
+    // no redis-cli: stale keys only cost extra dedup confirmations (and memory, until they expire)
+  }
 }
+clearRedis();
 
 const gatewayArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const gateway = spawn(process.execPath, [...gatewayArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
@@ -219,3 +224,4 @@ await sql.end();
 await admin.unsafe(`drop database if exists ${dbName} with (force)`);
 await admin.end();
 rmSync(dataDir, { recursive: true, force: true });
+clearRedis(); // the run's bloom filters hold megabytes for 25 hours otherwise

@@ -70,7 +70,7 @@ export async function bloomMaybeSeen(
     await Promise.all(
       [...slots].map(async ([slot, indexes]) => {
         const entries = indexes.map((i) => bloomWord(items[i]!.key, words, opts.hashes));
-        const seen = await cache.bloomAdd(`oai:bloom3:${projectId}:${slot}`, entries, { capacity: opts.capacity, ttlMs: opts.windowMs + HOUR });
+        const seen = await cache.bloomAdd(bloomFilterName(projectId, slot * HOUR), entries, { capacity: opts.capacity, ttlMs: opts.windowMs + HOUR });
         indexes.forEach((itemIndex, n) => {
           maybe[itemIndex] = seen[n]!;
         });
@@ -80,6 +80,11 @@ export async function bloomMaybeSeen(
     return null;
   }
   return maybe;
+}
+
+/** The filter of a project's events in the hour of `timeMs` (the prefix names the layout). */
+export function bloomFilterName(projectId: string, timeMs: number): string {
+  return `oai:bloom3:${projectId}:${Math.floor(timeMs / HOUR)}`;
 }
 
 /** The word of an event (from h1) and its bits in that word (5-bit slices of h2). */

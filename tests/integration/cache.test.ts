@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryCache } from '../../src/cache/memory.ts';
+import { bloomKeys } from '../../src/cache/redis-scripts.ts';
 import { createRedisCache } from '../../src/cache/redis.ts';
 import type { Cache } from '../../src/cache/types.ts';
 import { createUpstashCache } from '../../src/cache/upstash.ts';
@@ -124,7 +125,7 @@ describe.each(caches)('%s cache', (name, make) => {
     expect(await cache.bloomAdd(k, w, BIG)).toEqual([false]);
     expect(await cache.bloomAdd(k, w, BIG)).toEqual([true]);
     const direct = new IORedis(process.env.REDIS_URL!);
-    await direct.del(`{${k}}:state`);
+    await direct.del(bloomKeys(k)[0]);
     direct.disconnect();
     expect(await cache.bloomAdd(k, w, BIG)).toEqual([false]);
   });
