@@ -4,7 +4,7 @@ import { AppError } from '../core/errors.ts';
 import { sha256Hex, timingSafeEqual } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { asServiceRole } from '../db/scoped.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import type { ApiKeyScope } from './schemas.ts';
 import { prefixOf } from './secret.ts';
 
@@ -26,38 +26,92 @@ const NO_KEY_HASH = '0'.repeat(64);
 const lastRecorded = new Map<string, number>();
 const RECORD_EVERY_MS = 60_000;
 
+type KeyRow = { id: string; organization_id: string; project_id: string; secret_hash: string; scopes: ApiKeyScope[]; expires_at: Date | null; revoked_at: Date | null };
+
+/** What a write must confirm for a key accepted from this process's cache (confirmApiKey). */
+export interface PendingKey {
+  prefix: string;
+  hash: string;
+}
+
+type ApiKeyIdentity = Extract<Identity, { kind: 'apiKey' }>;
+
+/**
+ * Keys this process verified lately, by hash, for callers that confirm the key again inside the
+ * transaction that writes (ingest: see ADR 0004). Nothing else reads it: every other request looks
+ * its key up. Bounded: cleared past 10,000 keys; an entry serves for CACHE_MS.
+ */
+const verified = new Map<string, { identity: ApiKeyIdentity; expiresAt: Date | null; at: number }>();
+const CACHE_MS = 60_000;
+
 /**
  * Resolves an API key to the project it belongs to. Unknown and wrong keys get the same answer;
  * revoked and expired keys say so, since the caller already holds the full secret.
+ *
+ * With `confirmAtWrite`, a key this process verified within the last minute is accepted without a
+ * lookup (its expiry still checked against the clock) and returned with `pending` set: the caller
+ * must then pass it to confirmApiKey in the transaction that writes, so a revoked key never writes.
  */
-export async function verifyApiKey(deps: VerifyDeps, key: string): Promise<Extract<Identity, { kind: 'apiKey' }>> {
+export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confirmAtWrite?: boolean } = {}): Promise<ApiKeyIdentity> {
   const hash = await sha256Hex(key);
   const prefix = prefixOf(key);
+  const now = deps.clock.now();
+  const t = now.getTime();
+  if (opts.confirmAtWrite && prefix) {
+    const hit = verified.get(hash);
+    if (hit && t - hit.at < CACHE_MS && t >= hit.at && !(hit.expiresAt && hit.expiresAt <= now)) {
+      noteUse(deps, hit.identity.keyId, now);
+      return { ...hit.identity, pending: { prefix, hash } };
+    }
+  }
   // One statement outside any transaction (a security definer lookup, migration ..2700): one round
   // trip on every request, where a service-role transaction took three.
-  const row = prefix
-    ? (
-        await deps.db.query<{ id: string; organization_id: string; project_id: string; secret_hash: string; scopes: ApiKeyScope[]; expires_at: Date | null; revoked_at: Date | null }>(
-          'select id, organization_id, project_id, secret_hash, scopes, expires_at, revoked_at from private.api_key_by_prefix($1)',
-          [prefix],
-        )
-      )[0]
-    : undefined;
+  const row = prefix ? (await lookUp(deps.db, prefix))[0] : undefined;
+  const identity = checkKeyRow(row, hash, now);
+  if (verified.size >= 10_000) verified.clear();
+  verified.set(hash, { identity, expiresAt: row!.expires_at ? new Date(row!.expires_at) : null, at: t });
+  noteUse(deps, identity.keyId, now);
+  return identity;
+}
+
+/**
+ * Confirms, on `q` (the writing transaction), that a key accepted from the cache still verifies: the
+ * same lookup and checks as verifyApiKey, so a key revoked, expired or deleted since is refused with
+ * the same 401 before anything commits.
+ */
+export async function confirmApiKey(q: Queryable, pending: PendingKey, now: Date): Promise<void> {
+  try {
+    checkKeyRow((await lookUp(q, pending.prefix))[0], pending.hash, now);
+  } catch (err) {
+    verified.delete(pending.hash);
+    throw err;
+  }
+}
+
+function lookUp(q: Queryable, prefix: string): Promise<KeyRow[]> {
+  return q.query<KeyRow>('select id, organization_id, project_id, secret_hash, scopes, expires_at, revoked_at from private.api_key_by_prefix($1)', [prefix]);
+}
+
+/** The checks a key passes: a row of its prefix with its hash (compared in constant time), not revoked, not expired. */
+function checkKeyRow(row: KeyRow | undefined, hash: string, now: Date): ApiKeyIdentity {
   const matches = timingSafeEqual(row?.secret_hash ?? NO_KEY_HASH, hash);
   if (!row || !matches) throw new AppError('UNAUTHENTICATED', 'Invalid API key');
   if (row.revoked_at) throw new AppError('UNAUTHENTICATED', 'This API key has been revoked');
-  const now = deps.clock.now();
   if (row.expires_at && new Date(row.expires_at) <= now) throw new AppError('UNAUTHENTICATED', 'This API key has expired');
+  const key = { id: row.id, projectId: row.project_id, organizationId: row.organization_id, scopes: row.scopes };
+  return { kind: 'apiKey', keyId: key.id, projectId: key.projectId, organizationId: key.organizationId, scopes: key.scopes, claims: apiKeyClaims(key) };
+}
+
+/** Asks for the key's last use to be recorded, at most once a minute per process (recordUse). */
+function noteUse(deps: VerifyDeps, keyId: string, now: Date): void {
   const t = now.getTime();
-  const last = lastRecorded.get(row.id);
+  const last = lastRecorded.get(keyId);
   // A clock that moved back (a test's fake one) records again rather than never.
   if (last === undefined || t - last >= RECORD_EVERY_MS || t < last) {
     if (lastRecorded.size >= 10_000) lastRecorded.clear();
-    lastRecorded.set(row.id, t);
-    deps.defer(recordUse(deps, row.id, now));
+    lastRecorded.set(keyId, t);
+    deps.defer(recordUse(deps, keyId, now));
   }
-  const verified = { id: row.id, projectId: row.project_id, organizationId: row.organization_id, scopes: row.scopes };
-  return { kind: 'apiKey', keyId: verified.id, projectId: verified.projectId, organizationId: verified.organizationId, scopes: verified.scopes, claims: apiKeyClaims(verified) };
 }
 
 /** last_used_at moves at most once a minute per key (in the database, across processes). */

@@ -5,8 +5,11 @@ import type { JwtVerifier } from './jwt.ts';
 /** Everything needed to turn request credentials into an Identity. */
 export interface Authenticator {
   verifyJwt: JwtVerifier;
-  /** Resolves an API key to its identity, or throws UNAUTHENTICATED. */
-  verifyApiKey(key: string): Promise<Extract<Identity, { kind: 'apiKey' }>>;
+  /**
+   * Resolves an API key to its identity, or throws UNAUTHENTICATED. With `confirmAtWrite` it may
+   * answer from this process's cache, setting `pending` (see Identity).
+   */
+  verifyApiKey(key: string, opts?: { confirmAtWrite?: boolean }): Promise<Extract<Identity, { kind: 'apiKey' }>>;
 }
 
 export const API_KEY_PATTERN = /^oai_[a-zA-Z0-9]{12}_[a-zA-Z0-9]{32}$/;
@@ -15,7 +18,7 @@ export const API_KEY_PATTERN = /^oai_[a-zA-Z0-9]{12}_[a-zA-Z0-9]{32}$/;
  * Reads credentials from the request: `x-api-key`, or `Authorization: Bearer <key or JWT>`. API keys
  * are recognised by their `oai_` prefix; anything else in the bearer slot must be a Supabase JWT.
  */
-export async function identify(auth: Authenticator, headers: Headers): Promise<Identity> {
+export async function identify(auth: Authenticator, headers: Headers, opts: { confirmAtWrite?: boolean } = {}): Promise<Identity> {
   const apiKeyHeader = headers.get('x-api-key');
   const authorization = headers.get('authorization');
   let bearer: string | undefined;
@@ -24,9 +27,9 @@ export async function identify(auth: Authenticator, headers: Headers): Promise<I
     if (!m) throw new AppError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>"');
     bearer = m[1];
   }
-  if (apiKeyHeader !== null) return auth.verifyApiKey(apiKeyHeader.trim());
+  if (apiKeyHeader !== null) return auth.verifyApiKey(apiKeyHeader.trim(), opts);
   if (!bearer) return { kind: 'anonymous' };
-  if (bearer.startsWith('oai_')) return auth.verifyApiKey(bearer);
+  if (bearer.startsWith('oai_')) return auth.verifyApiKey(bearer, opts);
   const claims = await auth.verifyJwt(bearer);
   if (claims.role === 'service_role') return { kind: 'service', claims };
   if (claims.role === 'authenticated' && typeof claims.sub === 'string' && claims.sub) {

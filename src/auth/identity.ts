@@ -7,7 +7,21 @@ export type Identity =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; claims: Claims }
   | { kind: 'service'; claims: Claims }
-  | { kind: 'apiKey'; keyId: string; projectId: string; organizationId: string; scopes: ApiKeyScope[]; claims: Claims };
+  | {
+      kind: 'apiKey';
+      keyId: string;
+      projectId: string;
+      organizationId: string;
+      scopes: ApiKeyScope[];
+      claims: Claims;
+      /**
+       * Set when the key was accepted from this process's cache of verified keys, which only a
+       * function that confirms keys at write time asks for (FunctionSpec.confirmsApiKeysAtWrite): its
+       * write must pass this to confirmApiKey inside the transaction, and nothing may be written or
+       * read for it otherwise.
+       */
+      pending?: { prefix: string; hash: string };
+    };
 
 /**
  * The claims a request runs under in Postgres. API keys run as `authenticated` with an

@@ -55,7 +55,7 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
       },
     }),
   );
-  app.use('*', identityMiddleware(deps));
+  app.use('*', identityMiddleware(deps, { confirmAtWrite: spec.confirmsApiKeysAtWrite }));
   if (spec.routes) {
     app.route('/', spec.routes(deps));
   } else {

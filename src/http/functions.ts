@@ -31,10 +31,17 @@ export interface FunctionSpec {
    * as well as routes; returning undefined keeps the standard envelope.
    */
   errorResponse?: (c: Context<AppEnv>, err: Error) => Response | undefined;
+  /**
+   * The function confirms an API key inside the transaction that writes for it (confirmApiKey), so
+   * its identity may come from the process's cache of verified keys (ADR 0004). Only for a function
+   * whose routes, for an API key, do nothing else with the database than read the key's project's
+   * settings (ingest: rate limits and the series limit).
+   */
+  confirmsApiKeysAtWrite?: boolean;
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse },
+  { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse, confirmsApiKeysAtWrite: true },
   { name: 'metrics', routes: metricsRoutes },
   { name: 'logs', routes: logsRoutes },
   { name: 'alerts', pending: 'Alert rules and notifications' },

@@ -28,10 +28,13 @@ export function requestLog(deps: Pick<Deps, 'logger' | 'ids'>): MiddlewareHandle
   };
 }
 
-/** Resolves the caller's identity (anonymous when no credentials are sent). */
-export function identityMiddleware(deps: Pick<Deps, 'auth'>): MiddlewareHandler<AppEnv> {
+/**
+ * Resolves the caller's identity (anonymous when no credentials are sent). `confirmAtWrite` only for
+ * a function whose every use of an API key identity confirms it in its writing transaction (ingest).
+ */
+export function identityMiddleware(deps: Pick<Deps, 'auth'>, opts: { confirmAtWrite?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set('identity', await identify(deps.auth, c.req.raw.headers));
+    c.set('identity', await identify(deps.auth, c.req.raw.headers, opts));
     await next();
   };
 }

@@ -1,3 +1,4 @@
+import { confirmApiKey, type PendingKey } from '../api-keys/verify-api-key.ts';
 import type { Cache } from '../cache/types.ts';
 import type { CircuitBreaker } from '../core/circuit-breaker.ts';
 import type { Clock } from '../core/clock.ts';
@@ -58,6 +59,8 @@ export interface IngestStats {
 export interface IngestTarget {
   projectId: string;
   organizationId: string;
+  /** An API key accepted from the cache (Identity.pending): confirmed in the writing transaction. */
+  pendingKey?: PendingKey;
   maxSeries: number;
   /** Request size for usage metering (bytes as received, before decompression). */
   bytes: number;
@@ -134,7 +137,8 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
 
   const all = [...metrics, ...logs, ...spans];
   if (all.length === 0) {
-    // Nothing left to store: no transaction, no usage record.
+    // Nothing left to store: no transaction, no usage record; a key from the cache is still confirmed.
+    if (target.pendingKey) await confirmApiKey(deps.db, target.pendingKey, now);
     return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false };
   }
   const maybe = await bloomMaybeSeen(deps.cache, target.projectId, all, deps.bloom ?? DEFAULT_BLOOM);
@@ -147,8 +151,15 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const logMaybe = logs.map((_, i) => maybeSeen(metrics.length + i));
   const spanMaybe = spans.map((_, i) => maybeSeen(metrics.length + logs.length + i));
 
-  const write = (on: OnStored) => (tx: Queryable) =>
-    writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);
+  const write = (on: OnStored) => async (tx: Queryable) => {
+    // A key from the cache is confirmed first thing in the transaction (its statement goes out with
+    // the role prelude), and the transaction fails before COMMIT if the key no longer verifies.
+    const confirmed = target.pendingKey ? confirmApiKey(tx, target.pendingKey, now) : undefined;
+    confirmed?.catch(() => {}); // observed below, after the writes it shares the round trip with
+    const out = await writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);
+    await confirmed;
+    return out;
+  };
   /** One transaction; an event on a day whose partition does not exist yet: create the days of this batch, retry once. */
   const attempt = async (on: OnStored) => {
     try {

@@ -84,7 +84,7 @@ export function createNodeDeps(
     jwtSecret,
     auth: {
       verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, clock }),
-      verifyApiKey: (key) => verifyApiKey(deps, key),
+      verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
     },
     defer(work) {
       const p = work.catch((err) => opts.logger.warn({ err }, 'deferred work failed')).finally(() => pending.delete(p));

@@ -309,6 +309,45 @@ describe('ingest (native)', () => {
   });
 
   it.each([
+    ['revoked', (id: string) => env.request('POST', `/functions/v1/api-keys/${id}/revoke`, { token: t.people.owner.jwt })],
+    ['expired', (id: string) => env.db.query(`update public.api_keys set expires_at = now() - interval '1 second' where id = $1`, [id])],
+    ['deleted', (id: string) => env.db.query('delete from public.api_keys where id = $1', [id])],
+  ] as const)('a key %s while this process still holds it as verified writes nothing more (ADR 0004)', async (what, change) => {
+    const k = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: `cached ${what}`, scopes: ['ingest'] } })).json();
+    const ts = now() - 6000;
+    const batch = (n: number) => ({ logs: [{ timestamp: ts, message: `cached key ${what} ${n}`, service: 'k' }] });
+    expect((await post(batch(1), {}, k.secret)).status).toBe(200); // verified, and now cached
+    await change(k.apiKey.id);
+    const usage = await count('public.ingest_usage');
+    // Native and OTLP: refused inside the write, before COMMIT.
+    const res = await post(batch(2), {}, k.secret);
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.message).toBe(what === 'deleted' ? 'Invalid API key' : `This API key has ${what === 'revoked' ? 'been revoked' : 'expired'}`);
+    const otlp = await env.request('POST', `${URL_}/v1/logs`, {
+      apiKey: k.secret,
+      body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: String(ts * 1e6), body: { stringValue: `cached key ${what} 3` } }] }] }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(otlp.status).toBe(401);
+    expect(await count(`public.logs where message like $1`, [`cached key ${what} %`])).toBe(1);
+    expect(await count('public.ingest_usage')).toBe(usage);
+    // Once refused, the key is looked up again: a body with no valid event gets the 401 too.
+    expect((await post({ logs: [{ message: 'no timestamp' }] }, {}, k.secret)).status).toBe(401);
+  });
+
+  it('a key accepted from the cache is confirmed even when nothing is left to write', async () => {
+    const k = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'cached invalid', scopes: ['ingest'] } })).json();
+    expect((await post({ logs: [{ timestamp: now(), message: 'warm', service: 'k' }] }, {}, k.secret)).status).toBe(200);
+    await env.request('POST', `/functions/v1/api-keys/${k.apiKey.id}/revoke`, { token: t.people.owner.jwt });
+    // A body that cannot be read is refused before any key check; the process's cache still knew the key.
+    expect((await post('{"logs": [', {}, k.secret)).status).toBe(400);
+    // No valid event: no transaction, but the key is confirmed all the same.
+    const res = await post({ logs: [{ message: 'no timestamp' }] }, {}, k.secret);
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.message).toBe('This API key has been revoked');
+  });
+
+  it.each([
     ['no credentials', {}, 401],
     ['a user JWT', { token: 'owner' }, 403],
     ['a key without the ingest scope', { apiKey: 'read' }, 403],

@@ -51,7 +51,11 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     if (rate.degraded) ingest.stats.rateLimitDegraded += 1;
     for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
     if (!rate.ok) throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
-    return ingestBatch(ingest, { projectId: key.projectId, organizationId: key.organizationId, maxSeries: limits.maxSeries, bytes: body.byteLength }, decoded);
+    return ingestBatch(
+      ingest,
+      { projectId: key.projectId, organizationId: key.organizationId, pendingKey: key.pending, maxSeries: limits.maxSeries, bytes: body.byteLength },
+      decoded,
+    );
   }
 
   app.post('/', async (c) => {

@@ -39,7 +39,7 @@ export function serveFunction(name: string): void {
     ids: cryptoIds,
     auth: {
       verifyJwt: createJwtVerifier({ secret: config.jwt.secret, jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, clock: systemClock }),
-      verifyApiKey: (key) => verifyApiKey(deps, key),
+      verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
     },
     defer(work) {
       const guarded = work.catch((err) => logger.warn({ err }, 'deferred work failed'));
