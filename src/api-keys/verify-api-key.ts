@@ -32,6 +32,10 @@ type KeyRow = { id: string; organization_id: string; project_id: string; secret_
 export interface PendingKey {
   prefix: string;
   hash: string;
+  /** What the cache said of the key: confirmation also checks the key still says so. */
+  keyId: string;
+  projectId: string;
+  scopes: readonly ApiKeyScope[];
 }
 
 type ApiKeyIdentity = Extract<Identity, { kind: 'apiKey' }>;
@@ -61,7 +65,8 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
     const hit = verified.get(hash);
     if (hit && t - hit.at < CACHE_MS && t >= hit.at && !(hit.expiresAt && hit.expiresAt <= now)) {
       noteUse(deps, hit.identity.keyId, now);
-      return { ...hit.identity, pending: { prefix, hash } };
+      const { keyId, projectId, scopes } = hit.identity;
+      return { ...hit.identity, pending: { prefix, hash, keyId, projectId, scopes } };
     }
   }
   // One statement outside any transaction (a security definer lookup, migration ..2700): one round
@@ -81,7 +86,11 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
  */
 export async function confirmApiKey(q: Queryable, pending: PendingKey, now: Date): Promise<void> {
   try {
-    checkKeyRow((await lookUp(q, pending.prefix))[0], pending.hash, now);
+    const key = checkKeyRow((await lookUp(q, pending.prefix))[0], pending.hash, now);
+    // No API changes a key's project or scopes; were one to, the cached identity would be stale.
+    if (key.keyId !== pending.keyId || key.projectId !== pending.projectId || key.scopes.join() !== pending.scopes.join()) {
+      throw new AppError('UNAUTHENTICATED', 'Invalid API key');
+    }
   } catch (err) {
     verified.delete(pending.hash);
     throw err;
@@ -120,7 +129,7 @@ async function recordUse(deps: VerifyDeps, keyId: string, now: Date): Promise<vo
     await asServiceRole(deps.db, (tx) =>
       tx.query(
         `update public.api_keys set last_used_at = $2
-         where id = $1 and (last_used_at is null or last_used_at < $2::timestamptz - interval '1 minute')`,
+         where id = $1 and revoked_at is null and (last_used_at is null or last_used_at < $2::timestamptz - interval '1 minute')`,
         [keyId, now],
       ),
     );

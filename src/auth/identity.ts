@@ -20,7 +20,7 @@ export type Identity =
        * write must pass this to confirmApiKey inside the transaction, and nothing may be written or
        * read for it otherwise.
        */
-      pending?: { prefix: string; hash: string };
+      pending?: { prefix: string; hash: string; keyId: string; projectId: string; scopes: readonly ApiKeyScope[] };
     };
 
 /**

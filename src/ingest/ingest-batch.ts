@@ -156,9 +156,12 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
     // the role prelude), and the transaction fails before COMMIT if the key no longer verifies.
     const confirmed = target.pendingKey ? confirmApiKey(tx, target.pendingKey, now) : undefined;
     confirmed?.catch(() => {}); // observed below, after the writes it shares the round trip with
-    const out = await writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);
-    await confirmed;
-    return out;
+    try {
+      return await writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);
+    } finally {
+      // Also when the writes failed: a key that no longer verifies answers 401, and is not retried.
+      await confirmed;
+    }
   };
   /** One transaction; an event on a day whose partition does not exist yet: create the days of this batch, retry once. */
   const attempt = async (on: OnStored) => {

@@ -313,23 +313,33 @@ describe('ingest (native)', () => {
     ['expired', (id: string) => env.db.query(`update public.api_keys set expires_at = now() - interval '1 second' where id = $1`, [id])],
     ['deleted', (id: string) => env.db.query('delete from public.api_keys where id = $1', [id])],
   ] as const)('a key %s while this process still holds it as verified writes nothing more (ADR 0004)', async (what, change) => {
-    const k = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: `cached ${what}`, scopes: ['ingest'] } })).json();
+    const newKey = async (name: string) =>
+      (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name, scopes: ['ingest'] } })).json();
+    const [k, o] = [await newKey(`cached ${what}`), await newKey(`cached otlp ${what}`)];
     const ts = now() - 6000;
     const batch = (n: number) => ({ logs: [{ timestamp: ts, message: `cached key ${what} ${n}`, service: 'k' }] });
-    expect((await post(batch(1), {}, k.secret)).status).toBe(200); // verified, and now cached
+    const otlp = (n: number) =>
+      env.request('POST', `${URL_}/v1/logs`, {
+        apiKey: o.secret,
+        body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: String(ts * 1e6), body: { stringValue: `cached key ${what} otlp ${n}` } }] }] }] }),
+        headers: { 'content-type': 'application/json' },
+      });
+    // Verified, and now held by this process.
+    expect((await post(batch(1), {}, k.secret)).status).toBe(200);
+    expect((await otlp(1)).status).toBe(200);
     await change(k.apiKey.id);
+    await change(o.apiKey.id);
     const usage = await count('public.ingest_usage');
-    // Native and OTLP: refused inside the write, before COMMIT.
+    // Native and OTLP: each key refused inside its write, before COMMIT, without the project's rate-limit figures.
+    const message = what === 'deleted' ? 'Invalid API key' : `This API key has ${what === 'revoked' ? 'been revoked' : 'expired'}`;
     const res = await post(batch(2), {}, k.secret);
     expect(res.status).toBe(401);
-    expect((await res.json()).error.message).toBe(what === 'deleted' ? 'Invalid API key' : `This API key has ${what === 'revoked' ? 'been revoked' : 'expired'}`);
-    const otlp = await env.request('POST', `${URL_}/v1/logs`, {
-      apiKey: k.secret,
-      body: JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: String(ts * 1e6), body: { stringValue: `cached key ${what} 3` } }] }] }] }),
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(otlp.status).toBe(401);
-    expect(await count(`public.logs where message like $1`, [`cached key ${what} %`])).toBe(1);
+    expect(res.headers.get('ratelimit-remaining')).toBeNull();
+    expect((await res.json()).error.message).toBe(message);
+    const refused = await otlp(2);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('ratelimit-remaining')).toBeNull();
+    expect(await count(`public.logs where message like $1`, [`cached key ${what} %`])).toBe(2);
     expect(await count('public.ingest_usage')).toBe(usage);
     // Once refused, the key is looked up again: a body with no valid event gets the 401 too.
     expect((await post({ logs: [{ message: 'no timestamp' }] }, {}, k.secret)).status).toBe(401);

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { confirmApiKey } from '../../api-keys/verify-api-key.ts';
 import { authorize } from '../../auth/authenticate.ts';
 import { createCircuitBreaker, createConcurrencyGate } from '../../core/circuit-breaker.ts';
 import type { Deps } from '../../core/deps.ts';
@@ -49,13 +50,28 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
     const limits = await settings(key.projectId);
     const rate = await checkRateLimits(deps.cache, c.get('logger'), { keyId: key.keyId, projectId: key.projectId }, limits, events, deps.clock.now());
     if (rate.degraded) ingest.stats.rateLimitDegraded += 1;
-    for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
-    if (!rate.ok) throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
-    return ingestBatch(
-      ingest,
-      { projectId: key.projectId, organizationId: key.organizationId, pendingKey: key.pending, maxSeries: limits.maxSeries, bytes: body.byteLength },
-      decoded,
-    );
+    // The headers show the project's limits and traffic: a key from the cache (key.pending) sees them
+    // only once confirmed, by the write or, when refused here, by its own lookup (ADR 0004).
+    const rateHeaders = () => {
+      for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
+    };
+    if (!rate.ok) {
+      if (key.pending) await confirmApiKey(deps.db, key.pending, deps.clock.now());
+      rateHeaders();
+      throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
+    }
+    try {
+      const result = await ingestBatch(
+        ingest,
+        { projectId: key.projectId, organizationId: key.organizationId, pendingKey: key.pending, maxSeries: limits.maxSeries, bytes: body.byteLength },
+        decoded,
+      );
+      rateHeaders();
+      return result;
+    } catch (err) {
+      if (toAppError(err).code !== 'UNAUTHENTICATED') rateHeaders();
+      throw err;
+    }
   }
 
   app.post('/', async (c) => {
