@@ -28,16 +28,6 @@ const RECORD_EVERY_MS = 60_000;
 
 type KeyRow = { id: string; organization_id: string; project_id: string; secret_hash: string; scopes: ApiKeyScope[]; expires_at: Date | null; revoked_at: Date | null };
 
-/** What a write must confirm for a key accepted from this process's cache (confirmApiKey). */
-export interface PendingKey {
-  prefix: string;
-  hash: string;
-  /** What the cache said of the key: confirmation also checks the key still says so. */
-  keyId: string;
-  projectId: string;
-  scopes: readonly ApiKeyScope[];
-}
-
 type ApiKeyIdentity = Extract<Identity, { kind: 'apiKey' }>;
 
 /**
@@ -65,8 +55,7 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
     const hit = verified.get(hash);
     if (hit && t - hit.at < CACHE_MS && t >= hit.at && !(hit.expiresAt && hit.expiresAt <= now)) {
       noteUse(deps, hit.identity.keyId, now);
-      const { keyId, projectId, scopes } = hit.identity;
-      return { ...hit.identity, pending: { prefix, hash, keyId, projectId, scopes } };
+      return { ...hit.identity, pending: { prefix, hash } };
     }
   }
   // One statement outside any transaction (a security definer lookup, migration ..2700): one round
@@ -80,15 +69,17 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
 }
 
 /**
- * Confirms, on `q` (the writing transaction), that a key accepted from the cache still verifies: the
- * same lookup and checks as verifyApiKey, so a key revoked, expired or deleted since is refused with
- * the same 401 before anything commits.
+ * Confirms, on `q` (the writing transaction), that a key accepted from the cache (`key.pending`) still
+ * verifies: the same lookup and checks as verifyApiKey, so a key revoked, expired or deleted since is
+ * refused with the same 401 before anything commits. A key without `pending` was looked up already.
  */
-export async function confirmApiKey(q: Queryable, pending: PendingKey, now: Date): Promise<void> {
+export async function confirmApiKey(q: Queryable, key: ApiKeyIdentity, now: Date): Promise<void> {
+  const pending = key.pending;
+  if (!pending) return;
   try {
-    const key = checkKeyRow((await lookUp(q, pending.prefix))[0], pending.hash, now);
+    const current = checkKeyRow((await lookUp(q, pending.prefix))[0], pending.hash, now);
     // No API changes a key's project or scopes; were one to, the cached identity would be stale.
-    if (key.keyId !== pending.keyId || key.projectId !== pending.projectId || key.scopes.join() !== pending.scopes.join()) {
+    if (current.keyId !== key.keyId || current.projectId !== key.projectId || current.scopes.join() !== key.scopes.join()) {
       throw new AppError('UNAUTHENTICATED', 'Invalid API key');
     }
   } catch (err) {

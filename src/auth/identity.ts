@@ -20,8 +20,14 @@ export type Identity =
        * write must pass this to confirmApiKey inside the transaction, and nothing may be written or
        * read for it otherwise.
        */
-      pending?: { prefix: string; hash: string; keyId: string; projectId: string; scopes: readonly ApiKeyScope[] };
+      pending?: PendingKey;
     };
+
+/** What confirmApiKey needs of a key accepted from the cache: its prefix to look up, its hash to compare. */
+export interface PendingKey {
+  prefix: string;
+  hash: string;
+}
 
 /**
  * The claims a request runs under in Postgres. API keys run as `authenticated` with an

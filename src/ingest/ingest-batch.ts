@@ -1,4 +1,5 @@
-import { confirmApiKey, type PendingKey } from '../api-keys/verify-api-key.ts';
+import { confirmApiKey } from '../api-keys/verify-api-key.ts';
+import type { Identity } from '../auth/identity.ts';
 import type { Cache } from '../cache/types.ts';
 import type { CircuitBreaker } from '../core/circuit-breaker.ts';
 import type { Clock } from '../core/clock.ts';
@@ -59,8 +60,8 @@ export interface IngestStats {
 export interface IngestTarget {
   projectId: string;
   organizationId: string;
-  /** An API key accepted from the cache (Identity.pending): confirmed in the writing transaction. */
-  pendingKey?: PendingKey;
+  /** The API key writing; one accepted from the cache (`pending`) is confirmed in the writing transaction. */
+  key?: Extract<Identity, { kind: 'apiKey' }>;
   maxSeries: number;
   /** Request size for usage metering (bytes as received, before decompression). */
   bytes: number;
@@ -138,7 +139,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const all = [...metrics, ...logs, ...spans];
   if (all.length === 0) {
     // Nothing left to store: no transaction, no usage record; a key from the cache is still confirmed.
-    if (target.pendingKey) await confirmApiKey(deps.db, target.pendingKey, now);
+    if (target.key) await confirmApiKey(deps.db, target.key, now);
     return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false };
   }
   const maybe = await bloomMaybeSeen(deps.cache, target.projectId, all, deps.bloom ?? DEFAULT_BLOOM);
@@ -154,7 +155,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const write = (on: OnStored) => async (tx: Queryable) => {
     // A key from the cache is confirmed first thing in the transaction (its statement goes out with
     // the role prelude), and the transaction fails before COMMIT if the key no longer verifies.
-    const confirmed = target.pendingKey ? confirmApiKey(tx, target.pendingKey, now) : undefined;
+    const confirmed = target.key?.pending ? confirmApiKey(tx, target.key, now) : undefined;
     confirmed?.catch(() => {}); // observed below, after the writes it shares the round trip with
     try {
       return await writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);

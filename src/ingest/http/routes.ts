@@ -56,14 +56,14 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
       for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
     };
     if (!rate.ok) {
-      if (key.pending) await confirmApiKey(deps.db, key.pending, deps.clock.now());
+      await confirmApiKey(deps.db, key, deps.clock.now());
       rateHeaders();
       throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
     }
     try {
       const result = await ingestBatch(
         ingest,
-        { projectId: key.projectId, organizationId: key.organizationId, pendingKey: key.pending, maxSeries: limits.maxSeries, bytes: body.byteLength },
+        { projectId: key.projectId, organizationId: key.organizationId, key, maxSeries: limits.maxSeries, bytes: body.byteLength },
         decoded,
       );
       rateHeaders();
