@@ -19,9 +19,10 @@ export async function createApiKey(
     if (!project) throw notFound('Project');
     const { key, prefix, hash } = await generateApiKey();
     const [row] = await tx.query<ApiKeyRow>(
-      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, expires_at, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${API_KEY_COLUMNS}`,
-      [project.organization_id, project.id, input.name, prefix, hash, input.scopes, input.expiresAt ?? null, actor.sub ?? null],
+      // created_by is the inserting user, set by its column default (auth.uid()): not a value we pass.
+      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7) returning ${API_KEY_COLUMNS}`,
+      [project.organization_id, project.id, input.name, prefix, hash, input.scopes, input.expiresAt ?? null],
     );
     return { apiKey: toApiKeyView(row!, now), secret: key };
   });

@@ -30,9 +30,9 @@ export async function rotateApiKey(
     if (!previous) throw forbidden('Only owners and admins can rotate API keys');
     const { key, prefix, hash } = await generateApiKey();
     const [created] = await tx.query<ApiKeyRow>(
-      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, expires_at, created_by, rotated_from)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ${API_KEY_COLUMNS}`,
-      [old.organization_id, old.project_id, old.name, prefix, hash, old.scopes, old.expires_at, actor.sub ?? null, old.id],
+      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes, expires_at, rotated_from)
+       values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${API_KEY_COLUMNS}`,
+      [old.organization_id, old.project_id, old.name, prefix, hash, old.scopes, old.expires_at, old.id],
     );
     return { apiKey: toApiKeyView(created!, now), secret: key, previous: toApiKeyView(previous, now) };
   });

@@ -57,6 +57,8 @@ export const ConfigSchema = z
      * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts the secret keys of export
      * destinations (AES-256-GCM). Without it the export routes that need it answer 501.
      */
+    /** The `aud` every user access token must carry (Supabase Auth issues `authenticated`). */
+    JWT_AUDIENCE: z.string().min(1).default('authenticated'),
     EXPORT_ENCRYPTION_KEY: z
       .string()
       .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
@@ -90,7 +92,7 @@ export const ConfigSchema = z
           : ({ kind: 'memory' } as const),
       host: env.HOST,
       port: env.PORT,
-      jwt: { secret: env.JWT_SECRET, jwksUrl, issuer: env.JWT_ISSUER },
+      jwt: { secret: env.JWT_SECRET, jwksUrl, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
       log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
       dbPoolMax: env.DB_POOL_MAX,
       gatewayWorkers: env.GATEWAY_WORKERS,

@@ -12,6 +12,14 @@ export interface Claims {
 const ROLES = new Set(['anon', 'authenticated', 'service_role']);
 
 /**
+ * Every transaction run for a user or an API key is bounded, whatever the verb asks for: under `set
+ * role authenticated` Postgres applies no role setting (those apply at login), so statement_timeout
+ * would otherwise be 0, and one slow query could hold a pooled connection every tenant shares.
+ * A verb passes its own statement_timeout to use another bound.
+ */
+export const USER_STATEMENT_TIMEOUT = '15s';
+
+/**
  * Runs fn in a transaction as the JWT's Postgres role with its claims visible to auth.uid() and
  * auth.jwt(), the way PostgREST does. Row-level security then decides what the caller sees, so a
  * missing WHERE clause in our code cannot leak another tenant's rows.
@@ -20,6 +28,9 @@ const ROLES = new Set(['anon', 'authenticated', 'service_role']);
  */
 export async function withClaims<T>(db: Db, claims: Claims, fn: (tx: Queryable) => Promise<T>, settings: Readonly<Record<string, string>> = {}): Promise<T> {
   if (!ROLES.has(claims.role)) throw new Error(`refusing to assume unknown role ${claims.role}`);
+  if (claims.role !== 'service_role' && settings.statement_timeout === undefined) {
+    settings = { ...settings, statement_timeout: USER_STATEMENT_TIMEOUT };
+  }
   const names = Object.keys(settings);
   for (const name of names) if (!/^[a-z_]+$/.test(name)) throw new Error(`refusing to set ${name}`);
   return db.transaction(async (tx) => {
@@ -49,7 +60,7 @@ export async function withClaims<T>(db: Db, claims: Claims, fn: (tx: Queryable) 
  * Settings of short interactive reads (dashboards, search, traces): a bounded statement time, and no
  * JIT (compiling costs more than it saves on these queries, measured by bench:query and bench:logs).
  */
-export const INTERACTIVE_READ: Readonly<Record<string, string>> = { statement_timeout: '15s', jit: 'off' };
+export const INTERACTIVE_READ: Readonly<Record<string, string>> = { statement_timeout: USER_STATEMENT_TIMEOUT, jit: 'off' };
 
 /** For internal work that must cross tenants (jobs, key verification): the service role. */
 export function asServiceRole<T>(db: Db, fn: (tx: Queryable) => Promise<T>, settings?: Readonly<Record<string, string>>): Promise<T> {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { identify } from '../auth/authenticate.ts';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../core/deps.ts';
 import { VERSION } from '../core/version.ts';
@@ -27,14 +28,19 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
       }
     });
   }
+  // Load balancers and uptime checks get the status alone. Mode, version and the state of each
+  // dependency help an attacker more than an anonymous caller, so only the service role sees them.
   app.get('/health', async (c) => {
     const checks = { database: 'ok', cache: 'ok' } as Record<string, string>;
     await deps.db.query('select 1').catch(() => (checks.database = 'unavailable'));
     await deps.cache.ping().catch(() => (checks.cache = 'degraded'));
     const healthy = checks.database === 'ok';
+    const status = healthy ? (checks.cache === 'ok' ? 'ok' : 'degraded') : 'unavailable';
+    const caller = await identify(deps.auth, c.req.raw.headers).catch(() => undefined);
+    if (caller?.kind !== 'service') return c.json({ status: healthy ? 'ok' : 'unavailable' }, healthy ? 200 : 503);
     return c.json(
       {
-        status: healthy ? (checks.cache === 'ok' ? 'ok' : 'degraded') : 'unavailable',
+        status,
         function: spec.name,
         implemented: !!spec.routes,
         mode: deps.config.mode,

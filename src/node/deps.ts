@@ -83,7 +83,7 @@ export function createNodeDeps(
     ids: cryptoIds,
     jwtSecret,
     auth: {
-      verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, clock }),
+      verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, clock }),
       verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
     },
     defer(work) {

@@ -29,9 +29,10 @@ export async function createInvitation(deps: Pick<Deps, 'db' | 'clock' | 'ids'>,
       }
     }
     const [row] = await tx.query<InvitationRow>(
-      `insert into public.invitations (organization_id, email, role, project_ids, token_hash, invited_by, expires_at)
-       values ($1, lower($2), $3, $4, $5, $6, $7) returning ${INVITATION_COLUMNS}`,
-      [orgId, input.email, input.role, input.projectIds, tokenHash, actor.sub ?? null, expiresAt],
+      // invited_by is the inserting user, set by its column default (auth.uid()): not a value we pass.
+      `insert into public.invitations (organization_id, email, role, project_ids, token_hash, expires_at)
+       values ($1, lower($2), $3, $4, $5, $6) returning ${INVITATION_COLUMNS}`,
+      [orgId, input.email, input.role, input.projectIds, tokenHash, expiresAt],
     );
     return { invitation: toInvitationView(row!, now), token };
   });

@@ -80,11 +80,15 @@ describe('npm start (gateway)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('serves health for every function', async () => {
+  it('serves health for every function: the status alone to anyone, the details to the service role', async () => {
+    const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim();
+    const service = { authorization: `Bearer ${await signJwt(secret, { role: 'service_role' }, { expiresInSeconds: 3600 })}` };
     for (const f of FUNCTIONS) {
       const res = await fetch(`${gw.url}/${f.name}/health`);
       expect(res.status, f.name).toBe(200);
-      expect(await res.json()).toMatchObject({ function: f.name, status: 'ok', mode: database ? 'local' : 'embedded' });
+      expect(await res.json()).toEqual({ status: 'ok' });
+      const detailed = await fetch(`${gw.url}/${f.name}/health`, { headers: service });
+      expect(await detailed.json()).toMatchObject({ function: f.name, status: 'ok', mode: database ? 'local' : 'embedded', checks: { database: 'ok' } });
     }
   });
 

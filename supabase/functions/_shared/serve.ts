@@ -38,7 +38,7 @@ export function serveFunction(name: string): void {
     clock: systemClock,
     ids: cryptoIds,
     auth: {
-      verifyJwt: createJwtVerifier({ secret: config.jwt.secret, jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, clock: systemClock }),
+      verifyJwt: createJwtVerifier({ secret: config.jwt.secret, jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clock: systemClock }),
       verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
     },
     defer(work) {

@@ -16,7 +16,7 @@ describe('JWKS over HTTP', () => {
   beforeAll(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'current', alg: 'ES256', use: 'sig' };
-    sign = (claims, kid = 'current') => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt().setExpirationTime('10m').sign(privateKey);
+    sign = (claims, kid = 'current') => new SignJWT({ aud: 'authenticated', ...claims }).setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt().setExpirationTime('10m').sign(privateKey);
     server = createServer((req, res) => {
       fetches += 1;
       res.setHeader('content-type', 'application/json');

@@ -24,7 +24,7 @@ describe('JWT verification', () => {
   it('accepts ES256 tokens through the JWKS', async () => {
     const { jwks, sign } = await es256();
     const verify = createJwtVerifier({ jwks });
-    expect(await verify(await sign({ sub: 'u2', role: 'authenticated' }))).toMatchObject({ sub: 'u2' });
+    expect(await verify(await sign({ sub: 'u2', role: 'authenticated', aud: 'authenticated' }))).toMatchObject({ sub: 'u2' });
   });
 
   it('refuses an HS256 token when only a JWKS is configured (no algorithm confusion)', async () => {
@@ -46,6 +46,46 @@ describe('JWT verification', () => {
     await expect(verify(noRole)).rejects.toThrow(/role/);
     const old = await signJwt(SECRET, { sub: 'u', role: 'authenticated' }, { now: new Date(now.getTime() - 7200_000) });
     await expect(verify(old)).rejects.toThrow(/expired/);
+  });
+});
+
+describe('JWT claims a token must carry', () => {
+  const now = new Date('2030-01-01T00:00:00Z');
+  const key = new TextEncoder().encode(SECRET);
+  const sign = (claims: Record<string, unknown>, exp = true) => {
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now);
+    return (exp ? jwt.setExpirationTime(new Date(now.getTime() + 60_000)) : jwt).sign(key);
+  };
+  const verify = createJwtVerifier({ secret: SECRET, clock: { now: () => now } });
+
+  it.each([
+    // A token without exp would be a credential for ever, whatever its role.
+    ['a user token without exp', { sub: 'u', role: 'authenticated', aud: 'authenticated' }, false, /no expiry/],
+    ['a service-role token without exp', { role: 'service_role' }, false, /no expiry/],
+    // A user token names its user...
+    ['a user token without sub', { role: 'authenticated', aud: 'authenticated' }, true, /no subject/],
+    ['a user token with an empty sub', { sub: '', role: 'authenticated', aud: 'authenticated' }, true, /no subject/],
+    // ...and is meant for this API.
+    ['a user token without aud', { sub: 'u', role: 'authenticated' }, true, /aud must include "authenticated"/],
+    ['a user token for another audience', { sub: 'u', role: 'authenticated', aud: 'other-service' }, true, /aud must include/],
+  ])('refuses %s', async (_, claims, exp, message) => {
+    await expect(verify(await sign(claims, exp))).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['a user token with aud authenticated', { sub: 'u', role: 'authenticated', aud: 'authenticated' }],
+    ['a user token whose aud list includes it', { sub: 'u', role: 'authenticated', aud: ['other', 'authenticated'] }],
+    // Supabase's anon and service-role keys carry no aud.
+    ['the anon key', { role: 'anon' }],
+    ['the service-role key', { role: 'service_role' }],
+  ])('accepts %s', async (_, claims) => {
+    expect(await verify(await sign(claims))).toMatchObject(claims);
+  });
+
+  it('checks the configured audience', async () => {
+    const custom = createJwtVerifier({ secret: SECRET, clock: { now: () => now }, audience: 'dashboard' });
+    await expect(custom(await sign({ sub: 'u', role: 'authenticated', aud: 'authenticated' }))).rejects.toThrow(/aud must include "dashboard"/);
+    expect(await custom(await sign({ sub: 'u', role: 'authenticated', aud: 'dashboard' }))).toMatchObject({ sub: 'u' });
   });
 });
 

@@ -1,0 +1,243 @@
+/**
+ * What users may change, column by column (migration ..20261206000100). A row policy decides which
+ * rows a user may update; only column grants decide which columns. These tests go through Postgres
+ * as the Data API does (`set local role authenticated` + the user's claims, the statements PostgREST
+ * builds for supabase-js calls), because the holes they close were reachable there, not through our
+ * own routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlState } from '../../src/core/errors.ts';
+import { type Claims, withClaims } from '../../src/db/scoped.ts';
+import type { Queryable } from '../../src/db/types.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
+
+let env: TestEnv;
+let t: Tenant;
+beforeAll(async () => {
+  env = await createTestEnv();
+  t = await createTenant(env);
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+const ORGS = '/functions/v1/orgs';
+const user = (p: Person): Claims => ({ sub: p.id, role: 'authenticated', aud: 'authenticated' });
+const as = <T>(p: Person, fn: (tx: Queryable) => Promise<T>) => withClaims(env.db, user(p), fn);
+/** The SQLSTATE (or our OA code) a statement failed with, or 'ok'. */
+async function outcome(p: Person, sql: string, params: unknown[] = []): Promise<string> {
+  try {
+    await as(p, (tx) => tx.query(sql, params));
+    return 'ok';
+  } catch (err) {
+    return sqlState(err) ?? String(err);
+  }
+}
+
+/**
+ * Every column `authenticated` may insert or update, per table. A new table or grant must be added
+ * here on purpose: a whole-table grant shows up as every column and fails this test.
+ */
+const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
+  anomaly_configs: { INSERT: 'project_id, organization_id, metric, filter, config, enabled', UPDATE: 'config, enabled, updated_at' },
+  anomaly_episodes: { UPDATE: 'feedback, feedback_at' },
+  api_keys: { INSERT: 'organization_id, project_id, name, prefix, secret_hash, scopes, expires_at, rotated_from', UPDATE: 'name, expires_at, revoked_at' },
+  export_destinations: {
+    INSERT: 'id, project_id, organization_id, name, endpoint, region, bucket, prefix, force_path_style, access_key_id, secret_ciphertext, verified_at',
+  },
+  export_runs: { INSERT: 'project_id, organization_id, destination_id, signal, from_time, to_time, filter, rows_per_file', UPDATE: 'status' },
+  export_schedules: {
+    INSERT: 'project_id, organization_id, destination_id, signal, filter, rows_per_file, enabled, start_day',
+    UPDATE: 'filter, rows_per_file, enabled',
+  },
+  invitations: { INSERT: 'organization_id, email, role, project_ids, token_hash, expires_at', UPDATE: 'revoked_at' },
+  log_retention_settings: {
+    INSERT: 'project_id, organization_id, trace_days, debug_days, info_days, warn_days, error_days, fatal_days, span_days',
+    UPDATE: 'trace_days, debug_days, info_days, warn_days, error_days, fatal_days, span_days',
+  },
+  metric_definitions: {
+    INSERT: 'organization_id, name, type, unit, description, default_aggregation, auto_registered, retention_days',
+    UPDATE: 'type, unit, description, default_aggregation, auto_registered, retention_days',
+  },
+  organization_members: { INSERT: 'organization_id, user_id, role', UPDATE: 'role' },
+  organizations: { UPDATE: 'name, billing_email, plan' },
+  profiles: { UPDATE: 'display_name' },
+  project_ingest_settings: {
+    INSERT: 'project_id, organization_id, max_series, requests_per_minute, events_per_minute',
+    UPDATE: 'max_series, requests_per_minute, events_per_minute, updated_at',
+  },
+  project_members: { INSERT: 'project_id, organization_id, user_id' },
+  projects: { INSERT: 'organization_id, name, slug', UPDATE: 'name' },
+};
+
+describe('column grants', () => {
+  it('authenticated may insert and update exactly the listed columns of each public table', async () => {
+    const rows = await env.db.query<{ t: string; priv: 'INSERT' | 'UPDATE'; cols: string }>(
+      `select c.relname as t, p.priv, string_agg(a.attname, ', ' order by a.attnum) as cols
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       cross join (values ('INSERT'), ('UPDATE')) p(priv)
+       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+       where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
+         and has_column_privilege('authenticated', c.oid, a.attnum, p.priv)
+       group by 1, 2 order by 1, 2`,
+    );
+    const actual: Record<string, Record<string, string>> = {};
+    for (const r of rows) (actual[r.t] ??= {})[r.priv] = r.cols;
+    expect(actual).toEqual(USER_WRITABLE);
+  });
+
+  it('anon may insert or update nothing', async () => {
+    const [row] = await env.db.query<{ n: number }>(
+      `select count(*)::int as n
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+       where n.nspname = 'public' and c.relkind in ('r', 'p')
+         and (has_column_privilege('anon', c.oid, a.attnum, 'INSERT') or has_column_privilege('anon', c.oid, a.attnum, 'UPDATE'))`,
+    );
+    expect(row!.n).toBe(0);
+  });
+});
+
+describe('invitations: an admin cannot make anyone owner, nor reuse a token', () => {
+  async function invite(by: Person, email: string, role = 'member') {
+    const res = await env.request('POST', `${ORGS}/${t.orgId}/invitations`, { token: by.jwt, body: { email, role } });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { invitation: { id: string; invitedBy: string }; token: string };
+  }
+  const readInvitation = async (id: string) =>
+    (await env.db.query<{ role: string; accepted_at: Date | null; expires_at: Date; revoked_at: Date | null }>('select * from public.invitations where id = $1', [id]))[0]!;
+
+  it('the escalation as reproduced: update role to owner through the Data API, accept, demote the owner', async () => {
+    const accomplice = await env.createUser();
+    const { invitation, token } = await invite(t.people.admin, accomplice.email);
+    // supabase.from('invitations').update({ role: 'owner' }).eq('id', id), as PostgREST runs it.
+    expect(await outcome(t.people.admin, `update "public"."invitations" set "role" = $1 where "public"."invitations"."id" = $2 returning "id"`, ['owner', invitation.id])).toBe(
+      '42501',
+    );
+    expect((await readInvitation(invitation.id)).role).toBe('member');
+    const accepted = await env.request('POST', `${ORGS}/invitations/accept`, { token: accomplice.jwt, body: { token } });
+    expect(await accepted.json()).toMatchObject({ member: { role: 'member' } });
+    // The new member cannot demote the owner, and neither can the admin.
+    expect((await env.request('PATCH', `${ORGS}/${t.orgId}/members/${t.people.owner.id}`, { token: accomplice.jwt, body: { role: 'viewer' } })).status).toBe(403);
+    const demoted = await as(t.people.admin, (tx) =>
+      tx.query(`update public.organization_members set role = 'viewer' where organization_id = $1 and user_id = $2 returning user_id`, [t.orgId, t.people.owner.id]),
+    );
+    expect(demoted).toEqual([]);
+    const [owner] = await env.db.query<{ role: string }>('select role from public.organization_members where organization_id = $1 and user_id = $2', [t.orgId, t.people.owner.id]);
+    expect(owner!.role).toBe('owner');
+  });
+
+  it('a used token cannot be made to work again: accepted_at and expires_at are not user-writable', async () => {
+    const invitee = await env.createUser();
+    const { invitation, token } = await invite(t.people.owner, invitee.email);
+    expect((await env.request('POST', `${ORGS}/invitations/accept`, { token: invitee.jwt, body: { token } })).status).toBe(200);
+    for (const [sql, params] of [
+      [`update public.invitations set accepted_at = null where id = $1 returning id`, [invitation.id]],
+      [`update public.invitations set expires_at = now() + interval '1 year' where id = $1 returning id`, [invitation.id]],
+      [`update public.invitations set email = 'someone@else.test' where id = $1 returning id`, [invitation.id]],
+      [`update public.invitations set token_hash = repeat('a', 64) where id = $1 returning id`, [invitation.id]],
+    ] as const) {
+      expect(await outcome(t.people.owner, sql, [...params]), sql).toBe('42501');
+    }
+    expect((await readInvitation(invitation.id)).accepted_at).not.toBeNull();
+    // Not even the service role re-opens it: the terms trigger holds for every role.
+    await expect(env.db.query('update public.invitations set accepted_at = null where id = $1', [invitation.id])).rejects.toMatchObject({
+      message: expect.stringContaining('stays accepted'),
+    });
+    await expect(env.db.query(`update public.invitations set role = 'owner' where id = $1`, [invitation.id])).rejects.toMatchObject({
+      message: expect.stringContaining('cannot change'),
+    });
+  });
+
+  it('revoking stays possible and one-way; the inviter is the signed-in user, whatever the insert says', async () => {
+    const { invitation } = await invite(t.people.admin, 'later@example.test');
+    expect(invitation.invitedBy).toBe(t.people.admin.id);
+    expect((await env.request('POST', `${ORGS}/${t.orgId}/invitations/${invitation.id}/revoke`, { token: t.people.admin.jwt })).status).toBe(200);
+    expect((await readInvitation(invitation.id)).revoked_at).not.toBeNull();
+    await expect(env.db.query('update public.invitations set revoked_at = null where id = $1', [invitation.id])).rejects.toMatchObject({
+      message: expect.stringContaining('stays revoked'),
+    });
+    expect(
+      await outcome(
+        t.people.admin,
+        `insert into public.invitations (organization_id, email, role, token_hash, expires_at, invited_by) values ($1, 'x@example.test', 'member', repeat('d', 64), now() + interval '1 day', $2)`,
+        [t.orgId, t.people.owner.id],
+      ),
+    ).toBe('42501');
+    expect(
+      await outcome(
+        t.people.admin,
+        `insert into public.invitations (organization_id, email, role, token_hash, expires_at, accepted_at) values ($1, 'x@example.test', 'member', repeat('e', 64), now() + interval '1 day', now())`,
+        [t.orgId],
+      ),
+    ).toBe('42501');
+  });
+});
+
+describe('tenancy rows keep their identity', () => {
+  it.each([
+    ['move a member into another organization', `update public.organization_members set organization_id = $2 where organization_id = $1 and user_id = $3`, 'other'],
+    ['turn a member row into another user', `update public.organization_members set user_id = $2 where organization_id = $1 and user_id = $3`, 'user'],
+    ['change an organization slug', `update public.organizations set slug = 'taken-over' where id = $1`, ''],
+    ['backdate an organization', `update public.organizations set created_at = now() - interval '9 years' where id = $1`, ''],
+    ['change a project slug', `update public.projects set slug = 'other' where organization_id = $1`, ''],
+  ])('an owner cannot %s', async (_, sql, second) => {
+    const params = second === 'other' ? [t.orgId, t.other.orgId, t.people.viewer.id] : second === 'user' ? [t.orgId, t.people.outsider.id, t.people.viewer.id] : [t.orgId];
+    expect(await outcome(t.people.owner, sql, params)).toBe('42501');
+  });
+});
+
+describe('api keys: created_by and rotated_from are facts, not inputs', () => {
+  const insertKey = (extra: string, values: string, params: unknown[]) =>
+    `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes${extra}) values ($1, $2, 'k', '${'Z'.repeat(11)}' || $3, repeat('c', 64), array['read']${values}) returning id, created_by, rotated_from`;
+
+  it('created_by cannot be chosen; it is the inserting user', async () => {
+    expect(await outcome(t.people.admin, insertKey(', created_by', ', $4', []), [t.orgId, t.projectA, 'a', t.people.owner.id])).toBe('42501');
+    const [row] = await as(t.people.admin, (tx) => tx.query<{ created_by: string }>(insertKey('', '', []), [t.orgId, t.projectA, 'b']));
+    expect(row!.created_by).toBe(t.people.admin.id);
+    const res = await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId: t.projectA, name: 'mine', scopes: ['read'] } });
+    expect((await res.json()).apiKey.createdBy).toBe(t.people.owner.id);
+  });
+
+  it('rotated_from must name a key of the same project, with one answer for another tenant key and none', async () => {
+    const foreign = await outcome(t.people.owner, insertKey(', rotated_from', ', $4', []), [t.orgId, t.projectA, 'c', t.other.keyId]);
+    const nowhere = await outcome(t.people.owner, insertKey(', rotated_from', ', $4', []), [t.orgId, t.projectA, 'd', '00000000-0000-4000-8000-000000000000']);
+    expect(foreign).toBe('OA400');
+    expect(nowhere).toBe(foreign);
+    const [own] = await as(t.people.owner, (tx) => tx.query<{ rotated_from: string }>(insertKey(', rotated_from', ', $4', []), [t.orgId, t.projectA, 'e', t.keyA.id]));
+    expect(own!.rotated_from).toBe(t.keyA.id);
+  });
+});
+
+describe('ingest limits: users lower them and raise them back to the ceiling; above it only the operator', () => {
+  const put = (token: string, body: Record<string, unknown>) => env.request('PUT', '/functions/v1/metrics/limits', { token, body: { projectId: t.projectB, ...body } });
+
+  it('refuses an owner above the ceiling, naming the limit, and lets the service role go above', async () => {
+    const above = await put(t.people.owner.jwt, { requestsPerMinute: 1_000_000 });
+    expect(above.status).toBe(403);
+    expect((await above.json()).error.message).toMatch(/requests_per_minute 1000000 is above the ceiling of 6000/);
+    expect((await put(t.people.admin.jwt, { maxSeries: 10_000_000 })).status).toBe(403);
+    expect((await put(t.people.owner.jwt, { requestsPerMinute: 100 })).status).toBe(200);
+    expect((await put(t.people.owner.jwt, { requestsPerMinute: 6000 })).status).toBe(200);
+    const raised = await put(await env.serviceJwt(), { requestsPerMinute: 50_000 });
+    expect(raised.status, await raised.clone().text()).toBe(200);
+    expect((await raised.json()).limits.requestsPerMinute).toBe(50_000);
+    // The owner changes another limit: the operator's grant stays; raising it further does not.
+    const other = await put(t.people.owner.jwt, { maxSeries: 500 });
+    expect(await other.json()).toMatchObject({ limits: { maxSeries: 500, requestsPerMinute: 50_000 } });
+    expect((await put(t.people.owner.jwt, { requestsPerMinute: 50_001 })).status).toBe(403);
+    expect((await put(t.people.owner.jwt, { requestsPerMinute: 20_000 })).status).toBe(200);
+  });
+});
+
+describe('statement timeout', () => {
+  it('every user and key transaction is bounded unless the verb sets its own bound; jobs are not', async () => {
+    const read = (claims: Claims, settings?: Record<string, string>) =>
+      withClaims(env.db, claims, (tx) => tx.query<{ s: string }>(`select current_setting('statement_timeout') as s`), settings).then((r) => r[0]!.s);
+    expect(await read(user(t.people.viewer))).toBe('15s');
+    expect(await read({ role: 'authenticated', observai_key: { id: t.keyA.id, project_id: t.projectA, scopes: ['read'] } })).toBe('15s');
+    expect(await read(user(t.people.viewer), { statement_timeout: '30s' })).toBe('30s');
+    expect(await read({ role: 'service_role' })).toBe('0');
+  });
+});
