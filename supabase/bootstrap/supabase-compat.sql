@@ -64,3 +64,34 @@ grant execute on function auth.jwt(), auth.uid(), auth.role() to anon, authentic
 
 -- Supabase grants these on the public schema; tables still need their own grants and policies.
 grant usage on schema public to anon, authenticated, service_role;
+
+-- Local stand-in for Supabase Vault, so private.invoke_job (the pg_cron -> cron-<job> call) finds
+-- its two secrets the same way outside Supabase (self-hosted Postgres with pg_cron and pg_net, and
+-- tests/e2e/pg-cron.test.ts). It keeps the names Supabase uses (vault.create_secret,
+-- vault.decrypted_secrets) but NOT its encryption: secrets are stored as plain text, readable only by
+-- the owner (no grant to anon, authenticated or service_role). On Supabase the real Vault is used.
+create schema if not exists vault;
+revoke all on schema vault from public;
+
+create table if not exists vault.secrets (
+  id uuid primary key default gen_random_uuid(),
+  name text unique,
+  description text not null default '',
+  secret text not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+revoke all on vault.secrets from public;
+
+create or replace view vault.decrypted_secrets as
+  select id, name, description, secret, secret as decrypted_secret, created_at, updated_at from vault.secrets;
+revoke all on vault.decrypted_secrets from public;
+
+-- Supabase's signature: vault.create_secret(new_secret, new_name, new_description, new_key_id).
+create or replace function vault.create_secret(new_secret text, new_name text default null, new_description text default '',
+                                               new_key_id uuid default null) returns uuid
+language sql set search_path = ''
+as $$
+  insert into vault.secrets (secret, name, description) values (new_secret, new_name, coalesce(new_description, '')) returning id
+$$;
+revoke all on function vault.create_secret(text, text, text, uuid) from public;
