@@ -4,12 +4,13 @@
  * Then:
  * - cron.job holds one schedule per job of src/jobs/registry.ts, firing at the job's interval, each
  *   job with a cron-<job> function reached through private.invoke_job and the others run as SQL;
- * - without the Vault secrets private.invoke_job warns and sends nothing;
- * - pg_cron runs every job once (its schedule switched to '@reboot' and the cluster restarted:
+ * - pg_cron runs jobs when told to (their schedule switched to '@reboot' and the cluster restarted:
  *   Debian's pg_cron 1.4 has no seconds schedules, and a minute boundary is too long to wait for):
  *   the SQL job recreates the partitions dropped before, and each private.invoke_job POSTs to the
  *   functions URL from Vault with the service-role key, where a recording server hands the request
- *   to the product's own gateway, which runs the job.
+ *   to the product's own cron function, which runs the job;
+ * - what 20261206000300_cron_fixes changed: a call without its Vault secrets fails (so pg_cron's
+ *   history says so), a trailing slash on the URL is harmless, our pg_cron history is purged.
  * pg_net is not packaged for Debian: tests/fixtures/pg-net-standin is a stand-in with pg_net's
  * net.http_post signature that sends synchronously (plperlu), installed into this cluster only. What
  * that leaves unproven is pg_net's own delivery (its background worker, after commit).
@@ -37,8 +38,9 @@ import { createEdgeApp } from '../../src/http/app.ts';
 import type { AppEnv } from '../../src/http/context.ts';
 import { findFunction, FUNCTIONS } from '../../src/http/functions.ts';
 import { JOBS } from '../../src/jobs/registry.ts';
+import { JOB_RUN_RETENTION_DAYS } from '../../src/retention/cleanup-retention.ts';
 import { createNodeDeps, type NodeDeps } from '../../src/node/deps.ts';
-import { loadBootstrap, SUPABASE_DIR } from '../../src/node/migrations.ts';
+import { loadBootstrap } from '../../src/node/migrations.ts';
 import { servicesMode } from '../helpers/env.ts';
 
 const run = promisify(execFile);
@@ -190,8 +192,11 @@ function periodSeconds(schedule: string): number {
   throw new Error(`no period known for schedule ${schedule}`);
 }
 
-/** Jobs with a cron-<job> edge function are reached through it; the others pg_cron runs as SQL. */
-const hasCronFunction = (job: string) => existsSync(join(SUPABASE_DIR, 'functions', 'cron', job, 'index.ts'));
+/** pg_cron's own jobs, with no counterpart in the Node scheduler: there is no cron history there. */
+const PG_CRON_ONLY = ['observai-purge-cron-history'];
+
+/** Jobs with a cron-<job> function (the table every mode serves) are reached through it; pg_cron runs the others as SQL. */
+const hasCronFunction = (job: string) => FUNCTIONS.some((f) => f.name === `cron-${job}`);
 
 describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skipReason})` : 'pg_cron', () => {
   let cluster: ThrowawayCluster;
@@ -202,6 +207,8 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
   const recorded: Recorded[] = [];
   const functions = new Map<string, { deps: NodeDeps; app: Hono<AppEnv> }>();
   let serviceKey: string;
+  /** Our jobs' schedules as the migrations left them, by job name (tests switch some to '@reboot'). */
+  const scheduled = new Map<string, { schedule: string }>();
 
   beforeAll(async () => {
     if (missing.length > 0) throw new Error(`CI must install the pg_cron test's binaries (.ci/run): missing ${missing.join(', ')}`);
@@ -216,6 +223,9 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     url.searchParams.set('sslmode', 'disable');
     const push = await run('node_modules/.bin/supabase', ['db', 'push', '--db-url', url.toString(), '--yes'], { timeout: 60_000 });
     expect(push.stdout + push.stderr).toContain('Finished supabase db push');
+    for (const r of await sql<{ jobname: string; schedule: string }[]>`select jobname, schedule from cron.job where jobname like 'observai-%'`) {
+      scheduled.set(r.jobname, { schedule: r.schedule });
+    }
 
     // The functions URL: records each request, then answers it as Supabase would, with the product's
     // edge function of that name on this cluster, each with its own pool of 3 (supabase/functions/_shared/serve.ts).
@@ -258,60 +268,80 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     await cluster?.destroy();
   });
 
+  /**
+   * Has pg_cron run the named jobs once: their schedule becomes '@reboot' (every other job of ours gets
+   * its own back) and the cluster restarts. Returns each one's finished run.
+   */
+  async function runOnRestart(jobnames: string[]): Promise<Map<string, { status: string; return_message: string }>> {
+    for (const [jobname, { schedule }] of scheduled) {
+      await sql`select cron.alter_job(jobid, schedule := ${jobnames.includes(jobname) ? '@reboot' : schedule}) from cron.job where jobname = ${jobname}`;
+    }
+    // A run a minute boundary started before the switch is not one of these.
+    const [{ last } = { last: 0 }] = await sql<{ last: number }[]>`select coalesce(max(runid), 0)::int as last from cron.job_run_details`;
+    await sql.end();
+    await cluster.pgCtl('restart');
+    sql = postgres(cluster.url, { max: 1, onnotice: (n) => notices.push(String(n.message)) });
+    let runs: { jobname: string; status: string; return_message: string }[] = [];
+    for (let i = 0; i < 200 && runs.length < jobnames.length; i += 1) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      runs = await sql`
+        select j.jobname, d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+        where d.runid > ${last} and j.jobname = any(${jobnames}) and d.status in ('succeeded', 'failed')`;
+    }
+    return new Map(runs.map((r) => [r.jobname, { status: r.status, return_message: r.return_message }]));
+  }
+
+  async function setSecrets(secrets: { url?: string; key?: string }): Promise<void> {
+    await sql`delete from vault.secrets where name in ('observai_functions_url', 'observai_service_role_key')`;
+    if (secrets.url !== undefined) await sql`select vault.create_secret(${secrets.url}, 'observai_functions_url')`;
+    if (secrets.key !== undefined) await sql`select vault.create_secret(${secrets.key}, 'observai_service_role_key')`;
+  }
+
   it('the migrations schedule every registered job at its interval, in the postgres database', async () => {
     const rows = await sql<{ jobname: string; schedule: string; command: string; database: string; username: string; active: boolean }[]>`
       select jobname, schedule, command, database, username, active from cron.job where jobname like 'observai-%' order by jobname`;
-    const expected = Object.values(JOBS).map((j) => `observai-${j.name}`).sort();
+    const expected = [...Object.values(JOBS).map((j) => `observai-${j.name}`), ...PG_CRON_ONLY].sort();
     expect(rows.map((r) => r.jobname)).toEqual(expected);
+    for (const row of rows) expect(row).toMatchObject({ database: 'postgres', username: 'postgres', active: true });
     for (const job of Object.values(JOBS)) {
       const row = rows.find((r) => r.jobname === `observai-${job.name}`)!;
       expect({ job: job.name, period: periodSeconds(row.schedule) }).toEqual({ job: job.name, period: job.intervalSeconds });
-      expect(row).toMatchObject({ database: 'postgres', username: 'postgres', active: true });
       if (hasCronFunction(job.name)) expect(row.command).toBe(`select private.invoke_job('${job.name}')`);
       else expect(row.command, `${job.name} has no cron function, so pg_cron must run it as SQL`).not.toContain('invoke_job');
     }
+    const purge = rows.find((r) => r.jobname === 'observai-purge-cron-history')!;
+    expect(periodSeconds(purge.schedule)).toBe(86_400);
   });
 
-  it('private.invoke_job without the Vault secrets warns and sends nothing', async () => {
-    await sql`delete from vault.secrets where name in ('observai_functions_url', 'observai_service_role_key')`;
+  it('a scheduled call without the Vault secrets fails, so cron.job_run_details says why, and sends nothing', async () => {
+    await setSecrets({});
     const before = recorded.length;
-    notices.length = 0;
-    const [row] = await sql<{ id: string | null }[]>`select private.invoke_job('aggregate-metrics') as id`;
-    expect(row!.id).toBeNull();
-    expect(notices.join('\n')).toContain('vault secrets observai_functions_url / observai_service_role_key are not set; job aggregate-metrics not invoked');
+    const runs = await runOnRestart(['observai-aggregate-metrics']);
+    expect(runs.get('observai-aggregate-metrics')).toEqual({
+      status: 'failed',
+      return_message: expect.stringContaining('Vault secrets observai_functions_url, observai_service_role_key are not set; job aggregate-metrics not invoked'),
+    });
+    // One missing secret is named alone.
+    await setSecrets({ url: functionsUrl });
+    await expect(sql`select private.invoke_job('aggregate-metrics')`).rejects.toThrow('Vault secrets observai_service_role_key are not set');
     expect(recorded.length).toBe(before);
   });
 
   it('pg_cron runs every job: the SQL one in the database, the others as a POST to cron-<job> with the service-role key', async () => {
-    await sql`delete from vault.secrets where name in ('observai_functions_url', 'observai_service_role_key')`;
-    await sql`select vault.create_secret(${functionsUrl}, 'observai_functions_url')`;
-    await sql`select vault.create_secret(${serviceKey}, 'observai_service_role_key')`;
-    await sql`select cron.alter_job(jobid, schedule := '@reboot') from cron.job where jobname like 'observai-%'`;
+    await setSecrets({ url: functionsUrl, key: serviceKey });
     // The effect of the SQL-only job: the partitions three days ahead, dropped here, come back.
     const ahead = await sql<{ name: string }[]>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where c.relnamespace = 'partitions'::regnamespace and c.relname like '%\_' || to_char(current_date + 3, 'YYYYMMDD')`;
     expect(ahead.length).toBeGreaterThan(0);
     for (const { name } of ahead) await sql`drop table ${sql(`partitions.${name}`)}`;
-    // Runs a minute boundary may have started before the switch are not this test's.
-    await sql`delete from cron.job_run_details`;
+    await sql`delete from net._http_response`;
+    await sql`delete from public.job_runs`;
     const requestsBefore = recorded.length;
-    await sql.end();
 
-    await cluster.pgCtl('restart');
-    sql = postgres(cluster.url, { max: 1, onnotice: (n) => notices.push(String(n.message)) });
     const jobs = Object.values(JOBS);
-    let runs: { jobname: string; status: string; return_message: string }[] = [];
-    for (let i = 0; i < 200; i += 1) {
-      runs = await sql`
-        select j.jobname, d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
-        where j.jobname like 'observai-%' and d.status in ('succeeded', 'failed') order by j.jobname`;
-      if (runs.length >= jobs.length) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(runs.map((r) => [r.jobname, r.status, r.return_message])).toEqual(
-      jobs.map((j) => `observai-${j.name}`).sort().map((name) => [name, 'succeeded', '1 row']),
-    );
+    const runs = await runOnRestart(jobs.map((j) => `observai-${j.name}`));
+    expect(Object.fromEntries(runs)).toEqual(Object.fromEntries(jobs.map((j) => [`observai-${j.name}`, { status: 'succeeded', return_message: '1 row' }])));
 
     const [{ back } = { back: [] }] = await sql<{ back: string[] }[]>`
       select coalesce(array_agg(relname order by relname), '{}') as back from pg_class
@@ -323,11 +353,39 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     expect(requests.map((r) => ({ method: r.method, path: r.path, authorization: r.headers.authorization, type: r.headers['content-type'], body: r.body }))).toEqual(
       viaFunction.map((name) => ({ method: 'POST', path: `/functions/v1/cron-${name}`, authorization: `Bearer ${serviceKey}`, type: 'application/json', body: '{}' })),
     );
-    // The gateway accepted the key and ran each job; pg_net's response table has its answer.
+    // The functions accepted the key and ran each job; pg_net's response table has their answers.
     const responses = await sql<{ status_code: number; error_msg: string | null }[]>`select status_code, error_msg from net._http_response`;
     expect(responses).toEqual(viaFunction.map(() => ({ status_code: 200, error_msg: null })));
     const jobRuns = await sql<{ job: string; outcome: string }[]>`select job, outcome from public.job_runs order by job`;
     expect(jobRuns.map((r) => r.job)).toEqual(viaFunction);
     for (const r of jobRuns) expect(['ok', 'skipped']).toContain(r.outcome);
+  });
+
+  it('a functions URL stored with a trailing slash still reaches /functions/v1/cron-<job>', async () => {
+    await setSecrets({ url: `${functionsUrl}/`, key: serviceKey });
+    const before = recorded.length;
+    await sql`select private.invoke_job('cleanup-retention')`;
+    expect(recorded.slice(before).map((r) => r.path)).toEqual(['/functions/v1/cron-cleanup-retention']);
+  });
+
+  it(`pg_cron keeps our jobs' run history for ${JOB_RUN_RETENTION_DAYS} days, as job_runs, and leaves other jobs' history alone`, async () => {
+    await sql`select cron.schedule('someone-elses-job', '0 0 1 1 *', 'select 1')`;
+    const history = async (jobname: string, daysAgo: number) => {
+      const [row] = await sql<{ runid: number }[]>`
+        insert into cron.job_run_details (jobid, runid, database, username, command, status, return_message, start_time, end_time)
+        select jobid, nextval('cron.runid_seq'), database, username, command, 'succeeded', '1 row',
+               now() - make_interval(days => ${daysAgo}), now() - make_interval(days => ${daysAgo})
+        from cron.job where jobname = ${jobname}
+        returning runid::int`;
+      return row!.runid;
+    };
+    const old = await history('observai-aggregate-metrics', JOB_RUN_RETENTION_DAYS + 1);
+    const recent = await history('observai-aggregate-metrics', JOB_RUN_RETENTION_DAYS - 1);
+    const foreign = await history('someone-elses-job', JOB_RUN_RETENTION_DAYS + 1);
+
+    const runs = await runOnRestart(['observai-purge-cron-history']);
+    expect(runs.get('observai-purge-cron-history')?.status).toBe('succeeded');
+    const left = await sql<{ runid: number }[]>`select runid::int from cron.job_run_details where runid = any(${[old, recent, foreign]}) order by runid`;
+    expect(left.map((r) => r.runid)).toEqual([recent, foreign]);
   });
 });
