@@ -192,6 +192,9 @@ function periodSeconds(schedule: string): number {
   throw new Error(`no period known for schedule ${schedule}`);
 }
 
+/** A test that restarts the cluster and waits for pg_cron's runs (at most 40 s) gets this long. */
+const RESTART_TEST_MS = 60_000;
+
 /** pg_cron's own jobs, with no counterpart in the Node scheduler: there is no cron history there. */
 const PG_CRON_ONLY = ['observai-purge-cron-history'];
 
@@ -282,7 +285,8 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     await cluster.pgCtl('restart');
     sql = postgres(cluster.url, { max: 1, onnotice: (n) => notices.push(String(n.message)) });
     let runs: { jobname: string; status: string; return_message: string }[] = [];
-    for (let i = 0; i < 200 && runs.length < jobnames.length; i += 1) {
+    // Bounded: 40 s at most (a run takes well under a second here), then the caller's assertion fails.
+    for (let i = 0; i < 400 && runs.length < jobnames.length; i += 1) {
       if (i > 0) await new Promise((r) => setTimeout(r, 100));
       runs = await sql`
         select j.jobname, d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
@@ -325,7 +329,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     await setSecrets({ url: functionsUrl });
     await expect(sql`select private.invoke_job('aggregate-metrics')`).rejects.toThrow('Vault secrets observai_service_role_key are not set');
     expect(recorded.length).toBe(before);
-  });
+  }, RESTART_TEST_MS);
 
   it('pg_cron runs every job: the SQL one in the database, the others as a POST to cron-<job> with the service-role key', async () => {
     await setSecrets({ url: functionsUrl, key: serviceKey });
@@ -359,7 +363,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     const jobRuns = await sql<{ job: string; outcome: string }[]>`select job, outcome from public.job_runs order by job`;
     expect(jobRuns.map((r) => r.job)).toEqual(viaFunction);
     for (const r of jobRuns) expect(['ok', 'skipped']).toContain(r.outcome);
-  });
+  }, RESTART_TEST_MS);
 
   it('a functions URL stored with a trailing slash still reaches /functions/v1/cron-<job>', async () => {
     await setSecrets({ url: `${functionsUrl}/`, key: serviceKey });
@@ -387,5 +391,5 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     expect(runs.get('observai-purge-cron-history')?.status).toBe('succeeded');
     const left = await sql<{ runid: number }[]>`select runid::int from cron.job_run_details where runid = any(${[old, recent, foreign]}) order by runid`;
     expect(left.map((r) => r.runid)).toEqual([recent, foreign]);
-  });
+  }, RESTART_TEST_MS);
 });
