@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_ALLOWED_PORTS, parseAllowList, parsePortRule } from '../net/address-policy.ts';
 
 /**
  * The one configuration schema. Each entry point (Node gateway, Deno function, CLI) parses its
@@ -17,6 +18,17 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** A string parsed by `parse`, whose thrown message becomes the variable's problem. */
+const parsed = <T>(parse: (v: string) => T) =>
+  z.string().transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /** Decoded length of a base64 string, or -1 when it is not base64. */
 function base64Length(v: string): number {
@@ -63,6 +75,14 @@ export const ConfigSchema = z
       .string()
       .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
       .optional(),
+    /**
+     * Places that URLs chosen by tenants (export destinations; later webhooks and contact points) may
+     * reach although they are loopback, private or otherwise not public: comma-separated CIDRs,
+     * addresses and host names, each with an optional :port (src/net/address-policy.ts). Default: none.
+     */
+    OUTBOUND_ALLOW_PRIVATE: parsed(parseAllowList).optional(),
+    /** Ports a public address chosen by a tenant may be reached on: `*` or ports and ranges. */
+    OUTBOUND_ALLOWED_PORTS: parsed(parsePortRule).default(parsePortRule(DEFAULT_ALLOWED_PORTS)),
   })
   .transform((env, ctx) => {
     const mode = env.OBSERVAI_MODE ?? (env.SUPABASE_DB_URL ? 'supabase' : env.DATABASE_URL ? 'local' : 'embedded');
@@ -100,6 +120,7 @@ export const ConfigSchema = z
       seedDemo: env.SEED_DEMO,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
       exports: { encryptionKey: env.EXPORT_ENCRYPTION_KEY },
+      outbound: { allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ?? [], ports: env.OUTBOUND_ALLOWED_PORTS },
     };
   });
 

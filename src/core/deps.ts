@@ -1,6 +1,7 @@
 import type { Authenticator } from '../auth/authenticate.ts';
 import type { Cache } from '../cache/types.ts';
 import type { Db } from '../db/types.ts';
+import type { OutboundGuard } from '../net/outbound.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Ids } from './ids.ts';
@@ -15,6 +16,8 @@ export interface Deps {
   clock: Clock;
   ids: Ids;
   auth: Authenticator;
+  /** The only way to reach a URL a tenant chose (export destinations, webhooks): the SSRF guard. */
+  outbound: OutboundGuard;
   /**
    * Background work that must not delay the response (e.g. recording a key's last use). The
    * gateway awaits nothing; the edge runtime passes EdgeRuntime.waitUntil.

@@ -15,6 +15,7 @@ import type { Logger } from '../core/logger.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPgliteDb } from '../db/pglite.ts';
 import { createPostgresDb } from '../db/postgres.ts';
+import { createOutboundGuard } from '../net/outbound.ts';
 import type { Db } from '../db/types.ts';
 import { loadBootstrap, loadMigrations } from './migrations.ts';
 
@@ -82,6 +83,7 @@ export function createNodeDeps(
     logger: opts.logger,
     ids: cryptoIds,
     jwtSecret,
+    outbound: createOutboundGuard(config.outbound),
     auth: {
       verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, clock }),
       verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),

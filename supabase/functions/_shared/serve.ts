@@ -13,6 +13,7 @@ import { cryptoIds } from '../../../src/core/ids.ts';
 import { createEdgeApp } from '../../../src/http/app.ts';
 import { findFunction } from '../../../src/http/functions.ts';
 import { createPostgresDb } from '../../../src/db/postgres.ts';
+import { createOutboundGuard } from '../../../src/net/outbound.ts';
 import { createEdgeLogger } from './logger.ts';
 
 declare const EdgeRuntime: { waitUntil(p: Promise<unknown>): void } | undefined;
@@ -37,6 +38,8 @@ export function serveFunction(name: string): void {
     logger,
     clock: systemClock,
     ids: cryptoIds,
+    // node:http agents with the guarded lookup work under Deno too (docs/adr/0005-ssrf-guard.md).
+    outbound: createOutboundGuard(config.outbound),
     auth: {
       verifyJwt: createJwtVerifier({ secret: config.jwt.secret, jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clock: systemClock }),
       verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
