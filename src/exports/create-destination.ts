@@ -11,10 +11,11 @@ import { createSecretBox, requireEncryptionKey } from './secret-box.ts';
  * Adds an export destination to a project (owners and admins). Before saving, a connection check
  * writes a small object, `<prefix>/<project>/_observai-check.json`, with the given credentials: a
  * PutObject proves the one permission exports need (HeadBucket would need s3:ListBucket, which
- * write-only credentials rightly lack). The secret is sealed with EXPORT_ENCRYPTION_KEY, bound to the
- * new destination's id, and never returned.
+ * write-only credentials rightly lack). It connects through the outbound guard, so an endpoint at a
+ * loopback, private or metadata address is refused before any byte is sent. The secret is sealed
+ * with EXPORT_ENCRYPTION_KEY, bound to the new destination's id, and never returned.
  */
-export async function createDestination(deps: Pick<Deps, 'db' | 'clock' | 'config'>, actor: Claims, input: CreateDestination) {
+export async function createDestination(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'outbound'>, actor: Claims, input: CreateDestination) {
   const box = await createSecretBox(requireEncryptionKey(deps.config));
   // Permission first, so nobody's credentials are tried on behalf of a caller who may not save them.
   const project = await withClaims(deps.db, actor, async (tx) => {
@@ -29,7 +30,7 @@ export async function createDestination(deps: Pick<Deps, 'db' | 'clock' | 'confi
   if (!project.may_manage) throw forbidden('Only owners and admins can add export destinations');
 
   const now = deps.clock.now();
-  await checkConnection(input, project.id, now);
+  await checkConnection(deps, input, project.id, now);
 
   const id = crypto.randomUUID();
   const sealed = await box.seal(input.secretAccessKey, id);
@@ -70,25 +71,32 @@ const FIELD_BY_CODE: Record<string, string> = {
   IllegalLocationConstraintException: 'body.region',
 };
 
-async function checkConnection(input: CreateDestination, projectId: string, now: Date): Promise<void> {
-  const store = await openObjectStore({
-    endpoint: input.endpoint ?? null,
-    region: input.region,
-    bucket: input.bucket,
-    forcePathStyle: input.forcePathStyle,
-    accessKeyId: input.accessKeyId,
-    secretAccessKey: input.secretAccessKey,
-  });
+async function checkConnection(deps: Pick<Deps, 'logger' | 'outbound'>, input: CreateDestination, projectId: string, now: Date): Promise<void> {
+  const body = new TextEncoder().encode(`${JSON.stringify({ checkedAt: now.toISOString(), by: 'ObservAI Hub exports' })}\n`);
   try {
-    const body = new TextEncoder().encode(`${JSON.stringify({ checkedAt: now.toISOString(), by: 'ObservAI Hub exports' })}\n`);
-    await store.put(checkKey(input.prefix, projectId), body, 'application/json');
+    const store = await openObjectStore(
+      {
+        endpoint: input.endpoint ?? null,
+        region: input.region,
+        bucket: input.bucket,
+        forcePathStyle: input.forcePathStyle,
+        accessKeyId: input.accessKeyId,
+        secretAccessKey: input.secretAccessKey,
+      },
+      deps.outbound,
+    );
+    try {
+      await store.put(checkKey(input.prefix, projectId), body, 'application/json');
+    } finally {
+      store.close();
+    }
   } catch (err) {
     if (!(err instanceof ObjectStoreError)) throw err;
-    // No HTTP answer at all: the endpoint (or, for AWS, the network) is the problem.
+    // The operator learns why (a refused address, ECONNREFUSED, a non-S3 answer); the caller does not.
+    deps.logger.warn({ projectId, endpoint: input.endpoint, code: err.code, detail: err.detail }, 'export destination check failed');
+    // Nothing S3 answered: the endpoint (or, for AWS, the network) is the problem.
     const field = FIELD_BY_CODE[err.code] ?? (err.status === undefined ? 'body.endpoint' : 'body');
-    const message = `The connection check could not write to the bucket: ${err.message}`;
+    const message = err.code === 'InvalidEndpoint' ? err.message : `The connection check could not write to the bucket: ${err.message}`;
     throw new AppError('VALIDATION_FAILED', message, { details: [{ field, message }] });
-  } finally {
-    store.close();
   }
 }

@@ -12,9 +12,10 @@ import { createSecretBox } from './secret-box.ts';
  *    running ones whose lease lapsed) until the budget is spent, always finishing at least one part;
  *    a run cut short by the budget keeps its cursor and resumes on the next invocation.
  *
- * The job needs the export encryption key from config, which the Job interface does not pass
- * (its deps are db, logger and clock). Every caller hands runJob the full Deps (the Node scheduler,
- * the cron function, the kick below), so it is read from there; without it the job does nothing.
+ * The job needs the export encryption key from config and the outbound guard, which the Job
+ * interface does not pass (its deps are db, logger and clock). Every caller hands runJob the full
+ * Deps (the Node scheduler, the cron function, the kick below), so both are read from there; without
+ * the key the job does nothing, and without the guard it refuses to run rather than connect unguarded.
  */
 export const exportTelemetry: Job = {
   name: 'export-telemetry',
@@ -24,19 +25,21 @@ export const exportTelemetry: Job = {
 };
 
 export async function runExports(
-  deps: Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config'>>,
+  deps: Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound'>>,
   { now, budgetMs }: JobContext,
 ): Promise<Record<string, unknown>> {
   const deadline = performance.now() + budgetMs;
   const key = deps.config?.exports.encryptionKey;
   if (!key) return { skipped: 'EXPORT_ENCRYPTION_KEY is not set' };
+  const { outbound } = deps;
+  if (!outbound) throw new Error('export-telemetry needs deps.outbound (the outbound guard); it was called with partial deps');
   const scheduled = await scheduleDailyRuns(deps, now);
   const box = await createSecretBox(key);
   const outcomes: Record<RunOutcome, number> = { succeeded: 0, failed: 0, yielded: 0, lost: 0 };
   for (let first = true; first || performance.now() < deadline; first = false) {
     const run = await claimNextRun(deps.db, deps.clock.now());
     if (!run) break;
-    const outcome = await executeRun(deps, box, run, deadline);
+    const outcome = await executeRun({ ...deps, outbound }, box, run, deadline);
     outcomes[outcome] += 1;
     if (outcome === 'yielded') break;
   }

@@ -39,7 +39,7 @@ const DAY_MS = 86_400_000;
 export type ClaimedRun = RunRow & { claim_token: string };
 export type RunOutcome = 'succeeded' | 'failed' | 'yielded' | 'lost';
 
-type RunnerDeps = Pick<Deps, 'db' | 'logger' | 'clock'>;
+type RunnerDeps = Pick<Deps, 'db' | 'logger' | 'clock' | 'outbound'>;
 
 /**
  * Claims the oldest run that is due: queued, failed with an automatic retry due, or running with a
@@ -103,14 +103,18 @@ export async function executeRun(deps: RunnerDeps, box: SecretBox, run: ClaimedR
   let store: ObjectStore | undefined;
   try {
     const secretAccessKey = await box.open(dest.secret_ciphertext, dest.id);
-    store = await openObjectStore({
-      endpoint: dest.endpoint,
-      region: dest.region,
-      bucket: dest.bucket,
-      forcePathStyle: dest.force_path_style,
-      accessKeyId: dest.access_key_id,
-      secretAccessKey,
-    });
+    // Through the guard on every run: where the endpoint resolves now is what counts, not at creation.
+    store = await openObjectStore(
+      {
+        endpoint: dest.endpoint,
+        region: dest.region,
+        bucket: dest.bucket,
+        forcePathStyle: dest.force_path_style,
+        accessKeyId: dest.access_key_id,
+        secretAccessKey,
+      },
+      deps.outbound,
+    );
     // Same content every time: rewriting it on each execution is harmless and keeps it present.
     const schema = new TextEncoder().encode(`${JSON.stringify(bigQuerySchema(run.signal), null, 2)}\n`);
     await store.put(schemaKey(dest.prefix, run.project_id, run.signal), schema, 'application/json');

@@ -4,9 +4,12 @@
  * S3 server (s3rver). The destination is created and its secret sealed in Deno, the export runs in
  * Deno (the request kicks the job in the background), and Node reads the result: the objects it
  * downloads and gunzips hold exactly the source rows, and it opens the secret Deno sealed.
+ * The outbound guard holds under Deno too: s3rver is reachable only because OUTBOUND_ALLOW_PRIVATE
+ * names its address and port, and a loopback server that is not named sees no connection at all.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,11 +44,18 @@ describe.skipIf(!servicesMode())('exports under Deno', () => {
   let s3dir: string;
   let s3url: string;
   let logs: { url: string; proc: ChildProcess; output: () => string };
+  /** A loopback HTTP server that is not allowed: it answers 200 to anything and records each connection. */
+  let victim: { server: Server; port: number; connections: number };
 
   beforeAll(async () => {
     s3dir = mkdtempSync(join(tmpdir(), 'observai-s3rver-deno-'));
     s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'edge-exports', configs: [] }] });
     s3url = `http://127.0.0.1:${((await s3rver.run()) as AddressInfo).port}`;
+    const victimServer = createHttpServer((_req, res) => res.end());
+    victim = { server: victimServer, port: 0, connections: 0 };
+    victimServer.on('connection', () => (victim.connections += 1));
+    await new Promise<void>((resolve) => victimServer.listen(0, '127.0.0.1', resolve));
+    victim.port = (victimServer.address() as AddressInfo).port;
     env = await createTestEnv();
     t = await createTenant(env);
     const port = await freePort();
@@ -58,6 +68,7 @@ describe.skipIf(!servicesMode())('exports under Deno', () => {
         REDIS_URL: '',
         JWT_SECRET: TEST_JWT_SECRET,
         EXPORT_ENCRYPTION_KEY: KEY,
+        OUTBOUND_ALLOW_PRIVATE: new URL(s3url).host,
         PORT: String(port),
         HOST: '127.0.0.1',
       },
@@ -80,6 +91,7 @@ describe.skipIf(!servicesMode())('exports under Deno', () => {
     logs?.proc.kill();
     await env?.close();
     await s3rver?.close();
+    await new Promise<void>((resolve) => (victim ? victim.server.close(() => resolve()) : resolve()));
     if (s3dir) rmSync(s3dir, { recursive: true, force: true });
   });
 
@@ -143,4 +155,23 @@ describe.skipIf(!servicesMode())('exports under Deno', () => {
     // Microseconds made it through (60.000123 s steps).
     expect(lines[0]!.time).toBe(`${day}T00:01:00.000123Z`);
   }, 120_000);
+
+  it.each([
+    // endpoint: an IP literal (checked before connecting) and a name (checked in the lookup hook)
+    '127.0.0.1',
+    'localhost',
+  ])('refuses a destination at %s:<a loopback port not allowed>, with the generic message and no connection', async (host) => {
+    const res = await fetch(`${logs.url}/exports/destinations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.people.owner.jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId: t.projectA, name: `probe-${host}`, endpoint: `http://${host}:${victim.port}`, bucket: 'probe', forcePathStyle: true, accessKeyId: 'A', secretAccessKey: 'S' }),
+    });
+    const body = (await res.json()) as { error: { message: string; details: Array<{ field: string }> } };
+    expect(res.status, logs.output()).toBe(400);
+    expect(body.error.message).toBe(
+      `The connection check could not write to the bucket: PutObject probe/${t.projectA}/_observai-check.json failed: The destination could not be reached: no answer came from an allowed address`,
+    );
+    expect(body.error.details[0]!.field).toBe('body.endpoint');
+    expect(victim.connections).toBe(0);
+  }, 60_000);
 });

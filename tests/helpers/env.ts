@@ -55,7 +55,8 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
   };
 }
 
-export async function createTestEnv(opts: { fakeTime?: string } = {}): Promise<TestEnv> {
+/** `env`: more variables for this file's config, e.g. OUTBOUND_ALLOW_PRIVATE for its local servers. */
+export async function createTestEnv(opts: { fakeTime?: string; env?: Record<string, string> } = {}): Promise<TestEnv> {
   const clock = opts.fakeTime ? fakeClock(opts.fakeTime) : systemClock;
   const local = servicesMode();
   const database = local ? await createDatabase() : undefined;
@@ -66,6 +67,7 @@ export async function createTestEnv(opts: { fakeTime?: string } = {}): Promise<T
     JWT_SECRET: TEST_JWT_SECRET,
     OBSERVAI_DATA_DIR: '/nonexistent-test-data-dir',
     DB_POOL_MAX: '4',
+    ...opts.env,
   });
   const db = local ? createPostgresDb(database!.url, { max: 4 }) : createPgliteDb(new PGlite());
   const cache = local && process.env.REDIS_URL ? createRedisCache(process.env.REDIS_URL) : createMemoryCache(clock);

@@ -213,7 +213,8 @@ describe('exports to S3-compatible storage', () => {
     s3 = new S3Client({ endpoint: s3url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     proxy = await startProxy(port);
 
-    env = await createTestEnv({ fakeTime: NOW });
+    // The outbound guard refuses loopback addresses; exactly these two local servers are allowed.
+    env = await createTestEnv({ fakeTime: NOW, env: { OUTBOUND_ALLOW_PRIVATE: `127.0.0.1:${port},${new URL(proxy.url).host}` } });
     clock = env.clock as Clock;
     // The same deps with an encryption key: what EXPORT_ENCRYPTION_KEY gives a real deployment.
     deps = { ...env.deps, config: { ...env.deps.config, exports: { encryptionKey: KEY } } };
