@@ -49,6 +49,14 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
     // Keep int8 and numeric as strings (postgres.js default) and parse timestamps to Date.
   });
   const base = queryable(sql, prepare);
+  // Advisory locks are session locks, so each holder keeps a connection for as long as its job runs,
+  // while the job's own statements need connections too. Taken from the same pool, N jobs started
+  // together on a pool of N held every connection and waited for ever for one more. They come from a
+  // small pool of their own (opened on first use): a lock waits for a lock connection at worst, and
+  // the work always has the whole main pool.
+  let locks: Sql | undefined;
+  const lockPool = () =>
+    (locks ??= postgres(url, { max: 2, prepare: false, idle_timeout: 30, connect_timeout: 5, onnotice: () => {}, connection: { application_name: `${opts.applicationName ?? 'observai'}-locks` } }));
   return {
     kind: 'postgres',
     ...base,
@@ -60,7 +68,7 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
       return (await sql.begin((tx) => fn(queryable(tx, prepare)))) as T;
     },
     async withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<LockResult<T>> {
-      const conn = await sql.reserve();
+      const conn = await lockPool().reserve();
       try {
         const [row] = await conn.unsafe('select pg_try_advisory_lock($1) as ok', [key]);
         if (!row?.ok) return { acquired: false };
@@ -74,7 +82,7 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
       }
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), locks?.end({ timeout: 5 })]);
     },
   };
 }

@@ -88,3 +88,24 @@ describe('database adapter', () => {
     }
   });
 });
+
+describe.skipIf(!servicesMode())('advisory locks on a small pool', () => {
+  it('jobs started together on a pool no larger than their number all finish (lock connections apart from the work)', async () => {
+    const { createPostgresDb } = await import('../../src/db/postgres.ts');
+    const env = await createTestEnv();
+    const db = createPostgresDb(env.databaseUrl!, { max: 2 });
+    try {
+      // Each "job" holds its lock while its work needs a connection of the pool, as runJob does.
+      const jobs = [101, 102, 103].map((key) => db.withAdvisoryLock(key, () => db.query<{ n: number }>('select pg_sleep(0.05), 1 as n')));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<'deadlock'>((resolve) => (timer = setTimeout(() => resolve('deadlock'), 10_000)));
+      const outcome = await Promise.race([Promise.all(jobs), deadline]);
+      clearTimeout(timer);
+      expect(outcome).not.toBe('deadlock');
+      expect((outcome as Array<{ acquired: boolean }>).every((r) => r.acquired)).toBe(true);
+    } finally {
+      await db.close();
+      await env.close();
+    }
+  }, 30_000);
+});
