@@ -65,11 +65,18 @@ export interface AttributeFilter {
   value: string | undefined;
 }
 
+/**
+ * Zod runs object refinements even when a field failed (`to=0` is an issue on `to`, and the refinement
+ * still sees the raw string): a refinement over the times checks first that both are Dates, so a bad
+ * time is one 400 naming the field, never a TypeError and a 500.
+ */
+const times = (q: { from: unknown; to: unknown }): q is { from: Date; to: Date } => q.from instanceof Date && q.to instanceof Date;
+
 /** A required time range of at most maxSearchRangeDays, to after from. */
 function range<S extends z.ZodType<{ from: Date; to: Date }>>(schema: S) {
   return schema
-    .refine((q) => q.to > q.from, { message: 'must be after from', path: ['to'] })
-    .refine((q) => q.to.getTime() - q.from.getTime() <= TRACE_LIMITS.maxSearchRangeDays * DAY_MS, {
+    .refine((q) => !times(q) || q.to > q.from, { message: 'must be after from', path: ['to'] })
+    .refine((q) => !times(q) || q.to.getTime() - q.from.getTime() <= TRACE_LIMITS.maxSearchRangeDays * DAY_MS, {
       message: `the range may span at most ${TRACE_LIMITS.maxSearchRangeDays} days`,
       path: ['to'],
     });
@@ -111,7 +118,7 @@ export const ServiceStatsQuery = range(
     to: Time,
     limit: z.coerce.number().int().min(1).max(TRACE_LIMITS.maxStatsGroups).default(50),
   }),
-).refine((q) => q.step === undefined || (q.to.getTime() - q.from.getTime()) / (q.step * 1000) <= TRACE_LIMITS.maxStatsBuckets, {
+).refine((q) => q.step === undefined || !times(q) || (q.to.getTime() - q.from.getTime()) / (q.step * 1000) <= TRACE_LIMITS.maxStatsBuckets, {
   message: `at most ${TRACE_LIMITS.maxStatsBuckets} buckets: use a larger step`,
   path: ['step'],
 });

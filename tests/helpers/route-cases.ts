@@ -1,0 +1,312 @@
+/**
+ * Every route of every function, with a valid request for it and who may make it: the cases the auth
+ * matrix (tests/integration/auth-matrix.test.ts) and the input fuzzer (tests/integration/route-fuzz.test.ts)
+ * run. Targets are organization A's and project A's resources; `member` is assigned to project A,
+ * `unassigned` is a member assigned to nothing, `outsider` owns another organization, and `otherKey`
+ * is an all-scope key of that other organization.
+ */
+import { expect } from 'vitest';
+import { FUNCTIONS } from '../../src/http/functions.ts';
+import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
+import type { TestEnv } from './env.ts';
+
+const NOW = Date.now();
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const TRACE = 'a'.repeat(32);
+const unique = () => Math.random().toString(36).slice(2, 10);
+
+const USERS = ['owner', 'admin', 'member', 'unassigned', 'viewer', 'outsider'] as const;
+const OWNERS = ['owner', 'admin'] as const;
+/** Who reads project A: its organization's owner, admin and viewer, the assigned member, a read key. */
+const READERS = ['owner', 'admin', 'member', 'viewer', 'readKey'] as const;
+/** Who changes data in project A. */
+const WRITERS = ['owner', 'admin', 'member'] as const;
+
+let env: TestEnv;
+const fixture = { logId: '', episodeId: '', destinationId: '', scheduleId: '', exportId: '' };
+
+const db = () => env.db;
+async function destination(tt: MatrixTenant): Promise<string> {
+  // A closed local port: nothing is contacted if a job picks a run up.
+  const [d] = await db().query<{ id: string }>(
+    `insert into public.export_destinations (project_id, organization_id, name, endpoint, bucket, access_key_id, secret_ciphertext)
+     values ($1, $2, $3, 'http://127.0.0.1:9', 'matrix-bucket', 'AKIA', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+    [tt.projectA, tt.orgId, `d-${unique()}`],
+  );
+  return d!.id;
+}
+async function failedExport(tt: MatrixTenant, destinationId: string): Promise<string> {
+  const [r] = await db().query<{ id: string }>(
+    `insert into public.export_runs (project_id, organization_id, destination_id, signal, from_time, to_time, status, error)
+     values ($1, $2, $3, 'logs', now() - interval '1 day', now(), 'failed', 'fixture') returning id`,
+    [tt.projectA, tt.orgId, destinationId],
+  );
+  return r!.id;
+}
+async function apiKeyId(tt: MatrixTenant): Promise<string> {
+  const [k] = await db().query<{ id: string }>(
+    `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes) values ($1, $2, 'target', $3, repeat('c', 64), array['read']) returning id`,
+    [tt.orgId, tt.projectA, unique().padEnd(12, 'x').slice(0, 12)],
+  );
+  return k!.id;
+}
+
+const A = (tt: MatrixTenant) => ({ projectId: tt.projectA });
+const window = { from: iso(NOW - HOUR), to: iso(NOW + HOUR) };
+
+export const CASES: RouteCase[] = [
+  // ---------------------------------------------------------------------------------------- ingest
+  // Ingest writes to the key's own project, whichever it is: the other organization's key is stored in
+  // the other organization's project (tests/integration/ingest.http.test.ts checks where rows land).
+  {
+    route: 'ingest POST /',
+    allow: ['ingestKey', 'otherKey'],
+    request: () => ({ path: '/', body: { metrics: [{ name: 'matrix.m', value: 1, timestamp: NOW, tags: { k: unique() } }] } }),
+  },
+  ...(['metrics', 'logs', 'traces'] as const).map(
+    (signal): RouteCase => ({
+      route: `ingest POST /v1/${signal}`,
+      allow: ['ingestKey', 'otherKey'],
+      request: () => ({ path: `/v1/${signal}`, raw: { body: '{}', contentType: 'application/json' } }),
+    }),
+  ),
+  { route: 'ingest GET /stats', allow: ['service'], request: () => ({ path: '/stats' }) },
+
+  // --------------------------------------------------------------------------------------- metrics
+  { route: 'metrics GET /names', allow: READERS, request: ({ t }) => ({ path: '/names', query: A(t) }) },
+  { route: 'metrics GET /tags', allow: READERS, request: ({ t }) => ({ path: '/tags', query: { ...A(t), metric: 'matrix.m' } }) },
+  { route: 'metrics GET /tags/values', allow: READERS, request: ({ t }) => ({ path: '/tags/values', query: { ...A(t), metric: 'matrix.m', key: 'k' } }) },
+  { route: 'metrics GET /cardinality', allow: READERS, request: ({ t }) => ({ path: '/cardinality', query: A(t) }) },
+  {
+    route: 'metrics POST /query',
+    allow: READERS,
+    request: ({ t }) => ({ path: '/query', body: { ...A(t), queries: [{ metric: 'matrix.m', ...window }] } }),
+  },
+  { route: 'metrics PUT /limits', allow: [...OWNERS, 'service'], request: ({ t }) => ({ path: '/limits', body: { ...A(t), maxSeries: 5000 } }) },
+  {
+    route: 'metrics GET /definitions',
+    // Every member of the organization reads its metric definitions (user tokens).
+    allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'],
+    request: ({ t }) => ({ path: '/definitions', query: { organizationId: t.orgId } }),
+  },
+  {
+    route: 'metrics PUT /definitions/:name',
+    allow: OWNERS,
+    request: ({ t }) => ({ path: '/definitions/matrix.m', body: { organizationId: t.orgId, unit: 'ms' } }),
+  },
+
+  // ------------------------------------------------------------------------------------------ logs
+  { route: 'logs GET /search', allow: READERS, request: ({ t }) => ({ path: '/search', query: { ...A(t), ...window } }) },
+  { route: 'logs GET /histogram', allow: READERS, request: ({ t }) => ({ path: '/histogram', query: { ...A(t), ...window } }) },
+  { route: 'logs GET /tail', allow: READERS, request: ({ t }) => ({ path: '/tail', query: A(t) }) },
+  { route: 'logs GET /:id', allow: READERS, request: ({ t }) => ({ path: `/${fixture.logId}`, query: A(t) }) },
+  { route: 'logs GET /traces', allow: READERS, request: ({ t }) => ({ path: '/traces', query: { ...A(t), ...window } }) },
+  { route: 'logs GET /traces/services', allow: READERS, request: ({ t }) => ({ path: '/traces/services', query: { ...A(t), ...window } }) },
+  { route: 'logs GET /traces/:traceId', allow: READERS, request: ({ t }) => ({ path: `/traces/${TRACE}`, query: A(t) }) },
+  { route: 'logs GET /traces/:traceId/logs', allow: READERS, request: ({ t }) => ({ path: `/traces/${TRACE}/logs`, query: A(t) }) },
+  { route: 'logs GET /retention', allow: READERS, request: ({ t }) => ({ path: '/retention', query: A(t) }) },
+  // The service role gets the cleanup job's dry run over every project.
+  { route: 'logs GET /retention/preview', allow: [...READERS, 'service'], request: ({ t }) => ({ path: '/retention/preview', query: A(t) }) },
+  { route: 'logs PUT /retention', allow: OWNERS, request: ({ t }) => ({ path: '/retention', body: { ...A(t), levels: { debug: 3 } } }) },
+
+  // --------------------------------------------------------------------------------------- exports
+  {
+    route: 'logs POST /exports/destinations',
+    allow: OWNERS,
+    // Success needs a reachable bucket (tests/integration/exports.test.ts); here: past authorization.
+    ok: 'authorized',
+    request: ({ t }) => ({
+      path: '/exports/destinations',
+      body: { ...A(t), name: `d-${unique()}`, endpoint: 'http://127.0.0.1:9', bucket: 'matrix-bucket', accessKeyId: 'AKIA', secretAccessKey: 'secret', forcePathStyle: true },
+    }),
+  },
+  { route: 'logs GET /exports/destinations', allow: READERS, request: ({ t }) => ({ path: '/exports/destinations', query: A(t) }) },
+  { route: 'logs GET /exports/destinations/:id', allow: READERS, request: () => ({ path: `/exports/destinations/${fixture.destinationId}` }) },
+  {
+    route: 'logs DELETE /exports/destinations/:id',
+    allow: OWNERS,
+    ok: 204,
+    request: async ({ t }) => ({ path: `/exports/destinations/${await destination(t)}` }),
+  },
+  {
+    route: 'logs PUT /exports/schedules',
+    allow: OWNERS,
+    request: async ({ t }) => ({ path: '/exports/schedules', body: { ...A(t), destinationId: await destination(t), signal: 'logs' } }),
+  },
+  { route: 'logs GET /exports/schedules', allow: READERS, request: ({ t }) => ({ path: '/exports/schedules', query: A(t) }) },
+  {
+    route: 'logs DELETE /exports/schedules/:id',
+    allow: OWNERS,
+    ok: 204,
+    request: async ({ t }) => {
+      const [s] = await db().query<{ id: string }>(
+        `insert into public.export_schedules (project_id, organization_id, destination_id, signal, start_day) values ($1, $2, $3, 'logs', current_date) returning id`,
+        [t.projectA, t.orgId, await destination(t)],
+      );
+      return { path: `/exports/schedules/${s!.id}` };
+    },
+  },
+  {
+    route: 'logs POST /exports',
+    allow: WRITERS,
+    ok: 202,
+    request: ({ t }) => ({ path: '/exports', body: { ...A(t), destinationId: fixture.destinationId, signal: 'logs', from: iso(NOW - 2 * HOUR), to: iso(NOW - HOUR) } }),
+  },
+  { route: 'logs GET /exports', allow: READERS, request: ({ t }) => ({ path: '/exports', query: A(t) }) },
+  { route: 'logs GET /exports/:id', allow: READERS, request: () => ({ path: `/exports/${fixture.exportId}` }) },
+  {
+    route: 'logs POST /exports/:id/retry',
+    allow: WRITERS,
+    ok: 202,
+    request: async ({ t }) => ({ path: `/exports/${await failedExport(t, fixture.destinationId)}/retry` }),
+  },
+
+  // ------------------------------------------------------------------------------------- anomalies
+  { route: 'anomalies GET /incidents', allow: READERS, request: ({ t }) => ({ path: '/incidents', query: A(t) }) },
+  { route: 'anomalies GET /episodes', allow: READERS, request: ({ t }) => ({ path: '/episodes', query: A(t) }) },
+  { route: 'anomalies GET /episodes/:id', allow: READERS, request: () => ({ path: `/episodes/${fixture.episodeId}` }) },
+  { route: 'anomalies POST /episodes/:id/feedback', allow: WRITERS, request: () => ({ path: `/episodes/${fixture.episodeId}/feedback`, body: { kind: 'not_anomaly' } }) },
+  { route: 'anomalies GET /configs', allow: READERS, request: ({ t }) => ({ path: '/configs', query: A(t) }) },
+  { route: 'anomalies PUT /configs', allow: OWNERS, request: ({ t }) => ({ path: '/configs', body: { ...A(t), metric: 'matrix.m' } }) },
+
+  // -------------------------------------------------------------------------------------- api-keys
+  {
+    route: 'api-keys POST /',
+    allow: [...OWNERS, 'adminKey'],
+    ok: 201,
+    request: ({ t }) => ({ path: '/', body: { ...A(t), name: `k-${unique()}`, scopes: ['read'] } }),
+  },
+  // Listing shows the keys of the projects the caller sees: another organization's user or admin key
+  // gets its own (tests/integration/api-keys.http.test.ts checks which).
+  { route: 'api-keys GET /', allow: [...USERS, 'adminKey', 'otherKey'], request: () => ({ path: '/' }) },
+  { route: 'api-keys GET /:id', allow: ['owner', 'admin', 'member', 'viewer', 'adminKey'], request: ({ t }) => ({ path: `/${t.keyA.id}` }) },
+  { route: 'api-keys POST /:id/revoke', allow: [...OWNERS, 'adminKey'], request: async ({ t }) => ({ path: `/${await apiKeyId(t)}/revoke` }) },
+  { route: 'api-keys POST /:id/rotate', allow: [...OWNERS, 'adminKey'], ok: 201, request: async ({ t }) => ({ path: `/${await apiKeyId(t)}/rotate`, body: {} }) },
+
+  // ------------------------------------------------------------------------------------------ orgs
+  { route: 'orgs POST /', allow: USERS, ok: 201, request: () => ({ path: '/', body: { name: 'New', slug: `org-${unique()}` } }) },
+  { route: 'orgs GET /', allow: USERS, request: () => ({ path: '/' }) },
+  { route: 'orgs GET /:orgId', allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}` }) },
+  { route: 'orgs PATCH /:orgId', allow: OWNERS, request: ({ t }) => ({ path: `/${t.orgId}`, body: { name: `Renamed ${unique()}` } }) },
+  { route: 'orgs DELETE /:orgId', allow: ['owner'], ok: 204, fresh: true, request: ({ t }) => ({ path: `/${t.orgId}` }) },
+  { route: 'orgs GET /:orgId/members', allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}/members` }) },
+  {
+    route: 'orgs PATCH /:orgId/members/:userId',
+    allow: OWNERS,
+    fresh: true,
+    request: ({ t }) => ({ path: `/${t.orgId}/members/${t.people.viewer.id}`, body: { role: 'member' } }),
+  },
+  {
+    route: 'orgs DELETE /:orgId/members/:userId',
+    // The target is the viewer: owners and admins remove non-owners, and anyone may leave.
+    allow: [...OWNERS, 'viewer'],
+    ok: 204,
+    fresh: true,
+    request: ({ t }) => ({ path: `/${t.orgId}/members/${t.people.viewer.id}` }),
+  },
+  {
+    route: 'orgs POST /:orgId/invitations',
+    allow: OWNERS,
+    ok: 201,
+    request: ({ t }) => ({ path: `/${t.orgId}/invitations`, body: { email: `i-${unique()}@example.test`, role: 'member' } }),
+  },
+  // Members and viewers may ask; they see no invitations (RLS), and outsiders do not see the organization.
+  { route: 'orgs GET /:orgId/invitations', allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}/invitations` }) },
+  {
+    route: 'orgs POST /:orgId/invitations/:invitationId/revoke',
+    allow: OWNERS,
+    request: async ({ t }) => {
+      const [i] = await db().query<{ id: string }>(
+        `insert into public.invitations (organization_id, email, role, token_hash, expires_at) values ($1, $2, 'viewer', encode(sha256(convert_to($2, 'UTF8')), 'hex'), now() + interval '1 day') returning id`,
+        [t.orgId, `r-${unique()}@example.test`],
+      );
+      return { path: `/${t.orgId}/invitations/${i!.id}/revoke` };
+    },
+  },
+  {
+    route: 'orgs POST /invitations/accept',
+    // The invitation is for the outsider's email: only they can accept it.
+    allow: ['outsider'],
+    fresh: true,
+    request: async ({ t }) => {
+      const token = `oai_inv_${unique()}${unique()}`;
+      await db().query(
+        `insert into public.invitations (organization_id, email, role, token_hash, expires_at) values ($1, $2, 'viewer', encode(sha256(convert_to($3, 'UTF8')), 'hex'), now() + interval '1 day')`,
+        [t.orgId, t.people.outsider.email, token],
+      );
+      return { path: '/invitations/accept', body: { token } };
+    },
+  },
+  { route: 'orgs POST /:orgId/projects', allow: OWNERS, ok: 201, request: ({ t }) => ({ path: `/${t.orgId}/projects`, body: { name: 'C', slug: `p-${unique()}` } }) },
+  // The member sees only the projects assigned to them; the unassigned member gets an empty list.
+  { route: 'orgs GET /:orgId/projects', allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}/projects` }) },
+  { route: 'orgs GET /:orgId/projects/:projectId', allow: ['owner', 'admin', 'member', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}/projects/${t.projectA}` }) },
+  { route: 'orgs PATCH /:orgId/projects/:projectId', allow: WRITERS, request: ({ t }) => ({ path: `/${t.orgId}/projects/${t.projectA}`, body: { name: `A ${unique()}` } }) },
+  {
+    route: 'orgs DELETE /:orgId/projects/:projectId',
+    allow: OWNERS,
+    ok: 204,
+    request: async ({ t }) => {
+      const [p] = await db().query<{ id: string }>(`insert into public.projects (organization_id, name, slug) values ($1, 'Doomed', $2) returning id`, [t.orgId, `p-${unique()}`]);
+      // Assigned, so the member sees it and is refused for their role, not for not seeing it.
+      await db().query('insert into public.project_members (project_id, organization_id, user_id) values ($1, $2, $3)', [p!.id, t.orgId, t.people.member.id]);
+      return { path: `/${t.orgId}/projects/${p!.id}` };
+    },
+  },
+  {
+    route: 'orgs GET /:orgId/projects/:projectId/members',
+    allow: ['owner', 'admin', 'member', 'viewer'],
+    request: ({ t }) => ({ path: `/${t.orgId}/projects/${t.projectA}/members` }),
+  },
+  {
+    route: 'orgs PUT /:orgId/projects/:projectId/members/:userId',
+    allow: OWNERS,
+    ok: 204,
+    request: ({ t }) => ({ path: `/${t.orgId}/projects/${t.projectA}/members/${t.people.unassigned.id}` }),
+  },
+  {
+    route: 'orgs DELETE /:orgId/projects/:projectId/members/:userId',
+    allow: OWNERS,
+    ok: 204,
+    fresh: true,
+    request: ({ t }) => ({ path: `/${t.orgId}/projects/${t.projectA}/members/${t.people.member.id}` }),
+  },
+  { route: 'orgs GET /:orgId/audit-log', allow: OWNERS, request: ({ t }) => ({ path: `/${t.orgId}/audit-log` }) },
+
+  // ------------------------------------------------------------------------------------------ cron
+  ...FUNCTIONS.filter((f) => f.name.startsWith('cron-')).map((f): RouteCase => ({ route: `${f.name} POST /`, allow: ['service'], request: () => ({ path: '/', body: {} }) })),
+];
+
+/** The config the cases need (export routes answer 501 without an encryption key). */
+export const ROUTE_CASES_ENV = { EXPORT_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+
+/** Creates the shared tenant and the fixtures the cases point at; call once per file, in beforeAll. */
+export async function setUpRouteCases(testEnv: TestEnv): Promise<MatrixTenant> {
+  env = testEnv;
+  const t = await createMatrixTenant(env);
+  const ingest = await env.request('POST', '/functions/v1/ingest', {
+    apiKey: t.keys.ingestKey,
+    body: {
+      logs: [{ timestamp: NOW, level: 'info', service: 'matrix', message: 'matrix line', trace_id: TRACE, span_id: 'b'.repeat(16) }],
+      spans: [{ trace_id: TRACE, span_id: 'b'.repeat(16), name: 'GET /', service: 'matrix', start: NOW, duration: 5 }],
+    },
+  });
+  expect(await ingest.json()).toMatchObject({ accepted: 2, rejected: 0 });
+  const search = await env.request('GET', `/functions/v1/logs/search?projectId=${t.projectA}&from=${iso(NOW - HOUR)}&to=${iso(NOW + HOUR)}`, { token: t.people.owner.jwt });
+  fixture.logId = (await search.json()).logs[0].id;
+  const [series] = await db().query<{ id: string }>(`insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'matrix.s', 'gauge', 'fp-matrix') returning id`, [t.projectA]);
+  const [episode] = await db().query<{ id: string }>(
+    `insert into public.anomaly_episodes (project_id, series_id, metric, detector, started_at, peak_score, peak_at, explanation) values ($1, $2, 'matrix.s', 'ewma', now(), 0.9, now(), '{}') returning id`,
+    [t.projectA, series!.id],
+  );
+  fixture.episodeId = episode!.id;
+  fixture.destinationId = await destination(t);
+  fixture.exportId = await failedExport(t, fixture.destinationId);
+  const [schedule] = await db().query<{ id: string }>(
+    `insert into public.export_schedules (project_id, organization_id, destination_id, signal, start_day) values ($1, $2, $3, 'spans', current_date) returning id`,
+    [t.projectA, t.orgId, fixture.destinationId],
+  );
+  fixture.scheduleId = schedule!.id;
+  return t;
+}
