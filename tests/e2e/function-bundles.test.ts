@@ -200,14 +200,25 @@ async function serveUpload(name: string, upload: Upload, databaseUrl: string): P
   );
   let output = '';
   const port = await new Promise<number>((resolvePort, reject) => {
+    // A bound on waiting, so a function that hangs at start fails this file instead of leaking.
+    const timer = setTimeout(() => {
+      proc.kill();
+      reject(new Error(`${name} did not listen within 60 s:\n${output}`));
+    }, 60_000);
     const onData = (d: Buffer) => {
       output += d;
       const m = /"port":(\d+),"msg":"listening"/.exec(output);
-      if (m) resolvePort(Number(m[1]));
+      if (m) {
+        clearTimeout(timer);
+        resolvePort(Number(m[1]));
+      }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (d) => (output += d));
-    proc.on('exit', (code) => reject(new Error(`${name} exited with ${code} before listening:\n${output}`)));
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${output}`));
+    });
   });
   return { name, url: `http://127.0.0.1:${port}/${name}`, proc, output: () => output };
 }
