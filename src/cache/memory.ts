@@ -7,6 +7,15 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
   const entries = new Map<string, { value: string; expiresAt: number }>();
   const filters = new Map<string, { added: number; newest: number; generations: [Uint32Array, Uint32Array]; expiresAt: number }>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
+  /** Slot sets: holder -> expiry (ms). A set with no live holder is deleted. */
+  const slots = new Map<string, Map<string, number>>();
+  const liveSlots = (key: string, now: number) => {
+    const set = slots.get(key);
+    if (!set) return undefined;
+    for (const [holder, expiresAt] of set) if (expiresAt <= now) set.delete(holder);
+    if (set.size === 0) slots.delete(key);
+    return set.size === 0 ? undefined : set;
+  };
   const live = (key: string) => {
     const e = entries.get(key);
     if (!e) return undefined;
@@ -70,10 +79,38 @@ export function createMemoryCache(clock: Clock, opts: { maxEntries?: number } = 
         return c.value;
       });
     },
+    async acquireSlots(sets, holder, { now, ttlMs }) {
+      const full = sets.findIndex(({ key, limit }) => {
+        const set = liveSlots(key, now);
+        return !set?.has(holder) && (set?.size ?? 0) >= limit;
+      });
+      if (full >= 0) return full;
+      for (const { key } of sets) {
+        let set = slots.get(key);
+        if (!set) slots.set(key, (set = new Map()));
+        set.set(holder, now + ttlMs);
+      }
+      return -1;
+    },
+    async renewSlots(keys, holder, { now, ttlMs }) {
+      for (const key of keys) {
+        let set = slots.get(key);
+        if (!set) slots.set(key, (set = new Map()));
+        set.set(holder, now + ttlMs);
+      }
+    },
+    async releaseSlots(keys, holder) {
+      for (const key of keys) {
+        const set = slots.get(key);
+        set?.delete(holder);
+        if (set?.size === 0) slots.delete(key);
+      }
+    },
     async close() {
       entries.clear();
       filters.clear();
       counters.clear();
+      slots.clear();
     },
   };
 }

@@ -11,6 +11,37 @@ end
 return out`;
 
 /**
+ * Cache.acquireSlots: KEYS are sorted sets of holders scored by their expiry (ms). ARGV[1] the holder,
+ * ARGV[2] now, ARGV[3] the new expiry (now + ttl), ARGV[4] the ttl (the sets' own PEXPIRE, so a set
+ * nobody renews disappears), ARGV[4 + i] the limit of KEYS[i]. Every set is checked before any is
+ * written, so the holder gets all its slots or none. Returns -1, or the 0-based index of a full set.
+ * (Like INCR_COUNTERS, its keys are not hash-tagged: a Redis cluster would need them in one slot.)
+ */
+export const ACQUIRE_SLOTS = `
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+  if not redis.call('ZSCORE', key, ARGV[1]) and redis.call('ZCARD', key) >= tonumber(ARGV[4 + i]) then return i - 1 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[4])
+end
+return -1`;
+
+/** Cache.renewSlots: ARGV[1] the holder, ARGV[2] the new expiry, ARGV[3] the ttl. */
+export const RENEW_SLOTS = `
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2], ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[3])
+end
+return 0`;
+
+/** Cache.releaseSlots: ARGV[1] the holder. */
+export const RELEASE_SLOTS = `
+for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end
+return 0`;
+
+/**
  * A bloom filter of two generations (see Cache.bloomAdd): KEYS[1] a hash { n, g }, KEYS[2] and
  * KEYS[3] the bitmaps of the even and odd generations. ARGV[1] TTL ms, ARGV[2] the request built by
  * bloomAddCall, ARGV[3] the capacity of a generation. Returns 'b' followed by one character per pair:

@@ -1,10 +1,13 @@
 import { Redis } from 'ioredis';
-import { BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS } from './redis-scripts.ts';
+import { ACQUIRE_SLOTS, BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS, RELEASE_SLOTS, RENEW_SLOTS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 interface ScriptCommands {
   oaiBloomAdd(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   oaiIncrCounters(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  oaiAcquireSlots(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  oaiRenewSlots(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  oaiReleaseSlots(numKeys: number, ...args: Array<string | number>): Promise<unknown>;
 }
 
 /** TCP Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
@@ -19,6 +22,10 @@ export function createRedisCache(url: string): Cache {
   // Scripts run by EVALSHA (ioredis loads them on first use), so each call sends only its arguments.
   redis.defineCommand('oaiBloomAdd', { lua: BLOOM_ADD });
   redis.defineCommand('oaiIncrCounters', { lua: INCR_COUNTERS });
+  redis.defineCommand('oaiAcquireSlots', { lua: ACQUIRE_SLOTS });
+  redis.defineCommand('oaiRenewSlots', { lua: RENEW_SLOTS });
+  redis.defineCommand('oaiReleaseSlots', { lua: RELEASE_SLOTS });
+  const scripts = redis as unknown as ScriptCommands;
   // Errors surface on each command; without this listener ioredis would log unhandled 'error' events.
   redis.on('error', () => {});
   // Wait for the first connection (up to 2 s, once); after that a Redis that is not ready fails
@@ -64,6 +71,21 @@ export function createRedisCache(url: string): Cache {
       await whenReady();
       const res = (await (redis as unknown as ScriptCommands).oaiIncrCounters(list.length, ...list.map((c) => c.key), ttlMs, ...list.map((c) => c.by))) as number[];
       return res.map(Number);
+    },
+    async acquireSlots(sets, holder, { now, ttlMs }) {
+      await whenReady();
+      const keys = sets.map((s) => s.key);
+      return Number(await scripts.oaiAcquireSlots(keys.length, ...keys, holder, String(now), String(now + ttlMs), String(ttlMs), ...sets.map((s) => String(s.limit))));
+    },
+    async renewSlots(keys, holder, { now, ttlMs }) {
+      if (keys.length === 0) return;
+      await whenReady();
+      await scripts.oaiRenewSlots(keys.length, ...keys, holder, String(now + ttlMs), String(ttlMs));
+    },
+    async releaseSlots(keys, holder) {
+      if (keys.length === 0) return;
+      await whenReady();
+      await scripts.oaiReleaseSlots(keys.length, ...keys, holder);
     },
     async close() {
       redis.disconnect();

@@ -25,5 +25,18 @@ export interface Cache {
    * new values. The rate limiter's primitive.
    */
   incrCounters(counters: ReadonlyArray<{ key: string; by: number }>, ttlMs: number): Promise<number[]>;
+  /**
+   * Counted leases, the primitive of caps on long-lived requests (live tails) across processes: a slot
+   * set holds holders, each until its expiry. `holder` takes a slot in every set, all or none, when
+   * each set has fewer than its `limit` live holders (one the holder already has counts as its own).
+   * Holders whose expiry is at or before `now` are dropped first. A taken slot expires at `now + ttlMs`,
+   * so a process that dies without releasing frees its slots within `ttlMs`. Answers -1 when taken,
+   * else the index of the first set that is full (nothing taken). Times are the caller's clock (ms).
+   */
+  acquireSlots(sets: ReadonlyArray<{ key: string; limit: number }>, holder: string, opts: { now: number; ttlMs: number }): Promise<number>;
+  /** Moves the holder's expiry in each set to `now + ttlMs`, taking the slot again if it had lapsed (no limit check). */
+  renewSlots(keys: readonly string[], holder: string, opts: { now: number; ttlMs: number }): Promise<void>;
+  /** Gives the holder's slots back. */
+  releaseSlots(keys: readonly string[], holder: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { Redis } from '@upstash/redis';
-import { BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS } from './redis-scripts.ts';
+import { ACQUIRE_SLOTS, BLOOM_ADD, bloomAddCall, bloomKeys, INCR_COUNTERS, RELEASE_SLOTS, RENEW_SLOTS } from './redis-scripts.ts';
 import type { Cache } from './types.ts';
 
 /** Upstash over REST for the edge, where TCP connections do not outlive a request. */
@@ -26,6 +26,16 @@ export function createUpstashCache(url: string, token: string): Cache {
     async incrCounters(list, ttlMs) {
       const res = await redis.eval<string[], number[]>(INCR_COUNTERS, list.map((c) => c.key), [String(ttlMs), ...list.map((c) => String(c.by))]);
       return res.map(Number);
+    },
+    async acquireSlots(sets, holder, { now, ttlMs }) {
+      const args = [holder, String(now), String(now + ttlMs), String(ttlMs), ...sets.map((s) => String(s.limit))];
+      return Number(await redis.eval<string[], number>(ACQUIRE_SLOTS, sets.map((s) => s.key), args));
+    },
+    async renewSlots(keys, holder, { now, ttlMs }) {
+      if (keys.length > 0) await redis.eval<string[], number>(RENEW_SLOTS, [...keys], [holder, String(now + ttlMs), String(ttlMs)]);
+    },
+    async releaseSlots(keys, holder) {
+      if (keys.length > 0) await redis.eval<string[], number>(RELEASE_SLOTS, [...keys], [holder]);
     },
     async close() {},
   };

@@ -2,7 +2,8 @@
  * The cache primitives behave the same in memory and in Redis: bloomAdd reports bits already set in
  * its two generations, forgets older ones and expires, incrCounters is atomic per call and starts
  * fresh after the TTL. With REDIS_URL, the Upstash adapter runs too, through a local stand-in for
- * Upstash's REST API in front of that Redis.
+ * Upstash's REST API in front of that Redis. Slot sets (the caps on live tails) admit holders up to
+ * their limit, all sets or none, and forget holders whose lease lapsed.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,6 +151,54 @@ describe.each(caches)('%s cache', (name, make) => {
     const entries = Array.from({ length: 5000 }, (_, i) => ({ word: i === 0 ? 0 : i === 1 ? (1 << 19) - 1 : i * 97, mask: (1 << (i % 32)) >>> 0 }));
     expect((await cache.bloomAdd(k, entries, BIG)).every((b) => !b)).toBe(true);
     expect((await cache.bloomAdd(k, entries, BIG)).every((b) => b)).toBe(true);
+  });
+
+  // Slot steps: [op, holder, sets (letter = set, digit = its limit) or keys, now (s), expected answer].
+  type SlotStep = ['acquire', string, string, number, number] | ['renew' | 'release', string, string, number];
+  it.each<[string, SlotStep[]]>([
+    [
+      'a set admits holders up to its limit; a holder already in counts once; release frees a slot',
+      [
+        ['acquire', 'h1', 'A2', 0, -1],
+        ['acquire', 'h2', 'A2', 0, -1],
+        ['acquire', 'h3', 'A2', 0, 0], // full
+        ['acquire', 'h1', 'A2', 0, -1], // h1 again: still two holders
+        ['release', 'h1', 'A', 0],
+        ['acquire', 'h3', 'A2', 0, -1],
+      ],
+    ],
+    [
+      'all or none: a full set answers its index and no other set is taken',
+      [
+        ['acquire', 'h1', 'B1', 0, -1],
+        ['acquire', 'h2', 'A1B1', 0, 1], // B is full, so A stays free
+        ['acquire', 'h3', 'A1', 0, -1],
+        ['acquire', 'h4', 'A1C5', 0, 0],
+      ],
+    ],
+    [
+      'a slot lapses ttl after it was taken or renewed (a process that died frees it)',
+      [
+        ['acquire', 'h1', 'A1', 0, -1],
+        ['acquire', 'h2', 'A1', 29, 0],
+        ['renew', 'h1', 'A', 29], // now held until 59
+        ['acquire', 'h2', 'A1', 58, 0],
+        ['acquire', 'h2', 'A1', 59, -1], // h1 lapsed at 59
+        ['renew', 'h1', 'A', 60], // renewing a lapsed slot takes it again, without a limit check
+        ['acquire', 'h3', 'A2', 60, 0],
+      ],
+    ],
+  ])('slots: %s', async (_, steps) => {
+    const prefix = key();
+    const sets = (spec: string) => [...spec.matchAll(/([A-Z])(\d*)/g)].map((m) => ({ key: `${prefix}:${m[1]}`, limit: Number(m[2] || 0) }));
+    const t0 = 1_767_225_600_000;
+    for (const [op, holder, spec, at, expected] of steps) {
+      const opts = { now: t0 + at * 1000, ttlMs: 30_000 };
+      const keys = sets(spec).map((s) => s.key);
+      if (op === 'acquire') expect(await cache.acquireSlots(sets(spec), holder, opts), `${op} ${holder} ${spec} @${at}`).toBe(expected);
+      else if (op === 'renew') await cache.renewSlots(keys, holder, opts);
+      else await cache.releaseSlots(keys, holder);
+    }
   });
 
   it('incrCounters adds and returns new values', async () => {
