@@ -66,6 +66,15 @@ export const ConfigSchema = z
     SEED_DEMO: bool.default(true),
     CORS_ORIGINS: z.string().default('*'),
     /**
+     * Caps on concurrent live tails (GET /logs/tail), each stream polling the database once a second:
+     * per API key and per user across every process (through the cache), per project, and per
+     * process. Beyond one, 429 RATE_LIMITED naming it. Defaults in .env.example with their reasons.
+     */
+    LOG_TAIL_MAX_PER_KEY: z.coerce.number().int().min(1).max(1000).default(2),
+    LOG_TAIL_MAX_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
+    LOG_TAIL_MAX_PER_PROJECT: z.coerce.number().int().min(1).max(10_000).default(10),
+    LOG_TAIL_MAX_PER_PROCESS: z.coerce.number().int().min(1).max(10_000).default(50),
+    /**
      * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts the secret keys of export
      * destinations (AES-256-GCM). Without it the export routes that need it answer 501.
      */
@@ -119,6 +128,7 @@ export const ConfigSchema = z
       schedulerEnabled: env.SCHEDULER_ENABLED,
       seedDemo: env.SEED_DEMO,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
+      logTail: { maxPerKey: env.LOG_TAIL_MAX_PER_KEY, maxPerUser: env.LOG_TAIL_MAX_PER_USER, maxPerProject: env.LOG_TAIL_MAX_PER_PROJECT, maxPerProcess: env.LOG_TAIL_MAX_PER_PROCESS },
       exports: { encryptionKey: env.EXPORT_ENCRYPTION_KEY },
       outbound: { allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ?? [], ports: env.OUTBOUND_ALLOWED_PORTS },
     };

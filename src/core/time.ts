@@ -10,21 +10,3 @@ export function isoMicros(us: number | string): string {
   const iso = new Date(Number(ms)).toISOString();
   return micros === 0 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
 }
-
-/**
- * Opaque keyset cursors: base64url of a JSON value (UTF-8). decodeCursorValue answers undefined for
- * anything that is not one; each caller checks the shape it expects and answers its own 400.
- */
-export function encodeCursorValue(value: unknown): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
-export function decodeCursorValue(text: string): unknown {
-  try {
-    const bytes = Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch {
-    return undefined;
-  }
-}

@@ -214,7 +214,8 @@ async function buildNextPart(db: Db, run: RunRow, progress: RunProgress | null, 
         [...params, limit],
       );
       if (page.length === 0) break;
-      await gz.write(`${page.map((r) => r.line).join('\n')}\n`);
+      const lines = page.map((r) => r.line!);
+      await gz.write(`${(spec.finishLines ? await spec.finishLines(db, lines) : lines).join('\n')}\n`);
       rows += page.length;
       const last = page[page.length - 1]!;
       after = spec.keys.map((_, i) => String(last[`k${i}`]));

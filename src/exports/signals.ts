@@ -8,6 +8,8 @@
  * JavaScript), attributes/resource/events/links are JSON values. event_key (an internal dedup hash)
  * is not exported.
  */
+import type { Queryable } from '../db/types.ts';
+import { logIdCodec } from '../logs/log-ids.ts';
 import type { ExportFilter, Signal } from './schemas.ts';
 
 export type BigQueryType = 'STRING' | 'INT64' | 'FLOAT64' | 'TIMESTAMP' | 'JSON';
@@ -41,6 +43,8 @@ export interface SignalSpec {
   fields: ExportField[];
   /** Filter clauses ("and ...") for a run's filter, pushing parameters. */
   filterSql(filter: ExportFilter, params: unknown[]): string;
+  /** Rewrites a page's lines before they are written, where SQL cannot produce a field. */
+  finishLines?(db: Queryable, lines: string[]): Promise<string[]>;
 }
 
 /** " and <column> = any($n)" for a filter's list of values, or nothing when it has none. */
@@ -54,12 +58,15 @@ export const SIGNALS: Record<Signal, SignalSpec> = {
   logs: {
     table: 'public.logs',
     timeColumn: 'time',
+    // (time, event_key) is unique within a project (logs_project_id_time_event_key_key, which serves
+    // this order), and unlike id it says nothing about other tenants: the cursor is stored in
+    // export_runs.progress, which the run's readers can see.
     keys: [
       { column: 'time', cast: 'timestamptz', text: rfc3339('time') },
-      { column: 'id', cast: 'bigint', text: 'id::text' },
+      { column: 'event_key', cast: 'bigint', text: 'event_key::text' },
     ],
     fields: [
-      f('id', 'INT64', 'REQUIRED', 'Log id, unique within the ObservAI Hub instance'),
+      f('id', 'INT64', 'REQUIRED', 'Log id as the API shows it (GET /logs/:id), unique within the ObservAI Hub instance'),
       f('project_id', 'STRING', 'REQUIRED', 'ObservAI project id'),
       f('time', 'TIMESTAMP', 'REQUIRED', 'When the log was emitted'),
       f('level', 'STRING', 'REQUIRED', 'trace, debug, info, warn, error or fatal'),
@@ -72,6 +79,16 @@ export const SIGNALS: Record<Signal, SignalSpec> = {
       f('span_id', 'STRING', 'NULLABLE', 'Span id (16 hex)'),
     ],
     filterSql: (filter, params) => anyOf('level', filter.level, params) + anyOf('service', filter.service, params),
+    // The id the API shows, not the internal sequence value (docs/adr/0006-log-ids.md), which only
+    // TypeScript can compute: json_build_object writes the id first, as `{"id" : <internal>, ...`.
+    async finishLines(db, lines) {
+      const ids = await logIdCodec(db);
+      return lines.map((line) => {
+        const m = /^\{"id" : (\d+),/.exec(line);
+        if (!m) throw new Error('an exported log line does not start with its id');
+        return `{"id" : ${ids.toPublic(m[1]!)}${line.slice(m[0].length - 1)}`;
+      });
+    },
   },
   spans: {
     table: 'public.spans',

@@ -1,12 +1,15 @@
 import { isoMicros } from '../core/time.ts';
+import type { LogIdCodec } from './log-ids.ts';
 import type { LogFilter } from './schemas.ts';
 import { compileSearch, logSearchVector, SearchSyntaxError } from './search-syntax.ts';
 import { invalid } from './schemas.ts';
 
 /**
- * Where filtered log reads select from: the rows of public.logs the caller may read, with the read
- * policy as an ordinary condition so full-text matches can use the GIN index (under RLS they cannot:
- * `@@` is not leakproof). See docs/adr/0003-log-search-view.md.
+ * Where every log read of ours selects from: the rows of public.logs the caller may read, with the
+ * read policy as an ordinary condition so full-text matches can use the GIN index (under RLS they
+ * cannot: `@@` is not leakproof). See docs/adr/0003-log-search-view.md. It is also the only way our
+ * reads, running as `authenticated`, see a line's internal id: the role may not select
+ * public.logs.id (docs/adr/0006-log-ids.md).
  */
 export const VISIBLE_LOGS = 'private.visible_logs';
 
@@ -49,7 +52,7 @@ export function compileQueryOrThrow(q: string): string {
   }
 }
 
-/** The columns every log read returns, and their JSON shape. */
+/** The columns every log read returns (id: the internal one, for keysets; logView translates it), and their JSON shape. */
 export const LOG_COLUMNS = `l.id::text as id, (extract(epoch from l.time) * 1000000)::int8::text as us, l.level, l.severity_number,
   l.service, l.message, l.attributes, l.resource, l.trace_id, l.span_id`;
 
@@ -79,9 +82,10 @@ export interface LogView {
   spanId: string | null;
 }
 
-export function logView(r: LogRow): LogView {
+/** A row as the API shows it: its id is the public one (src/logs/log-ids.ts), never the sequence value. */
+export function logView(r: LogRow, ids: LogIdCodec): LogView {
   return {
-    id: r.id,
+    id: ids.toPublic(r.id),
     time: isoMicros(r.us),
     level: r.level,
     severityNumber: r.severity_number,

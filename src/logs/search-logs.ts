@@ -1,16 +1,20 @@
 import type { Deps } from '../core/deps.ts';
-import { decodeCursorValue, encodeCursorValue } from '../core/time.ts';
+import { badCursor, type CursorCodec, cursorCodec } from '../core/cursor.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
+import { serverSecret } from '../db/server-secret.ts';
 import { resolveProject } from '../metrics/query-metrics.ts';
 import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
-import { invalid, type LogFilter, timeRange } from './schemas.ts';
+import { type LogIdCodec, logIdCodec } from './log-ids.ts';
+import { invalid, LOG_LIMITS, LogId, type LogFilter, timeRange } from './schemas.ts';
 
 /**
  * Keyset pagination over (time, id). The cursor carries the position, the order, the time range of
  * the first page and a hash of the filter, so later pages read the same window the same way: rows
  * that existed when the first page was read are each returned exactly once however many arrive in
  * between (new rows newer than the window never enter it; late rows inside it may appear on later
- * pages, never twice).
+ * pages, never twice). It is signed (src/core/cursor.ts): its range was checked against the 400-day
+ * cap when the first page was asked for, and an edited one is refused before anything is read. Its
+ * id is the public one (the cursor is readable), translated back on the way in.
  */
 interface Cursor {
   o: 'desc' | 'asc';
@@ -21,6 +25,10 @@ interface Cursor {
   h: string;
 }
 
+const CURSOR_PURPOSE = 'logs.search';
+/** The times a Date can hold (ms from the epoch); Postgres' range is wider. */
+const MAX_TIME_MS = 8.64e15;
+
 function filterHash(projectId: string, f: LogFilter): string {
   const text = JSON.stringify([projectId, f.q ?? '', f.levels ?? [], f.services ?? [], f.traceId ?? '', f.spanId ?? '', f.has ?? [], f.attributes]);
   let h = 0x811c9dc5;
@@ -28,11 +36,20 @@ function filterHash(projectId: string, f: LogFilter): string {
   return (h >>> 0).toString(36);
 }
 
-
-function decodeCursor(text: string): Cursor {
-  const c = decodeCursorValue(text) as Cursor | undefined;
-  if (c && (c.o === 'desc' || c.o === 'asc') && /^-?\d{1,19}$/.test(c.us) && /^\d{1,19}$/.test(c.id) && Number.isFinite(c.f) && Number.isFinite(c.t) && typeof c.h === 'string') return c;
-  throw invalid('query.cursor', 'is not a cursor this API returned');
+/**
+ * The cursor's fields, checked as if unsigned: a range as the first page's could have had (at most
+ * maxRangeMs, inside what a Date holds) and a position inside it. A failure is the same 400 as a
+ * forged signature.
+ */
+function openCursor(cursors: CursorCodec, ids: LogIdCodec, text: string): Cursor & { internalId: string } {
+  const c = cursors.open(CURSOR_PURPOSE, text) as Partial<Cursor> | null;
+  if (c === null || typeof c !== 'object') throw badCursor();
+  const { o, us, id, f, t, h } = c;
+  const time = (ms: unknown): ms is number => Number.isSafeInteger(ms) && Math.abs(ms as number) <= MAX_TIME_MS;
+  const range = time(f) && time(t) && f < t && t - f <= LOG_LIMITS.maxRangeMs;
+  const position = range && typeof us === 'string' && /^-?\d{1,19}$/.test(us) && BigInt(us) >= BigInt(f) * 1000n && BigInt(us) < BigInt(t) * 1000n;
+  if (!position || (o !== 'desc' && o !== 'asc') || typeof id !== 'string' || !LogId.safeParse(id).success || typeof h !== 'string') throw badCursor();
+  return { o, us, id, f, t, h, internalId: ids.toInternal(id) };
 }
 
 export interface SearchInput {
@@ -74,7 +91,9 @@ export function searchWindows(range: { from: number; to: number }, order: 'desc'
 }
 
 export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, keyProjectId: string | undefined, input: SearchInput): Promise<SearchResult> {
-  const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+  const cursors = cursorCodec(await serverSecret(deps.db));
+  const ids = await logIdCodec(deps.db);
+  const cursor = input.cursor ? openCursor(cursors, ids, input.cursor) : undefined;
   const requested = timeRange(deps.clock.now().getTime(), input.from, input.to);
   return withClaims(deps.db, actor, async (tx) => {
     const projectId = await resolveProject(tx, input.filter.projectId, keyProjectId);
@@ -93,7 +112,7 @@ export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
       const params: unknown[] = [];
       const where = logConditions(projectId, input.filter, w, params);
       if (cursor) {
-        params.push(cursor.us, cursor.id);
+        params.push(cursor.us, cursor.internalId);
         const cmp = order === 'desc' ? '<' : '>';
         where.push(`(l.time, l.id) ${cmp} (${fromMicros(`$${params.length - 1}`)}, $${params.length}::int8)`);
       }
@@ -110,10 +129,10 @@ export async function searchLogs(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
     const more = rows.length > input.limit;
     const page = more ? rows.slice(0, input.limit) : rows;
     const last = page[page.length - 1];
-    const next: Cursor | undefined = more && last ? { o: order, us: last.us, id: last.id, f: range.from, t: range.to, h: hash } : undefined;
+    const next: Cursor | undefined = more && last ? { o: order, us: last.us, id: ids.toPublic(last.id), f: range.from, t: range.to, h: hash } : undefined;
     return {
-      logs: page.map(logView),
-      nextCursor: next ? encodeCursorValue(next) : null,
+      logs: page.map((r) => logView(r, ids)),
+      nextCursor: next ? cursors.seal(CURSOR_PURPOSE, next) : null,
       from: new Date(range.from).toISOString(),
       to: new Date(range.to).toISOString(),
     };

@@ -1,7 +1,10 @@
+import { apiKeyStatus } from '../api-keys/key-status.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
+import type { Queryable } from '../db/types.ts';
 import { resolveProject } from '../metrics/query-metrics.ts';
 import { LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
+import { logIdCodec } from './log-ids.ts';
 import type { LogFilter } from './schemas.ts';
 
 /**
@@ -17,8 +20,14 @@ import type { LogFilter } from './schemas.ts';
  *   - `fetched` holds exactly the fetched ids above `low`, so nothing is sent twice;
  *   - at most `rate` lines go out per poll interval of a second; when more match, the first `rate`
  *     go out and the rest are skipped and reported as a count (`dropped`), and the tail jumps to the
- *     newest matching line, so a slow reader never falls ever further behind.
- * Resuming from a last id (SSE Last-Event-ID) starts with low = head = that id.
+ *     newest matching line, so a slow reader never falls ever further behind;
+ *   - no poll sends anything once the credential that opened the tail no longer holds: every poll
+ *     re-checks it (an API key: not revoked, expired or deleted, read in the poll's own transaction;
+ *     a user: the token's `exp` not passed, and the project still readable) and answers `end`
+ *     instead of lines. The claims were built when the stream opened; RLS alone would keep a
+ *     revoked key's tail streaming, since a key's claims name its project whatever its row says.
+ * Ids are internal here (the sequence's values); lastId in and out, and the lines' ids, are the
+ * public ones (src/logs/log-ids.ts). Resuming from a last id starts with low = head = that id.
  */
 export interface TailOptions {
   filter: LogFilter;
@@ -30,9 +39,17 @@ export interface TailOptions {
   pollMs?: number;
 }
 
+/** What opened the tail, as every poll re-checks it. */
+export type TailCredential = { kind: 'apiKey'; keyId: string } | { kind: 'user'; /** The token's exp, ms. */ expiresAt?: number };
+
+/** Why a tail ended: its credential was revoked (or the key deleted), expired, or lost the project. */
+export type TailEndReason = 'credential_revoked' | 'credential_expired' | 'access_revoked';
+
 export interface TailBatch {
   logs: LogView[];
   dropped: number;
+  /** Set when the tail must stop: nothing was sent, and no later poll will send anything. */
+  end?: TailEndReason;
 }
 
 export interface LogTail {
@@ -44,15 +61,22 @@ export interface LogTail {
 
 const MAX_DROP_COUNT = 1_000_000;
 
-export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, keyProjectId: string | undefined, opts: TailOptions): Promise<LogTail> {
+export async function openLogTail(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  actor: Claims,
+  keyProjectId: string | undefined,
+  credential: TailCredential,
+  opts: TailOptions,
+): Promise<LogTail> {
   const settleMs = opts.settleMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1000;
   const cap = Math.max(1, Math.round((opts.rate * pollMs) / 1000));
   const read = <T>(fn: Parameters<typeof withClaims<T>>[2]) => withClaims(deps.db, actor, fn, { statement_timeout: '10s' });
+  const ids = await logIdCodec(deps.db);
 
   const { projectId, start } = await read(async (tx) => {
     const projectId = await resolveProject(tx, opts.filter.projectId, keyProjectId);
-    if (opts.lastId) return { projectId, start: BigInt(opts.lastId) };
+    if (opts.lastId) return { projectId, start: BigInt(ids.toInternal(opts.lastId)) };
     // Start after the highest id among the project's 1,000 newest lines by time: an index range on
     // (project_id, time desc, id desc), cheap in a busy multi-tenant table, where max(id) of one
     // project could walk other tenants' ids. Lines written late with older timestamps and higher ids
@@ -76,19 +100,39 @@ export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claim
     return where;
   };
 
+  /** Whether the credential still holds, on the poll's transaction (pipelined ahead of its reads). */
+  const check = async (tx: Queryable, now: Date): Promise<TailEndReason | undefined> => {
+    if (credential.kind === 'apiKey') {
+      const status = await apiKeyStatus(tx, credential.keyId, now);
+      return status === 'active' ? undefined : status === 'expired' ? 'credential_expired' : 'credential_revoked';
+    }
+    // The same helper as the logs read policy: a user removed from the organization or the project.
+    const [row] = await tx.query<{ ok: boolean }>('select $1::uuid in (select private.readable_project_ids()) as ok', [projectId]);
+    return row?.ok ? undefined : 'access_revoked';
+  };
+
   return {
     projectId,
     get lastId() {
-      return head.toString();
+      return ids.toPublic(head);
     },
     async poll() {
-      const now = deps.clock.now().getTime();
-      const batch = await read(async (tx) => {
+      const at = deps.clock.now();
+      const now = at.getTime();
+      if (credential.kind === 'user' && credential.expiresAt !== undefined && now >= credential.expiresAt) {
+        return { logs: [], dropped: 0, end: 'credential_expired' };
+      }
+      type Read = { rows: LogRow[]; dropped: number; jumpTo?: bigint; end?: TailEndReason };
+      const batch = await read(async (tx): Promise<Read> => {
+        const ended = check(tx, at);
+        ended.catch(() => {}); // awaited below, after the reads it is pipelined with
         const params: unknown[] = [];
         const where = conditions(params);
         params.push(cap + 1);
         const rows = await tx.query<LogRow>(`select ${LOG_COLUMNS} from ${VISIBLE_LOGS} l where ${where.join(' and ')} order by l.id limit $${params.length}`, params);
-        if (rows.length <= cap) return { rows, dropped: 0, jumpTo: undefined };
+        const end = await ended;
+        if (end) return { rows: [], dropped: 0, end };
+        if (rows.length <= cap) return { rows, dropped: 0 };
         const countParams: unknown[] = [];
         const countWhere = conditions(countParams);
         countParams.push(MAX_DROP_COUNT);
@@ -98,6 +142,7 @@ export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claim
         );
         return { rows: rows.slice(0, cap), dropped: Number(c?.n ?? 0) - cap, jumpTo: c?.top ? BigInt(c.top) : undefined };
       });
+      if (batch.end) return { logs: [], dropped: 0, end: batch.end };
       for (const r of batch.rows) {
         const id = BigInt(r.id);
         fetched.add(id);
@@ -116,7 +161,7 @@ export async function openLogTail(deps: Pick<Deps, 'db' | 'clock'>, actor: Claim
         if (settled > low) low = settled;
       }
       for (const id of fetched) if (id <= low) fetched.delete(id);
-      return { logs: batch.rows.map(logView), dropped: Math.max(0, batch.dropped) };
+      return { logs: batch.rows.map((r) => logView(r, ids)), dropped: Math.max(0, batch.dropped) };
     },
   };
 }

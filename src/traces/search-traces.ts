@@ -1,9 +1,11 @@
+import { cursorCodec } from '../core/cursor.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
+import { serverSecret } from '../db/server-secret.ts';
 import type { Queryable } from '../db/types.ts';
 import type { SearchTracesQuery, ServiceCount, TraceHit } from './schemas.ts';
 import { requireProject } from './scope.ts';
-import { decodeCursor, encodeCursor, EPOCH_US, isoMicros, msBetween } from './time.ts';
+import { EPOCH_US, isoMicros, msBetween, openCursor, sealCursor } from './time.ts';
 
 /** Matching spans read per statement while collecting a page of distinct traces. */
 const BATCH = 500;
@@ -35,7 +37,8 @@ export async function searchTraces(
   keyProjectId: string | undefined,
   query: SearchTracesQuery,
 ): Promise<{ traces: TraceHit[]; nextCursor: string | null }> {
-  const page = query.cursor === undefined ? undefined : decodeCursor(query.cursor, /^[0-9a-f]{32}$/);
+  const cursors = cursorCodec(await serverSecret(deps.db));
+  const page = query.cursor === undefined ? undefined : openCursor(cursors, 'traces.search', query.cursor, /^[0-9a-f]{32}$/);
   return withClaims(deps.db, actor, async (tx) => {
     const projectId = await requireProject(tx, query.projectId, keyProjectId);
     const params: unknown[] = [projectId, query.from, query.to];
@@ -104,7 +107,7 @@ export async function searchTraces(
     const tail = hits[hits.length - 1];
     return {
       traces: await summarize(tx, projectId, hits),
-      nextCursor: more && tail ? encodeCursor(tail.start_us, tail.trace_id) : null,
+      nextCursor: more && tail ? sealCursor(cursors, 'traces.search', tail.start_us, tail.trace_id) : null,
     };
   }, INTERACTIVE_READ);
 }

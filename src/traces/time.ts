@@ -1,5 +1,5 @@
-import { AppError } from '../core/errors.ts';
-import { decodeCursorValue, encodeCursorValue, isoMicros } from '../core/time.ts';
+import { badCursor, type CursorCodec } from '../core/cursor.ts';
+import { isoMicros } from '../core/time.ts';
 
 export { isoMicros };
 
@@ -16,21 +16,23 @@ export const msBetween = (fromUs: number, toUs: number) => Math.round(toUs - fro
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(\d{3}|\d{6})Z$/;
 
 /**
- * Keyset cursors are opaque to callers: base64url of [time with microseconds, id]. A cursor that
- * does not decode is a 400 naming query.cursor.
+ * Keyset cursors of trace search ('traces.search', [start, trace id]) and of a trace's logs
+ * ('traces.logs', [time, public log id]): [time with microseconds, id], signed (src/core/cursor.ts),
+ * so one endpoint's cursor is refused by the other and an edited one by both. What opens is checked
+ * again (an ISO time a Date can hold, an id of the expected form); any failure is a 400 naming
+ * query.cursor.
  */
-export function encodeCursor(timeUs: number, id: string): string {
-  return encodeCursorValue([isoMicros(timeUs), id]);
+export function sealCursor(cursors: CursorCodec, purpose: 'traces.search' | 'traces.logs', timeUs: number, id: string): string {
+  return cursors.seal(purpose, [isoMicros(timeUs), id]);
 }
 
-export function decodeCursor(cursor: string, idPattern: RegExp): { time: string; id: string } {
-  const value = decodeCursorValue(cursor);
+export function openCursor(cursors: CursorCodec, purpose: 'traces.search' | 'traces.logs', cursor: string, idPattern: RegExp): { time: string; id: string } {
+  const value = cursors.open(purpose, cursor);
   if (Array.isArray(value) && value.length === 2) {
     const [time, id] = value as unknown[];
     if (typeof time === 'string' && ISO_MICROS.test(time) && !Number.isNaN(Date.parse(time)) && typeof id === 'string' && idPattern.test(id)) {
       return { time, id };
     }
   }
-  const message = 'is not a cursor this endpoint returned';
-  throw new AppError('VALIDATION_FAILED', `query.cursor: ${message}`, { details: [{ field: 'query.cursor', message }] });
+  throw badCursor();
 }

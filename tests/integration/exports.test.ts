@@ -22,6 +22,7 @@ import { exportTelemetry } from '../../src/exports/export-telemetry.ts';
 import { RETRY_BASE_MS } from '../../src/exports/run-export.ts';
 import { createGatewayApp } from '../../src/http/app.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
+import { logIdCodec } from '../../src/logs/log-ids.ts';
 import type { NodeDeps } from '../../src/node/deps.ts';
 import { createTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
@@ -142,11 +143,13 @@ describe('exports to S3-compatible storage', () => {
   async function sourceLogs(from: string, to: string): Promise<Json[]> {
     const rows = await env.db.query<Json & { id: string; t: string; severity_number: number | null }>(
       `select id::text as id, project_id, ${micros('time')} as t, level, severity_number, service, message, attributes, resource, trace_id, span_id
-       from public.logs l where project_id = $1 and time >= $2 and time < $3 order by l.time, l.id`,
+       from public.logs l where project_id = $1 and time >= $2 and time < $3 order by l.time, l.event_key`,
       [t.projectA, from, to],
     );
+    // Exports carry the id the API shows (docs/adr/0006-log-ids.md), in (time, event_key) order.
+    const ids = await logIdCodec(env.db);
     return rows.map((r) => ({
-      id: Number(r.id),
+      id: Number(ids.toPublic(r.id)),
       project_id: r.project_id,
       time: rfc3339(r.t),
       level: r.level,

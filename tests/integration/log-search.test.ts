@@ -1,16 +1,18 @@
 /**
  * Log search through the logs function: every search operator on tricky text (punctuation, stack
  * traces, URLs, non-English words), every filter, keyset pagination that neither skips nor repeats
- * while rows arrive between pages, the level histogram, a log with its context, the live tail (its
- * settle window, resumption and rate bound, and the SSE stream itself), RLS, and bad parameters
- * answered with a 400 naming the field.
+ * while rows arrive between pages, signed cursors that refuse every edit with a 400, the level
+ * histogram, a log with its context, log ids that reveal nothing about other tenants, RLS, and bad
+ * parameters answered with a 400 naming the field. The live tail is in log-tail.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLogTail } from '../../src/logs/tail-logs.ts';
+import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { cursorCodec } from '../../src/core/cursor.ts';
+import { withClaims } from '../../src/db/scoped.ts';
+import { serverSecret } from '../../src/db/server-secret.ts';
 import { logSearchVector } from '../../src/logs/search-syntax.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { logCountsDrift } from '../helpers/log-counts.ts';
-import { sseReader } from '../helpers/sse.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
 const HOUR = 3_600_000;
@@ -207,6 +209,82 @@ describe('log search', () => {
     expect(r.body.error.details[0].field).toBe('query.cursor');
   });
 
+  describe('cursors are signed and range-checked', () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const status = async (cursor: string) => {
+      const r = await get(`/search?projectId=${t.projectA}&cursor=${encodeURIComponent(cursor)}`);
+      return { status: r.status, field: r.body.error?.details?.[0]?.field as string | undefined };
+    };
+    const first = async () => {
+      const cursor = (await search({ limit: '2' })).nextCursor!;
+      const [body, tag] = cursor.split('.');
+      return { cursor, value: JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, unknown>, tag: tag! };
+    };
+
+    // [edit, the answer when the edit is signed with the server's own key (as if the key leaked)]
+    it.each<[string, (c: Record<string, unknown>) => Record<string, unknown>, number]>([
+      // The findings: a range past the 400-day cap, and times no Date can hold (a 500 before).
+      ['a range of 1,000 days', (c) => ({ ...c, f: NOW - 1000 * 86_400_000, t: NOW }), 400],
+      ['f = -9e15', (c) => ({ ...c, f: -9e15 }), 400],
+      ['t = 9e15', (c) => ({ ...c, t: 9e15 }), 400],
+      ['a position outside its range', (c) => ({ ...c, us: String((NOW + HOUR) * 1000) }), 400],
+      ['an id past 2^63', (c) => ({ ...c, id: '9223372036854775808' }), 400],
+      // Harmless once signed, but not the caller's to change.
+      ['another order', (c) => ({ ...c, o: c.o === 'desc' ? 'asc' : 'desc' }), 200],
+    ])('edited (%s): refused with its old signature and unsigned (as cursors were)', async (_, edit, resealed) => {
+      const { value, tag } = await first();
+      const edited = edit(value);
+      expect(await status(`${b64(edited)}.${tag}`)).toEqual({ status: 400, field: 'query.cursor' });
+      expect(await status(b64(edited))).toEqual({ status: 400, field: 'query.cursor' });
+      const r = await status(cursorCodec(await serverSecret(env.db)).seal('logs.search', edited));
+      expect(r.status).toBe(resealed);
+      if (resealed === 400) expect(r.field).toBe('query.cursor');
+    });
+
+    it('an unedited cursor still works; one of another endpoint does not', async () => {
+      const { cursor, value } = await first();
+      expect((await status(cursor)).status).toBe(200);
+      const codec = cursorCodec(await serverSecret(env.db));
+      expect(await status(codec.seal('traces.logs', value))).toEqual({ status: 400, field: 'query.cursor' });
+    });
+  });
+
+  it('log ids reveal nothing about other tenants: not the shared sequence, and B writing in between changes nothing A can see', async () => {
+    const otherKey = await generateApiKey();
+    await env.db.query(
+      `insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes) values ($1, $2, 'b-ingest', $3, $4, array['ingest'])`,
+      [t.other.orgId, t.other.projectId, otherKey.prefix, otherKey.hash],
+    );
+    const line = (key: string, at: number): L => ({ key, message: `sequence probe ${key}`, service: 'probe', at });
+    const between = 50;
+    await ingest([line('a1', NOW - 3000)]);
+    await ingest(Array.from({ length: between }, (_, i) => line(`b${i}`, NOW - 2000)), otherKey.key);
+    await ingest([line('a2', NOW - 1000)]);
+    const seen = (await search({ service: 'probe', order: 'asc' })).logs;
+    expect(seen.map((l) => l.attributes.key)).toEqual(['a1', 'a2']);
+    const [a1, a2] = seen.map((l) => BigInt(l.id));
+    const stored = await env.db.query<{ id: string }>(`select id::text from public.logs where service = 'probe' and project_id = $1 order by time`, [t.projectA]);
+    // The setting of the finding: the stored ids are one sequence, and B's lines advanced it.
+    expect(BigInt(stored[1]!.id) - BigInt(stored[0]!.id)).toBe(BigInt(between + 1));
+    // What A sees is neither those ids nor anything near one another: a keyed permutation of 63-bit
+    // values (two random ones fall within 2^40 of each other once in about 4 million).
+    expect([a1, a2]).not.toContain(BigInt(stored[0]!.id));
+    expect([a1, a2]).not.toContain(BigInt(stored[1]!.id));
+    const gap = a2! > a1! ? a2! - a1! : a1! - a2!;
+    expect(gap > 1n << 40n).toBe(true);
+    // The public id is what every route takes back.
+    expect((await get(`/${a1}`)).body.log.attributes.key).toBe('a1');
+    expect((await get(`/${stored[0]!.id}`)).status).toBe(404);
+    // And the Data API cannot read the column at all (authenticated, as PostgREST runs).
+    const asViewer = (sql: string) => withClaims(env.db, { sub: t.people.viewer.id, role: 'authenticated' }, (tx) => tx.query(sql));
+    await expect(asViewer(`select id from public.logs where service = 'probe'`)).rejects.toMatchObject({ code: '42501' });
+    await expect(asViewer(`select * from public.logs where service = 'probe'`)).rejects.toMatchObject({ code: '42501' });
+    expect(await asViewer(`select message from public.logs where service = 'probe' order by time`)).toEqual([
+      { message: 'sequence probe a1' },
+      { message: 'sequence probe a2' },
+    ]);
+  });
+
   it('level histogram: counts per bucket per level over the whole range, zeros included', async () => {
     const corpus = 'service=web,billing,db,auth';
     const r = await get(`/histogram?projectId=${t.projectA}&${corpus}&from=${iso(NOW - HOUR)}&to=${iso(NOW)}&step=600`);
@@ -352,87 +430,5 @@ describe('log search', () => {
     const r = await get(path);
     expect(r.status, JSON.stringify(r.body)).toBe(400);
     expect(r.body.error.details[0].field).toBe(field);
-  });
-
-  describe('live tail', () => {
-    const viewer = () => ({ sub: t.people.viewer.id, role: 'authenticated' });
-    const insertWithId = (id: bigint, message: string, service = 'tail') =>
-      env.db.query(`insert into public.logs (id, project_id, time, level, service, message, event_key) values ($1, $2, $3, 'info', $4, $5, $1)`, [
-        id.toString(),
-        t.projectA,
-        new Date(NOW - 1000),
-        service,
-        message,
-      ]);
-    const nextId = async () => BigInt((await env.db.query<{ id: string }>(`select nextval('public.logs_id_seq')::text as id`))[0]!.id);
-
-    it('streams only new matching lines, picks up late commits within the settle window, never twice', async () => {
-      const clock = env.clock as typeof env.clock & { advance(ms: number): void };
-      const tail = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail'], attributes: [] }, rate: 100, settleMs: 60_000 });
-      expect((await tail.poll()).logs).toEqual([]);
-      // Reserve an id (an ingest transaction still open), then commit a later one first.
-      const early = await nextId();
-      const later = await nextId();
-      await insertWithId(later, 'second committed first');
-      await ingest([{ key: 'other-service', message: 'not for this tail', service: 'elsewhere', at: NOW - 1000 }]);
-      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['second committed first']);
-      clock.advance(10_000);
-      await insertWithId(early, 'first committed late');
-      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['first committed late']);
-      expect((await tail.poll()).logs).toEqual([]);
-      // Past the settle window, a straggler below the head is given up on.
-      const straggler = await nextId();
-      const fresh = await nextId();
-      await insertWithId(fresh, 'fresh');
-      expect((await tail.poll()).logs.map((l) => l.message)).toEqual(['fresh']);
-      clock.advance(61_000);
-      await tail.poll();
-      clock.advance(1_000);
-      await tail.poll();
-      await insertWithId(straggler, 'too late');
-      expect((await tail.poll()).logs).toEqual([]);
-      clock.advance(-72_000);
-    });
-
-    it('resumes after a last id and bounds the rate, reporting what it skipped', async () => {
-      const first = await nextId();
-      await insertWithId(first, 'resume-1', 'tail2');
-      const resumeFrom = first.toString();
-      for (let i = 2; i <= 4; i++) await insertWithId(await nextId(), `resume-${i}`, 'tail2');
-      const resumed = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail2'], attributes: [] }, rate: 10, lastId: resumeFrom });
-      expect((await resumed.poll()).logs.map((l) => l.message)).toEqual(['resume-2', 'resume-3', 'resume-4']);
-
-      const bounded = await openLogTail(env.deps, viewer(), undefined, { filter: { projectId: t.projectA, services: ['tail3'], attributes: [] }, rate: 5 });
-      for (let i = 0; i < 12; i++) await insertWithId(await nextId(), `flood-${i}`, 'tail3');
-      const b = await bounded.poll();
-      expect(b.logs.map((l) => l.message)).toEqual(['flood-0', 'flood-1', 'flood-2', 'flood-3', 'flood-4']);
-      expect(b.dropped).toBe(7);
-      await insertWithId(await nextId(), 'after the flood', 'tail3');
-      expect((await bounded.poll()).logs.map((l) => l.message)).toEqual(['after the flood']);
-    });
-
-    it('a tail sees nothing of projects the caller cannot read', async () => {
-      await expect(openLogTail(env.deps, { sub: t.people.outsider.id, role: 'authenticated' }, undefined, { filter: { projectId: t.projectA, attributes: [] }, rate: 5 })).rejects.toThrow(/not found/);
-    });
-
-    it('over HTTP: Server-Sent Events with a ready event, log events carrying their id, resumable', async () => {
-      const res = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}&service=sse&q=hello`, { token: t.people.viewer.jwt });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-      const stream = sseReader(res);
-      const ready = await stream.next('ready');
-      expect(ready.retry).toBe('1000');
-      await ingest([
-        { key: 'sse-1', message: 'hello from sse', service: 'sse', at: NOW - 500 },
-        { key: 'sse-2', message: 'goodbye from sse', service: 'sse', at: NOW - 400 },
-      ]);
-      const event = await stream.next('log');
-      const line = JSON.parse(event.data!);
-      expect(line.message).toBe('hello from sse');
-      expect(event.id).toBe(line.id);
-      await stream.cancel();
-      const bad = await env.request('GET', `/functions/v1/logs/tail?projectId=${t.projectA}`, { token: t.people.viewer.jwt, headers: { 'last-event-id': 'abc' } });
-      expect(bad.status).toBe(400);
-    }, 20_000);
   });
 });

@@ -3,7 +3,7 @@
  * endpoint (native JSON and OTLP/JSON), then a trace as a tree (parents, depth, offsets, orphans,
  * errors, events, links, log count), the logs of a trace, search by every filter with keyset pages
  * compared with the answer computed here from the same spans, service statistics against
- * percentiles computed here, RLS, and bad parameters answered 400 naming the field.
+ * percentiles computed here, RLS, signed cursors, and bad parameters answered 400 naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys/secret.ts';
@@ -331,6 +331,34 @@ describe('traces API', () => {
         cursor = page.body.nextCursor ?? undefined;
       } while (cursor);
       expect(seen).toEqual(['checkout started', 'charging card', 'retrying', 'card declined']);
+    });
+
+    it('its cursors are signed and its log ids are the public ones', async () => {
+      const first = await get(`/${T1}/logs${qs({ limit: 1 })}`);
+      const cursor = first.body.nextCursor as string;
+      expect((await get(`/${T1}/logs${qs({ limit: 1, cursor })}`)).status).toBe(200);
+      const [body, tag] = cursor.split('.');
+      const [time, id] = JSON.parse(Buffer.from(body!, 'base64url').toString()) as [string, string];
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const searched = await get(qs({ from: iso(NOW - 3 * HOUR), to: iso(NOW), limit: 1 }), { apiKey: t.keyA.secret });
+      expect(searched.body.nextCursor).toEqual(expect.any(String));
+      for (const forged of [
+        b64([time, id]), // unsigned, as cursors were
+        `${b64(['1970-01-01T00:00:00.000Z', id])}.${tag}`, // edited under the old signature
+        searched.body.nextCursor as string, // trace search's
+      ]) {
+        const r = await get(`/${T1}/logs${qs({ cursor: forged })}`);
+        expect(r.status, forged).toBe(400);
+        expect(r.body.error.details[0].field).toBe('query.cursor');
+      }
+      const r = await get(qs({ from: iso(NOW - 3 * HOUR), to: iso(NOW), cursor }), { apiKey: t.keyA.secret });
+      expect(r.status).toBe(400);
+
+      const [stored] = await env.db.query<{ id: string }>(`select id::text from public.logs where trace_id = $1 order by time, id limit 1`, [T1]);
+      const line = first.body.logs[0] as { id: string; message: string };
+      expect(line.id).not.toBe(stored!.id);
+      const opened = await env.request('GET', `/functions/v1/logs/${line.id}`, { token: t.people.viewer.jwt });
+      expect(((await opened.json()) as { log: { message: string } }).log.message).toBe(line.message);
     });
 
     it('filters by span and time; empty for an unknown trace; RLS; 400 naming the field', async () => {

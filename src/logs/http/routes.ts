@@ -10,12 +10,11 @@ import { traceRoutes } from '../../traces/http/routes.ts';
 import { getLogWithContext } from '../get-log.ts';
 import { logHistogram } from '../log-histogram.ts';
 import { searchLogs } from '../search-logs.ts';
-import { openLogTail } from '../tail-logs.ts';
+import { streamLogTail, TAIL_TIMING } from '../stream-tail.ts';
+import { openLogTail, type TailCredential } from '../tail-logs.ts';
+import { createTailSlots } from '../tail-slots.ts';
 import { compileQueryOrThrow } from '../filter.ts';
 import { type AttributeFilter, ContextQuery, LogId, HistogramQuery, invalid, type LogFilter, LogParams, parseLogQuery, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
-
-/** Live tail timing: poll interval, heartbeat comment, and how long one stream lasts before `end`. */
-export const TAIL_TIMING = { pollMs: 1000, heartbeatMs: 15_000, maxDurationMs: 15 * 60_000 };
 
 function toFilter(p: {
   projectId?: string;
@@ -42,6 +41,7 @@ const query = (c: Context<AppEnv>) => c.req.query() as Record<string, string>;
  */
 export function logsRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const tailSlots = createTailSlots(deps);
   app.route('/traces', traceRoutes(deps));
   app.route('/retention', logRetentionRoutes(deps));
   app.route('/exports', exportRoutes(deps));
@@ -64,41 +64,13 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     const { params: p, attributes } = parseLogQuery(query(c), TailQuery);
     const header = c.req.header('last-event-id');
     if (header !== undefined && !LogId.safeParse(header).success) throw invalid('header.last-event-id', 'must be a log id');
-    // Errors (bad filter, unknown project) are answered before the stream starts.
-    const tail = await openLogTail(deps, claims, keyProjectId, {
-      filter: toFilter(p, attributes),
-      rate: p.rate,
-      lastId: header ?? p.lastId,
-      pollMs: TAIL_TIMING.pollMs,
-    });
-    const log = c.get('logger');
-    return streamSSE(c, async (stream) => {
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-      });
-      const started = Date.now();
-      let lastWrite = Date.now();
-      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ lastId: tail.lastId }), id: tail.lastId, retry: 1000 });
-      while (open && Date.now() - started < TAIL_TIMING.maxDurationMs) {
-        try {
-          const batch = await tail.poll();
-          for (const line of batch.logs) await stream.writeSSE({ event: 'log', id: line.id, data: JSON.stringify(line) });
-          if (batch.dropped > 0) await stream.writeSSE({ event: 'dropped', id: tail.lastId, data: JSON.stringify({ count: batch.dropped, lastId: tail.lastId }) });
-          if (batch.logs.length > 0 || batch.dropped > 0) lastWrite = Date.now();
-        } catch (err) {
-          log.warn({ err }, 'live tail poll failed');
-          await stream.writeSSE({ event: 'error', data: JSON.stringify({ message: 'Reading logs failed; reconnect to resume' }) });
-          return;
-        }
-        if (Date.now() - lastWrite >= TAIL_TIMING.heartbeatMs) {
-          await stream.write(': heartbeat\n\n');
-          lastWrite = Date.now();
-        }
-        await stream.sleep(TAIL_TIMING.pollMs);
-      }
-      if (open) await stream.writeSSE({ event: 'end', id: tail.lastId, data: JSON.stringify({ reason: 'max duration reached; reconnect to resume', lastId: tail.lastId }) });
-    });
+    const identity = c.get('identity');
+    const credential: TailCredential =
+      identity.kind === 'apiKey' ? { kind: 'apiKey', keyId: identity.keyId } : { kind: 'user', expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined };
+    // Errors (bad filter, unknown project, a full cap) are answered before the stream starts.
+    const tail = await openLogTail(deps, claims, keyProjectId, credential, { filter: toFilter(p, attributes), rate: p.rate, lastId: header ?? p.lastId, pollMs: TAIL_TIMING.pollMs });
+    const lease = await tailSlots.acquire({ projectId: tail.projectId, keyId: identity.kind === 'apiKey' ? identity.keyId : undefined, userId: claims.sub });
+    return streamSSE(c, (stream) => streamLogTail(deps, tail, lease, stream, new Promise<void>((resolve) => stream.onAbort(resolve))));
   });
 
   app.get('/:id', async (c) => {

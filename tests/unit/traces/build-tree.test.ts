@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
 import { buildSpanTree, type SpanRow } from '../../../src/traces/build-tree.ts';
 import { TRACE_LIMITS, type SpanNode } from '../../../src/traces/schemas.ts';
-import { decodeCursor, encodeCursor, isoMicros } from '../../../src/traces/time.ts';
+import { createCursorCodec } from '../../../src/core/cursor.ts';
+import { isoMicros, openCursor, sealCursor } from '../../../src/traces/time.ts';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z') * 1000;
 const sid = (n: number) => n.toString(16).padStart(16, '0');
@@ -110,12 +111,25 @@ describe('time helpers', () => {
     expect(isoMicros(T0 + 999_999)).toBe('2026-06-01T00:00:00.999999Z');
   });
 
-  it('round-trips cursors and refuses others with a 400 on query.cursor', () => {
-    expect(decodeCursor(encodeCursor(T0 + 1, 'a'.repeat(32)), /^[0-9a-f]{32}$/)).toEqual({ time: '2026-06-01T00:00:00.000001Z', id: 'a'.repeat(32) });
-    for (const bad of ['', 'x', btoa('[1,2]'), encodeCursor(T0, 'zz')]) {
+  it('round-trips signed cursors and refuses others with a 400 on query.cursor', () => {
+    const cursors = createCursorCodec(new Uint8Array(32).fill(7));
+    const hex = /^[0-9a-f]{32}$/;
+    const good = sealCursor(cursors, 'traces.search', T0 + 1, 'a'.repeat(32));
+    expect(openCursor(cursors, 'traces.search', good, hex)).toEqual({ time: '2026-06-01T00:00:00.000001Z', id: 'a'.repeat(32) });
+    const [body, tag] = good.split('.');
+    const unsigned = btoa(JSON.stringify(['2026-06-01T00:00:00.000001Z', 'a'.repeat(32)])).replace(/=+$/, '');
+    for (const [bad, purpose] of [
+      ['', 'traces.search'],
+      ['x', 'traces.search'],
+      [unsigned, 'traces.search'], // the unsigned cursors of before
+      [`${body}.${tag!.slice(1)}A`, 'traces.search'], // another signature
+      [`${btoa(JSON.stringify(['1970-01-01T00:00:00.000001Z', 'a'.repeat(32)])).replace(/=+$/, '')}.${tag}`, 'traces.search'], // another value
+      [good, 'traces.logs'], // another endpoint's
+      [sealCursor(cursors, 'traces.search', T0, 'zz'), 'traces.search'], // signed, but not an id of this kind
+    ] as const) {
       try {
-        decodeCursor(bad, /^[0-9a-f]{32}$/);
-        expect.unreachable();
+        openCursor(cursors, purpose, bad, hex);
+        expect.unreachable(bad);
       } catch (e) {
         expect(e).toBeInstanceOf(AppError);
         expect((e as AppError).details?.[0]?.field).toBe('query.cursor');
