@@ -2,7 +2,7 @@
  * `npm start`: the Node gateway. Serves every function at http://HOST:PORT/functions/v1/<name>,
  * applies pending migrations, seeds a demo tenant on first start, and runs the job scheduler.
  * With GATEWAY_WORKERS > 1 (local services mode) the primary process migrates, seeds and schedules,
- * and that many worker processes share the port and serve requests.
+ * listens, and hands each connection to one of that many worker processes (src/node/cluster.ts).
  */
 import cluster from 'node:cluster';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { ConfigError, parseConfig } from '../src/core/config.ts';
 import { createGatewayApp } from '../src/http/app.ts';
 import { JOBS } from '../src/jobs/registry.ts';
 import { startScheduler } from '../src/jobs/scheduler.ts';
+import { serveGatewayWorker, startGatewayPrimary } from '../src/node/cluster.ts';
 import { createNodeDeps, migrateDb } from '../src/node/deps.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
 import { seedDemo } from '../src/orgs/seed-demo.ts';
@@ -29,7 +30,7 @@ async function main() {
   }
   const logger = createNodeLogger(config);
   const deps = createNodeDeps(config, { logger });
-  if (cluster.isWorker) return serveRequests(config, deps, logger, undefined);
+  if (cluster.isWorker) return serveWorker(deps, logger);
   const applied = await migrateDb(deps.db, config);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
@@ -56,29 +57,46 @@ async function main() {
 
   const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
   if (config.gatewayWorkers > 1) {
-    for (let i = 0; i < config.gatewayWorkers; i++) cluster.fork();
-    cluster.on('exit', (worker, code, signal) => {
-      if (!stopping) {
-        logger.error({ pid: worker.process.pid, code, signal }, 'gateway worker died; starting another');
-        cluster.fork();
-      }
-    });
+    let primary;
+    try {
+      primary = await startGatewayPrimary({ workers: config.gatewayWorkers, host: config.host, port: config.port, logger });
+    } catch (err) {
+      logger.error({ err }, (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${config.port} is in use: stop the other process or set PORT` : 'server error');
+      process.exit(1);
+    }
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      // The workers first: a worker whose primary exits stops at once, with requests unanswered.
+      await primary.stop();
       await scheduler?.stop();
       await deps.close();
       process.exit(0);
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
-    logger.info({ workers: config.gatewayWorkers, url: `http://${config.host}:${config.port}/functions/v1`, mode: config.mode }, 'gateway workers starting');
+    logger.info({ workers: config.gatewayWorkers, url: `http://${config.host}:${config.port}/functions/v1`, mode: config.mode }, 'gateway listening');
     return;
   }
   serveRequests(config, deps, logger, scheduler);
+}
+
+/** A worker of GATEWAY_WORKERS > 1: serves the connections its primary hands over. */
+function serveWorker(deps: ReturnType<typeof createNodeDeps>, logger: ReturnType<typeof createNodeLogger>) {
+  const worker = serveGatewayWorker(createGatewayApp(deps).fetch);
+  logger.info({ pid: process.pid }, 'gateway worker ready');
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await worker.stop();
+    await deps.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 function serveRequests(
