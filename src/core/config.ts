@@ -57,6 +57,8 @@ export const ConfigSchema = z
     /** JWKS for ES256/RS256 user JWTs (Supabase: <SUPABASE_URL>/auth/v1/.well-known/jwks.json). */
     JWKS_URL: url(['https:', 'http:']).optional(),
     JWT_ISSUER: z.string().min(1).optional(),
+    /** The `aud` every user access token must carry (Supabase Auth issues `authenticated`). */
+    JWT_AUDIENCE: z.string().min(1).default('authenticated'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -78,8 +80,6 @@ export const ConfigSchema = z
      * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts the secret keys of export
      * destinations (AES-256-GCM). Without it the export routes that need it answer 501.
      */
-    /** The `aud` every user access token must carry (Supabase Auth issues `authenticated`). */
-    JWT_AUDIENCE: z.string().min(1).default('authenticated'),
     EXPORT_ENCRYPTION_KEY: z
       .string()
       .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
