@@ -14,13 +14,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { generateApiKey } from '../src/api-keys/secret.ts';
+import { generateApiKey } from '../src/auth/api-key-secret.ts';
 import { signJwt } from '../src/auth/jwt.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { parseConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { createPostgresDb } from '../src/db/postgres.ts';
-import { createGatewayApp } from '../src/http/app.ts';
+import { createGatewayApp } from '../src/app/app.ts';
 import { createNodeDeps, migrateDb } from '../src/node/deps.ts';
 import { seedDemo } from '../src/orgs/seed-demo.ts';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { FUNCTIONS } from '../src/http/functions.ts';
+import { FUNCTIONS } from '../src/app/functions.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');

@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { forbidden, notFound } from '../core/errors.ts';
 import { asServiceRole, type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { applyFeedback, type DetectorState, type Explanation } from './detectors/index.ts';
 import type { EpisodesQuery, IncidentsQuery, PutConfig } from './schemas.ts';
 

@@ -1,7 +1,7 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Deps } from '../core/deps.ts';
-import type { Job, JobContext } from '../jobs/types.ts';
+import type { Job, JobContext } from '../core/job.ts';
 import {
   createDetectorState,
   DetectorConfig,

@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { API_KEY_COLUMNS, type ApiKeyRow, type ApiKeyView, type CreateApiKey, toApiKeyView } from './schemas.ts';
-import { generateApiKey } from './secret.ts';
+import { generateApiKey } from '../auth/api-key-secret.ts';
 
 /** Creates a key for a project. The secret is returned here and never again. */
 export async function createApiKey(

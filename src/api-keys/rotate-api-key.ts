@@ -3,7 +3,7 @@ import { AppError, forbidden } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { findVisibleKey } from './get-api-key.ts';
 import { API_KEY_COLUMNS, type ApiKeyRow, type ApiKeyView, type RotateApiKey, toApiKeyView } from './schemas.ts';
-import { generateApiKey } from './secret.ts';
+import { generateApiKey } from '../auth/api-key-secret.ts';
 
 /**
  * Issues a new secret for a key. The new key inherits name, project, scopes and expiry; the old one

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.ts';
+import type { Queryable } from '../db/types.ts';
 import type { ApiKeyScope, Identity } from './identity.ts';
 import type { JwtVerifier } from './jwt.ts';
 
@@ -10,6 +11,11 @@ export interface Authenticator {
    * answer from this process's cache, setting `pending` (see Identity).
    */
   verifyApiKey(key: string, opts?: { confirmAtWrite?: boolean }): Promise<Extract<Identity, { kind: 'apiKey' }>>;
+  /**
+   * Confirms on `q` (the writing transaction) that a key accepted from the cache (`pending`) still
+   * verifies; a no-op for a key that was looked up (src/auth/api-keys.ts, ADR 0004).
+   */
+  confirmApiKey(q: Queryable, key: Extract<Identity, { kind: 'apiKey' }>, now: Date): Promise<void>;
 }
 
 export const API_KEY_PATTERN = /^oai_[a-zA-Z0-9]{12}_[a-zA-Z0-9]{32}$/;

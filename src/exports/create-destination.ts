@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError, forbidden } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { checkKey } from './layout.ts';
 import { ObjectStoreError, openObjectStore } from './object-store.ts';
 import { type CreateDestination, DESTINATION_COLUMNS, type DestinationRow, toDestinationView } from './schemas.ts';

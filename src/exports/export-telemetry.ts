@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { runJob } from '../jobs/run-job.ts';
-import type { Job, JobContext } from '../jobs/types.ts';
+import type { Job, JobContext } from '../core/job.ts';
 import { claimNextRun, executeRun, type RunOutcome } from './run-export.ts';
 import { scheduleDailyRuns } from './schedule-daily-runs.ts';
 import { createSecretBox } from './secret-box.ts';

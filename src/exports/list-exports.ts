@@ -1,13 +1,13 @@
 import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveOptionalProject } from '../orgs/lookup.ts';
 import { type ListExportsQuery, RUN_COLUMNS, type RunRow, toRunView } from './schemas.ts';
 
 /** Export runs of the projects the caller may read (RLS), newest first. */
 export async function listExports(deps: Pick<Deps, 'db'>, actor: Claims, keyProjectId: string | undefined, query: ListExportsQuery) {
   const rows = await withClaims(deps.db, actor, async (tx) => {
-    const projectId = query.projectId || keyProjectId ? await resolveProject(tx, query.projectId, keyProjectId) : null;
+    const projectId = await resolveOptionalProject(tx, query.projectId, keyProjectId);
     return tx.query<RunRow>(
       `select ${RUN_COLUMNS} from public.export_runs
        where ($1::uuid is null or project_id = $1) and ($2::text is null or status = $2) and ($3::text is null or signal = $3)

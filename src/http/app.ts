@@ -7,7 +7,7 @@ import type { Deps } from '../core/deps.ts';
 import { VERSION } from '../core/version.ts';
 import type { AppEnv } from './context.ts';
 import { errorResponse } from './errors.ts';
-import { FUNCTIONS, type FunctionSpec } from './functions.ts';
+import type { FunctionSpec } from './function-spec.ts';
 import { identityMiddleware, requestLog } from './middleware.ts';
 
 /** Management requests are small; a function may set its own limit (ingest). */
@@ -72,7 +72,8 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
   return app;
 }
 
-function withCommonMiddleware(deps: Deps): Hono<AppEnv> {
+/** What every served app has around its functions: request log, CORS, the error envelope, 404s. */
+export function withCommonMiddleware(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', requestLog(deps));
   app.use(
@@ -89,24 +90,3 @@ function withCommonMiddleware(deps: Deps): Hono<AppEnv> {
   app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   return app;
 }
-
-/** The Node gateway: every function at /functions/v1/<name>, as `supabase start` serves them. */
-export function createGatewayApp(deps: Deps): Hono<AppEnv> {
-  const app = withCommonMiddleware(deps);
-  for (const spec of FUNCTIONS) app.route(`/functions/v1/${spec.name}`, createFunctionApp(spec, deps));
-  return app;
-}
-
-/**
- * One Deno edge function. Supabase's edge runtime hands the function `/<name>/...`; serving
- * `/functions/v1/<name>/...` too lets the same URLs work when the function runs on its own.
- */
-export function createEdgeApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> {
-  const app = withCommonMiddleware(deps);
-  const fn = createFunctionApp(spec, deps);
-  app.route(`/functions/v1/${spec.name}`, fn);
-  app.route(`/${spec.name}`, fn);
-  return app;
-}
-
-export { FUNCTIONS };

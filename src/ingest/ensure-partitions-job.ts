@@ -1,4 +1,4 @@
-import type { Job } from '../jobs/types.ts';
+import type { Job } from '../core/job.ts';
 import { ensurePartitions } from './ingest-batch.ts';
 
 const DAY = 86_400_000;

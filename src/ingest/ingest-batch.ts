@@ -1,4 +1,4 @@
-import { confirmApiKey } from '../api-keys/verify-api-key.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
 import type { Identity } from '../auth/identity.ts';
 import type { Cache } from '../cache/types.ts';
 import type { CircuitBreaker } from '../core/circuit-breaker.ts';
@@ -26,6 +26,8 @@ import {
 
 export interface IngestDeps {
   db: Db;
+  /** Confirms a key accepted from the process's cache inside the writing transaction (ADR 0004). */
+  auth: Pick<Authenticator, 'confirmApiKey'>;
   cache: Cache;
   clock: Clock;
   logger: Logger;
@@ -139,7 +141,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const all = [...metrics, ...logs, ...spans];
   if (all.length === 0) {
     // Nothing left to store: no transaction, no usage record; a key from the cache is still confirmed.
-    if (target.key) await confirmApiKey(deps.db, target.key, now);
+    if (target.key) await deps.auth.confirmApiKey(deps.db, target.key, now);
     return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false };
   }
   const maybe = await bloomMaybeSeen(deps.cache, target.projectId, all, deps.bloom ?? DEFAULT_BLOOM);
@@ -155,7 +157,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   const write = (on: OnStored) => async (tx: Queryable) => {
     // A key from the cache is confirmed first thing in the transaction (its statement goes out with
     // the role prelude), and the transaction fails before COMMIT if the key no longer verifies.
-    const confirmed = target.key?.pending ? confirmApiKey(tx, target.key, now) : undefined;
+    const confirmed = target.key?.pending ? deps.auth.confirmApiKey(tx, target.key, now) : undefined;
     confirmed?.catch(() => {}); // observed below, after the writes it shares the round trip with
     try {
       return await writeAll(tx, deps, target, now, { metrics, metricMaybe, logs, logMaybe, spans, spanMaybe, specs, origins: metricOrigins(decoded) }, on);

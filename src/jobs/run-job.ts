@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { asServiceRole } from '../db/scoped.ts';
-import type { Job, JobSummary } from './types.ts';
+import type { Job, JobSummary } from '../core/job.ts';
 
 export interface JobRun {
   id: number | null;

@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { runJob } from './run-job.ts';
-import type { Job } from './types.ts';
+import type { Job } from '../core/job.ts';
 
 /**
  * The Node modes' stand-in for pg_cron: runs each job every intervalSeconds, aligned to the

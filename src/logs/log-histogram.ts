@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { logConditions, VISIBLE_LOGS } from './filter.ts';
 import { invalid, LOG_LEVELS, LOG_LIMITS, type LogFilter, timeRange } from './schemas.ts';
 

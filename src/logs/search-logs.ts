@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import { badCursor, type CursorCodec, cursorCodec } from '../core/cursor.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { serverSecret } from '../db/server-secret.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
 import { type LogIdCodec, logIdCodec } from './log-ids.ts';
 import { invalid, LOG_LIMITS, LogId, type LogFilter, timeRange } from './schemas.ts';

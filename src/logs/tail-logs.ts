@@ -1,8 +1,8 @@
-import { apiKeyStatus } from '../api-keys/key-status.ts';
+import { apiKeyStatus } from '../auth/api-key-status.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
 import { logIdCodec } from './log-ids.ts';
 import type { LogFilter } from './schemas.ts';

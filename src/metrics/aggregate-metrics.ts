@@ -1,7 +1,8 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
-import type { Job } from '../jobs/types.ts';
+import type { Job } from '../core/job.ts';
 import { rollupHistogramMinutes } from './histogram-rollup.ts';
+import { ORIGIN, RESOLUTIONS, TOTALS_RESOLUTIONS } from './resolutions.ts';
 import { SKETCH_AGG_SQL, SKETCH_RANK_SQL, SKETCH_UNNEST_SQL } from './sketch.ts';
 
 /**
@@ -19,18 +20,8 @@ import { SKETCH_AGG_SQL, SKETCH_RANK_SQL, SKETCH_UNNEST_SQL } from './sketch.ts'
  * drop is a reset: the new value is the increase), looking back up to COUNTER_LOOKBACK for the point
  * before the range; for delta counters the sum of values. Coarser buckets add finer increases.
  */
-export const RESOLUTIONS = [
-  { name: '1m', interval: '1 minute', ms: 60_000 },
-  { name: '5m', interval: '5 minutes', ms: 300_000 },
-  { name: '1h', interval: '1 hour', ms: 3_600_000 },
-  { name: '1d', interval: '1 day', ms: 86_400_000 },
-] as const;
-
 const USAGE_ROWS_PER_RUN = 2_000;
 const COUNTER_LOOKBACK = '1 hour';
-/** Rollup buckets and query steps are aligned to this origin (date_bin's); ORIGIN_MS is the same instant. */
-export const ORIGIN = "timestamptz '2000-01-01 00:00:00+00'";
-export const ORIGIN_MS = Date.UTC(2000, 0, 1);
 const STATE_KEY = 'aggregate-metrics';
 
 /**
@@ -142,12 +133,6 @@ export async function rollupFrom(tx: Queryable, projectId: string, source: strin
   return rows.length;
 }
 
-/**
- * The resolutions metric totals are kept at. Not 1m: those would be read from the series' 1m rows,
- * which cost as much as the 5m rollup itself (165 of 413 s in bench:query), while the panels totals
- * are for (long ranges over many series) use coarser steps; a 1m panel reads the series rows.
- */
-export const TOTALS_RESOLUTIONS: readonly string[] = ['5m', '1h', '1d'];
 
 /**
  * Metric totals (every series of a metric name merged) of `target` in [from, to), by

@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { DEFAULT_INGEST_SETTINGS } from '../ingest/settings.ts';
-import { resolveProject } from './query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 
 /**
  * Where a project's series come from: totals against the limit, series active in the last hour,

@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from './query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 
 /** Metric names of a project (optionally by prefix) with their definition and series count. */
 export async function listMetricNames(deps: Pick<Deps, 'db'>, actor: Claims, keyProjectId: string | undefined, q: { projectId?: string; prefix?: string; limit: number }) {

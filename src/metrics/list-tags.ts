@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from './query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 
 /** Tag keys of a metric with how many distinct values each has (autocomplete, cardinality at a glance). */
 export async function listTagKeys(deps: Pick<Deps, 'db'>, actor: Claims, keyProjectId: string | undefined, q: { projectId?: string; metric: string }) {

@@ -1,6 +1,6 @@
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db } from '../db/types.ts';
-import { TOTALS_RESOLUTIONS } from './aggregate-metrics.ts';
+import { TOTALS_RESOLUTIONS } from './resolutions.ts';
 
 const DAY = 86_400_000;
 

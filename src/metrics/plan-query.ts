@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.ts';
-import { ORIGIN_MS, RESOLUTIONS } from './aggregate-metrics.ts';
+import { ORIGIN_MS, RESOLUTIONS } from './resolutions.ts';
 import { QUERY_LIMITS, type SeriesQuery } from './schemas.ts';
 
 const NICE_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];

@@ -1,8 +1,9 @@
 import type { Deps } from '../core/deps.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { notFound } from '../core/errors.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
-import { ORIGIN, TOTALS_RESOLUTIONS } from './aggregate-metrics.ts';
+import { ORIGIN, TOTALS_RESOLUTIONS } from './resolutions.ts';
 import { planQuery, type QueryPlan } from './plan-query.ts';
 import { type Aggregation, QUERY_LIMITS, type QueryResult, type SeriesQuery, type TagFilter } from './schemas.ts';
 import { MergedSketch, mergeSketchText } from './sketch.ts';
@@ -27,15 +28,6 @@ const VALUE_SQL = {
   count: 'sum(r.count)::float8',
   rate: 'sum(r.increase)',
 } as const satisfies Record<Exclude<Aggregation, 'p50' | 'p90' | 'p95' | 'p99'>, string>;
-
-/** Finds the project the caller asked about (or the API key's own), 404 when it cannot see it. */
-export async function resolveProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined): Promise<string> {
-  const id = projectId ?? keyProjectId;
-  if (!id) throw notFound('Project');
-  const [row] = await tx.query('select id from public.projects where id = $1', [id]);
-  if (!row) throw notFound('Project');
-  return id;
-}
 
 /**
  * A percentile panel's statement groups sketch texts by (group, bucket) with string_agg. The planner

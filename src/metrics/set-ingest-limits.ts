@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import { forbidden } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { DEFAULT_INGEST_SETTINGS } from '../ingest/settings.ts';
-import { resolveProject } from './query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 
 /**
  * Owners and admins change a project's limits (RLS refuses everyone else: 403). Audited by trigger.

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { verifyApiKey } from '../api-keys/verify-api-key.ts';
+import { createApiKeyVerifier } from '../auth/api-keys.ts';
 import { createJwtVerifier } from '../auth/jwt.ts';
 import { createMemoryCache } from '../cache/memory.ts';
 import { createRedisCache } from '../cache/redis.ts';
@@ -75,6 +75,7 @@ export function createNodeDeps(
   const cache = opts.cache ?? createCache(config, clock);
   const jwtSecret = resolveJwtSecret(config);
   const pending = new Set<Promise<unknown>>();
+  const apiKeys = createApiKeyVerifier({ db, clock, logger: opts.logger, defer: (work) => deps.defer(work) });
   const deps: NodeDeps = {
     config,
     db,
@@ -86,7 +87,8 @@ export function createNodeDeps(
     outbound: createOutboundGuard(config.outbound),
     auth: {
       verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, clock }),
-      verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
+      verifyApiKey: apiKeys.verify,
+      confirmApiKey: apiKeys.confirm,
     },
     defer(work) {
       const p = work.catch((err) => opts.logger.warn({ err }, 'deferred work failed')).finally(() => pending.delete(p));

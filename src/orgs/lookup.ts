@@ -26,3 +26,20 @@ export async function findVisibleProject(tx: Queryable, orgId: string, projectId
   if (!project) throw notFound('Project');
   return project;
 }
+
+/**
+ * The project a read or write is about: the one the request names, or the API key's own when it
+ * names none. 404 when there is neither, or the caller cannot see it (RLS).
+ */
+export async function resolveProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined): Promise<string> {
+  const id = projectId ?? keyProjectId;
+  if (!id) throw notFound('Project');
+  const [row] = await tx.query('select id from public.projects where id = $1', [id]);
+  if (!row) throw notFound('Project');
+  return id;
+}
+
+/** As resolveProject, for listings that span every visible project when the request names none (null). */
+export async function resolveOptionalProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined): Promise<string | null> {
+  return projectId || keyProjectId ? resolveProject(tx, projectId, keyProjectId) : null;
+}

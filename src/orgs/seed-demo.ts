@@ -1,4 +1,4 @@
-import { generateApiKey } from '../api-keys/secret.ts';
+import { generateApiKey } from '../auth/api-key-secret.ts';
 import { signJwt } from '../auth/jwt.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../db/types.ts';

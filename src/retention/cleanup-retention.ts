@@ -1,5 +1,5 @@
 import type { Deps } from '../core/deps.ts';
-import type { Job, JobContext } from '../jobs/types.ts';
+import type { Job, JobContext } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { applyMetricRetention } from '../metrics/metric-retention.ts';
 import { applyLogRetention, summarizeLogRetention } from './log-retention.ts';

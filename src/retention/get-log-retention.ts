@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { LOG_RETENTION_DEFAULTS, RETENTION_COLUMNS, type RetentionRow, retentionDays } from './log-retention.ts';
 import type { LogRetentionDays } from './schemas.ts';
 

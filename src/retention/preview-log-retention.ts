@@ -1,6 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { readLogRetention } from './get-log-retention.ts';
 import { type ProjectRetention, projectRetention } from './log-retention.ts';
 import { LOG_LEVELS, type LogLevel } from './schemas.ts';

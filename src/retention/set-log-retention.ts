@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { forbidden } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 import { type LogRetentionSettings, readLogRetention } from './get-log-retention.ts';
 import { LOG_RETENTION_DEFAULTS } from './log-retention.ts';
 import { LOG_LEVELS, type PutLogRetention } from './schemas.ts';

@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.ts';
 import type { Queryable } from '../db/types.ts';
-import { resolveProject } from '../metrics/query-metrics.ts';
+import { resolveProject } from '../orgs/lookup.ts';
 
 /**
  * Which project a read by trace id looks in: the one named (404 when the caller cannot see it), or

@@ -19,6 +19,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/exports/secret-box.ts';
+import { logIdCodec } from '../../src/logs/log-ids.ts';
 import { createTestEnv, servicesMode, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
@@ -139,19 +140,24 @@ describe.skipIf(!servicesMode())('exports under Deno', () => {
     expect(view!.files).toHaveLength(3);
 
     const s3 = new S3Client({ endpoint: s3url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const lines: Array<{ id: number; time: string; message: string; attributes: unknown }> = [];
+    const lines: Array<{ id: string; time: string; message: string; attributes: unknown }> = [];
     for (const key of view!.files) {
       const body = await s3.send(new GetObjectCommand({ Bucket: 'edge-exports', Key: key }));
       const text = gunzipSync(Buffer.from(await body.Body!.transformToByteArray())).toString('utf8');
-      lines.push(...text.trimEnd().split('\n').map((l) => JSON.parse(l)));
+      // Ids are 63-bit integers, past what a JSON number holds exactly in JavaScript: read their digits.
+      lines.push(...text.trimEnd().split('\n').map((l) => ({ ...JSON.parse(l), id: /^\{"id" ?: ?(\d+)/.exec(l)![1] })));
     }
     s3.destroy();
     const source = await env.db.query<{ id: string; message: string; attributes: unknown; t: string }>(
       `select l.id::text as id, l.message, l.attributes, to_char(l.time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t
-       from public.logs l where l.project_id = $1 order by l.time, l.id`,
+       from public.logs l where l.project_id = $1 order by l.time, l.event_key`,
       [t.projectA],
     );
-    expect(lines.map((l) => ({ id: String(l.id), message: l.message, attributes: l.attributes, t: l.time }))).toEqual(source);
+    // Exports carry the id the API shows (docs/adr/0006-log-ids.md), in (time, event_key) order.
+    const ids = await logIdCodec(env.db);
+    expect(lines.map((l) => ({ id: String(l.id), message: l.message, attributes: l.attributes, t: l.time }))).toEqual(
+      source.map((r) => ({ ...r, id: ids.toPublic(r.id) })),
+    );
     // Microseconds made it through (60.000123 s steps).
     expect(lines[0]!.time).toBe(`${day}T00:01:00.000123Z`);
   }, 120_000);

@@ -20,7 +20,7 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLES_DIR, buildFunctionBundles, bundleReferences, selfContainmentProblems } from '../../scripts/build-functions.ts';
-import { FUNCTIONS } from '../../src/http/functions.ts';
+import { FUNCTIONS } from '../../src/app/functions.ts';
 import { createTestEnv, servicesMode, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
@@ -149,7 +149,7 @@ describe('supabase functions deploy of the bundles', () => {
   it('the check does fail on what the source entry points import', () => {
     // What the CLI would upload with supabase/functions/ingest/index.ts: its parent folder and src/.
     const problems = selfContainmentProblems(bundleReferences(readFileSync('supabase/functions/_shared/serve.ts', 'utf8')));
-    expect(problems).toContain(`the CLI would upload ../../../src/http/app.ts, outside the function's folder`);
+    expect(problems).toContain(`the CLI would upload ../../../src/app/app.ts, outside the function's folder`);
     expect(selfContainmentProblems(bundleReferences('import { Hono } from "hono";\nconst u = "file:///work/x.ts";'))).toEqual([
       'imports hono (only node: builtins may stay outside the bundle)',
       'names file:///work/x.ts',

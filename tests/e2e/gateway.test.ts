@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FunctionsClient } from '@supabase/functions-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/auth/jwt.ts';
-import { FUNCTIONS } from '../../src/http/functions.ts';
+import { FUNCTIONS } from '../../src/app/functions.ts';
 import { createDatabase, servicesMode } from '../helpers/env.ts';
 
 async function freePort(): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatewayApp } from '../../src/http/app.ts';
+import { createGatewayApp } from '../../src/app/app.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import { createNodeDeps } from '../../src/node/deps.ts';
 import { parseConfig } from '../../src/core/config.ts';

@@ -2,7 +2,7 @@
  * pg_cron for real (issue 17): a throwaway Postgres 15 cluster with Debian's pg_cron preloaded, as on
  * Supabase, gets the bootstrap and every migration through `supabase db push` (the production path).
  * Then:
- * - cron.job holds one schedule per job of src/jobs/registry.ts, firing at the job's interval, each
+ * - cron.job holds one schedule per job of src/app/jobs.ts, firing at the job's interval, each
  *   job with a cron-<job> function reached through private.invoke_job and the others run as SQL;
  * - pg_cron runs jobs when told to (their schedule switched to '@reboot' and the cluster restarted:
  *   Debian's pg_cron 1.4 has no seconds schedules, and a minute boundary is too long to wait for):
@@ -34,10 +34,10 @@ import { parseConfig } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import type { Hono } from 'hono';
-import { createEdgeApp } from '../../src/http/app.ts';
+import { createEdgeApp } from '../../src/app/app.ts';
 import type { AppEnv } from '../../src/http/context.ts';
-import { findFunction, FUNCTIONS } from '../../src/http/functions.ts';
-import { JOBS } from '../../src/jobs/registry.ts';
+import { findFunction, FUNCTIONS } from '../../src/app/functions.ts';
+import { JOBS } from '../../src/app/jobs.ts';
 import { JOB_RUN_RETENTION_DAYS } from '../../src/retention/cleanup-retention.ts';
 import { createNodeDeps, type NodeDeps } from '../../src/node/deps.ts';
 import { loadBootstrap } from '../../src/node/migrations.ts';

@@ -10,7 +10,7 @@
  * changes). Route coverage is checked against the routes the function apps actually register, so a
  * new route without a case fails the suite.
  */
-import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import type { TestEnv } from './env.ts';
 import { createTenant, type Tenant } from './tenant.ts';
 

@@ -16,7 +16,7 @@ import { randomToken } from '../../src/core/ids.ts';
 import { createPgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
-import { createGatewayApp } from '../../src/http/app.ts';
+import { createGatewayApp } from '../../src/app/app.ts';
 import { createNodeDeps, migrateDb, type NodeDeps } from '../../src/node/deps.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';

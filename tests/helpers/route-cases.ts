@@ -6,7 +6,7 @@
  * is an all-scope key of that other organization.
  */
 import { expect } from 'vitest';
-import { FUNCTIONS } from '../../src/http/functions.ts';
+import { FUNCTIONS } from '../../src/app/functions.ts';
 import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
 import type { TestEnv } from './env.ts';
 

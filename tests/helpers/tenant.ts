@@ -3,7 +3,7 @@
  * to project A, a member assigned to nothing, and a viewer; projects A and B; an API key on A; and a
  * second organization with its own owner and project.
  */
-import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import type { TestEnv } from './env.ts';
 
 export type Actor = 'owner' | 'admin' | 'member' | 'unassigned' | 'viewer' | 'outsider';

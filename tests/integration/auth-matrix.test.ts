@@ -4,7 +4,7 @@
  * credential kind or tenant), and nobody gets a 5xx.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '../../src/http/functions.ts';
+import { FUNCTIONS } from '../../src/app/functions.ts';
 import { CALLERS, callAs, type Caller, createMatrixTenant, judge, type MatrixTenant } from '../helpers/auth-matrix.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { CASES, ROUTE_CASES_ENV, setUpRouteCases } from '../helpers/route-cases.ts';

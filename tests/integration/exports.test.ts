@@ -20,7 +20,7 @@ import type { fakeClock } from '../../src/core/clock.ts';
 import { sqlState } from '../../src/core/errors.ts';
 import { exportTelemetry } from '../../src/exports/export-telemetry.ts';
 import { RETRY_BASE_MS } from '../../src/exports/run-export.ts';
-import { createGatewayApp } from '../../src/http/app.ts';
+import { createGatewayApp } from '../../src/app/app.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { logIdCodec } from '../../src/logs/log-ids.ts';
 import type { NodeDeps } from '../../src/node/deps.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCache } from '../../src/cache/memory.ts';
 import { createRedisCache } from '../../src/cache/redis.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { createGatewayApp } from '../../src/http/app.ts';
+import { createGatewayApp } from '../../src/app/app.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 

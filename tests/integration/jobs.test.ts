@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
-import type { Job } from '../../src/jobs/types.ts';
+import type { Job } from '../../src/core/job.ts';
 import { cleanupRetention } from '../../src/retention/cleanup-retention.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';

@@ -6,7 +6,7 @@
  * parameters answered with a 400 naming the field. The live tail is in log-tail.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import { cursorCodec } from '../../src/core/cursor.ts';
 import { withClaims } from '../../src/db/scoped.ts';
 import { serverSecret } from '../../src/db/server-secret.ts';

@@ -8,7 +8,7 @@
  * Postgres refused it (42501, or one of our triggers' OA403).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import { sqlState } from '../../src/core/errors.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { type Actor, createTenant, type Tenant } from '../helpers/tenant.ts';

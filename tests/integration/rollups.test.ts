@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/jobs/run-job.ts';
-import { aggregateMetrics, RESOLUTIONS, TOTALS_RESOLUTIONS } from '../../src/metrics/aggregate-metrics.ts';
+import { aggregateMetrics } from '../../src/metrics/aggregate-metrics.ts';
+import { RESOLUTIONS, TOTALS_RESOLUTIONS } from '../../src/metrics/resolutions.ts';
 import { type Sketch, sketchFromStored, sketchQuantile } from '../../src/metrics/sketch.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/exports/secret-box.ts';
 import type { Logger } from '../../src/core/logger.ts';
-import { createGatewayApp } from '../../src/http/app.ts';
+import { createGatewayApp } from '../../src/app/app.ts';
 import { createOutboundGuard, type ResolveHost } from '../../src/net/outbound.ts';
 import type { NodeDeps } from '../../src/node/deps.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';

@@ -6,7 +6,7 @@
  * percentiles computed here, RLS, signed cursors, and bad parameters answered 400 naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/api-keys/secret.ts';
+import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 

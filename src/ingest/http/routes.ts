@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { confirmApiKey } from '../../api-keys/verify-api-key.ts';
 import { authorize } from '../../auth/authenticate.ts';
 import { createCircuitBreaker, createConcurrencyGate } from '../../core/circuit-breaker.ts';
 import type { Deps } from '../../core/deps.ts';
@@ -27,6 +26,7 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const ingest: IngestDeps = {
     db: deps.db,
+    auth: deps.auth,
     cache: deps.cache,
     clock: deps.clock,
     logger: deps.logger,
@@ -56,7 +56,7 @@ export function ingestRoutes(deps: Deps): Hono<AppEnv> {
       for (const [k, v] of Object.entries(rate.headers)) c.header(k, v);
     };
     if (!rate.ok) {
-      await confirmApiKey(deps.db, key, deps.clock.now());
+      await deps.auth.confirmApiKey(deps.db, key, deps.clock.now());
       rateHeaders();
       throw new AppError('RATE_LIMITED', 'Rate limit exceeded for this project or API key', { headers: rate.headers });
     }

@@ -3,7 +3,7 @@ import { authorize } from '../../auth/authenticate.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { runJob } from '../run-job.ts';
-import type { Job } from '../types.ts';
+import type { Job } from '../../core/job.ts';
 
 /** A cron-<job> function: POST runs the job once (service role only) and returns the run record. */
 export function cronRoutes(job: Job) {

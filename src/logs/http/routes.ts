@@ -4,9 +4,6 @@ import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseParams, parseQuery } from '../../http/validate.ts';
-import { exportRoutes } from '../../exports/http/routes.ts';
-import { logRetentionRoutes } from '../../retention/http/routes.ts';
-import { traceRoutes } from '../../traces/http/routes.ts';
 import { getLogWithContext } from '../get-log.ts';
 import { logHistogram } from '../log-histogram.ts';
 import { searchLogs } from '../search-logs.ts';
@@ -36,15 +33,13 @@ function toFilter(p: {
 const query = (c: Context<AppEnv>) => c.req.query() as Record<string, string>;
 
 /**
- * The logs function: log search, level histogram, a log with its context, live tail; traces, retention
- * settings and exports are mounted under it. Reads: users (RLS) or keys with read scope.
+ * Log search, level histogram, a log with its context, live tail: the logs function's own routes
+ * (traces, retention settings and exports join them in src/app/functions.ts). Reads: users (RLS) or
+ * keys with read scope.
  */
 export function logsRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tailSlots = createTailSlots(deps);
-  app.route('/traces', traceRoutes(deps));
-  app.route('/retention', logRetentionRoutes(deps));
-  app.route('/exports', exportRoutes(deps));
 
   app.get('/search', async (c) => {
     const { claims, keyProjectId } = readerClaims(c);

@@ -2,7 +2,7 @@
  * Deno-only wiring: environment -> config -> deps -> the function's Hono app. Everything else lives
  * in src/, shared with the Node gateway.
  */
-import { verifyApiKey } from '../../../src/api-keys/verify-api-key.ts';
+import { createApiKeyVerifier } from '../../../src/auth/api-keys.ts';
 import { createJwtVerifier } from '../../../src/auth/jwt.ts';
 import { createMemoryCache } from '../../../src/cache/memory.ts';
 import { createUpstashCache } from '../../../src/cache/upstash.ts';
@@ -10,8 +10,8 @@ import { systemClock } from '../../../src/core/clock.ts';
 import { ConfigError, parseConfig } from '../../../src/core/config.ts';
 import type { Deps } from '../../../src/core/deps.ts';
 import { cryptoIds } from '../../../src/core/ids.ts';
-import { createEdgeApp } from '../../../src/http/app.ts';
-import { findFunction } from '../../../src/http/functions.ts';
+import { createEdgeApp } from '../../../src/app/app.ts';
+import { findFunction } from '../../../src/app/functions.ts';
 import { createPostgresDb } from '../../../src/db/postgres.ts';
 import { createOutboundGuard } from '../../../src/net/outbound.ts';
 import { createEdgeLogger } from './logger.ts';
@@ -31,6 +31,7 @@ export function serveFunction(name: string): void {
   const db = createPostgresDb(config.databaseUrl, { max: 3, prepare: false, applicationName: `observai-edge-${name}` });
   const cache =
     config.redis.kind === 'upstash' ? createUpstashCache(config.redis.url, config.redis.token) : createMemoryCache(systemClock, { maxEntries: 10_000 });
+  const apiKeys = createApiKeyVerifier({ db, clock: systemClock, logger, defer: (work) => deps.defer(work) });
   const deps: Deps = {
     config,
     db,
@@ -42,7 +43,8 @@ export function serveFunction(name: string): void {
     outbound: createOutboundGuard(config.outbound),
     auth: {
       verifyJwt: createJwtVerifier({ secret: config.jwt.secret, jwksUrl: config.jwt.jwksUrl, issuer: config.jwt.issuer, audience: config.jwt.audience, clock: systemClock }),
-      verifyApiKey: (key, opts) => verifyApiKey(deps, key, opts),
+      verifyApiKey: apiKeys.verify,
+      confirmApiKey: apiKeys.confirm,
     },
     defer(work) {
       const guarded = work.catch((err) => logger.warn({ err }, 'deferred work failed'));

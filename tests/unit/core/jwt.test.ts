@@ -96,6 +96,7 @@ describe('identify and authorize', () => {
       if (key !== `oai_${'a'.repeat(12)}_${'b'.repeat(32)}`) throw new AppError('UNAUTHENTICATED', 'Invalid API key');
       return { kind: 'apiKey' as const, keyId: 'k', projectId: 'p', organizationId: 'o', scopes: ['ingest' as const], claims: { role: 'authenticated' } };
     },
+    confirmApiKey: async () => {},
   };
   const headers = (h: Record<string, string>) => new Headers(h);
 

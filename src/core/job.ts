@@ -1,4 +1,4 @@
-import type { Deps } from '../core/deps.ts';
+import type { Deps } from './deps.ts';
 
 export interface JobContext {
   /** The time the run is for; jobs never read the clock themselves. */

@@ -1,12 +1,11 @@
-import { apiKeyClaims, type Identity } from '../auth/identity.ts';
+import { prefixOf } from './api-key-secret.ts';
+import { apiKeyClaims, type ApiKeyScope, type Identity } from './identity.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { sha256Hex, timingSafeEqual } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import type { Db, Queryable } from '../db/types.ts';
-import type { ApiKeyScope } from './schemas.ts';
-import { prefixOf } from './secret.ts';
 
 interface VerifyDeps {
   db: Db;
@@ -18,25 +17,48 @@ interface VerifyDeps {
 /** A dummy hash compared against when no key has the prefix, so both paths do the same work. */
 const NO_KEY_HASH = '0'.repeat(64);
 
-/**
- * When this process last asked to record each key's use. The database moves last_used_at at most
- * once a minute (recordUse); this keeps a process from asking more often, so a busy key costs one
- * write transaction a minute per process, not one per request. Bounded: cleared past 10,000 keys.
- */
-const lastRecorded = new Map<string, number>();
 const RECORD_EVERY_MS = 60_000;
 
 type KeyRow = { id: string; organization_id: string; project_id: string; secret_hash: string; scopes: ApiKeyScope[]; expires_at: Date | null; revoked_at: Date | null };
 
 type ApiKeyIdentity = Extract<Identity, { kind: 'apiKey' }>;
 
-/**
- * Keys this process verified lately, by hash, for callers that confirm the key again inside the
- * transaction that writes (ingest: see ADR 0004). Nothing else reads it: every other request looks
- * its key up. Bounded: cleared past 10,000 keys; an entry serves for CACHE_MS.
- */
-const verified = new Map<string, { identity: ApiKeyIdentity; expiresAt: Date | null; at: number }>();
 const CACHE_MS = 60_000;
+
+export interface ApiKeyVerifier {
+  verify(key: string, opts?: { confirmAtWrite?: boolean }): Promise<ApiKeyIdentity>;
+  confirm(q: Queryable, key: ApiKeyIdentity, now: Date): Promise<void>;
+}
+
+/**
+ * API-key verification with its two per-process caches as instance state: one verifier per process
+ * (built with the deps, src/node/deps.ts and supabase/functions/_shared/serve.ts), none at module
+ * scope, so each test's deps start empty.
+ */
+export function createApiKeyVerifier(deps: VerifyDeps): ApiKeyVerifier {
+  /**
+   * Keys this process verified lately, by hash, for callers that confirm the key again inside the
+   * transaction that writes (ingest: see ADR 0004). Nothing else reads it: every other request looks
+   * its key up. Bounded: cleared past 10,000 keys; an entry serves for CACHE_MS.
+   */
+  const verified = new Map<string, { identity: ApiKeyIdentity; expiresAt: Date | null; at: number }>();
+  /**
+   * When this process last asked to record each key's use. The database moves last_used_at at most
+   * once a minute (recordUse); this keeps a process from asking more often, so a busy key costs one
+   * write transaction a minute per process, not one per request. Bounded: cleared past 10,000 keys.
+   */
+  const lastRecorded = new Map<string, number>();
+  const caches = { verified, lastRecorded };
+  return {
+    verify: (key, opts) => verifyApiKey(deps, caches, key, opts),
+    confirm: (q, key, now) => confirmApiKey(caches, q, key, now),
+  };
+}
+
+interface Caches {
+  verified: Map<string, { identity: ApiKeyIdentity; expiresAt: Date | null; at: number }>;
+  lastRecorded: Map<string, number>;
+}
 
 /**
  * Resolves an API key to the project it belongs to. Unknown and wrong keys get the same answer;
@@ -46,7 +68,7 @@ const CACHE_MS = 60_000;
  * lookup (its expiry still checked against the clock) and returned with `pending` set: the caller
  * must then pass it to confirmApiKey in the transaction that writes, so a revoked key never writes.
  */
-export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confirmAtWrite?: boolean } = {}): Promise<ApiKeyIdentity> {
+async function verifyApiKey(deps: VerifyDeps, { verified, lastRecorded }: Caches, key: string, opts: { confirmAtWrite?: boolean } = {}): Promise<ApiKeyIdentity> {
   const hash = await sha256Hex(key);
   const prefix = prefixOf(key);
   const now = deps.clock.now();
@@ -54,7 +76,7 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
   if (opts.confirmAtWrite && prefix) {
     const hit = verified.get(hash);
     if (hit && t - hit.at < CACHE_MS && t >= hit.at && !(hit.expiresAt && hit.expiresAt <= now)) {
-      noteUse(deps, hit.identity.keyId, now);
+      noteUse(deps, lastRecorded, hit.identity.keyId, now);
       return { ...hit.identity, pending: { prefix, hash } };
     }
   }
@@ -64,7 +86,7 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
   const identity = checkKeyRow(row, hash, now);
   if (verified.size >= 10_000) verified.clear();
   verified.set(hash, { identity, expiresAt: row!.expires_at ? new Date(row!.expires_at) : null, at: t });
-  noteUse(deps, identity.keyId, now);
+  noteUse(deps, lastRecorded, identity.keyId, now);
   return identity;
 }
 
@@ -73,7 +95,7 @@ export async function verifyApiKey(deps: VerifyDeps, key: string, opts: { confir
  * verifies: the same lookup and checks as verifyApiKey, so a key revoked, expired or deleted since is
  * refused with the same 401 before anything commits. A key without `pending` was looked up already.
  */
-export async function confirmApiKey(q: Queryable, key: ApiKeyIdentity, now: Date): Promise<void> {
+async function confirmApiKey({ verified }: Caches, q: Queryable, key: ApiKeyIdentity, now: Date): Promise<void> {
   const pending = key.pending;
   if (!pending) return;
   try {
@@ -103,7 +125,7 @@ function checkKeyRow(row: KeyRow | undefined, hash: string, now: Date): ApiKeyId
 }
 
 /** Asks for the key's last use to be recorded, at most once a minute per process (recordUse). */
-function noteUse(deps: VerifyDeps, keyId: string, now: Date): void {
+function noteUse(deps: VerifyDeps, lastRecorded: Caches['lastRecorded'], keyId: string, now: Date): void {
   const t = now.getTime();
   const last = lastRecorded.get(keyId);
   // A clock that moved back (a test's fake one) records again rather than never.
