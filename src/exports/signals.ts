@@ -9,7 +9,7 @@
  * is not exported.
  */
 import type { Queryable } from '../db/types.ts';
-import { logIdCodec } from '../logs/log-ids.ts';
+import { logIdCodec } from '../log-view/log-ids.ts';
 import type { ExportFilter, Signal } from './schemas.ts';
 
 export type BigQueryType = 'STRING' | 'INT64' | 'FLOAT64' | 'TIMESTAMP' | 'JSON';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 
 function fail(where: 'body' | 'query' | 'path', error: z.ZodError): never {
@@ -53,3 +53,15 @@ export function parseParams<S extends z.ZodType>(c: Context, schema: S): z.outpu
   if (!result.success) fail('path', result.error);
   return result.data;
 }
+
+/** A 400 naming one field: `query.from: must be before to`. */
+export function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { details: [{ field, message }] });
+}
+
+/** A comma-separated list parameter (`service=a,b`). */
+export const List = <T extends z.ZodType<unknown, string>>(item: T, max: number) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .pipe(z.array(item).min(1, 'must name at least one value').max(max));

@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
-import { fromMicros, LOG_COLUMNS, type LogRow, logView, VISIBLE_LOGS } from './filter.ts';
-import { logIdCodec } from './log-ids.ts';
+import { fromMicros, LOG_COLUMNS, type LogRow, logView, VISIBLE_LOGS } from '../log-view/view.ts';
+import { logIdCodec } from '../log-view/log-ids.ts';
 
 /**
  * One log by its public id with its context: the `before` lines preceding it and the `after` lines

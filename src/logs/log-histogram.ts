@@ -1,8 +1,10 @@
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { resolveProject } from '../orgs/lookup.ts';
-import { logConditions, VISIBLE_LOGS } from './filter.ts';
-import { invalid, LOG_LEVELS, LOG_LIMITS, type LogFilter, timeRange } from './schemas.ts';
+import { logConditions } from './filter.ts';
+import { VISIBLE_LOGS } from '../log-view/view.ts';
+import { invalid } from '../http/validate.ts';
+import { LOG_LEVELS, LOG_LIMITS, type LogFilter, timeRange } from './schemas.ts';
 
 /** Bucket widths (seconds) a histogram snaps to when the caller gives none. */
 const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../core/errors.ts';
-import { refuseNul } from '../http/validate.ts';
+import { invalid, List } from '../http/validate.ts';
+import { type AttributeFilter, LogId, MAX_ATTRIBUTE_FILTERS } from '../log-view/query.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -11,7 +11,7 @@ export const LOG_LIMITS = {
   maxRangeMs: 400 * 86_400_000,
   defaultLimit: 100,
   maxLimit: 1000,
-  maxAttributeFilters: 10,
+  maxAttributeFilters: MAX_ATTRIBUTE_FILTERS,
   maxHistogramBuckets: 1000,
   defaultHistogramBuckets: 60,
   maxContext: 100,
@@ -21,17 +21,6 @@ export const LOG_LIMITS = {
 
 const Hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${length}}$`), `must be ${length} hexadecimal characters`).transform((s) => s.toLowerCase());
 const Time = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
-/** A log id: a positive 64-bit integer in decimal. */
-export const LogId = z
-  .string()
-  .regex(/^\d{1,19}$/, 'must be a log id')
-  .refine((s) => !/^\d{1,19}$/.test(s) || BigInt(s) <= 9223372036854775807n, 'must be a log id');
-/** A comma-separated list parameter (`service=a,b`). */
-export const List = <T extends z.ZodType<unknown, string>>(item: T, max: number) =>
-  z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
-    .pipe(z.array(item).min(1, 'must name at least one value').max(max));
 
 /** The filter every log read shares: search, histogram, tail. */
 const FilterFields = {
@@ -83,11 +72,6 @@ export const ContextQuery = z.strictObject({
   after: z.coerce.number().int().min(0).max(LOG_LIMITS.maxContext).default(10),
 });
 
-export interface AttributeFilter {
-  key: string;
-  value: string;
-}
-
 /**
  * A parsed log filter. Attribute equality comes as `attr.<key>=<value>` query parameters (keys may
  * contain dots: `attr.http.status_code=500`); the value matches the attribute's text form.
@@ -101,37 +85,6 @@ export interface LogFilter {
   spanId?: string;
   has?: string[];
   attributes: AttributeFilter[];
-}
-
-/**
- * Splits `attr.*` parameters off the query (their keys are free-form) and validates the rest with
- * `schema`. Unknown parameters are a 400 naming them, so a typo never silently widens a search.
- */
-export function parseLogQuery<S extends z.ZodType>(query: Record<string, string>, schema: S): { params: z.output<S>; attributes: AttributeFilter[] } {
-  const rest: Record<string, string> = {};
-  const attributes: AttributeFilter[] = [];
-  for (const [k, v] of Object.entries(refuseNul('query', query))) {
-    if (k.startsWith('attr.')) {
-      const key = k.slice(5);
-      if (key === '' || key.length > 200) throw invalid(`query.${k}`, 'attribute key must be 1-200 characters');
-      if (v.length > 1000) throw invalid(`query.${k}`, 'attribute value must be at most 1000 characters');
-      attributes.push({ key, value: v });
-    } else rest[k] = v;
-  }
-  if (attributes.length > LOG_LIMITS.maxAttributeFilters) throw invalid('query.attr', `at most ${LOG_LIMITS.maxAttributeFilters} attribute filters`);
-  const result = schema.safeParse(rest);
-  if (!result.success) {
-    const details = result.error.issues.map((i) => ({
-      field: ['query', ...(i.code === 'unrecognized_keys' ? [i.keys.join(',')] : i.path.map(String))].join('.'),
-      message: i.message,
-    }));
-    throw new AppError('VALIDATION_FAILED', `${details[0]!.field}: ${details[0]!.message}`, { details });
-  }
-  return { params: result.data, attributes };
-}
-
-export function invalid(field: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { details: [{ field, message }] });
 }
 
 /** The levels a filter selects: an explicit list, "at least" a level, or both (intersected). */

@@ -3,9 +3,12 @@ import { badCursor, type CursorCodec, cursorCodec } from '../core/cursor.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { serverSecret } from '../db/server-secret.ts';
 import { resolveProject } from '../orgs/lookup.ts';
-import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
-import { type LogIdCodec, logIdCodec } from './log-ids.ts';
-import { invalid, LOG_LIMITS, LogId, type LogFilter, timeRange } from './schemas.ts';
+import { fromMicros, LOG_COLUMNS, type LogRow, type LogView, logView, VISIBLE_LOGS } from '../log-view/view.ts';
+import { logConditions } from './filter.ts';
+import { type LogIdCodec, logIdCodec } from '../log-view/log-ids.ts';
+import { invalid } from '../http/validate.ts';
+import { LOG_LIMITS, type LogFilter, timeRange } from './schemas.ts';
+import { LogId } from '../log-view/query.ts';
 
 /**
  * Keyset pagination over (time, id). The cursor carries the position, the order, the time range of

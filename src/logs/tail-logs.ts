@@ -3,8 +3,9 @@ import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { resolveProject } from '../orgs/lookup.ts';
-import { LOG_COLUMNS, type LogRow, type LogView, logConditions, logView, VISIBLE_LOGS } from './filter.ts';
-import { logIdCodec } from './log-ids.ts';
+import { LOG_COLUMNS, type LogRow, type LogView, logView, VISIBLE_LOGS } from '../log-view/view.ts';
+import { logConditions } from './filter.ts';
+import { logIdCodec } from '../log-view/log-ids.ts';
 import type { LogFilter } from './schemas.ts';
 
 /**
@@ -27,7 +28,7 @@ import type { LogFilter } from './schemas.ts';
  *     instead of lines. The claims were built when the stream opened; RLS alone would keep a
  *     revoked key's tail streaming, since a key's claims name its project whatever its row says.
  * Ids are internal here (the sequence's values); lastId in and out, and the lines' ids, are the
- * public ones (src/logs/log-ids.ts). Resuming from a last id starts with low = head = that id.
+ * public ones (src/log-view/log-ids.ts). Resuming from a last id starts with low = head = that id.
  */
 export interface TailOptions {
   filter: LogFilter;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { List } from '../logs/schemas.ts';
+import { List } from '../http/validate.ts';
 
 /** Upper bounds that keep one request cheap (documented in docs/API.md). */
 export const TRACE_LIMITS = {

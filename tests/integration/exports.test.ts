@@ -22,7 +22,7 @@ import { exportTelemetry } from '../../src/exports/export-telemetry.ts';
 import { RETRY_BASE_MS } from '../../src/exports/run-export.ts';
 import { createGatewayApp } from '../../src/app/app.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
-import { logIdCodec } from '../../src/logs/log-ids.ts';
+import { logIdCodec } from '../../src/log-view/log-ids.ts';
 import type { NodeDeps } from '../../src/node/deps.ts';
 import { createTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/auth/jwt.ts';
 import type { FakeClock } from '../../src/core/clock.ts';
 import { createGatewayApp } from '../../src/app/app.ts';
-import { logIdCodec } from '../../src/logs/log-ids.ts';
+import { logIdCodec } from '../../src/log-view/log-ids.ts';
 import { streamLogTail, type SseSink } from '../../src/logs/stream-tail.ts';
 import { openLogTail, type TailCredential } from '../../src/logs/tail-logs.ts';
 import { createTailSlots, SLOT_TTL_MS } from '../../src/logs/tail-slots.ts';

@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
-import { parseParams, parseQuery } from '../../http/validate.ts';
+import { invalid, parseParams, parseQuery } from '../../http/validate.ts';
 import { getLogWithContext } from '../get-log.ts';
 import { logHistogram } from '../log-histogram.ts';
 import { searchLogs } from '../search-logs.ts';
@@ -11,7 +11,8 @@ import { streamLogTail, TAIL_TIMING } from '../stream-tail.ts';
 import { openLogTail, type TailCredential } from '../tail-logs.ts';
 import { createTailSlots } from '../tail-slots.ts';
 import { compileQueryOrThrow } from '../filter.ts';
-import { type AttributeFilter, ContextQuery, LogId, HistogramQuery, invalid, type LogFilter, LogParams, parseLogQuery, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
+import { type AttributeFilter, LogId, parseLogQuery } from '../../log-view/query.ts';
+import { ContextQuery, HistogramQuery, type LogFilter, LogParams, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
 
 function toFilter(p: {
   projectId?: string;

@@ -3,7 +3,7 @@
  * different under another key, and consecutive internal ids land anywhere, not near one another.
  */
 import { describe, expect, it } from 'vitest';
-import { createLogIdCodec } from '../../../src/logs/log-ids.ts';
+import { createLogIdCodec } from '../../../src/log-view/log-ids.ts';
 import { rng } from '../../helpers/random.ts';
 
 const MAX = (1n << 63n) - 1n;
