@@ -92,14 +92,14 @@ const median = (xs: number[]) => {
 // ============================================================================ query timing
 /** Statement kinds the scanner issues, by a distinctive fragment of their text. */
 const KINDS: [string, RegExp][] = [
-  ['candidates (series with new buckets)', /from public\.metric_series s\s+left join public\.anomaly_detector_states/],
+  ['candidates (series with new buckets)', /from public\.metric_series s\s+left join private\.anomaly_detector_states/],
   ['read rollups', /from public\.metric_rollups/],
   ['read config', /from public\.anomaly_configs/],
-  ['read + lock state', /from public\.anomaly_detector_states/],
-  ['write state (upsert)', /insert into public\.anomaly_detector_states/],
+  ['read + lock state', /from private\.anomaly_detector_states/],
+  ['write state (upsert)', /insert into private\.anomaly_detector_states/],
   ['episodes + incidents', /anomaly_episodes|anomaly_incidents/],
   ['set role / claims', /^\s*(set local role|select set_config)/],
-  ['job_runs bookkeeping', /public\.job_runs/],
+  ['job_runs bookkeeping', /private\.job_runs/],
 ];
 interface Timing {
   ms: number;
@@ -454,7 +454,7 @@ async function main() {
   console.log(`\ninitial scan (clock ${clock.now().toISOString()}, budget ${fmt(BUDGET_MS)} ms per run, batches of up to ${SCANNER.maxBatchSeries} series):`);
   const initial = await scanUntilDone(deps, 'initial scan', true);
   const [check] = await sql!`select count(*)::int as n, count(*) filter (where last_bucket = ${new Date(end - MINUTE)})::int as current,
-                                    avg(pg_column_size(state))::int as state_bytes from public.anomaly_detector_states`;
+                                    avg(pg_column_size(state))::int as state_bytes from private.anomaly_detector_states`;
   if (check!.n !== SERIES || check!.current !== SERIES) throw new Error(`after the initial scan ${check!.n} states, ${check!.current} up to date (want ${SERIES})`);
   const initialSeriesPerSecond = initial.series / (initial.wallMs / 1000);
   printBreakdown('initial scan', [initial]);
@@ -469,7 +469,7 @@ async function main() {
     copyMs.push(performance.now() - t);
     clock.advance(MINUTE);
     const p = await scanUntilDone(deps, `incremental ${step}`, false);
-    const [c] = await sql!`select count(*) filter (where last_bucket = ${new Date(bucket)})::int as current from public.anomaly_detector_states`;
+    const [c] = await sql!`select count(*) filter (where last_bucket = ${new Date(bucket)})::int as current from private.anomaly_detector_states`;
     if (c!.current !== SERIES) throw new Error(`incremental ${step}: ${c!.current} of ${SERIES} series up to date`);
     if (p.points !== SERIES) throw new Error(`incremental ${step}: ${p.points} points scored, want ${SERIES}`);
     incremental.push(p);
@@ -484,7 +484,7 @@ async function main() {
                                      (select count(*) from public.anomaly_incidents where member_count > 1)::int as multi`;
   const injected = loaded.models.filter((m) => m.anomaly).length;
   const [sizes] = await sql!`select pg_total_relation_size('partitions.metric_rollups_1m')::bigint as rollups,
-                                    pg_total_relation_size('public.anomaly_detector_states')::bigint as states`;
+                                    pg_total_relation_size('private.anomaly_detector_states')::bigint as states`;
 
   const det = DETECTOR_ONLY ? detectorOnly(loaded.models, start, minutes, Math.min(SERIES, 500)) : null;
 

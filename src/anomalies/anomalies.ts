@@ -140,7 +140,7 @@ export async function giveFeedback(deps: Pick<Deps, 'db'>, actor: Claims, id: st
         [id],
       );
       const [saved] = await tx.query<{ state: DetectorState; last_bucket: Date }>(
-        'select state, last_bucket from public.anomaly_detector_states where series_id = $1 for update',
+        'select state, last_bucket from private.anomaly_detector_states where series_id = $1 for update',
         [e!.series_id],
       );
       if (!saved) return;
@@ -148,7 +148,7 @@ export async function giveFeedback(deps: Pick<Deps, 'db'>, actor: Claims, id: st
       // Open episode: up to the newest scanned minute; closed: through its last anomalous minute.
       const to = Math.max(from, e!.ended_at ? new Date(e!.ended_at).getTime() - 1 : new Date(saved.last_bucket).getTime());
       applyFeedback(saved.state, { kind, from, to });
-      await tx.query('update public.anomaly_detector_states set state = $2::text::jsonb, updated_at = now() where series_id = $1', [
+      await tx.query('update private.anomaly_detector_states set state = $2::text::jsonb, updated_at = now() where series_id = $1', [
         e!.series_id,
         JSON.stringify(saved.state),
       ]);

@@ -181,7 +181,7 @@ async function nextCandidates(tx: Queryable, cutoff: Date, after: string, limit:
   return tx.query<Candidate>(
     `select s.id::text as series_id, s.project_id, s.name, s.tags, c.config, c.enabled
      from public.metric_series s
-     left join public.anomaly_detector_states d on d.series_id = s.id
+     left join private.anomaly_detector_states d on d.series_id = s.id
      cross join lateral (
        select 1 from public.metric_rollups r
        where r.resolution = '1m' and r.series_id = s.id and r.bucket <= $1
@@ -208,7 +208,7 @@ async function readStates(tx: Queryable, ids: string[]): Promise<Map<string, Sav
     `select d.series_id::text as series_id, d.detector, d.config_hash, d.state, d.last_bucket, d.open_episode_id, d.last_anomalous_at,
             e.id as episode_id, e.started_at as episode_started_at, e.peak_score as episode_peak_score, e.peak_at as episode_peak_at,
             e.explanation as episode_explanation
-     from public.anomaly_detector_states d
+     from private.anomaly_detector_states d
      left join public.anomaly_episodes e on e.id = d.open_episode_id and e.status = 'open'
      where d.series_id = any($1::text[]::bigint[])
      order by d.series_id
@@ -228,7 +228,7 @@ async function readBuckets(tx: Queryable, ids: string[], cutoff: Date): Promise<
   const rows = await tx.query<NewBuckets>(
     `select w.series_id::text as series_id, b.ts, b.avgs
      from unnest($1::text[]::bigint[]) as w(series_id)
-     left join public.anomaly_detector_states d on d.series_id = w.series_id
+     left join private.anomaly_detector_states d on d.series_id = w.series_id
      cross join lateral (
        select array_agg(x.t order by x.t) as ts, array_agg(x.avg order by x.t) as avgs
        from (
@@ -254,7 +254,7 @@ async function readBuckets(tx: Queryable, ids: string[], cutoff: Date): Promise<
 async function writeStates(tx: Queryable, writes: StateWrite[]) {
   if (writes.length === 0) return;
   await tx.query(
-    `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket, open_episode_id, last_anomalous_at, updated_at)
+    `insert into private.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket, open_episode_id, last_anomalous_at, updated_at)
      select x.series_id, x.project_id, x.detector, x.config_hash, x.state::jsonb, x.last_bucket, x.open_episode_id, x.last_anomalous_at, now()
      from rows from (
        jsonb_to_recordset($1::text::jsonb) as (series_id bigint, project_id uuid, detector text, config_hash text, last_bucket timestamptz,
@@ -423,7 +423,7 @@ async function closeSilentEpisodes(tx: Queryable, cutoff: Date, quietMs: number)
   const closed = await tx.query<{ series_id: string }>(
     `with silent as (
        select d.series_id, d.open_episode_id, d.last_anomalous_at
-       from public.anomaly_detector_states d
+       from private.anomaly_detector_states d
        where d.open_episode_id is not null
          and d.last_anomalous_at <= $1::timestamptz - make_interval(secs => $2)
          and not exists (
@@ -432,7 +432,7 @@ async function closeSilentEpisodes(tx: Queryable, cutoff: Date, quietMs: number)
          )
        for update of d
      ), cleared as (
-       update public.anomaly_detector_states d set open_episode_id = null, last_anomalous_at = null, updated_at = now()
+       update private.anomaly_detector_states d set open_episode_id = null, last_anomalous_at = null, updated_at = now()
        from silent s where d.series_id = s.series_id
      )
      update public.anomaly_episodes e

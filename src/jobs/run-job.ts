@@ -23,7 +23,7 @@ export async function runJob(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, job: J
   const log = deps.logger.child({ job: job.name });
   const lock = await deps.db.withAdvisoryLock(job.lockKey, async () => {
     const [run] = await asServiceRole(deps.db, (tx) =>
-      tx.query<{ id: string | number }>(`insert into public.job_runs (job, started_at) values ($1, $2) returning id`, [job.name, startedAt]),
+      tx.query<{ id: string | number }>(`insert into private.job_runs (job, started_at) values ($1, $2) returning id`, [job.name, startedAt]),
     );
     const id = Number(run!.id);
     let outcome: 'ok' | 'error' = 'ok';
@@ -38,7 +38,7 @@ export async function runJob(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, job: J
     }
     const finishedAt = deps.clock.now();
     await asServiceRole(deps.db, (tx) =>
-      tx.query(`update public.job_runs set finished_at = $2, outcome = $3, summary = $4::text::jsonb, error = $5 where id = $1`, [
+      tx.query(`update private.job_runs set finished_at = $2, outcome = $3, summary = $4::text::jsonb, error = $5 where id = $1`, [
         id,
         finishedAt,
         outcome,
@@ -51,7 +51,7 @@ export async function runJob(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, job: J
   if (!lock.acquired) {
     const finishedAt = deps.clock.now();
     await asServiceRole(deps.db, (tx) =>
-      tx.query(`insert into public.job_runs (job, started_at, finished_at, outcome, summary) values ($1, $2, $3, 'skipped', $4::text::jsonb)`, [
+      tx.query(`insert into private.job_runs (job, started_at, finished_at, outcome, summary) values ($1, $2, $3, 'skipped', $4::text::jsonb)`, [
         job.name,
         startedAt,
         finishedAt,

@@ -202,7 +202,7 @@ export const aggregateMetrics: Job = {
     const deadline = performance.now() + budgetMs;
     const horizon = await ingestHorizon(deps.db);
     const { usage, watermark } = await asServiceRole(deps.db, async (tx) => {
-      const [state] = await tx.query<{ watermark: string }>('select watermark::text as watermark from public.rollup_state where key = $1', [STATE_KEY]);
+      const [state] = await tx.query<{ watermark: string }>('select watermark::text as watermark from private.rollup_state where key = $1', [STATE_KEY]);
       const wm = state?.watermark ?? '0';
       const rows = await tx.query<{ tx_id: string; project_id: string; min_t: Date; max_t: Date }>(
         `select tx_id::text as tx_id, project_id, metric_min_time as min_t, metric_max_time as max_t
@@ -232,7 +232,7 @@ export const aggregateMetrics: Job = {
     if (complete) {
       await asServiceRole(deps.db, (tx) =>
         tx.query(
-          `insert into public.rollup_state (key, watermark, updated_at) values ($1, $2::xid8, now())
+          `insert into private.rollup_state (key, watermark, updated_at) values ($1, $2::xid8, now())
            on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at`,
           [STATE_KEY, newWatermark],
         ),

@@ -35,7 +35,7 @@ export const cleanupRetention = {
     // [name, table, the rows past retention given the cutoff $1, cutoff]
     const targets: Array<[string, string, string, Date]> = [
       ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
-      ['jobRuns', 'public.job_runs', `started_at < $1 and outcome <> 'running'`, jobRunCutoff],
+      ['jobRuns', 'private.job_runs', `started_at < $1 and outcome <> 'running'`, jobRunCutoff],
       // Episodes before incidents: an incident's members go first (their link is set null anyway).
       ['anomalyEpisodes', 'public.anomaly_episodes', `status = 'closed' and ended_at < $1`, anomalyCutoff],
       ['anomalyIncidents', 'public.anomaly_incidents', `status = 'closed' and ended_at < $1`, anomalyCutoff],

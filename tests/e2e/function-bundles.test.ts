@@ -267,7 +267,7 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
     const body = (await res.json()) as { run: { id: string; job: string; outcome: string } };
     expect(res.status, fn.output()).toBe(200);
     expect(body.run).toMatchObject({ job, outcome: 'ok' });
-    const [row] = await env.db.query<{ outcome: string }>('select outcome from public.job_runs where id = $1', [body.run.id]);
+    const [row] = await env.db.query<{ outcome: string }>('select outcome from private.job_runs where id = $1', [body.run.id]);
     expect(row!.outcome).toBe('ok');
   };
   const notBuilt = async (fn: Served) => {

@@ -340,7 +340,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     expect(ahead.length).toBeGreaterThan(0);
     for (const { name } of ahead) await sql`drop table ${sql(`partitions.${name}`)}`;
     await sql`delete from net._http_response`;
-    await sql`delete from public.job_runs`;
+    await sql`delete from private.job_runs`;
     const requestsBefore = recorded.length;
 
     const jobs = Object.values(JOBS);
@@ -360,7 +360,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `pg_cron (skipped: ${skip
     // The functions accepted the key and ran each job; pg_net's response table has their answers.
     const responses = await sql<{ status_code: number; error_msg: string | null }[]>`select status_code, error_msg from net._http_response`;
     expect(responses).toEqual(viaFunction.map(() => ({ status_code: 200, error_msg: null })));
-    const jobRuns = await sql<{ job: string; outcome: string }[]>`select job, outcome from public.job_runs order by job`;
+    const jobRuns = await sql<{ job: string; outcome: string }[]>`select job, outcome from private.job_runs order by job`;
     expect(jobRuns.map((r) => r.job)).toEqual(viaFunction);
     for (const r of jobRuns) expect(['ok', 'skipped']).toContain(r.outcome);
   }, RESTART_TEST_MS);

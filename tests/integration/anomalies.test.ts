@@ -59,14 +59,14 @@ describe('detect-anomalies', () => {
   const state = async (metric: string) =>
     (
       await env.db.query<{ detector: string; state: unknown; last_bucket: Date }>(
-        `select d.detector, d.state, d.last_bucket from public.anomaly_detector_states d join public.metric_series s on s.id = d.series_id where s.name = $1`,
+        `select d.detector, d.state, d.last_bucket from private.anomaly_detector_states d join public.metric_series s on s.id = d.series_id where s.name = $1`,
         [metric],
       )
     )[0];
   const snapshot = () =>
     Promise.all(
-      ['anomaly_detector_states', 'anomaly_episodes', 'anomaly_incidents'].map((table) =>
-        env.db.query(`select to_jsonb(x) - 'updated_at' as row from public.${table} x order by 1::text`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
+      ['private.anomaly_detector_states', 'public.anomaly_episodes', 'public.anomaly_incidents'].map((table) =>
+        env.db.query(`select to_jsonb(x) - 'updated_at' as row from ${table} x order by 1::text`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
       ),
     );
   let firstRun: Awaited<ReturnType<typeof scan>>;
@@ -261,16 +261,16 @@ describe('detect-anomalies batches and budget', () => {
 
   const run = (opts: Parameters<typeof scanAnomalies>[2] = {}, budgetMs = 120_000) =>
     scanAnomalies(env.deps, { now: env.clock.now(), budgetMs }, opts);
-  const reset = () => env.db.exec('truncate public.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
+  const reset = () => env.db.exec('truncate private.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
   const stateRows = () =>
     env.db.query<{ series_id: string; last_bucket: Date; updated_at: Date }>(
-      'select series_id::text as series_id, last_bucket, updated_at from public.anomaly_detector_states order by series_id',
+      'select series_id::text as series_id, last_bucket, updated_at from private.anomaly_detector_states order by series_id',
     );
   /** Everything the scanner stores, without generated ids and timestamps of writing. */
   const results = async () => ({
     states: await env.db.query(
       `select d.series_id::text as series_id, d.detector, d.config_hash, d.state, d.last_bucket, d.last_anomalous_at, e.started_at as open_episode_started_at
-       from public.anomaly_detector_states d left join public.anomaly_episodes e on e.id = d.open_episode_id order by d.series_id`,
+       from private.anomaly_detector_states d left join public.anomaly_episodes e on e.id = d.open_episode_id order by d.series_id`,
     ),
     episodes: await env.db.query(
       `select e.series_id::text as series_id, e.metric, e.detector, e.started_at, e.ended_at, e.status, e.peak_score, e.peak_at, e.explanation,
@@ -369,7 +369,7 @@ describe('detect-anomalies closes the episodes of series that go silent', () => 
   /** One run whose cutoff (newest complete bucket) is `cutoff`: the time comes from the job context only. */
   const runAt = (cutoff: number, opts: Parameters<typeof scanAnomalies>[2] = {}, budgetMs = 120_000) =>
     scanAnomalies(env.deps, { now: new Date(cutoff + 2 * MIN), budgetMs }, opts);
-  const reset = () => env.db.exec('truncate public.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
+  const reset = () => env.db.exec('truncate private.anomaly_detector_states, public.anomaly_episodes, public.anomaly_incidents');
   const rollUp = async () => {
     await env.deps.settle();
     expect((await runJob(env.deps, aggregateMetrics, { budgetMs: 120_000 })).outcome).toBe('ok');
@@ -383,15 +383,15 @@ describe('detect-anomalies closes the episodes of series that go silent', () => 
               d.open_episode_id, d.last_anomalous_at
        from public.anomaly_episodes e join public.metric_series s on s.id = e.series_id
        left join public.anomaly_incidents i on i.id = e.incident_id
-       left join public.anomaly_detector_states d on d.series_id = e.series_id
+       left join private.anomaly_detector_states d on d.series_id = e.series_id
        order by s.name, e.started_at`,
     );
     return rows;
   };
   const snapshot = () =>
     Promise.all(
-      ['anomaly_detector_states', 'anomaly_episodes', 'anomaly_incidents'].map((table) =>
-        env.db.query(`select to_jsonb(x) - 'updated_at' as row from public.${table} x`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
+      ['private.anomaly_detector_states', 'public.anomaly_episodes', 'public.anomaly_incidents'].map((table) =>
+        env.db.query(`select to_jsonb(x) - 'updated_at' as row from ${table} x`).then((rows) => rows.map((r) => JSON.stringify(r)).sort()),
       ),
     );
 

@@ -28,7 +28,7 @@ describe('jobs', () => {
 
   const runs = (job: string) =>
     env.db.query<{ outcome: string; summary: Record<string, unknown>; error: string | null; started_at: Date; finished_at: Date | null }>(
-      'select outcome, summary, error, started_at, finished_at from public.job_runs where job = $1 order by id',
+      'select outcome, summary, error, started_at, finished_at from private.job_runs where job = $1 order by id',
       [job],
     );
 
@@ -85,11 +85,11 @@ describe('jobs', () => {
 
     it('trims job history older than 30 days in batches and reports counts', async () => {
       await env.db.query(
-        `insert into public.job_runs (job, started_at, finished_at, outcome)
+        `insert into private.job_runs (job, started_at, finished_at, outcome)
          select 'old', $1::timestamptz, $1::timestamptz, 'ok' from generate_series(1, 5200)`,
         [at(-40 * DAY)],
       );
-      await env.db.query(`insert into public.job_runs (job, started_at, finished_at, outcome) values ('recent', $1, $1, 'ok')`, [at(-29 * DAY)]);
+      await env.db.query(`insert into private.job_runs (job, started_at, finished_at, outcome) values ('recent', $1, $1, 'ok')`, [at(-29 * DAY)]);
       const run = await runJob(env.deps, cleanupRetention);
       expect(run.outcome).toBe('ok');
       expect(run.summary).toMatchObject({ deleted: { jobRuns: 5200 }, complete: true });
@@ -132,7 +132,7 @@ describe('jobs', () => {
 
     it('stops at its budget and finishes on the next run', async () => {
       await env.db.query(
-        `insert into public.job_runs (job, started_at, finished_at, outcome)
+        `insert into private.job_runs (job, started_at, finished_at, outcome)
          select 'old2', $1::timestamptz, $1::timestamptz, 'ok' from generate_series(1, 6000)`,
         [at(-40 * DAY)],
       );

@@ -1,5 +1,6 @@
 /**
- * The RLS matrix: every table in the public schema x every actor x select/insert/update/delete,
+ * The RLS matrix: every table in the public schema (and the jobs' internal tables in private) x every
+ * actor x select/insert/update/delete,
  * asserting both what is allowed and what is denied. Each operation runs as that actor in its own
  * transaction (set local role + request.jwt.claims, as PostgREST does) and is rolled back, so the
  * cases are independent.
@@ -188,10 +189,10 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       delete: [`delete from public.metric_definitions where organization_id = $1 and name = 'fixture.metric' returning 1`, [t.orgId]],
     },
     rollup_state: {
-      select: [`select 1 from public.rollup_state where key = 'fixture'`, []],
-      insert: [`insert into public.rollup_state (key, watermark) values ('other', '1') returning 1`, []],
-      update: [`update public.rollup_state set watermark = '2' where key = 'fixture' returning 1`, []],
-      delete: [`delete from public.rollup_state where key = 'fixture' returning 1`, []],
+      select: [`select 1 from private.rollup_state where key = 'fixture'`, []],
+      insert: [`insert into private.rollup_state (key, watermark) values ('other', '1') returning 1`, []],
+      update: [`update private.rollup_state set watermark = '2' where key = 'fixture' returning 1`, []],
+      delete: [`delete from private.rollup_state where key = 'fixture' returning 1`, []],
     },
     anomaly_configs: {
       select: ['select id from public.anomaly_configs where id = $1', [f.anomalyConfigId]],
@@ -200,13 +201,13 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       delete: ['delete from public.anomaly_configs where id = $1 returning id', [f.anomalyConfigId]],
     },
     anomaly_detector_states: {
-      select: ['select series_id from public.anomaly_detector_states where series_id = $1', [f.seriesId]],
+      select: ['select series_id from private.anomaly_detector_states where series_id = $1', [f.seriesId]],
       insert: [
-        `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now()) returning series_id`,
+        `insert into private.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now()) returning series_id`,
         [f.freeSeriesId, t.projectA],
       ],
-      update: [`update public.anomaly_detector_states set state = '{"x":1}' where series_id = $1 returning series_id`, [f.seriesId]],
-      delete: ['delete from public.anomaly_detector_states where series_id = $1 returning series_id', [f.seriesId]],
+      update: [`update private.anomaly_detector_states set state = '{"x":1}' where series_id = $1 returning series_id`, [f.seriesId]],
+      delete: ['delete from private.anomaly_detector_states where series_id = $1 returning series_id', [f.seriesId]],
     },
     anomaly_incidents: {
       select: ['select id from public.anomaly_incidents where id = $1', [f.incidentId]],
@@ -255,10 +256,10 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       delete: ['delete from public.export_runs where id = $1 returning id', [f.exportRunId]],
     },
     job_runs: {
-      select: ['select id from public.job_runs where id = $1', [f.jobRunId]],
-      insert: [`insert into public.job_runs (job, started_at) values ('test', now()) returning id`, []],
-      update: [`update public.job_runs set summary = '{"x":1}' where id = $1 returning id`, [f.jobRunId]],
-      delete: ['delete from public.job_runs where id = $1 returning id', [f.jobRunId]],
+      select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
+      insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
+      update: [`update private.job_runs set summary = '{"x":1}' where id = $1 returning id`, [f.jobRunId]],
+      delete: ['delete from private.job_runs where id = $1 returning id', [f.jobRunId]],
     },
   };
 }
@@ -269,6 +270,9 @@ const PROJECT_READERS: MatrixActor[] = ['owner', 'admin', 'member', 'viewer', 's
 const SERVICE: MatrixActor[] = ['service_role'];
 
 /** Who is allowed, per table and operation. Everyone else must be denied. */
+/** The jobs' own tables, moved out of the Data API's schema into private (migration ..20261206000500). */
+const INTERNAL = ['rollup_state', 'job_runs', 'anomaly_detector_states'];
+
 const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   organizations: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: ['owner', 'service_role'] },
   // Anyone may leave: the viewer deleting their own membership is allowed.
@@ -298,6 +302,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_totals: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_group_totals: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // Internal tables, in private (migration ..0500): the jobs' alone.
   rollup_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_definitions: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
   // Anomaly detection: readers see configs, episodes and incidents; owners and admins configure;
@@ -330,7 +335,7 @@ describe('RLS matrix', () => {
       [tenant.orgId],
     );
     const [audit] = await env.db.query<{ id: string }>(`select id from public.audit_log where organization_id = $1 order by id limit 1`, [tenant.orgId]);
-    const [run] = await env.db.query<{ id: string }>(`insert into public.job_runs (job, started_at) values ('fixture', now()) returning id`);
+    const [run] = await env.db.query<{ id: string }>(`insert into private.job_runs (job, started_at) values ('fixture', now()) returning id`);
     await env.db.query('insert into public.project_ingest_settings (project_id, organization_id) values ($1, $2)', [tenant.projectA, tenant.orgId]);
     await env.db.query('insert into public.log_retention_settings (project_id, organization_id) values ($1, $2)', [tenant.projectA, tenant.orgId]);
     const [series] = await env.db.query<{ id: string }>(
@@ -358,7 +363,7 @@ describe('RLS matrix', () => {
       `insert into public.metric_group_totals (project_id, name, tag_key, tag_value, resolution, bucket, count, sum, min, max, sketch) values ($1, 'm', 'host', 'a', '1h', now(), 1, 1, 1, 1, '{}')`,
       [p],
     );
-    await env.db.query(`insert into public.rollup_state (key, watermark) values ('fixture', '1')`);
+    await env.db.query(`insert into private.rollup_state (key, watermark) values ('fixture', '1')`);
     await env.db.query(`insert into public.metric_definitions (organization_id, name, type) values ($1, 'fixture.metric', 'gauge')`, [tenant.orgId]);
     const [free] = await env.db.query<{ id: string }>(
       `insert into public.metric_series (project_id, name, type, fingerprint) values ($1, 'm-free', 'gauge', 'fp-free') returning id`,
@@ -369,7 +374,7 @@ describe('RLS matrix', () => {
       [p, tenant.orgId],
     );
     await env.db.query(
-      `insert into public.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now())`,
+      `insert into private.anomaly_detector_states (series_id, project_id, detector, config_hash, state, last_bucket) values ($1, $2, 'ewma', 'h', '{}', now())`,
       [series!.id, p],
     );
     const [incident] = await env.db.query<{ id: string }>(
@@ -450,10 +455,11 @@ describe('RLS matrix', () => {
     expect(await attempt(actor, sql, params)).toBe(expected);
   });
 
-  it('covers every table in the public schema', async () => {
+  it('covers every table in the public schema, and the internal tables kept in private', async () => {
     const tables = await env.db.query<{ relname: string }>(
       `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`,
+       where (n.nspname = 'public' or (n.nspname = 'private' and c.relname = any($1::text[]))) and c.relkind in ('r', 'p') order by 1`,
+      [INTERNAL],
     );
     expect(tables.map((t) => t.relname).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
