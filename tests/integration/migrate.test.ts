@@ -58,6 +58,23 @@ describe('migrate', () => {
     return { db, migrations, at };
   };
 
+  it('20261206000500 moves the jobs\' internal tables to private with their rows, and the jobs keep working', async () => {
+    const { db, migrations, at } = await migratedUpTo('20261206000500');
+    await db.query(`insert into public.job_runs (job, started_at, finished_at, outcome) values ('before-upgrade', now(), now(), 'ok')`);
+    await db.query(`insert into public.rollup_state (key, watermark) values ('aggregate-metrics', '42')`);
+    expect(await migrate(db, { migrations })).toEqual(migrations.slice(at).map((m) => `${m.version}_${m.name}`));
+    expect(await db.query(`select job, outcome from private.job_runs`)).toEqual([{ job: 'before-upgrade', outcome: 'ok' }]);
+    expect(await db.query(`select key, watermark::text as watermark from private.rollup_state`)).toEqual([{ key: 'aggregate-metrics', watermark: '42' }]);
+    const [left] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relname in ('job_runs', 'rollup_state', 'anomaly_detector_states')`,
+    );
+    expect(left!.n).toBe(0);
+    // The identity sequence moved with its table: the next run gets the next id.
+    const [next] = await db.query<{ id: string }>(`insert into private.job_runs (job, started_at) values ('after-upgrade', now()) returning id::text as id`);
+    expect(Number(next!.id)).toBeGreaterThan(1);
+  });
+
   it('20261126002000 turns stored jsonb sketches into rank and count arrays with the same buckets', async () => {
     const { db, migrations, at } = await migratedUpTo('20261126002000');
     const [org] = await db.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Org', 'org-one') returning id`);
