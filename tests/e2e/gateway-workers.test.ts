@@ -57,7 +57,7 @@ function get(url: string): Promise<string> {
 }
 
 describe.skipIf(!servicesMode() || process.platform !== 'linux')('gateway workers (GATEWAY_WORKERS=2)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'observai-workers-'));
+  let dataDir: string | undefined;
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let gateway: ChildProcess;
   let base: string;
@@ -72,6 +72,7 @@ describe.skipIf(!servicesMode() || process.platform !== 'linux')('gateway worker
 
   beforeAll(async () => {
     database = await createDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'observai-workers-'));
     const port = await freePort();
     // node itself, not the tsx binary: the gateway is then the cluster's primary and its workers its children.
     gateway = spawn(process.execPath, ['--import', 'tsx', 'scripts/gateway.ts'], {
@@ -103,7 +104,7 @@ describe.skipIf(!servicesMode() || process.platform !== 'linux')('gateway worker
       await exited;
     }
     await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   it('closes the connections a dying worker was being handed, serves on, and replaces the worker', async () => {
