@@ -3,7 +3,12 @@ import type { Deps } from '../../core/deps.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
-import { getEpisode, giveFeedback, listConfigs, listEpisodes, listIncidents, putConfig } from '../anomalies.ts';
+import { getEpisode } from '../get-episode.ts';
+import { giveFeedback } from '../give-feedback.ts';
+import { listConfigs } from '../list-configs.ts';
+import { listEpisodes } from '../list-episodes.ts';
+import { listIncidents } from '../list-incidents.ts';
+import { putConfig } from '../put-config.ts';
 import { ConfigsQuery, EpisodeParams, EpisodesQuery, Feedback, IncidentsQuery, PutConfig } from '../schemas.ts';
 
 /**
