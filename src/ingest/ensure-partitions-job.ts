@@ -1,5 +1,5 @@
 import type { Job } from '../core/job.ts';
-import { ensurePartitions } from './ingest-batch.ts';
+import { ensurePartitions } from '../db/partitions.ts';
 
 const DAY = 86_400_000;
 
