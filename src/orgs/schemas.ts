@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { IdCodec } from '../core/id-permutation.ts';
 
 export const Role = z.enum(['owner', 'admin', 'member', 'viewer']);
 export type Role = z.infer<typeof Role>;
@@ -42,8 +43,12 @@ export type UpdateProject = z.infer<typeof UpdateProject>;
 
 export const AuditLogQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  /** Keyset cursor: return entries with an id below this one. */
-  before: z.coerce.number().int().positive().optional(),
+  /** Keyset cursor: the entries after (older than) the entry with this id (a nextBefore). */
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be an audit entry id')
+    .refine((v) => !/^\d{1,19}$/.test(v) || BigInt(v) < 2n ** 63n, 'must be an audit entry id')
+    .optional(),
   action: z.string().max(100).optional(),
 });
 export type AuditLogQuery = z.infer<typeof AuditLogQuery>;
@@ -135,7 +140,7 @@ export const toProjectView = (r: ProjectRow) => ({
 });
 
 export interface AuditRow {
-  id: string | number;
+  id: string;
   organization_id: string;
   actor_id: string | null;
   actor_type: string;
@@ -145,8 +150,9 @@ export interface AuditRow {
   details: Record<string, unknown>;
   created_at: Date;
 }
-export const toAuditView = (r: AuditRow) => ({
-  id: Number(r.id),
+/** An entry as the API shows it: its id is the public one (src/db/public-ids.ts), never the identity value. */
+export const toAuditView = (r: AuditRow, ids: IdCodec) => ({
+  id: ids.toPublic(r.id),
   organizationId: r.organization_id,
   actorId: r.actor_id,
   actorType: r.actor_type,
