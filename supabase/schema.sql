@@ -51,6 +51,71 @@ CREATE SCHEMA public;
 
 COMMENT ON SCHEMA public IS 'standard public schema';
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: organization_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organization_members (
+    organization_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organization_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])))
+);
+
+--
+-- Name: TABLE organization_members; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organization_members IS 'Who belongs to an organization, with one role: owner, admin, member or viewer.';
+
+--
+-- Name: accept_invitation(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.accept_invitation(token text) RETURNS public.organization_members
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  inv public.invitations;
+  uid uuid := auth.uid();
+  member public.organization_members;
+begin
+  if uid is null then
+    raise exception 'Sign in to accept an invitation' using errcode = 'OA403';
+  end if;
+  select * into inv from public.invitations i
+  where i.token_hash = encode(sha256(convert_to(accept_invitation.token, 'UTF8')), 'hex')
+    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+    and lower(i.email) = (select lower(u.email) from auth.users u where u.id = uid)
+  for update;
+  if not found then
+    raise exception 'Invitation not found or expired' using errcode = 'OA404';
+  end if;
+  if exists (select 1 from public.organization_members m where m.organization_id = inv.organization_id and m.user_id = uid) then
+    raise exception 'You are already a member of this organization' using errcode = 'OA409';
+  end if;
+  insert into public.organization_members (organization_id, user_id, role) values (inv.organization_id, uid, inv.role)
+  returning * into member;
+  insert into public.project_members (project_id, organization_id, user_id)
+  select p.id, p.organization_id, uid from public.projects p
+  where p.id = any (inv.project_ids) and p.organization_id = inv.organization_id;
+  update public.invitations set accepted_at = now(), accepted_by = uid where id = inv.id;
+  return member;
+end
+$$;
+
+--
+-- Name: FUNCTION accept_invitation(token text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.accept_invitation(token text) IS 'Joins the caller to the inviting organization when the token matches an open invitation for their email.';
+
 --
 -- Name: actor_type(); Type: FUNCTION; Schema: private; Owner: -
 --
@@ -240,6 +305,57 @@ $$;
 --
 
 COMMENT ON FUNCTION private.colleague_ids() IS 'Users who share an organization with the current user (whose profiles they may see).';
+
+--
+-- Name: organizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    billing_email text,
+    plan text DEFAULT 'free'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organizations_billing_email_check CHECK (((billing_email IS NULL) OR (billing_email ~ '^[^@\s]+@[^@\s]+$'::text))),
+    CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT organizations_plan_check CHECK ((plan = ANY (ARRAY['free'::text, 'team'::text, 'enterprise'::text]))),
+    CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
+);
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'A tenant. Everything else belongs to exactly one organization.';
+
+--
+-- Name: create_organization(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.create_organization(name text, slug text) RETURNS public.organizations
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  org public.organizations;
+  uid uuid := auth.uid();
+begin
+  if uid is null then
+    raise exception 'Sign in to create an organization' using errcode = 'OA403';
+  end if;
+  insert into public.organizations (name, slug) values (create_organization.name, create_organization.slug) returning * into org;
+  insert into public.organization_members (organization_id, user_id, role) values (org.id, uid, 'owner');
+  return org;
+end
+$$;
+
+--
+-- Name: FUNCTION create_organization(name text, slug text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.create_organization(name text, slug text) IS 'Creates an organization with the caller as its first owner (a user cannot insert an organization row directly).';
 
 --
 -- Name: drop_telemetry_partitions_before(text, date); Type: FUNCTION; Schema: private; Owner: -
@@ -1080,122 +1196,6 @@ $$;
 --
 
 COMMENT ON FUNCTION private.writable_project_ids() IS 'Projects the current user may change data in: all for owner and admin, assigned ones for member, none for viewer.';
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
---
--- Name: organization_members; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organization_members (
-    organization_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    role text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organization_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])))
-);
-
---
--- Name: TABLE organization_members; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organization_members IS 'Who belongs to an organization, with one role: owner, admin, member or viewer.';
-
---
--- Name: accept_invitation(text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.accept_invitation(token text) RETURNS public.organization_members
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  inv public.invitations;
-  uid uuid := auth.uid();
-  member public.organization_members;
-begin
-  if uid is null then
-    raise exception 'Sign in to accept an invitation' using errcode = 'OA403';
-  end if;
-  select * into inv from public.invitations i
-  where i.token_hash = encode(sha256(convert_to(accept_invitation.token, 'UTF8')), 'hex')
-    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
-    and lower(i.email) = (select lower(u.email) from auth.users u where u.id = uid)
-  for update;
-  if not found then
-    raise exception 'Invitation not found or expired' using errcode = 'OA404';
-  end if;
-  if exists (select 1 from public.organization_members m where m.organization_id = inv.organization_id and m.user_id = uid) then
-    raise exception 'You are already a member of this organization' using errcode = 'OA409';
-  end if;
-  insert into public.organization_members (organization_id, user_id, role) values (inv.organization_id, uid, inv.role)
-  returning * into member;
-  insert into public.project_members (project_id, organization_id, user_id)
-  select p.id, p.organization_id, uid from public.projects p
-  where p.id = any (inv.project_ids) and p.organization_id = inv.organization_id;
-  update public.invitations set accepted_at = now(), accepted_by = uid where id = inv.id;
-  return member;
-end
-$$;
-
---
--- Name: FUNCTION accept_invitation(token text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.accept_invitation(token text) IS 'Joins the caller to the inviting organization when the token matches an open invitation for their email.';
-
---
--- Name: organizations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    slug text NOT NULL,
-    billing_email text,
-    plan text DEFAULT 'free'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organizations_billing_email_check CHECK (((billing_email IS NULL) OR (billing_email ~ '^[^@\s]+@[^@\s]+$'::text))),
-    CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT organizations_plan_check CHECK ((plan = ANY (ARRAY['free'::text, 'team'::text, 'enterprise'::text]))),
-    CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
-);
-
---
--- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organizations IS 'A tenant. Everything else belongs to exactly one organization.';
-
---
--- Name: create_organization(text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.create_organization(name text, slug text) RETURNS public.organizations
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  org public.organizations;
-  uid uuid := auth.uid();
-begin
-  if uid is null then
-    raise exception 'Sign in to create an organization' using errcode = 'OA403';
-  end if;
-  insert into public.organizations (name, slug) values (create_organization.name, create_organization.slug) returning * into org;
-  insert into public.organization_members (organization_id, user_id, role) values (org.id, uid, 'owner');
-  return org;
-end
-$$;
-
---
--- Name: FUNCTION create_organization(name text, slug text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.create_organization(name text, slug text) IS 'Creates an organization with the caller as its first owner (a user cannot insert an organization row directly).';
 
 --
 -- Name: logs; Type: TABLE; Schema: public; Owner: -
@@ -4166,6 +4166,38 @@ GRANT USAGE ON SCHEMA public TO authenticated;
 GRANT USAGE ON SCHEMA public TO service_role;
 
 --
+-- Name: TABLE organization_members; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.organization_members TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.organization_members TO service_role;
+
+--
+-- Name: COLUMN organization_members.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.organization_members TO authenticated;
+
+--
+-- Name: COLUMN organization_members.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(user_id) ON TABLE public.organization_members TO authenticated;
+
+--
+-- Name: COLUMN organization_members.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(role),UPDATE(role) ON TABLE public.organization_members TO authenticated;
+
+--
+-- Name: FUNCTION accept_invitation(token text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.accept_invitation(token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.accept_invitation(token text) TO authenticated;
+
+--
 -- Name: FUNCTION actor_type(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4222,6 +4254,38 @@ GRANT ALL ON FUNCTION private.backfill_metric_totals(p_since timestamp with time
 REVOKE ALL ON FUNCTION private.colleague_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.colleague_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.colleague_ids() TO service_role;
+
+--
+-- Name: TABLE organizations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.organizations TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.organizations TO service_role;
+
+--
+-- Name: COLUMN organizations.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(name) ON TABLE public.organizations TO authenticated;
+
+--
+-- Name: COLUMN organizations.billing_email; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(billing_email) ON TABLE public.organizations TO authenticated;
+
+--
+-- Name: COLUMN organizations.plan; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(plan) ON TABLE public.organizations TO authenticated;
+
+--
+-- Name: FUNCTION create_organization(name text, slug text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.create_organization(name text, slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.create_organization(name text, slug text) TO authenticated;
 
 --
 -- Name: FUNCTION drop_telemetry_partitions_before(parent text, cutoff date); Type: ACL; Schema: private; Owner: -
@@ -4436,70 +4500,6 @@ REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.writable_project_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.writable_project_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.writable_project_ids() TO service_role;
-
---
--- Name: TABLE organization_members; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE public.organization_members TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.organization_members TO service_role;
-
---
--- Name: COLUMN organization_members.organization_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(organization_id) ON TABLE public.organization_members TO authenticated;
-
---
--- Name: COLUMN organization_members.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(user_id) ON TABLE public.organization_members TO authenticated;
-
---
--- Name: COLUMN organization_members.role; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(role),UPDATE(role) ON TABLE public.organization_members TO authenticated;
-
---
--- Name: FUNCTION accept_invitation(token text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.accept_invitation(token text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.accept_invitation(token text) TO authenticated;
-
---
--- Name: TABLE organizations; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE public.organizations TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.organizations TO service_role;
-
---
--- Name: COLUMN organizations.name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(name) ON TABLE public.organizations TO authenticated;
-
---
--- Name: COLUMN organizations.billing_email; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(billing_email) ON TABLE public.organizations TO authenticated;
-
---
--- Name: COLUMN organizations.plan; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(plan) ON TABLE public.organizations TO authenticated;
-
---
--- Name: FUNCTION create_organization(name text, slug text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.create_organization(name text, slug text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.create_organization(name text, slug text) TO authenticated;
 
 --
 -- Name: TABLE logs; Type: ACL; Schema: public; Owner: -

@@ -6,7 +6,7 @@ import { type Role, toMemberView } from './schemas.ts';
 export async function acceptInvitation(deps: Pick<Deps, 'db'>, actor: Claims, token: string) {
   const [row] = await withClaims(deps.db, actor, (tx) =>
     tx.query<{ organization_id: string; user_id: string; role: Role; created_at: Date }>(
-      'select organization_id, user_id, role, created_at from public.accept_invitation($1)',
+      'select organization_id, user_id, role, created_at from private.accept_invitation($1)',
       [token],
     ),
   );

@@ -6,7 +6,7 @@ import { toOrganizationView } from './schemas.ts';
 /** Creates an organization with the caller as owner (one RPC: both rows or neither). */
 export async function createOrganization(deps: Pick<Deps, 'db'>, actor: Claims, input: CreateOrganization) {
   const [row] = await withClaims(deps.db, actor, (tx) =>
-    tx.query<Omit<OrganizationRow, 'role'>>('select id, name, slug, plan, billing_email, created_at from public.create_organization($1, $2)', [
+    tx.query<Omit<OrganizationRow, 'role'>>('select id, name, slug, plan, billing_email, created_at from private.create_organization($1, $2)', [
       input.name,
       input.slug,
     ]),
