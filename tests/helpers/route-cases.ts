@@ -114,7 +114,7 @@ export const CASES: RouteCase[] = [
   {
     route: 'logs POST /exports/destinations',
     allow: OWNERS,
-    // Success needs a reachable bucket (tests/integration/exports.test.ts); here: past authorization.
+    // Success needs a reachable bucket (tests/integration/exports-destinations.test.ts); here: past authorization.
     ok: 'authorized',
     request: ({ t }) => ({
       path: '/exports/destinations',
