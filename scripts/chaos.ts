@@ -34,7 +34,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,6 +45,7 @@ import { createPostgresDb } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
 import { migrateDb } from '../src/node/deps.ts';
 import { seedDemo } from '../src/orgs/seed-demo.ts';
+import { type Proxy, tcpProxy } from '../tests/helpers/tcp-proxy.ts';
 
 /** A whole-number setting from the environment, refused (exit 2) when it is not one or below `min`. */
 function setting(name: string, fallback: number, min: number): number {
@@ -99,47 +100,6 @@ const log = (line: string) => console.error(`chaos: ${line}`);
 // ---------------------------------------------------------------------------------------------
 // Faults: a TCP proxy per dependency.
 
-interface Proxy {
-  port: number;
-  start(): Promise<void>;
-  /** Closes the listener (new connections are refused) and resets every open connection. */
-  cut(): Promise<void>;
-}
-
-function tcpProxy(target: { host: string; port: number }): Proxy {
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  const proxy: Proxy = {
-    port: 0,
-    async start() {
-      server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const close = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
-        };
-        client.on('error', close).on('close', close);
-        upstream.on('error', close).on('close', close);
-      });
-      // The same port again after a cut, so the gateway's configured URL reaches it.
-      await new Promise<void>((resolve, reject) => server!.once('error', reject).listen(proxy.port, '127.0.0.1', () => resolve()));
-      proxy.port = (server!.address() as { port: number }).port;
-    },
-    async cut() {
-      if (!server) return;
-      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      await closed;
-      server = undefined;
-    },
-  };
-  return proxy;
-}
 
 // ---------------------------------------------------------------------------------------------
 // What the run observed.

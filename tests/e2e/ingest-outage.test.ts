@@ -4,7 +4,6 @@
  * opens after a few failures); once it is back, ingest recovers, and every event that got a 2xx is
  * stored exactly once, nothing else.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayApp } from '../../src/app/app.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
@@ -14,38 +13,9 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { createMemoryCache } from '../../src/cache/memory.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { createTestEnv, servicesMode, TEST_JWT_SECRET, type TestEnv } from '../helpers/env.ts';
+import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
-function tcpProxy(target: { host: string; port: number }) {
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  let port = 0;
-  return {
-    get port() {
-      return port;
-    },
-    async start() {
-      server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const close = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on('error', close).on('close', close);
-        upstream.on('error', close).on('close', close);
-      });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', () => resolve()));
-      port = (server!.address() as { port: number }).port;
-    },
-    async stop() {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-    },
-  };
-}
 
 describe.skipIf(!servicesMode())('ingest during a Postgres outage', () => {
   let env: TestEnv;
@@ -84,7 +54,7 @@ describe.skipIf(!servicesMode())('ingest during a Postgres outage', () => {
     for (let i = 0; i < 3; i++) if ((await send()).res.status === 200) acknowledged += 1;
     expect(acknowledged).toBe(3);
 
-    await proxy.stop();
+    await proxy.cut();
     const during = [];
     for (let i = 0; i < 8; i++) during.push(await send());
     // Every request gets an answer (a hang would run into the test timeout), and it is a 503.

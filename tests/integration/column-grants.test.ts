@@ -229,6 +229,15 @@ describe('ingest limits: users lower them and raise them back to the ceiling; ab
     expect((await put(t.people.owner.jwt, { requestsPerMinute: 50_001 })).status).toBe(403);
     expect((await put(t.people.owner.jwt, { requestsPerMinute: 20_000 })).status).toBe(200);
   });
+
+  it('lets the operator raise a limit from a plain connection (psql, a migration: no JWT claims)', async () => {
+    const [row] = await env.db.query<{ max_series: number }>(
+      `insert into public.project_ingest_settings (project_id, organization_id, max_series) values ($1, $2, 100000)
+       on conflict (project_id) do update set max_series = excluded.max_series returning max_series`,
+      [t.other.projectId, t.other.orgId],
+    );
+    expect(row!.max_series).toBe(100_000);
+  });
 });
 
 describe('statement timeout', () => {
