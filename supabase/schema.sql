@@ -133,6 +133,49 @@ CREATE FUNCTION private.actor_type() RETURNS text
 $$;
 
 --
+-- Name: alert_silences_guard_user_changes(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.alert_silences_guard_user_changes() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.is_end_user() then
+    if new.ends_at > greatest(old.ends_at, now()) then
+      raise exception 'A silence can be ended early, not extended; create a new silence' using errcode = 'OA400';
+    end if;
+    if new.starts_at <> old.starts_at and new.starts_at > now() then
+      raise exception 'A silence''s start can only move back to end it' using errcode = 'OA400';
+    end if;
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: alerting_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.alerting_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r jsonb := to_jsonb(case when tg_op = 'DELETE' then old else new end);
+  entity text := tg_argv[0];
+  verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
+begin
+  -- The sealed secret and the evaluator's bookkeeping are not audit material.
+  r := r - 'secret_ciphertext' - 'next_eval_at' - 'last_eval_at' - 'last_eval_ms' - 'last_error' - 'instances_over_cap'
+        - 'created_at' - 'updated_at';
+  perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity,
+    coalesce(r ->> 'id', r ->> 'project_id'), r);
+  return null;
+end
+$$;
+
+--
 -- Name: api_key_by_prefix(text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -733,6 +776,22 @@ $$;
 --
 
 COMMENT ON FUNCTION private.member_org_ids() IS 'Organizations the current user belongs to, in any role.';
+
+--
+-- Name: notification_policies_stamp(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.notification_policies_stamp() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.is_end_user() then
+    new.updated_by := (select auth.uid());
+  end if;
+  return new;
+end
+$$;
 
 --
 -- Name: org_ids_with_role(text[]); Type: FUNCTION; Schema: private; Owner: -
@@ -1562,6 +1621,262 @@ CREATE VIEW private.visible_logs AS
 COMMENT ON VIEW private.visible_logs IS 'Logs the caller may read (the logs select policy as a plain condition, so full-text search can use its index). See docs/adr/0003-log-search-view.md.';
 
 --
+-- Name: alert_groups; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_groups (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    group_key text NOT NULL,
+    route_id text NOT NULL,
+    receiver text NOT NULL,
+    group_labels jsonb NOT NULL,
+    first_seen_at timestamp with time zone NOT NULL,
+    next_flush_at timestamp with time zone NOT NULL,
+    last_notified_at timestamp with time zone,
+    notified_firing text[] DEFAULT '{}'::text[] NOT NULL,
+    seq integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE alert_groups; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_groups IS 'Notification groups (Alertmanager aggregation groups): their timers and what was last notified.';
+
+--
+-- Name: alert_instances; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_instances (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    rule_id uuid,
+    source text NOT NULL,
+    fingerprint text NOT NULL,
+    labels jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state text NOT NULL,
+    severity text NOT NULL,
+    value double precision,
+    threshold double precision,
+    reason text,
+    active_at timestamp with time zone NOT NULL,
+    fired_at timestamp with time zone,
+    resolved_at timestamp with time zone,
+    last_true_at timestamp with time zone,
+    last_eval_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone,
+    generator_url text,
+    flapping boolean DEFAULT false NOT NULL,
+    changes_at timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_instances_annotations_check CHECK ((jsonb_typeof(annotations) = 'object'::text)),
+    CONSTRAINT alert_instances_fingerprint_check CHECK ((fingerprint ~ '^[0-9a-f]{16,64}$'::text)),
+    CONSTRAINT alert_instances_labels_check CHECK ((jsonb_typeof(labels) = 'object'::text)),
+    CONSTRAINT alert_instances_severity_check CHECK ((severity = ANY (ARRAY['critical'::text, 'warning'::text, 'info'::text]))),
+    CONSTRAINT alert_instances_source_check CHECK ((source = ANY (ARRAY['rule'::text, 'external'::text]))),
+    CONSTRAINT alert_instances_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'firing'::text, 'resolved'::text])))
+);
+
+--
+-- Name: TABLE alert_instances; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_instances IS 'The current state of each alert (one rule and label set, or one external alert): pending, firing or recently resolved.';
+
+--
+-- Name: alert_notification_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_notification_attempts (
+    id bigint NOT NULL,
+    notification_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    attempt integer NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    ok boolean NOT NULL,
+    status_code integer,
+    error text
+);
+
+--
+-- Name: TABLE alert_notification_attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_notification_attempts IS 'Every delivery attempt of a notification: when, how long, the answer.';
+
+--
+-- Name: alert_notification_attempts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_notification_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.alert_notification_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: alert_notifications; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_notifications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    contact_point_id uuid NOT NULL,
+    group_key text NOT NULL,
+    seq integer NOT NULL,
+    receiver text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    firing_count integer DEFAULT 0 NOT NULL,
+    resolved_count integer DEFAULT 0 NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone,
+    last_status integer,
+    last_error text,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_notifications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'dropped'::text])))
+);
+
+--
+-- Name: TABLE alert_notifications; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_notifications IS 'The notification log: each notification of a group to a contact point, created once and sent with retries.';
+
+--
+-- Name: alert_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_rules (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    key text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    query jsonb NOT NULL,
+    condition jsonb DEFAULT '{}'::jsonb NOT NULL,
+    severity text DEFAULT 'critical'::text NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    for_seconds integer DEFAULT 0 NOT NULL,
+    keep_firing_for_seconds integer DEFAULT 0 NOT NULL,
+    interval_seconds integer DEFAULT 60 NOT NULL,
+    delay_seconds integer DEFAULT 0 NOT NULL,
+    max_instances integer DEFAULT 1000 NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    next_eval_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_eval_at timestamp with time zone,
+    last_eval_ms integer,
+    last_error text,
+    instances_over_cap integer DEFAULT 0 NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_rules_annotations_check CHECK ((jsonb_typeof(annotations) = 'object'::text)),
+    CONSTRAINT alert_rules_condition_check CHECK ((jsonb_typeof(condition) = 'object'::text)),
+    CONSTRAINT alert_rules_delay_seconds_check CHECK (((delay_seconds >= 0) AND (delay_seconds <= 3600))),
+    CONSTRAINT alert_rules_for_seconds_check CHECK (((for_seconds >= 0) AND (for_seconds <= 86400))),
+    CONSTRAINT alert_rules_interval_seconds_check CHECK (((interval_seconds >= 60) AND (interval_seconds <= 86400))),
+    CONSTRAINT alert_rules_keep_firing_for_seconds_check CHECK (((keep_firing_for_seconds >= 0) AND (keep_firing_for_seconds <= 86400))),
+    CONSTRAINT alert_rules_key_check CHECK ((key ~ '^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$'::text)),
+    CONSTRAINT alert_rules_kind_check CHECK ((kind = ANY (ARRAY['metric'::text, 'anomaly'::text, 'log'::text, 'trace'::text, 'nodata'::text]))),
+    CONSTRAINT alert_rules_labels_check CHECK ((jsonb_typeof(labels) = 'object'::text)),
+    CONSTRAINT alert_rules_max_instances_check CHECK (((max_instances >= 1) AND (max_instances <= 100000))),
+    CONSTRAINT alert_rules_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT alert_rules_query_check CHECK ((jsonb_typeof(query) = 'object'::text)),
+    CONSTRAINT alert_rules_severity_check CHECK ((severity = ANY (ARRAY['critical'::text, 'warning'::text, 'info'::text])))
+);
+
+--
+-- Name: TABLE alert_rules; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_rules IS 'Alert rules of a project: a query over metrics, anomalies, logs, traces or their absence, thresholds and timing.';
+
+--
+-- Name: alert_silences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_silences (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    matchers jsonb NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    comment text NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_silences_check CHECK ((ends_at > starts_at)),
+    CONSTRAINT alert_silences_comment_check CHECK (((char_length(comment) >= 1) AND (char_length(comment) <= 2000))),
+    CONSTRAINT alert_silences_matchers_check CHECK (((jsonb_typeof(matchers) = 'array'::text) AND ((jsonb_array_length(matchers) >= 1) AND (jsonb_array_length(matchers) <= 32))))
+);
+
+--
+-- Name: TABLE alert_silences; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_silences IS 'Silences: label matchers and a time range during which matching alerts notify no one.';
+
+--
+-- Name: alert_transitions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_transitions (
+    id bigint NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    rule_id uuid,
+    fingerprint text NOT NULL,
+    labels jsonb NOT NULL,
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    severity text NOT NULL,
+    value double precision,
+    threshold double precision,
+    reason text DEFAULT ''::text NOT NULL,
+    at timestamp with time zone NOT NULL,
+    CONSTRAINT alert_transitions_from_state_check CHECK ((from_state = ANY (ARRAY['inactive'::text, 'pending'::text, 'firing'::text, 'resolved'::text]))),
+    CONSTRAINT alert_transitions_severity_check CHECK ((severity = ANY (ARRAY['critical'::text, 'warning'::text, 'info'::text]))),
+    CONSTRAINT alert_transitions_to_state_check CHECK ((to_state = ANY (ARRAY['inactive'::text, 'pending'::text, 'firing'::text, 'resolved'::text])))
+);
+
+--
+-- Name: TABLE alert_transitions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.alert_transitions IS 'Alert history: every state change of every instance, with the value, threshold and reason.';
+
+--
+-- Name: alert_transitions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_transitions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.alert_transitions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: anomaly_configs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1705,6 +2020,36 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: contact_points; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.contact_points (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    settings jsonb DEFAULT '{}'::jsonb NOT NULL,
+    secret_ciphertext text,
+    send_resolved boolean DEFAULT true NOT NULL,
+    disabled_at timestamp with time zone,
+    disabled_reason text,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contact_points_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'pagerduty'::text, 'alertmanager'::text, 'email'::text]))),
+    CONSTRAINT contact_points_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT contact_points_secret_ciphertext_check CHECK ((secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
+    CONSTRAINT contact_points_settings_check CHECK ((jsonb_typeof(settings) = 'object'::text))
+);
+
+--
+-- Name: TABLE contact_points; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.contact_points IS 'Where notifications go (email, Slack, PagerDuty, webhooks, Alertmanager receivers); secrets sealed by the server.';
 
 --
 -- Name: export_destinations; Type: TABLE; Schema: public; Owner: -
@@ -2137,6 +2482,26 @@ COMMENT ON COLUMN public.metric_totals.sketch_text IS 'The sketch as text, gener
 COMMENT ON COLUMN public.metric_totals.quantiles IS '{p50, p90, p95, p99} of the sketch (generated).';
 
 --
+-- Name: notification_policies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_policies (
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    document jsonb NOT NULL,
+    updated_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_policies_document_check CHECK ((jsonb_typeof(document) = 'object'::text))
+);
+
+--
+-- Name: TABLE notification_policies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.notification_policies IS 'A project''s notification routing tree, inhibition rules and time intervals (Alertmanager''s model).';
+
+--
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2334,6 +2699,90 @@ ALTER TABLE ONLY private.server_secrets
     ADD CONSTRAINT server_secrets_pkey PRIMARY KEY (name);
 
 --
+-- Name: alert_groups alert_groups_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_groups
+    ADD CONSTRAINT alert_groups_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_groups alert_groups_project_id_group_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_groups
+    ADD CONSTRAINT alert_groups_project_id_group_key_key UNIQUE (project_id, group_key);
+
+--
+-- Name: alert_instances alert_instances_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_instances
+    ADD CONSTRAINT alert_instances_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_instances alert_instances_project_id_fingerprint_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_instances
+    ADD CONSTRAINT alert_instances_project_id_fingerprint_key UNIQUE (project_id, fingerprint);
+
+--
+-- Name: alert_notification_attempts alert_notification_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notification_attempts
+    ADD CONSTRAINT alert_notification_attempts_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_notifications alert_notifications_contact_point_id_group_key_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notifications
+    ADD CONSTRAINT alert_notifications_contact_point_id_group_key_seq_key UNIQUE (contact_point_id, group_key, seq);
+
+--
+-- Name: alert_notifications alert_notifications_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notifications
+    ADD CONSTRAINT alert_notifications_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_rules alert_rules_id_project_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_rules
+    ADD CONSTRAINT alert_rules_id_project_id_key UNIQUE (id, project_id);
+
+--
+-- Name: alert_rules alert_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_rules
+    ADD CONSTRAINT alert_rules_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_rules alert_rules_project_id_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_rules
+    ADD CONSTRAINT alert_rules_project_id_key_key UNIQUE (project_id, key);
+
+--
+-- Name: alert_silences alert_silences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_silences
+    ADD CONSTRAINT alert_silences_pkey PRIMARY KEY (id);
+
+--
+-- Name: alert_transitions alert_transitions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_transitions
+    ADD CONSTRAINT alert_transitions_pkey PRIMARY KEY (id);
+
+--
 -- Name: anomaly_configs anomaly_configs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2381,6 +2830,20 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+--
+-- Name: contact_points contact_points_id_project_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contact_points
+    ADD CONSTRAINT contact_points_id_project_id_key UNIQUE (id, project_id);
+
+--
+-- Name: contact_points contact_points_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contact_points
+    ADD CONSTRAINT contact_points_pkey PRIMARY KEY (id);
 
 --
 -- Name: export_destinations export_destinations_id_project_id_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2500,6 +2963,13 @@ ALTER TABLE ONLY public.metric_series
 
 ALTER TABLE ONLY public.metric_totals
     ADD CONSTRAINT metric_totals_pkey PRIMARY KEY (project_id, resolution, name, bucket);
+
+--
+-- Name: notification_policies notification_policies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_policies
+    ADD CONSTRAINT notification_policies_pkey PRIMARY KEY (project_id);
 
 --
 -- Name: organization_members organization_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2656,6 +3126,120 @@ CREATE INDEX anomaly_detector_states_project_id_idx ON private.anomaly_detector_
 CREATE INDEX job_runs_job_started_at_idx ON private.job_runs USING btree (job, started_at DESC);
 
 --
+-- Name: alert_groups_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_groups_due_idx ON public.alert_groups USING btree (next_flush_at);
+
+--
+-- Name: alert_groups_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_groups_organization_id_idx ON public.alert_groups USING btree (organization_id);
+
+--
+-- Name: alert_instances_active_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_instances_active_idx ON public.alert_instances USING btree (project_id, state);
+
+--
+-- Name: alert_instances_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_instances_organization_id_idx ON public.alert_instances USING btree (organization_id);
+
+--
+-- Name: alert_instances_rule_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_instances_rule_id_idx ON public.alert_instances USING btree (rule_id);
+
+--
+-- Name: alert_notification_attempts_notification_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notification_attempts_notification_idx ON public.alert_notification_attempts USING btree (notification_id, attempt);
+
+--
+-- Name: alert_notification_attempts_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notification_attempts_organization_id_idx ON public.alert_notification_attempts USING btree (organization_id);
+
+--
+-- Name: alert_notification_attempts_project_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notification_attempts_project_idx ON public.alert_notification_attempts USING btree (project_id);
+
+--
+-- Name: alert_notifications_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notifications_due_idx ON public.alert_notifications USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
+
+--
+-- Name: alert_notifications_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notifications_organization_id_idx ON public.alert_notifications USING btree (organization_id);
+
+--
+-- Name: alert_notifications_project_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notifications_project_created_idx ON public.alert_notifications USING btree (project_id, created_at DESC, id);
+
+--
+-- Name: alert_rules_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_rules_due_idx ON public.alert_rules USING btree (next_eval_at) WHERE enabled;
+
+--
+-- Name: alert_rules_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_rules_organization_id_idx ON public.alert_rules USING btree (organization_id);
+
+--
+-- Name: alert_silences_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_silences_organization_id_idx ON public.alert_silences USING btree (organization_id);
+
+--
+-- Name: alert_silences_project_ends_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_silences_project_ends_idx ON public.alert_silences USING btree (project_id, ends_at);
+
+--
+-- Name: alert_transitions_fingerprint_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_transitions_fingerprint_idx ON public.alert_transitions USING btree (project_id, fingerprint, at DESC);
+
+--
+-- Name: alert_transitions_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_transitions_organization_id_idx ON public.alert_transitions USING btree (organization_id);
+
+--
+-- Name: alert_transitions_project_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_transitions_project_at_idx ON public.alert_transitions USING btree (project_id, at DESC, id DESC);
+
+--
+-- Name: alert_transitions_rule_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_transitions_rule_id_idx ON public.alert_transitions USING btree (rule_id);
+
+--
 -- Name: anomaly_configs_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2726,6 +3310,18 @@ CREATE INDEX api_keys_rotated_from_idx ON public.api_keys USING btree (rotated_f
 --
 
 CREATE INDEX audit_log_organization_id_created_at_idx ON public.audit_log USING btree (organization_id, created_at DESC);
+
+--
+-- Name: contact_points_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contact_points_organization_id_idx ON public.contact_points USING btree (organization_id);
+
+--
+-- Name: contact_points_project_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contact_points_project_name_idx ON public.contact_points USING btree (project_id, name);
 
 --
 -- Name: export_destinations_organization_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -2884,6 +3480,12 @@ CREATE INDEX metric_series_tags_idx ON public.metric_series USING gin (tags json
 CREATE INDEX metric_totals_bucket_idx ON public.metric_totals USING btree (resolution, bucket);
 
 --
+-- Name: notification_policies_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_policies_organization_id_idx ON public.notification_policies USING btree (organization_id);
+
+--
 -- Name: organization_members_user_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3004,6 +3606,60 @@ ALTER INDEX public.metric_rollups_project_id_idx ATTACH PARTITION partitions.met
 ALTER INDEX public.metric_rollups_bucket_idx ATTACH PARTITION partitions.metric_rollups_5m_resolution_bucket_idx;
 
 --
+-- Name: alert_groups alert_groups_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_groups_touch_updated_at BEFORE UPDATE ON public.alert_groups FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: alert_instances alert_instances_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_instances_touch_updated_at BEFORE UPDATE ON public.alert_instances FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: alert_notifications alert_notifications_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_notifications_touch_updated_at BEFORE UPDATE ON public.alert_notifications FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: alert_rules alert_rules_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_rules_audit AFTER INSERT OR DELETE ON public.alert_rules FOR EACH ROW EXECUTE FUNCTION private.alerting_audit('alert_rule');
+
+--
+-- Name: alert_rules alert_rules_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_rules_audit_update AFTER UPDATE ON public.alert_rules FOR EACH ROW WHEN ((((((((to_jsonb(old.*) - 'next_eval_at'::text) - 'last_eval_at'::text) - 'last_eval_ms'::text) - 'last_error'::text) - 'instances_over_cap'::text) - 'updated_at'::text) IS DISTINCT FROM ((((((to_jsonb(new.*) - 'next_eval_at'::text) - 'last_eval_at'::text) - 'last_eval_ms'::text) - 'last_error'::text) - 'instances_over_cap'::text) - 'updated_at'::text))) EXECUTE FUNCTION private.alerting_audit('alert_rule');
+
+--
+-- Name: alert_rules alert_rules_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_rules_touch_updated_at BEFORE UPDATE ON public.alert_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: alert_silences alert_silences_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_silences_audit AFTER INSERT OR DELETE OR UPDATE ON public.alert_silences FOR EACH ROW EXECUTE FUNCTION private.alerting_audit('alert_silence');
+
+--
+-- Name: alert_silences alert_silences_guard_user_changes; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_silences_guard_user_changes BEFORE UPDATE ON public.alert_silences FOR EACH ROW EXECUTE FUNCTION private.alert_silences_guard_user_changes();
+
+--
+-- Name: alert_silences alert_silences_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_silences_touch_updated_at BEFORE UPDATE ON public.alert_silences FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: anomaly_configs anomaly_configs_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3056,6 +3712,24 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log
 --
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION private.audit_log_append_only();
+
+--
+-- Name: contact_points contact_points_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER contact_points_audit AFTER INSERT OR DELETE ON public.contact_points FOR EACH ROW EXECUTE FUNCTION private.alerting_audit('contact_point');
+
+--
+-- Name: contact_points contact_points_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER contact_points_audit_update AFTER UPDATE ON public.contact_points FOR EACH ROW WHEN (((((to_jsonb(old.*) - 'disabled_at'::text) - 'disabled_reason'::text) - 'updated_at'::text) IS DISTINCT FROM (((to_jsonb(new.*) - 'disabled_at'::text) - 'disabled_reason'::text) - 'updated_at'::text))) EXECUTE FUNCTION private.alerting_audit('contact_point');
+
+--
+-- Name: contact_points contact_points_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER contact_points_touch_updated_at BEFORE UPDATE ON public.contact_points FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: export_destinations export_destinations_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -3148,6 +3822,24 @@ CREATE TRIGGER logs_count_insert AFTER INSERT ON public.logs REFERENCING NEW TAB
 CREATE TRIGGER metric_definitions_touch_updated_at BEFORE UPDATE ON public.metric_definitions FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: notification_policies notification_policies_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_policies_audit AFTER INSERT OR DELETE OR UPDATE ON public.notification_policies FOR EACH ROW EXECUTE FUNCTION private.alerting_audit('notification_policy');
+
+--
+-- Name: notification_policies notification_policies_stamp; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_policies_stamp BEFORE INSERT OR UPDATE ON public.notification_policies FOR EACH ROW EXECUTE FUNCTION private.notification_policies_stamp();
+
+--
+-- Name: notification_policies notification_policies_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_policies_touch_updated_at BEFORE UPDATE ON public.notification_policies FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: organization_members organization_members_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3234,6 +3926,97 @@ ALTER TABLE ONLY private.anomaly_detector_states
     ADD CONSTRAINT anomaly_detector_states_series_id_fkey FOREIGN KEY (series_id) REFERENCES public.metric_series(id) ON DELETE CASCADE;
 
 --
+-- Name: alert_groups alert_groups_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_groups
+    ADD CONSTRAINT alert_groups_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_instances alert_instances_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_instances
+    ADD CONSTRAINT alert_instances_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_instances alert_instances_rule_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_instances
+    ADD CONSTRAINT alert_instances_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES public.alert_rules(id) ON DELETE SET NULL;
+
+--
+-- Name: alert_notification_attempts alert_notification_attempts_notification_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notification_attempts
+    ADD CONSTRAINT alert_notification_attempts_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES public.alert_notifications(id) ON DELETE CASCADE;
+
+--
+-- Name: alert_notification_attempts alert_notification_attempts_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notification_attempts
+    ADD CONSTRAINT alert_notification_attempts_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_notifications alert_notifications_contact_point_id_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notifications
+    ADD CONSTRAINT alert_notifications_contact_point_id_project_id_fkey FOREIGN KEY (contact_point_id, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_notifications alert_notifications_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notifications
+    ADD CONSTRAINT alert_notifications_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_rules alert_rules_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_rules
+    ADD CONSTRAINT alert_rules_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: alert_rules alert_rules_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_rules
+    ADD CONSTRAINT alert_rules_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_silences alert_silences_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_silences
+    ADD CONSTRAINT alert_silences_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: alert_silences alert_silences_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_silences
+    ADD CONSTRAINT alert_silences_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_transitions alert_transitions_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_transitions
+    ADD CONSTRAINT alert_transitions_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_transitions alert_transitions_rule_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_transitions
+    ADD CONSTRAINT alert_transitions_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES public.alert_rules(id) ON DELETE SET NULL;
+
+--
 -- Name: anomaly_configs anomaly_configs_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3288,6 +4071,20 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_rotated_from_fkey FOREIGN KEY (rotated_from) REFERENCES public.api_keys(id) ON DELETE SET NULL;
+
+--
+-- Name: contact_points contact_points_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contact_points
+    ADD CONSTRAINT contact_points_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: contact_points contact_points_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contact_points
+    ADD CONSTRAINT contact_points_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
 -- Name: export_destinations export_destinations_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -3430,6 +4227,20 @@ ALTER TABLE ONLY public.metric_totals
     ADD CONSTRAINT metric_totals_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
 
 --
+-- Name: notification_policies notification_policies_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_policies
+    ADD CONSTRAINT notification_policies_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: notification_policies notification_policies_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_policies
+    ADD CONSTRAINT notification_policies_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
 -- Name: organization_members organization_members_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3565,6 +4376,30 @@ ALTER TABLE private.rollup_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.server_secrets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: alert_groups Members can read alert groups of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read alert groups of projects they may see" ON public.alert_groups FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_transitions Members can read alert history of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read alert history of projects they may see" ON public.alert_transitions FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_instances Members can read alert instances of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read alert instances of projects they may see" ON public.alert_instances FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_rules Members can read alert rules of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read alert rules of projects they may see" ON public.alert_rules FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
 -- Name: anomaly_configs Members can read anomaly configs of projects they may see; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3587,6 +4422,18 @@ CREATE POLICY "Members can read anomaly incidents of projects they may see" ON p
 --
 
 CREATE POLICY "Members can read assignments of projects they may see" ON public.project_members FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: contact_points Members can read contact points of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read contact points of projects they may see" ON public.contact_points FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_notification_attempts Members can read delivery attempts of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read delivery attempts of projects they may see" ON public.alert_notification_attempts FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
 -- Name: export_destinations Members can read export destinations of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -3661,6 +4508,18 @@ CREATE POLICY "Members can read metric points of projects they may see" ON publi
 CREATE POLICY "Members can read metric totals of projects they may see" ON public.metric_totals FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
+-- Name: notification_policies Members can read notification policies of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read notification policies of projects they may see" ON public.notification_policies FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_notifications Members can read notifications of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read notifications of projects they may see" ON public.alert_notifications FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
 -- Name: metric_rollups Members can read rollups of projects they may see; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3677,6 +4536,12 @@ CREATE POLICY "Members can read series of projects they may see" ON public.metri
 --
 
 CREATE POLICY "Members can read series rejections of projects they may see" ON public.series_rejections FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: alert_silences Members can read silences of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read silences of projects they may see" ON public.alert_silences FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
 -- Name: spans Members can read spans of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -3709,10 +4574,34 @@ CREATE POLICY "Members can read their organization's metric definitions" ON publ
 CREATE POLICY "Members can read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.member_org_ids() AS member_org_ids)));
 
 --
+-- Name: alert_rules Members who may change a project can add its alert rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can add its alert rules" ON public.alert_rules FOR INSERT TO authenticated WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
+
+--
+-- Name: alert_rules Members who may change a project can change its alert rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can change its alert rules" ON public.alert_rules FOR UPDATE TO authenticated USING ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
+
+--
+-- Name: alert_silences Members who may change a project can end its silences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can end its silences" ON public.alert_silences FOR UPDATE TO authenticated USING ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
+
+--
 -- Name: anomaly_episodes Members who may change a project can give feedback on its episo; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Members who may change a project can give feedback on its episo" ON public.anomaly_episodes FOR UPDATE TO authenticated USING ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
+
+--
+-- Name: alert_rules Members who may change a project can remove its alert rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can remove its alert rules" ON public.alert_rules FOR DELETE TO authenticated USING ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
 
 --
 -- Name: export_runs Members who may change a project can request its exports; Type: POLICY; Schema: public; Owner: -
@@ -3727,6 +4616,12 @@ CREATE POLICY "Members who may change a project can request its exports" ON publ
 CREATE POLICY "Members who may change a project can retry its exports" ON public.export_runs FOR UPDATE TO authenticated USING ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
 
 --
+-- Name: alert_silences Members who may change a project can silence its alerts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can silence its alerts" ON public.alert_silences FOR INSERT TO authenticated WITH CHECK ((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
+
+--
 -- Name: organization_members Owners add anyone and admins add non-owners; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3737,6 +4632,12 @@ CREATE POLICY "Owners add anyone and admins add non-owners" ON public.organizati
 --
 
 CREATE POLICY "Owners and admins can add anomaly configs" ON public.anomaly_configs FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: contact_points Owners and admins can add contact points; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can add contact points" ON public.contact_points FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: export_destinations Owners and admins can add export destinations; Type: POLICY; Schema: public; Owner: -
@@ -3763,6 +4664,12 @@ CREATE POLICY "Owners and admins can assign members" ON public.project_members F
 CREATE POLICY "Owners and admins can change anomaly configs" ON public.anomaly_configs FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: contact_points Owners and admins can change contact points; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change contact points" ON public.contact_points FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: export_schedules Owners and admins can change export schedules; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3779,6 +4686,12 @@ CREATE POLICY "Owners and admins can change ingest limits" ON public.project_ing
 --
 
 CREATE POLICY "Owners and admins can change log retention" ON public.log_retention_settings FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: notification_policies Owners and admins can change notification policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change notification policies" ON public.notification_policies FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: projects Owners and admins can create projects; Type: POLICY; Schema: public; Owner: -
@@ -3841,6 +4754,12 @@ CREATE POLICY "Owners and admins can read usage" ON public.ingest_usage FOR SELE
 CREATE POLICY "Owners and admins can remove anomaly configs" ON public.anomaly_configs FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: contact_points Owners and admins can remove contact points; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove contact points" ON public.contact_points FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: export_destinations Owners and admins can remove export destinations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3851,6 +4770,12 @@ CREATE POLICY "Owners and admins can remove export destinations" ON public.expor
 --
 
 CREATE POLICY "Owners and admins can remove export schedules" ON public.export_schedules FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: notification_policies Owners and admins can remove notification policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove notification policies" ON public.notification_policies FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: invitations Owners and admins can revoke invitations; Type: POLICY; Schema: public; Owner: -
@@ -3869,6 +4794,12 @@ CREATE POLICY "Owners and admins can set ingest limits" ON public.project_ingest
 --
 
 CREATE POLICY "Owners and admins can set log retention" ON public.log_retention_settings FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: notification_policies Owners and admins can set notification policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can set notification policies" ON public.notification_policies FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: project_members Owners and admins can unassign members; Type: POLICY; Schema: public; Owner: -
@@ -3925,6 +4856,30 @@ CREATE POLICY "Owners, admins and admin-scoped keys can revoke and change keys" 
 CREATE POLICY "Owners, admins and assigned members can update projects" ON public.projects FOR UPDATE TO authenticated USING ((id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
 
 --
+-- Name: alert_groups Service role manages alert groups; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages alert groups" ON public.alert_groups TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_transitions Service role manages alert history; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages alert history" ON public.alert_transitions TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_instances Service role manages alert instances; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages alert instances" ON public.alert_instances TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_rules Service role manages alert rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages alert rules" ON public.alert_rules TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: anomaly_configs Service role manages anomaly configs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3941,6 +4896,18 @@ CREATE POLICY "Service role manages anomaly episodes" ON public.anomaly_episodes
 --
 
 CREATE POLICY "Service role manages anomaly incidents" ON public.anomaly_incidents TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: contact_points Service role manages contact points; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages contact points" ON public.contact_points TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_notification_attempts Service role manages delivery attempts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages delivery attempts" ON public.alert_notification_attempts TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: export_destinations Service role manages export destinations; Type: POLICY; Schema: public; Owner: -
@@ -3973,6 +4940,24 @@ CREATE POLICY "Service role manages metric group totals" ON public.metric_group_
 CREATE POLICY "Service role manages metric totals" ON public.metric_totals TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: notification_policies Service role manages notification policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages notification policies" ON public.notification_policies TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_notifications Service role manages notifications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages notifications" ON public.alert_notifications TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: alert_silences Service role manages silences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages silences" ON public.alert_silences TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: profiles Users can read their own profile and their colleagues'; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3983,6 +4968,48 @@ CREATE POLICY "Users can read their own profile and their colleagues'" ON public
 --
 
 CREATE POLICY "Users can update their own profile" ON public.profiles FOR UPDATE TO authenticated USING ((id = ( SELECT auth.uid() AS uid))) WITH CHECK ((id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: alert_groups; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_groups ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_instances; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_instances ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_notification_attempts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_notification_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_notifications; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_notifications ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_rules; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_silences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_silences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_transitions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_transitions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: anomaly_configs; Type: ROW SECURITY; Schema: public; Owner: -
@@ -4013,6 +5040,12 @@ ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: contact_points; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.contact_points ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: export_destinations; Type: ROW SECURITY; Schema: public; Owner: -
@@ -4103,6 +5136,12 @@ ALTER TABLE public.metric_series ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.metric_totals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_policies; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_policies ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: organization_members; Type: ROW SECURITY; Schema: public; Owner: -
@@ -4204,6 +5243,18 @@ GRANT ALL ON FUNCTION private.accept_invitation(token text) TO authenticated;
 --
 
 REVOKE ALL ON FUNCTION private.actor_type() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_silences_guard_user_changes(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.alert_silences_guard_user_changes() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alerting_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.alerting_audit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION api_key_by_prefix(key_prefix text); Type: ACL; Schema: private; Owner: -
@@ -4384,6 +5435,12 @@ REVOKE ALL ON FUNCTION private.log_retention_settings_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.member_org_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.member_org_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.member_org_ids() TO service_role;
+
+--
+-- Name: FUNCTION notification_policies_stamp(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.notification_policies_stamp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION org_ids_with_role(roles text[]); Type: ACL; Schema: private; Owner: -
@@ -4629,6 +5686,300 @@ GRANT SELECT ON TABLE private.visible_logs TO authenticated;
 GRANT SELECT ON TABLE private.visible_logs TO service_role;
 
 --
+-- Name: TABLE alert_groups; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.alert_groups TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_groups TO service_role;
+
+--
+-- Name: TABLE alert_instances; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.alert_instances TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_instances TO service_role;
+
+--
+-- Name: TABLE alert_notification_attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.alert_notification_attempts TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_notification_attempts TO service_role;
+
+--
+-- Name: TABLE alert_notifications; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_notifications TO service_role;
+
+--
+-- Name: COLUMN alert_notifications.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(project_id) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.contact_point_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(contact_point_id) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.group_key; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(group_key) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.seq; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(seq) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.receiver; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(receiver) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.payload; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(payload) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.firing_count; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(firing_count) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.resolved_count; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(resolved_count) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(attempts) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.next_attempt_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(next_attempt_at) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.last_status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(last_status) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.last_error; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(last_error) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.sent_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(sent_at) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: COLUMN alert_notifications.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.alert_notifications TO authenticated;
+
+--
+-- Name: TABLE alert_rules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.alert_rules TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_rules TO service_role;
+
+--
+-- Name: COLUMN alert_rules.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(project_id) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.key; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(key) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.kind; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(kind),UPDATE(kind) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.query; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(query),UPDATE(query) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.condition; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(condition),UPDATE(condition) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.severity; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(severity),UPDATE(severity) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.labels; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(labels),UPDATE(labels) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.annotations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(annotations),UPDATE(annotations) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.for_seconds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(for_seconds),UPDATE(for_seconds) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.keep_firing_for_seconds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(keep_firing_for_seconds),UPDATE(keep_firing_for_seconds) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.interval_seconds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(interval_seconds),UPDATE(interval_seconds) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.delay_seconds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(delay_seconds),UPDATE(delay_seconds) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.max_instances; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(max_instances),UPDATE(max_instances) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.enabled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(enabled),UPDATE(enabled) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: COLUMN alert_rules.next_eval_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(next_eval_at),UPDATE(next_eval_at) ON TABLE public.alert_rules TO authenticated;
+
+--
+-- Name: TABLE alert_silences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.alert_silences TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_silences TO service_role;
+
+--
+-- Name: COLUMN alert_silences.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(project_id) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: COLUMN alert_silences.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: COLUMN alert_silences.matchers; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(matchers) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: COLUMN alert_silences.starts_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(starts_at),UPDATE(starts_at) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: COLUMN alert_silences.ends_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(ends_at),UPDATE(ends_at) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: COLUMN alert_silences.comment; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(comment),UPDATE(comment) ON TABLE public.alert_silences TO authenticated;
+
+--
+-- Name: TABLE alert_transitions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.alert_transitions TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_transitions TO service_role;
+
+--
 -- Name: TABLE anomaly_configs; Type: ACL; Schema: public; Owner: -
 --
 
@@ -4794,6 +6145,91 @@ GRANT SELECT(created_at) ON TABLE public.api_keys TO authenticated;
 
 GRANT SELECT ON TABLE public.audit_log TO authenticated;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO service_role;
+
+--
+-- Name: TABLE contact_points; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT DELETE ON TABLE public.contact_points TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contact_points TO service_role;
+
+--
+-- Name: COLUMN contact_points.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id),INSERT(id) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(project_id),INSERT(project_id) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id),INSERT(organization_id) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name),INSERT(name),UPDATE(name) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.kind; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(kind),INSERT(kind) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.settings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(settings),INSERT(settings),UPDATE(settings) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.secret_ciphertext; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(secret_ciphertext),UPDATE(secret_ciphertext) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.send_resolved; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(send_resolved),INSERT(send_resolved),UPDATE(send_resolved) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.disabled_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(disabled_at),UPDATE(disabled_at) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.disabled_reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(disabled_reason),UPDATE(disabled_reason) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: COLUMN contact_points.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.contact_points TO authenticated;
 
 --
 -- Name: TABLE export_destinations; Type: ACL; Schema: public; Owner: -
@@ -5303,6 +6739,31 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.metric_series TO service_role;
 
 GRANT SELECT ON TABLE public.metric_totals TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.metric_totals TO service_role;
+
+--
+-- Name: TABLE notification_policies; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.notification_policies TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_policies TO service_role;
+
+--
+-- Name: COLUMN notification_policies.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(project_id) ON TABLE public.notification_policies TO authenticated;
+
+--
+-- Name: COLUMN notification_policies.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.notification_policies TO authenticated;
+
+--
+-- Name: COLUMN notification_policies.document; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(document),UPDATE(document) ON TABLE public.notification_policies TO authenticated;
 
 --
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -

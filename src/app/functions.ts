@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { alertsRoutes } from '../alerts/http/routes.ts';
 import { anomaliesRoutes } from '../anomalies/http/routes.ts';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
@@ -36,7 +37,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse, confirmsApiKeysAtWrite: true },
   { name: 'metrics', routes: metricsRoutes },
   { name: 'logs', routes: logsFunctionRoutes },
-  { name: 'alerts', pending: 'Alert rules and notifications' },
+  { name: 'alerts', routes: alertsRoutes },
   { name: 'anomalies', routes: anomaliesRoutes },
   { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
   { name: 'api-keys', routes: apiKeysRoutes },

@@ -1,3 +1,5 @@
+import { dispatchNotifications } from '../alerts/dispatch-notifications.ts';
+import { evaluateAlerts } from '../alerts/evaluate-alerts.ts';
 import { detectAnomalies } from '../anomalies/detect-anomalies.ts';
 import type { Job } from '../core/job.ts';
 import { exportTelemetry } from '../exports/export-telemetry.ts';
@@ -10,7 +12,7 @@ import { cleanupRetention } from '../retention/cleanup-retention.ts';
  * pg_cron calls each one's cron-<name> edge function (private.invoke_job). Their functions are in the
  * function table (src/app/functions.ts), derived from this list.
  */
-export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry];
+export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry, evaluateAlerts, dispatchNotifications];
 
 /**
  * Every background job, by name. The Node scheduler runs them all; on Supabase pg_cron runs the

@@ -77,9 +77,14 @@ export const ConfigSchema = z
     LOG_TAIL_MAX_PER_PROJECT: z.coerce.number().int().min(1).max(10_000).default(10),
     LOG_TAIL_MAX_PER_PROCESS: z.coerce.number().int().min(1).max(10_000).default(50),
     /**
-     * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts the secret keys of export
-     * destinations (AES-256-GCM). Without it the export routes that need it answer 501.
+     * 32 random bytes, base64 (`openssl rand -base64 32`): seals the secrets tenants give us (export
+     * destinations' keys, contact points' tokens; AES-256-GCM). Without it the routes that need it
+     * answer 501. EXPORT_ENCRYPTION_KEY is its earlier name, still read when this one is unset.
      */
+    SECRET_ENCRYPTION_KEY: z
+      .string()
+      .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
+      .optional(),
     EXPORT_ENCRYPTION_KEY: z
       .string()
       .refine((v) => base64Length(v) === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)')
@@ -90,6 +95,8 @@ export const ConfigSchema = z
      * addresses and host names, each with an optional :port (src/net/address-policy.ts). Default: none.
      */
     OUTBOUND_ALLOW_PRIVATE: parsed(parseAllowList).optional(),
+    /** The dashboard's base URL, for links back to alerts in notifications. Unset: no links but the senders' own. */
+    DASHBOARD_URL: url(['https:', 'http:']).optional(),
     /** Ports a public address chosen by a tenant may be reached on: `*` or ports and ranges. */
     OUTBOUND_ALLOWED_PORTS: parsed(parsePortRule).default(parsePortRule(DEFAULT_ALLOWED_PORTS)),
   })
@@ -129,7 +136,8 @@ export const ConfigSchema = z
       seedDemo: env.SEED_DEMO,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
       logTail: { maxPerKey: env.LOG_TAIL_MAX_PER_KEY, maxPerUser: env.LOG_TAIL_MAX_PER_USER, maxPerProject: env.LOG_TAIL_MAX_PER_PROJECT, maxPerProcess: env.LOG_TAIL_MAX_PER_PROCESS },
-      exports: { encryptionKey: env.EXPORT_ENCRYPTION_KEY },
+      exports: { encryptionKey: env.SECRET_ENCRYPTION_KEY ?? env.EXPORT_ENCRYPTION_KEY },
+      dashboardUrl: env.DASHBOARD_URL ?? null,
       outbound: { allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ?? [], ports: env.OUTBOUND_ALLOWED_PORTS },
     };
   });

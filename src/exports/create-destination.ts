@@ -5,7 +5,7 @@ import { resolveProject } from '../orgs/lookup.ts';
 import { checkKey } from './layout.ts';
 import { ObjectStoreError, openObjectStore } from './object-store.ts';
 import { type CreateDestination, DESTINATION_COLUMNS, type DestinationRow, toDestinationView } from './schemas.ts';
-import { createSecretBox, requireEncryptionKey } from './secret-box.ts';
+import { createSecretBox, requireEncryptionKey } from '../core/secret-box.ts';
 
 /**
  * Adds an export destination to a project (owners and admins). Before saving, a connection check
@@ -13,7 +13,7 @@ import { createSecretBox, requireEncryptionKey } from './secret-box.ts';
  * PutObject proves the one permission exports need (HeadBucket would need s3:ListBucket, which
  * write-only credentials rightly lack). It connects through the outbound guard, so an endpoint at a
  * loopback, private or metadata address is refused before any byte is sent. The secret is sealed
- * with EXPORT_ENCRYPTION_KEY, bound to the new destination's id, and never returned.
+ * with SECRET_ENCRYPTION_KEY, bound to the new destination's id, and never returned.
  */
 export async function createDestination(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'outbound'>, actor: Claims, input: CreateDestination) {
   const box = await createSecretBox(requireEncryptionKey(deps.config));

@@ -3,7 +3,7 @@ import { runJob } from '../jobs/run-job.ts';
 import type { Job, JobContext } from '../core/job.ts';
 import { claimNextRun, executeRun, type RunOutcome } from './run-export.ts';
 import { scheduleDailyRuns } from './schedule-daily-runs.ts';
-import { createSecretBox } from './secret-box.ts';
+import { createSecretBox } from '../core/secret-box.ts';
 
 /**
  * The export-telemetry job (every 5 minutes; cron-export-telemetry on Supabase):
@@ -30,7 +30,7 @@ export async function runExports(
 ): Promise<Record<string, unknown>> {
   const deadline = performance.now() + budgetMs;
   const key = deps.config?.exports.encryptionKey;
-  if (!key) return { skipped: 'EXPORT_ENCRYPTION_KEY is not set' };
+  if (!key) return { skipped: 'SECRET_ENCRYPTION_KEY is not set' };
   const { outbound } = deps;
   if (!outbound) throw new Error('export-telemetry needs deps.outbound (the outbound guard); it was called with partial deps');
   const scheduled = await scheduleDailyRuns(deps, now);

@@ -3,7 +3,7 @@ import { forbidden, sqlState } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { findDestination } from './find-destination.ts';
 import { type PutSchedule, SCHEDULE_COLUMNS, type ScheduleRow, toScheduleView } from './schemas.ts';
-import { requireEncryptionKey } from './secret-box.ts';
+import { requireEncryptionKey } from '../core/secret-box.ts';
 
 /**
  * Creates or changes the daily export of one signal to one destination (owners and admins; audited).

@@ -4,7 +4,7 @@ import { type Claims, withClaims } from '../db/scoped.ts';
 import { findDestination } from './find-destination.ts';
 import { kickExports } from './export-telemetry.ts';
 import { RUN_COLUMNS, type RequestExport, type RunRow, toRunView } from './schemas.ts';
-import { requireEncryptionKey } from './secret-box.ts';
+import { requireEncryptionKey } from '../core/secret-box.ts';
 
 /**
  * Queues an export run of one signal over [from, to) to a destination of the project, and kicks the

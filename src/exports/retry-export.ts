@@ -3,7 +3,7 @@ import { AppError, forbidden, notFound } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { kickExports } from './export-telemetry.ts';
 import { RUN_COLUMNS, type RunRow, toRunView } from './schemas.ts';
-import { requireEncryptionKey } from './secret-box.ts';
+import { requireEncryptionKey } from '../core/secret-box.ts';
 
 /**
  * Puts a failed run back in the queue; it resumes from its progress cursor (the parts already written

@@ -23,7 +23,7 @@ import { gzipWriter } from './gzip.ts';
 import { partKey, schemaKey } from './layout.ts';
 import { type ObjectStore, openObjectStore } from './object-store.ts';
 import { RUN_COLUMNS, type RunProgress, type RunRow } from './schemas.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../core/secret-box.ts';
 import { bigQuerySchema, lineSql, SIGNALS } from './signals.ts';
 
 /** How long a claim holds without progress; renewed after every part. */

@@ -22,3 +22,14 @@ export function readerClaims(c: Context<AppEnv>): { claims: Claims; keyProjectId
   const identity = c.get('identity');
   return { claims, keyProjectId: identity.kind === 'apiKey' ? identity.projectId : undefined };
 }
+
+/**
+ * A writer: a signed-in user, or an API key with the admin scope (so CI can apply rules files);
+ * keyProjectId is the key's own project, the default when a request names none. RLS decides what
+ * either may change.
+ */
+export function writerClaims(c: Context<AppEnv>): { claims: Claims; keyProjectId: string | undefined } {
+  const claims = actorClaims(c, { keyScope: 'admin' });
+  const identity = c.get('identity');
+  return { claims, keyProjectId: identity.kind === 'apiKey' ? identity.projectId : undefined };
+}

@@ -25,12 +25,17 @@ export function logConditions(projectId: string, f: LogFilter, range: { from: nu
     const k = p(key);
     where.push(`(l.attributes ? ${k} or l.resource ? ${k})`);
   }
-  for (const a of f.attributes) {
-    const k = p(a.key);
-    where.push(`coalesce(l.attributes ->> ${k}, l.resource ->> ${k}) = ${p(a.value)}`);
-  }
+  for (const a of f.attributes) where.push(`${attributeText('l', p(a.key))} = ${p(a.value)}`);
   if (f.q !== undefined && f.q.trim() !== '') where.push(`${logSearchVector('l')} @@ to_tsquery('simple', ${p(compileQueryOrThrow(f.q))})`);
   return where;
+}
+
+/**
+ * The text of attribute `key` (a parameter placeholder) of a logs row aliased `alias`, as filters and
+ * groupings see it: the record's own attributes first, then its resource.
+ */
+export function attributeText(alias: string, key: string): string {
+  return `coalesce(${alias}.attributes ->> ${key}, ${alias}.resource ->> ${key})`;
 }
 
 /** The tsquery of a search, or a 400 naming `q`. */

@@ -16,6 +16,7 @@ import { migrate } from '../db/migrate.ts';
 import { createPgliteDb } from '../db/pglite.ts';
 import { createPostgresDb } from '../db/postgres.ts';
 import { createOutboundGuard } from '../net/outbound.ts';
+import { createNodeSmtpSender } from './smtp.ts';
 import type { Db } from '../db/types.ts';
 import { loadBootstrap, loadMigrations } from './migrations.ts';
 
@@ -85,6 +86,7 @@ export function createNodeDeps(
     ids: cryptoIds,
     jwtSecret,
     outbound: createOutboundGuard(config.outbound),
+    smtp: createNodeSmtpSender({ policy: config.outbound, logger: opts.logger }),
     auth: {
       verifyJwt: createJwtVerifier({ secret: jwtSecret, jwksUrl: config.jwt.jwksUrl, jwks: opts.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, clock }),
       verifyApiKey: apiKeys.verify,

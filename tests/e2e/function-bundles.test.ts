@@ -263,7 +263,12 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
   const user = () => ({ authorization: `Bearer ${t.people.owner.jwt}`, 'content-type': 'application/json' });
   const key = () => ({ 'x-api-key': t.keyA.secret, 'content-type': 'application/json' });
   const cron = (job: string) => async (fn: Served) => {
-    const res = await fetch(fn.url, { method: 'POST', headers: { authorization: `Bearer ${await env.serviceJwt()}` } });
+    // A short budget: the dispatcher ticks until its budget is spent (most of a minute by default).
+    const res = await fetch(fn.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await env.serviceJwt()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ budgetMs: 2000 }),
+    });
     const body = (await res.json()) as { run: { id: string; job: string; outcome: string } };
     expect(res.status, fn.output()).toBe(200);
     expect(body.run).toMatchObject({ job, outcome: 'ok' });
@@ -313,12 +318,20 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
       const ids = ((await res.json()) as { organizations: Array<{ id: string }> }).organizations.map((o) => o.id);
       expect(ids).toEqual([t.orgId]);
     },
-    alerts: notBuilt,
+    async alerts(fn) {
+      const rule = { key: `bundle-${fresh}`, name: 'BundleRule', kind: 'metric', query: { metric: 'bundle.seed.metric' }, condition: { op: '>', critical: 1 } };
+      const res = await fetch(`${fn.url}/rules`, { method: 'POST', headers: user(), body: JSON.stringify({ projectId: t.projectA, rule }) });
+      expect(res.status, fn.output()).toBe(201);
+      const rows = await env.db.query<{ name: string }>('select name from public.alert_rules where project_id = $1 and key = $2', [t.projectA, rule.key]);
+      expect(rows.map((r) => r.name)).toEqual(['BundleRule']);
+    },
     webhooks: notBuilt,
     'cron-aggregate-metrics': cron('aggregate-metrics'),
     'cron-detect-anomalies': cron('detect-anomalies'),
     'cron-cleanup-retention': cron('cleanup-retention'),
     'cron-export-telemetry': cron('export-telemetry'),
+    'cron-evaluate-alerts': cron('evaluate-alerts'),
+    'cron-dispatch-notifications': cron('dispatch-notifications'),
   };
 
   it('has a route case for every function of the table', () => {

@@ -82,7 +82,7 @@ export const field = (body: Json) => ((body.error as { details?: Array<{ field: 
 export interface ExportsEnv {
   env: TestEnv;
   clock: Clock;
-  /** env.deps with an encryption key: what EXPORT_ENCRYPTION_KEY gives a real deployment. */
+  /** env.deps with an encryption key: what SECRET_ENCRYPTION_KEY gives a real deployment. */
   deps: NodeDeps;
   /** The gateway over `deps`. */
   app: ReturnType<typeof createGatewayApp>;
@@ -143,7 +143,7 @@ export async function createExportsEnv(opts: { telemetry: boolean }): Promise<Ex
       await env.close();
     });
     const clock = env.clock as Clock;
-    // The same deps with an encryption key: what EXPORT_ENCRYPTION_KEY gives a real deployment.
+    // The same deps with an encryption key: what SECRET_ENCRYPTION_KEY gives a real deployment.
     const deps: NodeDeps = { ...env.deps, config: { ...env.deps.config, exports: { encryptionKey: KEY } } };
     const app = createGatewayApp(deps);
     const t = await createTenant(env);

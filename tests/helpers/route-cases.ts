@@ -52,6 +52,60 @@ async function apiKeyId(tt: MatrixTenant): Promise<string> {
   return k!.id;
 }
 
+// ---- alerts: rules and state. Each request makes its own rule or notification (as the jobs would:
+// rows written by the service role), so no case depends on another's writes.
+/** Who changes project A's alert rules: its writers, and an admin key (CI applying a rules file). */
+const ALERT_WRITERS = [...WRITERS, 'adminKey'] as const;
+const alertRuleSpec = (key = `r-${unique()}`) => ({ key, name: 'Matrix rule', kind: 'metric', query: { metric: 'matrix.m' }, condition: { op: '>', critical: 1 } });
+async function alertRule(tt: MatrixTenant): Promise<{ id: string; key: string }> {
+  const key = `r-${unique()}`;
+  const [r] = await db().query<{ id: string }>(
+    `insert into public.alert_rules (project_id, organization_id, key, name, kind, query, condition)
+     values ($1, $2, $3, 'Matrix rule', 'metric', '{"metric": "matrix.m"}', '{"op": ">", "critical": 1}') returning id`,
+    [tt.projectA, tt.orgId, key],
+  );
+  return { id: r!.id, key };
+}
+async function alertNotification(tt: MatrixTenant, status: 'sent' | 'failed'): Promise<string> {
+  // A closed local port: nothing is contacted if the dispatcher picks a retried one up.
+  const [cp] = await db().query<{ id: string }>(
+    `insert into public.contact_points (project_id, organization_id, name, kind, settings) values ($1, $2, 'matrix', 'webhook', '{"url": "http://127.0.0.1:9"}') returning id`,
+    [tt.projectA, tt.orgId],
+  );
+  const [n] = await db().query<{ id: string }>(
+    `insert into public.alert_notifications (project_id, organization_id, contact_point_id, group_key, seq, receiver, payload, status, attempts)
+     values ($1, $2, $3, $4, 1, 'matrix', '{}', $5, 1) returning id`,
+    [tt.projectA, tt.orgId, cp!.id, `g-${unique()}`, status],
+  );
+  return n!.id;
+}
+
+// ---- alerts: silences, policy, contact points. Each request makes its own silence or contact point
+// (rows written as the database owner), so no case depends on another's writes; contact points post
+// to a closed local port that the outbound guard refuses anyway, so a test-send contacts nothing.
+async function alertSilence(tt: MatrixTenant): Promise<string> {
+  const [s] = await db().query<{ id: string }>(
+    `insert into public.alert_silences (project_id, organization_id, matchers, starts_at, ends_at, comment)
+     values ($1, $2, '[{"name": "alertname", "op": "=", "value": "Matrix"}]', now(), now() + interval '1 hour', 'matrix') returning id`,
+    [tt.projectA, tt.orgId],
+  );
+  return s!.id;
+}
+async function contactPoint(tt: MatrixTenant, name = `cp-${unique()}`): Promise<string> {
+  const [cp] = await db().query<{ id: string }>(
+    `insert into public.contact_points (project_id, organization_id, name, kind, settings)
+     values ($1, $2, $3, 'alertmanager', '{"url": "http://127.0.0.1:9/", "maxAlerts": 0, "auth": "bearer"}') returning id`,
+    [tt.projectA, tt.orgId, name],
+  );
+  return cp!.id;
+}
+/** The receiver PUT /policy routes to: one contact point of that name in project A, made once. */
+async function policyReceiver(tt: MatrixTenant): Promise<string> {
+  const [found] = await db().query('select 1 from public.contact_points where project_id = $1 and name = $2', [tt.projectA, 'matrix-receiver']);
+  if (!found) await contactPoint(tt, 'matrix-receiver');
+  return 'matrix-receiver';
+}
+
 const A = (tt: MatrixTenant) => ({ projectId: tt.projectA });
 const window = { from: iso(NOW - HOUR), to: iso(NOW + HOUR) };
 
@@ -184,6 +238,77 @@ export const CASES: RouteCase[] = [
   { route: 'api-keys POST /:id/revoke', allow: [...OWNERS, 'adminKey'], request: async ({ t }) => ({ path: `/${await apiKeyId(t)}/revoke` }) },
   { route: 'api-keys POST /:id/rotate', allow: [...OWNERS, 'adminKey'], ok: 201, request: async ({ t }) => ({ path: `/${await apiKeyId(t)}/rotate`, body: {} }) },
 
+  // ---- alerts: rules and state (before orgs, whose cases assign the unassigned member to project A)
+  { route: 'alerts GET /rules', allow: READERS, request: ({ t }) => ({ path: '/rules', query: A(t) }) },
+  { route: 'alerts POST /rules', allow: ALERT_WRITERS, ok: 201, request: ({ t }) => ({ path: '/rules', body: { ...A(t), rule: alertRuleSpec() } }) },
+  { route: 'alerts PUT /rules', allow: ALERT_WRITERS, request: ({ t }) => ({ path: '/rules', body: { ...A(t), rules: [alertRuleSpec()], prune: false } }) },
+  { route: 'alerts GET /rules/export', allow: READERS, request: ({ t }) => ({ path: '/rules/export', query: A(t) }) },
+  { route: 'alerts GET /rules/:id', allow: READERS, request: async ({ t }) => ({ path: `/rules/${(await alertRule(t)).id}` }) },
+  {
+    route: 'alerts PUT /rules/:id',
+    allow: ALERT_WRITERS,
+    request: async ({ t }) => {
+      const { id, key } = await alertRule(t);
+      return { path: `/rules/${id}`, body: { rule: { ...alertRuleSpec(key), severity: 'warning' } } };
+    },
+  },
+  { route: 'alerts DELETE /rules/:id', allow: ALERT_WRITERS, ok: 204, request: async ({ t }) => ({ path: `/rules/${(await alertRule(t)).id}` }) },
+  { route: 'alerts GET /instances', allow: READERS, request: ({ t }) => ({ path: '/instances', query: { ...A(t), filter: '{severity=~"crit.*"}' } }) },
+  { route: 'alerts GET /history', allow: READERS, request: ({ t }) => ({ path: '/history', query: { ...A(t), limit: '10' } }) },
+  { route: 'alerts GET /groups', allow: READERS, request: ({ t }) => ({ path: '/groups', query: A(t) }) },
+  { route: 'alerts GET /notifications', allow: READERS, request: ({ t }) => ({ path: '/notifications', query: { ...A(t), status: 'failed' } }) },
+  { route: 'alerts GET /notifications/:id', allow: READERS, request: async ({ t }) => ({ path: `/notifications/${await alertNotification(t, 'sent')}` }) },
+  {
+    route: 'alerts POST /notifications/:id/retry',
+    allow: ALERT_WRITERS,
+    ok: 202,
+    request: async ({ t }) => ({ path: `/notifications/${await alertNotification(t, 'failed')}/retry` }),
+  },
+
+  // ---- alerts: the Alertmanager API v2, as Prometheus sends to it: an ingest-scoped key, alerts land in the key's own project.
+  {
+    route: 'alerts POST /api/v2/alerts',
+    allow: ['ingestKey', 'otherKey'],
+    request: () => ({ path: '/api/v2/alerts', body: [{ labels: { alertname: 'MatrixAlert', k: unique() }, endsAt: iso(NOW + HOUR) }] }),
+  },
+  // ---- alerts: silences, policy, contact points (before orgs too, for the same reason)
+  // Silences are the project's writers' (and an admin key's); policy and contact points its owners' and admins'.
+  {
+    route: 'alerts POST /silences',
+    allow: ALERT_WRITERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/silences', body: { ...A(t), matchers: ['alertname="Matrix"'], endsAt: iso(Date.now() + HOUR), comment: 'matrix' } }),
+  },
+  { route: 'alerts GET /silences', allow: READERS, request: ({ t }) => ({ path: '/silences', query: { ...A(t), state: 'active' } }) },
+  { route: 'alerts GET /silences/:id', allow: READERS, request: async ({ t }) => ({ path: `/silences/${await alertSilence(t)}` }) },
+  { route: 'alerts DELETE /silences/:id', allow: ALERT_WRITERS, request: async ({ t }) => ({ path: `/silences/${await alertSilence(t)}` }) },
+  { route: 'alerts GET /policy', allow: READERS, request: ({ t }) => ({ path: '/policy', query: A(t) }) },
+  {
+    route: 'alerts PUT /policy',
+    allow: OWNERS,
+    request: async ({ t }) => ({
+      path: '/policy',
+      body: { ...A(t), policy: { route: { receiver: await policyReceiver(t), group_by: ['alertname'], routes: [{ matchers: ['team="db"'], group_wait: '10s' }] } } },
+    }),
+  },
+  { route: 'alerts DELETE /policy', allow: OWNERS, ok: 204, request: ({ t }) => ({ path: '/policy', query: A(t) }) },
+  {
+    route: 'alerts POST /contact-points',
+    allow: OWNERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/contact-points', body: { ...A(t), name: `cp-${unique()}`, kind: 'alertmanager', settings: { url: 'http://127.0.0.1:9/' } } }),
+  },
+  { route: 'alerts GET /contact-points', allow: READERS, request: ({ t }) => ({ path: '/contact-points', query: A(t) }) },
+  { route: 'alerts GET /contact-points/:id', allow: READERS, request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}` }) },
+  {
+    route: 'alerts PATCH /contact-points/:id',
+    allow: OWNERS,
+    request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}`, body: { sendResolved: false, enabled: true } }),
+  },
+  { route: 'alerts DELETE /contact-points/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}` }) },
+  // Answers 200 with {result: {ok: false}}: the guard refuses the closed loopback port before connecting.
+  { route: 'alerts POST /contact-points/:id/test', allow: OWNERS, request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}/test` }) },
+
   // ------------------------------------------------------------------------------------------ orgs
   { route: 'orgs POST /', allow: USERS, ok: 201, request: () => ({ path: '/', body: { name: 'New', slug: `org-${unique()}` } }) },
   { route: 'orgs GET /', allow: USERS, request: () => ({ path: '/' }) },
@@ -275,11 +400,12 @@ export const CASES: RouteCase[] = [
   { route: 'orgs GET /:orgId/audit-log', allow: OWNERS, request: ({ t }) => ({ path: `/${t.orgId}/audit-log` }) },
 
   // ------------------------------------------------------------------------------------------ cron
-  ...FUNCTIONS.filter((f) => f.name.startsWith('cron-')).map((f): RouteCase => ({ route: `${f.name} POST /`, allow: ['service'], request: () => ({ path: '/', body: {} }) })),
+  // A short budget: the dispatcher ticks until its budget is spent (most of a minute by default).
+  ...FUNCTIONS.filter((f) => f.name.startsWith('cron-')).map((f): RouteCase => ({ route: `${f.name} POST /`, allow: ['service'], request: () => ({ path: '/', body: { budgetMs: 1000 } }) })),
 ];
 
 /** The config the cases need (export routes answer 501 without an encryption key). */
-export const ROUTE_CASES_ENV = { EXPORT_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+export const ROUTE_CASES_ENV = { SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 /** Creates the shared tenant and the fixtures the cases point at; call once per file, in beforeAll. */
 export async function setUpRouteCases(testEnv: TestEnv): Promise<MatrixTenant> {

@@ -40,9 +40,22 @@ async function outcome(p: Person, sql: string, params: unknown[] = []): Promise<
  * here on purpose: a whole-table grant shows up as every column and fails this test.
  */
 const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
+  // Alerting (migration ..20261206000800): users write rules, silences, policies and contact points; the jobs the rest.
+  alert_rules: {
+    INSERT:
+      'project_id, organization_id, key, name, kind, query, condition, severity, labels, annotations, for_seconds, keep_firing_for_seconds, interval_seconds, delay_seconds, max_instances, enabled, next_eval_at',
+    UPDATE:
+      'name, kind, query, condition, severity, labels, annotations, for_seconds, keep_firing_for_seconds, interval_seconds, delay_seconds, max_instances, enabled, next_eval_at',
+  },
+  // Matchers are a silence's identity: changing them is a new silence.
+  alert_silences: { INSERT: 'project_id, organization_id, matchers, starts_at, ends_at, comment', UPDATE: 'starts_at, ends_at, comment' },
   anomaly_configs: { INSERT: 'project_id, organization_id, metric, filter, config, enabled', UPDATE: 'config, enabled, updated_at' },
   anomaly_episodes: { UPDATE: 'feedback, feedback_at' },
   api_keys: { INSERT: 'organization_id, project_id, name, prefix, secret_hash, scopes, expires_at, rotated_from', UPDATE: 'name, expires_at, revoked_at' },
+  contact_points: {
+    INSERT: 'id, project_id, organization_id, name, kind, settings, secret_ciphertext, send_resolved',
+    UPDATE: 'name, settings, secret_ciphertext, send_resolved, disabled_at, disabled_reason',
+  },
   export_destinations: {
     INSERT: 'id, project_id, organization_id, name, endpoint, region, bucket, prefix, force_path_style, access_key_id, secret_ciphertext, verified_at',
   },
@@ -60,6 +73,7 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
     INSERT: 'organization_id, name, type, unit, description, default_aggregation, auto_registered, retention_days',
     UPDATE: 'type, unit, description, default_aggregation, auto_registered, retention_days',
   },
+  notification_policies: { INSERT: 'project_id, organization_id, document', UPDATE: 'document' },
   organization_members: { INSERT: 'organization_id, user_id, role', UPDATE: 'role' },
   organizations: { UPDATE: 'name, billing_email, plan' },
   profiles: { UPDATE: 'display_name' },

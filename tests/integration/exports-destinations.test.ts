@@ -2,7 +2,7 @@
  * Export destinations (tests/helpers/exports-env.ts has the world: a real S3 server through
  * @aws-sdk/client-s3, a tenant, the gateway with an encryption key): adding one after a connection
  * check, the sealed secret, who may add, list and remove them, bad fields and failing checks as 400s
- * naming the field, the routes without EXPORT_ENCRYPTION_KEY, and no response carrying the secret.
+ * naming the field, the routes without SECRET_ENCRYPTION_KEY, and no response carrying the secret.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlState } from '../../src/core/errors.ts';
@@ -126,14 +126,14 @@ describe('exports to S3-compatible storage', () => {
     });
   });
 
-  describe('without EXPORT_ENCRYPTION_KEY', () => {
+  describe('without SECRET_ENCRYPTION_KEY', () => {
     it('the routes that need it answer 501 naming the variable; the job does nothing', async () => {
       clock.set(NOW);
       const res = await env.request('POST', `${BASE}/destinations`, { token: await token(t.people.owner), body: destinationBody() });
       expect(res.status).toBe(501);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/EXPORT_ENCRYPTION_KEY/);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/SECRET_ENCRYPTION_KEY/);
       expect((await env.request('GET', `${BASE}/destinations`, { token: await token(t.people.owner) })).status).toBe(200);
-      expect((await runJob(env.deps, exportTelemetry)).summary).toEqual({ skipped: 'EXPORT_ENCRYPTION_KEY is not set' });
+      expect((await runJob(env.deps, exportTelemetry)).summary).toEqual({ skipped: 'SECRET_ENCRYPTION_KEY is not set' });
     });
   });
 

@@ -33,6 +33,14 @@ interface Fixture {
   exportDestinationId: string;
   exportScheduleId: string;
   exportRunId: string;
+  alertRuleId: string;
+  alertInstanceId: string;
+  alertTransitionId: number;
+  contactPointId: string;
+  silenceId: string;
+  alertGroupId: string;
+  notificationId: string;
+  notificationAttemptId: number;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -255,6 +263,86 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.export_runs set status = 'queued' where id = $1 returning id`, [f.exportRunId]],
       delete: ['delete from public.export_runs where id = $1 returning id', [f.exportRunId]],
     },
+    // Alerting (migration ..20261206000800).
+    alert_rules: {
+      select: ['select id from public.alert_rules where id = $1', [f.alertRuleId]],
+      insert: [`insert into public.alert_rules (project_id, organization_id, key, name, kind, query) values ($1, $2, 'other', 'Other', 'anomaly', '{}') returning id`, [t.projectA, t.orgId]],
+      update: ['update public.alert_rules set enabled = false where id = $1 returning id', [f.alertRuleId]],
+      delete: ['delete from public.alert_rules where id = $1 returning id', [f.alertRuleId]],
+    },
+    alert_instances: {
+      select: ['select id from public.alert_instances where id = $1', [f.alertInstanceId]],
+      insert: [
+        `insert into public.alert_instances (project_id, organization_id, source, fingerprint, labels, state, severity, active_at, last_eval_at)
+         values ($1, $2, 'external', repeat('b', 32), '{}', 'firing', 'critical', now(), now()) returning id`,
+        [t.projectA, t.orgId],
+      ],
+      update: [`update public.alert_instances set state = 'resolved' where id = $1 returning id`, [f.alertInstanceId]],
+      delete: ['delete from public.alert_instances where id = $1 returning id', [f.alertInstanceId]],
+    },
+    alert_transitions: {
+      select: ['select id from public.alert_transitions where id = $1', [f.alertTransitionId]],
+      insert: [
+        `insert into public.alert_transitions (project_id, organization_id, fingerprint, labels, from_state, to_state, severity, at)
+         values ($1, $2, repeat('b', 32), '{}', 'inactive', 'firing', 'critical', now()) returning id`,
+        [t.projectA, t.orgId],
+      ],
+      update: [`update public.alert_transitions set reason = 'rewritten' where id = $1 returning id`, [f.alertTransitionId]],
+      delete: ['delete from public.alert_transitions where id = $1 returning id', [f.alertTransitionId]],
+    },
+    notification_policies: {
+      select: ['select project_id from public.notification_policies where project_id = $1', [t.projectA]],
+      insert: [`insert into public.notification_policies (project_id, organization_id, document) values ($1, $2, '{}') returning project_id`, [t.projectB, t.orgId]],
+      update: [`update public.notification_policies set document = '{"route": {}}' where project_id = $1 returning project_id`, [t.projectA]],
+      delete: ['delete from public.notification_policies where project_id = $1 returning project_id', [t.projectA]],
+    },
+    contact_points: {
+      select: ['select id from public.contact_points where id = $1', [f.contactPointId]],
+      insert: [`insert into public.contact_points (project_id, organization_id, name, kind) values ($1, $2, 'other', 'webhook') returning id`, [t.projectA, t.orgId]],
+      update: [`update public.contact_points set name = 'renamed' where id = $1 returning id`, [f.contactPointId]],
+      delete: ['delete from public.contact_points where id = $1 returning id', [f.contactPointId]],
+    },
+    alert_silences: {
+      select: ['select id from public.alert_silences where id = $1', [f.silenceId]],
+      insert: [
+        `insert into public.alert_silences (project_id, organization_id, matchers, starts_at, ends_at, comment)
+         values ($1, $2, '[{"name": "a", "op": "=", "value": "b"}]', now(), now() + interval '1 hour', 'maintenance') returning id`,
+        [t.projectA, t.orgId],
+      ],
+      update: [`update public.alert_silences set comment = 'edited' where id = $1 returning id`, [f.silenceId]],
+      delete: ['delete from public.alert_silences where id = $1 returning id', [f.silenceId]],
+    },
+    alert_groups: {
+      select: ['select id from public.alert_groups where id = $1', [f.alertGroupId]],
+      insert: [
+        `insert into public.alert_groups (project_id, organization_id, group_key, route_id, receiver, group_labels, first_seen_at, next_flush_at)
+         values ($1, $2, 'other', 'root', 'r', '{}', now(), now()) returning id`,
+        [t.projectA, t.orgId],
+      ],
+      update: ['update public.alert_groups set seq = 1 where id = $1 returning id', [f.alertGroupId]],
+      delete: ['delete from public.alert_groups where id = $1 returning id', [f.alertGroupId]],
+    },
+    alert_notifications: {
+      select: ['select id from public.alert_notifications where id = $1', [f.notificationId]],
+      insert: [
+        `insert into public.alert_notifications (project_id, organization_id, contact_point_id, group_key, seq, receiver, payload)
+         values ($1, $2, $3, 'other', 1, 'r', '{}') returning id`,
+        [t.projectA, t.orgId, f.contactPointId],
+      ],
+      // A retry (failed -> pending) goes through the API: users hold no UPDATE grant on the log.
+      update: [`update public.alert_notifications set status = 'pending' where id = $1 returning id`, [f.notificationId]],
+      delete: ['delete from public.alert_notifications where id = $1 returning id', [f.notificationId]],
+    },
+    alert_notification_attempts: {
+      select: ['select id from public.alert_notification_attempts where id = $1', [f.notificationAttemptId]],
+      insert: [
+        `insert into public.alert_notification_attempts (notification_id, project_id, organization_id, attempt, started_at, duration_ms, ok)
+         values ($1, $2, $3, 2, now(), 1, true) returning id`,
+        [f.notificationId, t.projectA, t.orgId],
+      ],
+      update: ['update public.alert_notification_attempts set ok = false where id = $1 returning id', [f.notificationAttemptId]],
+      delete: ['delete from public.alert_notification_attempts where id = $1 returning id', [f.notificationAttemptId]],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -268,6 +356,8 @@ const ALL_MEMBERS: MatrixActor[] = ['owner', 'admin', 'member', 'unassigned', 'v
 const MANAGERS: MatrixActor[] = ['owner', 'admin', 'service_role'];
 const PROJECT_READERS: MatrixActor[] = ['owner', 'admin', 'member', 'viewer', 'service_role'];
 const SERVICE: MatrixActor[] = ['service_role'];
+/** Who changes data in project A: owners, admins, the member assigned to it. */
+const ALERT_WRITERS: MatrixActor[] = ['owner', 'admin', 'member', 'service_role'];
 
 /** Who is allowed, per table and operation. Everyone else must be denied. */
 /** The jobs' own tables, moved out of the Data API's schema into private (migration ..20261206000500). */
@@ -317,6 +407,18 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   export_destinations: { select: PROJECT_READERS, insert: MANAGERS, update: SERVICE, delete: MANAGERS },
   export_schedules: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
   export_runs: { select: PROJECT_READERS, insert: ['owner', 'admin', 'member', 'service_role'], update: ['owner', 'admin', 'member', 'service_role'], delete: SERVICE },
+  // Alerting: readers see everything but contact point secrets; whoever may change the project manages
+  // its rules and silences (a silence is ended, never deleted); owners and admins set policies and
+  // contact points; instances, history, groups and the notification log are the jobs' (service role).
+  alert_rules: { select: PROJECT_READERS, insert: ALERT_WRITERS, update: ALERT_WRITERS, delete: ALERT_WRITERS },
+  alert_instances: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  alert_transitions: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  notification_policies: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  contact_points: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  alert_silences: { select: PROJECT_READERS, insert: ALERT_WRITERS, update: ALERT_WRITERS, delete: SERVICE },
+  alert_groups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  alert_notifications: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  alert_notification_attempts: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -400,7 +502,55 @@ describe('RLS matrix', () => {
        values ($1, $2, $3, 'logs', now() - interval '1 day', now(), 'failed', 'fixture') returning id`,
       [p, tenant.orgId, destination!.id],
     );
+    const [alertRule] = await env.db.query<{ id: string }>(
+      `insert into public.alert_rules (project_id, organization_id, key, name, kind, query, condition)
+       values ($1, $2, 'fixture', 'Fixture', 'metric', '{"metric": "m"}', '{"op": ">", "critical": 1}') returning id`,
+      [p, tenant.orgId],
+    );
+    const [alertInstance] = await env.db.query<{ id: string }>(
+      `insert into public.alert_instances (project_id, organization_id, rule_id, source, fingerprint, labels, state, severity, active_at, last_eval_at)
+       values ($1, $2, $3, 'rule', repeat('a', 32), '{"alertname": "Fixture"}', 'firing', 'critical', now(), now()) returning id`,
+      [p, tenant.orgId, alertRule!.id],
+    );
+    const [alertTransition] = await env.db.query<{ id: string }>(
+      `insert into public.alert_transitions (project_id, organization_id, rule_id, fingerprint, labels, from_state, to_state, severity, at)
+       values ($1, $2, $3, repeat('a', 32), '{}', 'pending', 'firing', 'critical', now()) returning id`,
+      [p, tenant.orgId, alertRule!.id],
+    );
+    await env.db.query(`insert into public.notification_policies (project_id, organization_id, document) values ($1, $2, '{}')`, [p, tenant.orgId]);
+    const [contactPoint] = await env.db.query<{ id: string }>(
+      `insert into public.contact_points (project_id, organization_id, name, kind, settings) values ($1, $2, 'fixture', 'webhook', '{"url": "http://127.0.0.1:9"}') returning id`,
+      [p, tenant.orgId],
+    );
+    const [silence] = await env.db.query<{ id: string }>(
+      `insert into public.alert_silences (project_id, organization_id, matchers, starts_at, ends_at, comment)
+       values ($1, $2, '[{"name": "a", "op": "=", "value": "b"}]', now(), now() + interval '1 hour', 'fixture') returning id`,
+      [p, tenant.orgId],
+    );
+    const [alertGroup] = await env.db.query<{ id: string }>(
+      `insert into public.alert_groups (project_id, organization_id, group_key, route_id, receiver, group_labels, first_seen_at, next_flush_at)
+       values ($1, $2, 'fixture', 'root', 'fixture', '{}', now(), now()) returning id`,
+      [p, tenant.orgId],
+    );
+    const [notification] = await env.db.query<{ id: string }>(
+      `insert into public.alert_notifications (project_id, organization_id, contact_point_id, group_key, seq, receiver, payload, status)
+       values ($1, $2, $3, 'fixture', 1, 'fixture', '{}', 'failed') returning id`,
+      [p, tenant.orgId, contactPoint!.id],
+    );
+    const [attempt] = await env.db.query<{ id: string }>(
+      `insert into public.alert_notification_attempts (notification_id, project_id, organization_id, attempt, started_at, duration_ms, ok, status_code)
+       values ($1, $2, $3, 1, now(), 12, false, 500) returning id`,
+      [notification!.id, p, tenant.orgId],
+    );
     fixture = {
+      alertRuleId: alertRule!.id,
+      alertInstanceId: alertInstance!.id,
+      alertTransitionId: Number(alertTransition!.id),
+      contactPointId: contactPoint!.id,
+      silenceId: silence!.id,
+      alertGroupId: alertGroup!.id,
+      notificationId: notification!.id,
+      notificationAttemptId: Number(attempt!.id),
       exportDestinationId: destination!.id,
       exportScheduleId: exportSchedule!.id,
       exportRunId: exportRun!.id,
@@ -488,5 +638,26 @@ describe('RLS matrix', () => {
     ).toBe('42501');
     expect(await run(`update public.api_keys set name = 'x' where id = $1 returning id`, [tenant.keyA.id])).toBe(1);
     expect(await run('select id from public.projects', [])).toBe(1);
+  });
+
+  it('an admin-scoped API key manages alert rules of its own project only (rules as code from CI)', async () => {
+    const claims = (scopes: string[]) => ({ role: 'authenticated', observai_key: { id: tenant.keyA.id, project_id: tenant.projectA, organization_id: tenant.orgId, scopes } });
+    const run = async (scopes: string[], sql: string, params: unknown[]) =>
+      env.db
+        .transaction(async (tx) => {
+          await tx.query('set local role authenticated');
+          await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims(scopes))]);
+          const rows = await tx.query(sql, params);
+          throw Object.assign(new Rollback(), { rows: rows.length });
+        })
+        .catch((e) => (e instanceof Rollback ? (e as Rollback & { rows: number }).rows : sqlState(e)));
+    const insert = `insert into public.alert_rules (project_id, organization_id, key, name, kind, query) values ($1, $2, 'from-ci', 'CI', 'anomaly', '{}') returning id`;
+    expect(await run(['admin'], insert, [tenant.projectA, tenant.orgId])).toBe(1);
+    expect(await run(['admin'], insert, [tenant.projectB, tenant.orgId])).toBe('42501');
+    expect(await run(['admin'], 'update public.alert_rules set enabled = false where id = $1 returning id', [fixture.alertRuleId])).toBe(1);
+    // A read key reads the rules and changes none.
+    expect(await run(['read'], 'select id from public.alert_rules where id = $1', [fixture.alertRuleId])).toBe(1);
+    expect(await run(['read'], insert, [tenant.projectA, tenant.orgId])).toBe('42501');
+    expect(await run(['read'], 'delete from public.alert_rules where id = $1 returning id', [fixture.alertRuleId])).toBe(0);
   });
 });

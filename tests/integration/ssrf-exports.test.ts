@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretBox } from '../../src/exports/secret-box.ts';
+import { createSecretBox } from '../../src/core/secret-box.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { createGatewayApp } from '../../src/app/app.ts';
 import { createOutboundGuard, type ResolveHost } from '../../src/net/outbound.ts';

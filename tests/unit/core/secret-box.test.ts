@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.ts';
 import { AppError } from '../../../src/core/errors.ts';
-import { createSecretBox, requireEncryptionKey } from '../../../src/exports/secret-box.ts';
+import { createSecretBox, requireEncryptionKey } from '../../../src/core/secret-box.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 9).toString('base64');
@@ -26,12 +26,15 @@ describe('secret box (AES-256-GCM)', () => {
     ct[0] = ct[0]! ^ 1;
     await expect(box.open([...parts.slice(0, 3), ct.toString('base64')].join('.'), 'dest-1')).rejects.toThrow(/does not decrypt/);
     const other = await createSecretBox(OTHER_KEY);
-    await expect(other.open(sealed, 'dest-1')).rejects.toThrow(/different EXPORT_ENCRYPTION_KEY/);
+    await expect(other.open(sealed, 'dest-1')).rejects.toThrow(/different SECRET_ENCRYPTION_KEY/);
     await expect(box.open('plain', 'dest-1')).rejects.toThrow(/known format/);
   });
 
-  it('config: EXPORT_ENCRYPTION_KEY must be 32 bytes of base64; unset means exports answer 501', () => {
+  it('config: SECRET_ENCRYPTION_KEY (or its earlier name EXPORT_ENCRYPTION_KEY) must be 32 bytes of base64; unset means exports answer 501', () => {
+    expect(parseConfig({ SECRET_ENCRYPTION_KEY: KEY }).exports.encryptionKey).toBe(KEY);
     expect(parseConfig({ EXPORT_ENCRYPTION_KEY: KEY }).exports.encryptionKey).toBe(KEY);
+    expect(parseConfig({ SECRET_ENCRYPTION_KEY: KEY, EXPORT_ENCRYPTION_KEY: OTHER_KEY }).exports.encryptionKey).toBe(KEY);
+    expect(() => parseConfig({ SECRET_ENCRYPTION_KEY: 'short' })).toThrow(/SECRET_ENCRYPTION_KEY must be 32 bytes/);
     expect(() => parseConfig({ EXPORT_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/EXPORT_ENCRYPTION_KEY must be 32 bytes/);
     expect(() => parseConfig({ EXPORT_ENCRYPTION_KEY: 'not base64!' })).toThrow(/EXPORT_ENCRYPTION_KEY/);
     const config = parseConfig({});
@@ -42,7 +45,7 @@ describe('secret box (AES-256-GCM)', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(AppError);
       expect((err as AppError).status).toBe(501);
-      expect((err as AppError).message).toMatch(/EXPORT_ENCRYPTION_KEY/);
+      expect((err as AppError).message).toMatch(/SECRET_ENCRYPTION_KEY/);
     }
   });
 });

@@ -1,0 +1,223 @@
+import type { Deps } from '../core/deps.ts';
+import { createSecretBox, type SecretBox } from '../core/secret-box.ts';
+import { asServiceRole } from '../db/scoped.ts';
+import type { Queryable } from '../db/types.ts';
+import type { Notification } from './model.ts';
+import { NOTIFIERS } from './notifiers/index.ts';
+import type { ContactKind, DeliveryResult } from './notifiers/types.ts';
+import { nextAttemptAt } from './retry-policy.ts';
+
+/**
+ * The delivery engine: sends the notification log's due notifications (alert_notifications) through
+ * their contact point's notifier, and records every attempt. Invariants:
+ * 1. A notification is claimed before it is sent: status 'sending' with a lease, committed, so a
+ *    second dispatcher skips it. The answer is recorded after the send; a crash in between leaves the
+ *    lease to lapse and the notification is sent again with the same id. That is the one
+ *    at-least-once window (at most LEASE_MS wide): receivers deduplicate on the id we send as their
+ *    idempotency key (Standard Webhooks' webhook-id, PagerDuty's dedup_key from the group, the
+ *    email's Message-ID).
+ * 2. Contact points are isolated: each contact point's notifications are sent in order (seq within a
+ *    group: a firing notice never overtakes its resolution), different contact points concurrently;
+ *    at most PER_CONTACT_POINT of one contact point are claimed per pass, and every request has a
+ *    timeout, so a receiver that hangs or fails holds up only itself.
+ * 3. Retries follow retry-policy.ts (backoff with jitter, Retry-After honoured); permanent failures
+ *    and exhausted retries end as 'failed' with the last error visible through the API; a 410 Gone
+ *    disables the contact point (its pending notifications are then dropped, with the reason).
+ */
+const LEASE_MS = 60_000;
+const PER_CONTACT_POINT = 10;
+const PER_PASS = 200;
+const CONCURRENCY = 16;
+const SEND_TIMEOUT_MS = 10_000;
+
+export type DeliverDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'smtp'>>;
+
+interface Claimed {
+  id: string;
+  attempts: number;
+  payload: Notification;
+  contactPointId: string;
+  name: string;
+  kind: ContactKind;
+  settings: unknown;
+  secretCiphertext: string | null;
+  disabled: boolean;
+}
+
+interface Outcome {
+  id: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  result: DeliveryResult;
+  /** The next attempt's time, or null when this was the last one. */
+  next: number | null;
+  contactPointId: string;
+}
+
+export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ sent: number; retried: number; failed: number }> {
+  const claimed = await asServiceRole(deps.db, (tx) => claim(tx, now));
+  if (claimed.length === 0) return { sent: 0, retried: 0, failed: 0 };
+  const key = deps.config?.exports.encryptionKey;
+  const box = key ? await createSecretBox(key) : null;
+  const byContact = new Map<string, Claimed[]>();
+  for (const c of claimed) byContact.set(c.contactPointId, [...(byContact.get(c.contactPointId) ?? []), c]);
+  const outcomes: Outcome[] = [];
+  const queues = [...byContact.values()];
+  const worker = async () => {
+    for (let q = queues.shift(); q; q = queues.shift()) {
+      for (const n of q) {
+        const outcome = await attempt(deps, box, n);
+        outcomes.push(outcome);
+        // A gone endpoint takes no more of this pass's notifications.
+        if (!outcome.result.ok && outcome.result.disable) break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
+  await asServiceRole(deps.db, (tx) => record(tx, outcomes));
+  return {
+    sent: outcomes.filter((o) => o.result.ok).length,
+    retried: outcomes.filter((o) => !o.result.ok && o.next !== null).length,
+    failed: outcomes.filter((o) => !o.result.ok && o.next === null).length,
+  };
+}
+
+/** Claims due notifications: pending ones whose time has come, and sending ones whose lease lapsed. */
+async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
+  const candidates = await tx.query<{ id: string; contact_point_id: string }>(
+    `select id, contact_point_id from public.alert_notifications
+     where (status = 'pending' and next_attempt_at <= to_timestamp($1::float8 / 1000.0))
+        or (status = 'sending' and lease_until <= to_timestamp($1::float8 / 1000.0))
+     order by created_at, seq limit $2 for update skip locked`,
+    [now, PER_PASS * 4],
+  );
+  const perContact = new Map<string, number>();
+  const ids: string[] = [];
+  for (const c of candidates) {
+    const n = perContact.get(c.contact_point_id) ?? 0;
+    if (n >= PER_CONTACT_POINT || ids.length >= PER_PASS) continue;
+    perContact.set(c.contact_point_id, n + 1);
+    ids.push(c.id);
+  }
+  if (ids.length === 0) return [];
+  const rows = await tx.query<{
+    id: string;
+    attempts: number;
+    payload: Notification;
+    contact_point_id: string;
+    name: string;
+    kind: ContactKind;
+    settings: unknown;
+    secret_ciphertext: string | null;
+    disabled_at: Date | null;
+    created_at: Date;
+    seq: number;
+  }>(
+    `update public.alert_notifications n
+     set status = 'sending', attempts = n.attempts + 1, lease_until = to_timestamp(($2::float8 + ${LEASE_MS}) / 1000.0)
+     from public.contact_points cp
+     where n.id = any($1::uuid[]) and cp.id = n.contact_point_id
+     returning n.id, n.attempts, n.payload, n.contact_point_id, cp.name, cp.kind, cp.settings, cp.secret_ciphertext, cp.disabled_at,
+       n.created_at, n.seq`,
+    [ids, now],
+  );
+  return rows
+    .sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime() || a.seq - b.seq)
+    .map((r) => ({
+      id: r.id,
+      attempts: r.attempts,
+      payload: r.payload,
+      contactPointId: r.contact_point_id,
+      name: r.name,
+      kind: r.kind,
+      settings: r.settings,
+      secretCiphertext: r.secret_ciphertext,
+      disabled: r.disabled_at !== null,
+    }));
+}
+
+const failure = (error: string): DeliveryResult => ({ ok: false, retryable: false, status: null, retryAfterMs: null, error });
+
+/** One attempt of one notification; never throws. */
+async function attempt(deps: DeliverDeps, box: SecretBox | null, n: Claimed): Promise<Outcome> {
+  const startedAt = deps.clock.now().getTime();
+  const t0 = performance.now();
+  const result = await send(deps, box, n, new Date(startedAt)).catch((err): DeliveryResult => {
+    deps.logger.error({ err, notification: n.id }, 'notifier threw');
+    return { ok: false, retryable: true, status: null, retryAfterMs: null, error: 'The notification could not be sent (internal error)' };
+  });
+  const durationMs = Math.round(performance.now() - t0);
+  const next = nextAttemptAt(n.attempts, result, startedAt + durationMs, Math.random);
+  return { id: n.id, attempt: n.attempts, startedAt, durationMs, result, next, contactPointId: n.contactPointId };
+}
+
+async function send(deps: DeliverDeps, box: SecretBox | null, n: Claimed, now: Date): Promise<DeliveryResult> {
+  if (n.disabled) return failure('The contact point is disabled (its receiver answered 410 Gone); enable it to send again');
+  const notifier = NOTIFIERS[n.kind];
+  const settings = notifier.settings.safeParse(n.settings);
+  if (!settings.success) return failure(`The contact point's settings are invalid: ${settings.error.issues[0]?.message ?? 'unknown'}`);
+  let secret: string | null = null;
+  if (n.secretCiphertext !== null) {
+    if (!box) return failure('SECRET_ENCRYPTION_KEY is not set on this server: the contact point\'s secret cannot be opened');
+    try {
+      secret = await box.open(n.secretCiphertext, n.contactPointId);
+    } catch (err) {
+      return failure(`The contact point's secret cannot be opened: ${(err as Error).message}`);
+    }
+  }
+  if (!deps.outbound) throw new Error('delivering notifications needs deps.outbound (the outbound guard)');
+  return notifier.send(n.payload, { id: n.contactPointId, name: n.name, kind: n.kind, settings: settings.data, secret }, {
+    outbound: deps.outbound,
+    smtp: deps.smtp,
+    now,
+    attempt: n.attempts,
+    timeoutMs: SEND_TIMEOUT_MS,
+  });
+}
+
+/** Every attempt's answer, in one transaction: the notification's status and an attempt row each. */
+async function record(tx: Queryable, outcomes: Outcome[]): Promise<void> {
+  const rows = outcomes.map((o) => ({
+    id: o.id,
+    attempt: o.attempt,
+    started_at: o.startedAt,
+    duration_ms: o.durationMs,
+    ok: o.result.ok,
+    status_code: o.result.status,
+    error: o.result.ok ? null : o.result.error,
+    status: o.result.ok ? 'sent' : o.next !== null ? 'pending' : 'failed',
+    next_attempt_at: o.next,
+  }));
+  await tx.query(
+    `with x as (
+       select * from jsonb_to_recordset($1::text::jsonb) as x(id uuid, attempt int, started_at float8, duration_ms int, ok boolean,
+         status_code int, error text, status text, next_attempt_at float8)
+     ), updated as (
+       update public.alert_notifications n
+       set status = x.status, lease_until = null, last_status = x.status_code, last_error = x.error,
+           sent_at = case when x.ok then to_timestamp((x.started_at + x.duration_ms) / 1000.0) else n.sent_at end,
+           next_attempt_at = case when x.next_attempt_at is null then n.next_attempt_at else to_timestamp(x.next_attempt_at / 1000.0) end
+       from x where n.id = x.id and n.status = 'sending'
+       returning n.id, n.project_id, n.organization_id
+     )
+     insert into public.alert_notification_attempts (notification_id, project_id, organization_id, attempt, started_at, duration_ms,
+       ok, status_code, error)
+     select x.id, u.project_id, u.organization_id, x.attempt, to_timestamp(x.started_at / 1000.0), x.duration_ms, x.ok, x.status_code, x.error
+     from x join updated u on u.id = x.id`,
+    [JSON.stringify(rows)],
+  );
+  const gone = outcomes.filter((o) => !o.result.ok && o.result.disable);
+  if (gone.length > 0) {
+    const ids = [...new Set(gone.map((o) => o.contactPointId))];
+    await tx.query(
+      `update public.contact_points set disabled_at = now(), disabled_reason = 'The receiver answered 410 Gone' where id = any($1::uuid[]) and disabled_at is null`,
+      [ids],
+    );
+    await tx.query(
+      `update public.alert_notifications set status = 'dropped', last_error = 'The contact point was disabled: its receiver answered 410 Gone'
+       where contact_point_id = any($1::uuid[]) and status = 'pending'`,
+      [ids],
+    );
+  }
+}

@@ -1,0 +1,242 @@
+import type { Deps } from '../core/deps.ts';
+import type { Job, JobContext, JobSummary } from '../core/job.ts';
+import { asServiceRole } from '../db/scoped.ts';
+import { deliverDue } from './deliver-notifications.ts';
+import { type DispatchAlert, type GroupWrite, loadProjectState, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
+import { advanceGroup, type GroupMember } from './grouping.ts';
+import type { InhibitRule } from './inhibition.ts';
+import { Matchers, matchesAll } from './matchers.ts';
+import type { AlertView, Labels, Notification } from './model.ts';
+import { groupKey, groupLabels, isMuted, PolicyDocument, type ResolvedRoute, resolveRoutes, timeIntervalsByName } from './routing.ts';
+import { silencedBy, type Silence } from './silences.ts';
+
+/**
+ * The dispatch-notifications job (every minute; cron-dispatch-notifications on Supabase): the Alert
+ * Dispatcher. Each run ticks until its budget is spent, a few seconds apart, so group_wait and
+ * group_interval hold to seconds although schedulers fire once a minute. A tick:
+ * 1. per project with alerts that fired, routes every alert through the notification policy
+ *    (routing.ts), marks those silenced or inhibited, and advances each group (grouping.ts); a flush
+ *    becomes one notification per contact point of the route's receiver, written with the group in
+ *    one transaction (dispatch-store.ts): the notification log's unique key makes it exist once;
+ * 2. sends the notifications that are due (deliver-notifications.ts).
+ * Invariants: see grouping.ts (when to notify, resolved notices) and deliver-notifications.ts (once
+ * per notification, retries, isolation between contact points).
+ */
+const TICK_MS = 5_000;
+
+export const dispatchNotifications: Job = {
+  name: 'dispatch-notifications',
+  intervalSeconds: 60,
+  lockKey: 7_100_021,
+  run: (deps, ctx) => runDispatch(deps, ctx),
+};
+
+export type DispatchDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'smtp'>>;
+
+export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext): Promise<JobSummary> {
+  const deadline = performance.now() + budgetMs;
+  const summary = { ticks: 0, notificationsCreated: 0, sent: 0, retried: 0, failed: 0 };
+  for (;;) {
+    const started = performance.now();
+    const t = await dispatchTick(deps);
+    summary.ticks += 1;
+    summary.notificationsCreated += t.created;
+    summary.sent += t.sent;
+    summary.retried += t.retried;
+    summary.failed += t.failed;
+    const elapsed = performance.now() - started;
+    if (performance.now() + TICK_MS >= deadline) break;
+    await deps.clock.sleep(Math.max(0, TICK_MS - elapsed));
+  }
+  return summary;
+}
+
+/** One tick: group and create notifications for every project, then send what is due. */
+export async function dispatchTick(deps: DispatchDeps): Promise<{ created: number; sent: number; retried: number; failed: number }> {
+  const now = deps.clock.now().getTime();
+  const projects = await asServiceRole(deps.db, (tx) => projectsToDispatch(tx));
+  let created = 0;
+  for (const projectId of projects) {
+    try {
+      created += await dispatchProject(deps, projectId, now);
+    } catch (err) {
+      // One project's bad state must not stop every other project's notifications.
+      deps.logger.error({ err, projectId }, 'dispatching a project failed');
+    }
+  }
+  const delivered = await deliverDue(deps, deps.clock.now().getTime());
+  return { created, ...delivered };
+}
+
+/** Groups a project's alerts and records the notifications that are due; returns how many were created. */
+export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' | 'config'>, projectId: string, now: number): Promise<number> {
+  return asServiceRole(deps.db, async (tx) => {
+    const state = await loadProjectState(tx, projectId, now);
+    if (!state) return 0;
+    const owner = { projectId, organizationId: state.organizationId };
+    const parsed = state.policy === null ? null : PolicyDocument.safeParse(state.policy);
+    if (!parsed?.success) {
+      // No policy (or one an older version wrote that no longer parses): nothing routes, groups end.
+      if (parsed && !parsed.success) deps.logger.error({ projectId, issues: parsed.error.issues }, 'stored notification policy does not parse');
+      if (state.groups.length > 0) await saveDispatch(tx, owner, [], state.groups.map((g) => g.groupKey), []);
+      return 0;
+    }
+    const policy = parsed.data;
+    const plan = planGroups(state, policy, now);
+    const intervals = timeIntervalsByName(policy);
+    const writes: GroupWrite[] = [];
+    const ended: string[] = [];
+    const notifications: NotificationWrite[] = [];
+    const previous = new Map(state.groups.map((g) => [g.groupKey, g]));
+    for (const key of new Set([...previous.keys(), ...plan.keys()])) {
+      const planned = plan.get(key);
+      const prev = previous.get(key) ?? null;
+      if (!planned) {
+        // Its route is gone (the policy changed) and so are its alerts' reasons to be here.
+        ended.push(key);
+        continue;
+      }
+      const { route, labels, members } = planned;
+      const step = advanceGroup(prev, members, now, route, isMuted(route, intervals, now));
+      if (!step.next) {
+        if (prev) ended.push(key);
+      } else {
+        writes.push({ ...step.next, groupKey: key, routeId: route.id, receiver: route.receiver, groupLabels: labels });
+      }
+      if (step.flush) {
+        const byFp = new Map(planned.alerts.map((a) => [a.fingerprint, a]));
+        const firing = step.flush.firing.map((fp) => byFp.get(fp)!);
+        const resolved = step.flush.resolved.map((fp) => byFp.get(fp)!);
+        for (const cp of state.contactPoints.filter((c) => c.name === route.receiver)) {
+          if (firing.length === 0 && !cp.sendResolved) continue;
+          const alerts = [...firing, ...(cp.sendResolved ? resolved : [])];
+          const shown = cp.maxAlerts === null ? alerts : alerts.slice(0, cp.maxAlerts);
+          notifications.push({
+            contactPointId: cp.id,
+            seq: step.flush.seq,
+            payload: notification({
+              projectId,
+              projectName: state.projectName,
+              key,
+              receiver: route.receiver,
+              groupLabels: labels,
+              alerts: shown,
+              truncated: alerts.length - shown.length,
+              externalUrl: deps.config?.dashboardUrl ?? null,
+              now,
+            }),
+          });
+        }
+      }
+    }
+    return saveDispatch(tx, owner, writes, ended, notifications);
+  });
+}
+
+interface PlannedGroup {
+  route: ResolvedRoute;
+  labels: Labels;
+  members: GroupMember[];
+  alerts: DispatchAlert[];
+}
+
+/** Every alert routed to its groups, with whether it is silenced or inhibited now. */
+function planGroups(state: ProjectState, policy: PolicyDocument, now: number): Map<string, PlannedGroup> {
+  const silences: Silence[] = state.silences.flatMap((s) => {
+    const m = Matchers.safeParse(s.matchers);
+    return m.success ? [{ id: s.id, matchers: m.data, startsAt: s.startsAt, endsAt: s.endsAt }] : [];
+  });
+  const firing = state.alerts.filter((a) => a.state === 'firing');
+  const inhibited = inhibitionIndex(policy.inhibit_rules, firing.map((a) => a.labels));
+  const plan = new Map<string, PlannedGroup>();
+  for (const alert of state.alerts) {
+    const suppressed = alert.state === 'firing' && (silencedBy(alert.labels, silences, now).length > 0 || inhibited(alert.labels));
+    for (const route of resolveRoutes(policy.route, alert.labels)) {
+      const key = groupKey(route, alert.labels);
+      let g = plan.get(key);
+      if (!g) plan.set(key, (g = { route, labels: groupLabels(route, alert.labels), members: [], alerts: [] }));
+      g.members.push({ fingerprint: alert.fingerprint, status: alert.state, suppressed });
+      g.alerts.push(alert);
+    }
+  }
+  return plan;
+}
+
+/**
+ * Inhibition (inhibition.ts's semantics) in time linear in the alerts: per rule, the `equal` label
+ * values of the firing alerts that match its source, counted apart for those that also match both
+ * sides (which cannot inhibit an alert that matches both sides: no alert inhibits itself or its twin).
+ */
+function inhibitionIndex(rules: readonly InhibitRule[], firing: readonly Labels[]): (target: Labels) => boolean {
+  const index = rules.map((r) => {
+    const all = new Map<string, number>();
+    const notBoth = new Map<string, number>();
+    for (const s of firing) {
+      if (!matchesAll(r.source_matchers, s)) continue;
+      const k = equalKey(r.equal, s);
+      all.set(k, (all.get(k) ?? 0) + 1);
+      if (!matchesAll(r.target_matchers, s)) notBoth.set(k, (notBoth.get(k) ?? 0) + 1);
+    }
+    return { r, all, notBoth };
+  });
+  return (target) =>
+    index.some(({ r, all, notBoth }) => {
+      if (all.size === 0 || !matchesAll(r.target_matchers, target)) return false;
+      const k = equalKey(r.equal, target);
+      return ((matchesAll(r.source_matchers, target) ? notBoth : all).get(k) ?? 0) > 0;
+    });
+}
+
+const equalKey = (names: readonly string[], l: Labels) => JSON.stringify(names.map((n) => l[n] ?? ''));
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+function alertView(a: DispatchAlert, projectId: string, externalUrl: string | null): AlertView {
+  return {
+    fingerprint: a.fingerprint,
+    status: a.state,
+    labels: a.labels,
+    annotations: a.annotations,
+    // When the condition began (Prometheus' activeAt; an external alert's own startsAt), as Alertmanager shows it.
+    startsAt: iso(a.activeAt)!,
+    endsAt: a.state === 'resolved' ? iso(a.resolvedAt) : null,
+    value: a.value,
+    url: a.generatorUrl ?? (externalUrl ? `${externalUrl.replace(/\/$/, '')}/projects/${projectId}/alerts/${a.fingerprint}` : null),
+  };
+}
+
+/** Labels (or annotations) every alert of the list shares, with the same value. */
+function common(maps: Labels[]): Labels {
+  if (maps.length === 0) return {};
+  const out: Labels = { ...maps[0]! };
+  for (const m of maps.slice(1)) for (const k of Object.keys(out)) if (m[k] !== out[k]) delete out[k];
+  return out;
+}
+
+function notification(p: {
+  projectId: string;
+  projectName: string;
+  key: string;
+  receiver: string;
+  groupLabels: Labels;
+  alerts: DispatchAlert[];
+  truncated: number;
+  externalUrl: string | null;
+  now: number;
+}): Notification {
+  const alerts = p.alerts.map((a) => alertView(a, p.projectId, p.externalUrl));
+  return {
+    id: crypto.randomUUID(),
+    groupKey: p.key,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    receiver: p.receiver,
+    groupLabels: p.groupLabels,
+    commonLabels: common(alerts.map((a) => a.labels)),
+    commonAnnotations: common(alerts.map((a) => a.annotations)),
+    alerts,
+    truncatedAlerts: p.truncated,
+    externalUrl: p.externalUrl,
+    project: { id: p.projectId, name: p.projectName },
+    createdAt: new Date(p.now).toISOString(),
+  };
+}

@@ -1,0 +1,120 @@
+import type { Deps } from '../core/deps.ts';
+import type { Job, JobContext, JobSummary } from '../core/job.ts';
+import { asServiceRole } from '../db/scoped.ts';
+import { evaluateRule, type RuleResult } from './evaluate-rule.ts';
+import { ruleInstanceFingerprint } from './fingerprint.ts';
+import { loadRuleInstances, pruneResolved, resolveOrphans, saveInstances, type InstanceWrite, type TransitionWrite } from './instance-store.ts';
+import { advanceInstance, DEFAULT_INSTANCE_RULES, type InstanceRules } from './instances.ts';
+import type { Labels } from './model.ts';
+import { claimDueRules, type EvalRule, recordEvaluation } from './rule-store.ts';
+import { compileTemplate, renderTemplate } from './templates.ts';
+
+/**
+ * The evaluate-alerts job (every minute; cron-evaluate-alerts on Supabase). Invariants:
+ * 1. A rule is evaluated once per interval: claiming it moves next_eval_at on in the claiming
+ *    statement, so two evaluators never take the same rule for the same interval.
+ * 2. A rule's query runs outside any write transaction; its instances are then advanced by the pure
+ *    state machine (instances.ts) and written with their transitions in one transaction holding the
+ *    rule's instance rows: an instance and its history never disagree.
+ * 3. A failing query leaves the rule's instances as they were (no false resolve because a database
+ *    hiccup looked like "no data") and records the error as the rule's health.
+ * 4. A rule holds at most maxInstances instances that are not resolved; groups beyond the cap get none
+ *    and are counted (instances_over_cap), never silently dropped.
+ * 5. Instances nothing evaluates any more (a deleted rule's, external alerts whose lease passed) are
+ *    resolved here, and resolved instances are pruned after RESOLVED_RETENTION unless a notification
+ *    group still owes their resolved notice.
+ */
+const RULES_PER_CLAIM = 50;
+
+export const INSTANCE_RULES: InstanceRules = DEFAULT_INSTANCE_RULES;
+
+export const evaluateAlerts: Job = {
+  name: 'evaluate-alerts',
+  intervalSeconds: 60,
+  lockKey: 7_100_020,
+  run: (deps, ctx) => runEvaluation(deps, ctx),
+};
+
+export async function runEvaluation(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, { now, budgetMs }: JobContext): Promise<JobSummary> {
+  const deadline = performance.now() + budgetMs;
+  const summary = { rules: 0, failed: 0, transitions: 0, overCap: 0, orphansResolved: 0, pruned: 0 };
+  for (let first = true; first || performance.now() < deadline; first = false) {
+    const t = deps.clock.now().getTime();
+    const rules = await asServiceRole(deps.db, (tx) => claimDueRules(tx, t, RULES_PER_CLAIM));
+    for (const rule of rules) {
+      const outcome = await evaluateOne(deps, rule);
+      summary.rules += 1;
+      if (outcome.error) summary.failed += 1;
+      summary.transitions += outcome.transitions;
+      summary.overCap += outcome.overCap;
+    }
+    if (rules.length < RULES_PER_CLAIM) break;
+  }
+  const t = deps.clock.now().getTime();
+  await asServiceRole(deps.db, async (tx) => {
+    summary.orphansResolved = await resolveOrphans(tx, t);
+    summary.pruned = await pruneResolved(tx, t, INSTANCE_RULES.resolvedRetentionMs);
+  });
+  void now;
+  return summary;
+}
+
+async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule): Promise<{ error: string | null; transitions: number; overCap: number }> {
+  const started = performance.now();
+  const at = deps.clock.now().getTime();
+  let result: RuleResult;
+  try {
+    result = await evaluateRule(deps, rule, at);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    deps.logger.warn({ err, rule: rule.id }, 'alert rule evaluation failed');
+    await asServiceRole(deps.db, (tx) => recordEvaluation(tx, rule.id, { at, ms: performance.now() - started, error, overCap: 0 }));
+    return { error, transitions: 0, overCap: 0 };
+  }
+  const rules: InstanceRules = { ...INSTANCE_RULES, forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs };
+  const templates = Object.entries(rule.annotations).map(([name, text]) => [name, compileTemplate(text)] as const);
+  const samples = await Promise.all(result.samples.map(async (s) => ({ ...s, fingerprint: await ruleInstanceFingerprint(rule.id, s.group) })));
+  return asServiceRole(deps.db, async (tx) => {
+    const previous = new Map((await loadRuleInstances(tx, rule.id)).map((i) => [i.fingerprint, i]));
+    const writes: InstanceWrite[] = [];
+    const deletes: string[] = [];
+    const transitions: TransitionWrite[] = [];
+    let active = [...previous.values()].filter((i) => i.state !== 'resolved').length;
+    let overCap = result.truncated;
+    const seen = new Set<string>();
+    const step = (fp: string, group: Labels, obs: Parameters<typeof advanceInstance>[1]) => {
+      const prev = previous.get(fp) ?? null;
+      const { next, transitions: ts } = advanceInstance(prev, obs, at, rules);
+      const labels = { ...group, ...rule.labels, alertname: rule.name, severity: next?.severity ?? prev?.severity ?? rule.severity };
+      for (const tr of ts) transitions.push({ ...tr, fingerprint: fp, labels });
+      if (!next) {
+        if (prev) deletes.push(fp);
+        return;
+      }
+      if (prev && next === prev) return; // ignored step (time went backwards)
+      const vars = { labels, value: next.value, severity: next.severity, rule: rule.name };
+      const annotations = Object.fromEntries(templates.map(([name, t]) => [name, renderTemplate(t, vars)]));
+      writes.push({ ...next, fingerprint: fp, labels, annotations, threshold: obs?.threshold ?? prev?.threshold ?? null, reason: obs?.reason ?? 'no data for this group' });
+    };
+    for (const s of samples) {
+      seen.add(s.fingerprint);
+      const prev = previous.get(s.fingerprint);
+      if (!prev && s.obs.severity !== null) {
+        if (active >= rule.maxInstances) {
+          overCap += 1;
+          continue;
+        }
+        active += 1;
+      }
+      step(s.fingerprint, s.group, s.obs);
+    }
+    for (const [fp, prev] of previous) {
+      if (seen.has(fp)) continue;
+      const group = Object.fromEntries(Object.entries(prev.labels).filter(([k]) => k !== 'alertname' && k !== 'severity' && !(k in rule.labels)));
+      step(fp, group, null);
+    }
+    await saveInstances(tx, { projectId: rule.projectId, organizationId: rule.organizationId, ruleId: rule.id, source: 'rule' }, writes, deletes, transitions);
+    await recordEvaluation(tx, rule.id, { at, ms: performance.now() - started, error: null, overCap });
+    return { error: null, transitions: transitions.length, overCap };
+  });
+}

@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import { authorize } from '../../auth/authenticate.ts';
+import type { Deps } from '../../core/deps.ts';
+import { AppError } from '../../core/errors.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { parseBody } from '../../http/validate.ts';
+import { z } from 'zod';
+import { type ReceivedAlert } from '../external-alerts.ts';
+import { RESOLVE_TIMEOUT_MS, receiveAlerts } from '../receive-alerts.ts';
+import { MAX_POSTED_ALERTS, PostableAlert } from '../schemas.ts';
+
+/**
+ * The Alertmanager API v2's receiving end, so Prometheus (`alerting.alertmanagers[]` with
+ * `path_prefix: /functions/v1/alerts` and `authorization.credentials: <ingest key>`), Grafana and
+ * vmalert send their alerts here. Authenticated by a project API key with the ingest scope, sent as
+ * `Authorization: Bearer <key>`; alerts land in the key's project.
+ * As Alertmanager does, the valid alerts of a batch are stored even when others are invalid; the
+ * answer is then 400 naming each invalid one.
+ */
+export function alertmanagerRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/alerts', async (c) => {
+    const key = authorize(c.get('identity'), ['apiKey'], 'ingest');
+    const body = await parseBody(c, z.array(z.unknown()).max(MAX_POSTED_ALERTS, `at most ${MAX_POSTED_ALERTS} alerts per request`));
+    const now = deps.clock.now().getTime();
+    const valid: ReceivedAlert[] = [];
+    const details: Array<{ field: string; message: string }> = [];
+    body.forEach((raw, i) => {
+      const parsed = PostableAlert.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) details.push({ field: ['body', i, ...issue.path.map(String)].join('.'), message: issue.message });
+        return;
+      }
+      const a = parsed.data;
+      const startsAt = a.startsAt ?? (a.endsAt !== undefined && a.endsAt < now ? a.endsAt : now);
+      valid.push({
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt,
+        endsAt: a.endsAt ?? now + RESOLVE_TIMEOUT_MS,
+        generatorUrl: a.generatorURL ?? null,
+      });
+    });
+    if (valid.length > 0) await receiveAlerts(deps, { projectId: key.projectId, organizationId: key.organizationId }, valid);
+    if (details.length > 0) {
+      throw new AppError('VALIDATION_FAILED', `${details[0]!.field}: ${details[0]!.message} (${valid.length} valid alerts were stored)`, { details });
+    }
+    return c.body(null, 200);
+  });
+
+  return app;
+}

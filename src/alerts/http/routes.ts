@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import type { Deps } from '../../core/deps.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { alertmanagerRoutes } from './alertmanager.ts';
+import { contactPointRoutes } from './contact-points.ts';
+import { policyRoutes } from './policy.ts';
+import { ruleRoutes } from './rules.ts';
+import { silenceRoutes } from './silences.ts';
+import { stateRoutes } from './state.ts';
+
+/**
+ * The alerts function: rules (and rules as code), their instances and history, notification
+ * policies, contact points, silences, groups and the notification log, and the Alertmanager API v2
+ * that Prometheus, Grafana and vmalert send to. Each part keeps its routes in its own file.
+ */
+export function alertsRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/rules', ruleRoutes(deps));
+  app.route('/silences', silenceRoutes(deps));
+  app.route('/policy', policyRoutes(deps));
+  app.route('/contact-points', contactPointRoutes(deps));
+  app.route('/api/v2', alertmanagerRoutes(deps));
+  app.route('/', stateRoutes(deps));
+  return app;
+}

@@ -1,0 +1,4 @@
+// The cron-dispatch-notifications edge function, called by pg_cron through pg_net (see supabase/migrations/*_alerting.sql).
+import { serveFunction } from '../../_shared/serve.ts';
+
+serveFunction('cron-dispatch-notifications');
