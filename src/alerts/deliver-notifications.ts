@@ -69,13 +69,15 @@ export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ sent
       for (const n of q) {
         const outcome = await attempt(deps, box, n);
         outcomes.push(outcome);
+        // Recorded at once, each in its own transaction: a slow receiver elsewhere never holds up
+        // what this one answered (nor its next attempt).
+        await asServiceRole(deps.db, (tx) => record(tx, [outcome]));
         // A gone endpoint takes no more of this pass's notifications.
         if (!outcome.result.ok && outcome.result.disable) break;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
-  await asServiceRole(deps.db, (tx) => record(tx, outcomes));
   return {
     sent: outcomes.filter((o) => o.result.ok).length,
     retried: outcomes.filter((o) => !o.result.ok && o.next !== null).length,

@@ -163,4 +163,145 @@ describe('alerting pipeline', () => {
     expect(log.body.notifications.map((n: { status: string }) => n.status)).toEqual(['sent', 'sent']);
     await api('DELETE', `/rules/${rule.body.rule.id}`);
   });
+
+  /** Alerts sent as Prometheus sends them: the Alertmanager API v2 with the project's ingest key. */
+  const post = async (alerts: Array<{ labels: Record<string, string>; endsAt?: string; annotations?: Record<string, string> }>) => {
+    const res = await env.request('POST', '/functions/v1/alerts/api/v2/alerts', { headers: { authorization: `Bearer ${t.keyA.secret}` }, body: alerts });
+    expect(res.status, await res.clone().text()).toBe(200);
+  };
+  const inMinutes = (m: number) => new Date(env.clock.now().getTime() + m * MIN).toISOString();
+  const statuses = async () =>
+    ((await api('GET', `/notifications?projectId=${t.projectA}&limit=100`)).body.notifications as Array<{ id: string; status: string; receiver: string; attempts: number; nextAttemptAt: string; lastStatus: number | null }>);
+
+  it('a silence that begins after the firing notice does not swallow the resolved notice; a silenced alert never notifies', async () => {
+    await post([{ labels: { alertname: 'DiskFull', host: 'x' }, endsAt: inMinutes(10) }]);
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    expect(bodies(hook).map((b) => b.type)).toEqual(['alert.firing']);
+    const silence = await api('POST', '/silences', { projectId: t.projectA, matchers: ['alertname="DiskFull"'], endsAt: inMinutes(60), comment: 'disk cleanup running' });
+    expect(silence.status, JSON.stringify(silence.body)).toBe(201);
+    // While silenced: another host's alert is not told, and x's re-sends change nothing.
+    await post([
+      { labels: { alertname: 'DiskFull', host: 'x' }, endsAt: inMinutes(10) },
+      { labels: { alertname: 'DiskFull', host: 'y' }, endsAt: inMinutes(10) },
+    ]);
+    env.clock.advance(MIN);
+    await tick();
+    expect(hook.received).toHaveLength(1);
+    // x resolves during the silence: its resolved notice still goes out (Alertmanager would drop it).
+    await post([{ labels: { alertname: 'DiskFull', host: 'x' }, endsAt: inMinutes(-0.01) }]);
+    env.clock.advance(MIN);
+    await tick();
+    expect(hook.received).toHaveLength(2);
+    const resolved = bodies(hook)[1]!;
+    expect(resolved.type).toBe('alert.resolved');
+    expect(resolved.data.alerts.map((a) => [a.labels.host, a.status])).toEqual([['x', 'resolved']]);
+    // y resolves while silenced: it was never told firing, so no resolved notice either.
+    await post([{ labels: { alertname: 'DiskFull', host: 'y' }, endsAt: inMinutes(-0.01) }]);
+    env.clock.advance(2 * MIN);
+    await tick();
+    expect(hook.received).toHaveLength(2);
+    expect((await api('DELETE', `/silences/${silence.body.silence.id}`)).status).toBe(200);
+  });
+
+  it('retries a receiver that answers 500, then 429 with Retry-After, and records every attempt', async () => {
+    hook.queue = [{ status: 500, body: 'boom' }, { status: 429, headers: { 'retry-after': '7' }, body: 'slow down' }];
+    await post([{ labels: { alertname: 'Retried' }, endsAt: inMinutes(30) }]);
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    expect(hook.received).toHaveLength(1);
+    let [n] = (await statuses()).filter((x) => x.receiver === 'ops');
+    expect(n).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 500 });
+    // The second attempt is due about 5 s later (jittered by 20 %): not before 4 s.
+    env.clock.advance(3 * S);
+    await tick();
+    expect(hook.received).toHaveLength(1);
+    env.clock.advance(3 * S);
+    await tick();
+    expect(hook.received).toHaveLength(2);
+    [n] = (await statuses()).filter((x) => x.id === n!.id);
+    expect(n).toMatchObject({ status: 'pending', attempts: 2, lastStatus: 429 });
+    // Retry-After: 7 beats the schedule's 30 s? No: the later of the two wins, never earlier than asked.
+    expect(Date.parse(n!.nextAttemptAt) - env.clock.now().getTime()).toBeGreaterThanOrEqual(7 * S);
+    env.clock.advance(40 * S);
+    await tick();
+    expect(hook.received).toHaveLength(3);
+    // The same notification each time: one webhook-id, the receiver's idempotency key.
+    expect(new Set(hook.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    const detail = await api('GET', `/notifications/${n!.id}`);
+    expect(detail.body.notification.status).toBe('sent');
+    expect(detail.body.notification.attemptLog.map((a: { ok: boolean; statusCode: number }) => [a.ok, a.statusCode])).toEqual([
+      [false, 500],
+      [false, 429],
+      [true, 200],
+    ]);
+    await post([{ labels: { alertname: 'Retried' }, endsAt: inMinutes(-0.01) }]);
+  });
+
+  it('a receiver that hangs holds up only itself: another contact point is told, and recorded, meanwhile', async () => {
+    other.fallback = { status: 200, body: 'late', delayMs: 60_000 };
+    await post([
+      { labels: { alertname: 'Isolated', team: 'db' }, endsAt: inMinutes(30) },
+      { labels: { alertname: 'Isolated', team: 'web' }, endsAt: inMinutes(30) },
+    ]);
+    await tick();
+    env.clock.advance(30 * S);
+    const started = Date.now();
+    const ticking = tick();
+    await hook.waitFor(1);
+    // The fast receiver's answer is on record before the hanging one's request has timed out.
+    await expect.poll(async () => (await statuses()).find((x) => x.receiver === 'ops' && x.status === 'sent'), { timeout: 5000 }).toBeTruthy();
+    expect(Date.now() - started).toBeLessThan(9000);
+    await ticking;
+    const team = (await statuses()).find((x) => x.receiver === 'team')!;
+    expect(team).toMatchObject({ status: 'pending', attempts: 1 });
+    other.fallback = { status: 200, body: 'ok' };
+    await post([
+      { labels: { alertname: 'Isolated', team: 'db' }, endsAt: inMinutes(-0.01) },
+      { labels: { alertname: 'Isolated', team: 'web' }, endsAt: inMinutes(-0.01) },
+    ]);
+  }, 30_000);
+
+  it('two dispatchers ticking at once create and send each notification once', async () => {
+    await post([{ labels: { alertname: 'Twice' }, endsAt: inMinutes(30) }]);
+    await tick();
+    env.clock.advance(30 * S);
+    await Promise.all([tick(), tick(), tick()]);
+    expect(hook.received).toHaveLength(1);
+    const rows = await env.db.query(`select 1 from public.alert_notifications where project_id = $1 and payload -> 'commonLabels' ->> 'alertname' = 'Twice'`, [t.projectA]);
+    expect(rows).toHaveLength(1);
+    await post([{ labels: { alertname: 'Twice' }, endsAt: inMinutes(-0.01) }]);
+  });
+
+  it('a no-data rule fires when a heartbeat stops and resolves when it comes back', async () => {
+    await send([{ name: 'heartbeat', value: 1, tags: { job: 'backup' } }]);
+    const rule = await api('POST', '/rules', {
+      projectId: t.projectA,
+      rule: { key: 'backup-silent', name: 'BackupSilent', kind: 'nodata', query: { metric: 'heartbeat', groupBy: ['job'], window: '2m' } },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await evaluate();
+    expect((await api('GET', `/instances?projectId=${t.projectA}&ruleId=${rule.body.rule.id}`)).body.instances).toEqual([]);
+    env.clock.advance(3 * MIN);
+    await evaluate();
+    const [instance] = (await api('GET', `/instances?projectId=${t.projectA}&ruleId=${rule.body.rule.id}`)).body.instances;
+    expect(instance).toMatchObject({ state: 'firing', labels: { alertname: 'BackupSilent', job: 'backup' }, reason: 'no data for 2m' });
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    // (Earlier tests' resolved notices may arrive in these ticks too: only this rule's are counted.)
+    const mine = () => bodies(hook).filter((b) => b.data.commonLabels.alertname === 'BackupSilent');
+    expect(mine().map((b) => b.type)).toEqual(['alert.firing']);
+    await send([{ name: 'heartbeat', value: 1, tags: { job: 'backup' } }]);
+    env.clock.advance(MIN);
+    await send([{ name: 'heartbeat', value: 1, tags: { job: 'backup' } }]);
+    await evaluate();
+    await tick();
+    env.clock.advance(MIN);
+    await tick();
+    expect(mine().map((b) => b.type)).toEqual(['alert.firing', 'alert.resolved']);
+    await api('DELETE', `/rules/${rule.body.rule.id}`);
+  });
 });
