@@ -55,9 +55,9 @@ interface Outcome {
   contactPointId: string;
 }
 
-export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ sent: number; retried: number; failed: number }> {
+export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ claimed: number; sent: number; retried: number; failed: number }> {
   const claimed = await asServiceRole(deps.db, (tx) => claim(tx, now));
-  if (claimed.length === 0) return { sent: 0, retried: 0, failed: 0 };
+  if (claimed.length === 0) return { claimed: 0, sent: 0, retried: 0, failed: 0 };
   const key = deps.config?.exports.encryptionKey;
   const box = key ? await createSecretBox(key) : null;
   const byContact = new Map<string, Claimed[]>();
@@ -79,6 +79,7 @@ export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ sent
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
   return {
+    claimed: claimed.length,
     sent: outcomes.filter((o) => o.result.ok).length,
     retried: outcomes.filter((o) => !o.result.ok && o.next !== null).length,
     failed: outcomes.filter((o) => !o.result.ok && o.next === null).length,

@@ -24,6 +24,16 @@ import { silencedBy, type Silence } from './silences.ts';
  */
 const TICK_MS = 5_000;
 
+/**
+ * Storm cap: notifications one contact point gets per minute. Past it, a flush with firing alerts is
+ * folded (recorded with status 'folded', never sent) and each tick sends one summary per contact point
+ * carrying the folded notifications' alerts (`folded` says how many). Resolved-only notifications are
+ * never folded: they close what was opened (PagerDuty incidents by their dedup_key).
+ */
+export const STORM_CAP_PER_MINUTE = 30;
+/** Alerts a storm summary lists; the rest are counted in truncatedAlerts. */
+const STORM_SUMMARY_ALERTS = 100;
+
 export const dispatchNotifications: Job = {
   name: 'dispatch-notifications',
   intervalSeconds: 60,
@@ -64,7 +74,16 @@ export async function dispatchTick(deps: DispatchDeps): Promise<{ created: numbe
       deps.logger.error({ err, projectId }, 'dispatching a project failed');
     }
   }
-  const delivered = await deliverDue(deps, deps.clock.now().getTime());
+  // Passes until nothing is due (each pass takes a few per contact point, for fairness), within a tick.
+  const delivered = { sent: 0, retried: 0, failed: 0 };
+  const until = performance.now() + TICK_MS;
+  for (;;) {
+    const pass = await deliverDue(deps, deps.clock.now().getTime());
+    delivered.sent += pass.sent;
+    delivered.retried += pass.retried;
+    delivered.failed += pass.failed;
+    if (pass.claimed === 0 || performance.now() >= until) break;
+  }
   return { created, ...delivered };
 }
 
@@ -111,9 +130,13 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
           if (firing.length === 0 && !cp.sendResolved) continue;
           const alerts = [...firing, ...(cp.sendResolved ? resolved : [])];
           const shown = cp.maxAlerts === null ? alerts : alerts.slice(0, cp.maxAlerts);
+          const sent = state.recentByContactPoint.get(cp.id) ?? 0;
+          const folded = firing.length > 0 && sent >= STORM_CAP_PER_MINUTE;
+          if (!folded) state.recentByContactPoint.set(cp.id, sent + 1);
           notifications.push({
             contactPointId: cp.id,
             seq: step.flush.seq,
+            folded,
             payload: notification({
               projectId,
               projectName: state.projectName,
@@ -129,7 +152,37 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
         }
       }
     }
-    return saveDispatch(tx, owner, writes, ended, notifications);
+    return saveDispatch(tx, owner, writes, ended, [...notifications, ...stormSummaries(notifications, now)]);
+  });
+}
+
+/** One summary per contact point whose notifications this tick folded: their alerts, counted. */
+function stormSummaries(notifications: NotificationWrite[], now: number): NotificationWrite[] {
+  const byContact = new Map<string, NotificationWrite[]>();
+  for (const n of notifications.filter((x) => x.folded)) byContact.set(n.contactPointId, [...(byContact.get(n.contactPointId) ?? []), n]);
+  return [...byContact].map(([contactPointId, folded]) => {
+    const first = folded[0]!.payload;
+    const seen = new Set<string>();
+    const alerts = folded.flatMap((n) => n.payload.alerts).filter((a) => !seen.has(a.fingerprint) && seen.add(a.fingerprint));
+    const shown = alerts.slice(0, STORM_SUMMARY_ALERTS);
+    return {
+      contactPointId,
+      // One summary per contact point and second (ticks are 5 s apart), counted from 2026 so that it
+      // fits the integer column for decades.
+      seq: Math.floor((now - Date.UTC(2026, 0, 1)) / 1000),
+      payload: {
+        ...first,
+        id: crypto.randomUUID(),
+        groupKey: `storm:${contactPointId}`,
+        status: 'firing',
+        groupLabels: {},
+        commonLabels: common(alerts.map((a) => a.labels)),
+        commonAnnotations: common(alerts.map((a) => a.annotations)),
+        alerts: shown,
+        truncatedAlerts: alerts.length - shown.length + folded.reduce((n, f) => n + f.payload.truncatedAlerts, 0),
+        folded: folded.length,
+      },
+    };
   });
 }
 

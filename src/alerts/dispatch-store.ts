@@ -45,6 +45,8 @@ export interface ProjectState {
   silences: Array<{ id: string; matchers: unknown; startsAt: number; endsAt: number }>;
   groups: StoredGroup[];
   contactPoints: DispatchContactPoint[];
+  /** Notifications created for each contact point in the last minute (folded ones not counted). */
+  recentByContactPoint: Map<string, number>;
 }
 
 /** An alert_groups row, as the dispatcher and the API read it. */
@@ -115,6 +117,12 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
       [projectId],
     ),
   ];
+  const recent = await tx.query<{ contact_point_id: string; n: number }>(
+    `select contact_point_id, count(*)::int as n from public.alert_notifications
+     where project_id = $1 and created_at > to_timestamp(($2::float8 - 60000) / 1000.0) and status <> 'folded'
+     group by contact_point_id`,
+    [projectId, now],
+  );
   return {
     organizationId: project.organization_id,
     projectName: project.name,
@@ -151,6 +159,7 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
       sendResolved: c.send_resolved,
       maxAlerts: typeof c.settings?.maxAlerts === 'number' && c.settings.maxAlerts > 0 ? c.settings.maxAlerts : null,
     })),
+    recentByContactPoint: new Map(recent.map((r) => [r.contact_point_id, r.n])),
   };
 }
 
@@ -165,6 +174,8 @@ export interface NotificationWrite {
   contactPointId: string;
   seq: number;
   payload: Notification;
+  /** Held back during a storm: recorded, never sent (a summary tells it). */
+  folded?: boolean;
 }
 
 /**
@@ -220,14 +231,15 @@ export async function saveDispatch(
     payload: n.payload,
     firing_count: n.payload.alerts.filter((a) => a.status === 'firing').length,
     resolved_count: n.payload.alerts.filter((a) => a.status === 'resolved').length,
+    status: n.folded ? 'folded' : 'pending',
   }));
   const inserted = await tx.query<{ id: string }>(
     `insert into public.alert_notifications (id, project_id, organization_id, contact_point_id, group_key, seq, receiver, payload,
-       firing_count, resolved_count, next_attempt_at, created_at)
-     select x.id, $1, $2, x.contact_point_id, x.group_key, x.seq, x.receiver, x.payload, x.firing_count, x.resolved_count,
+       firing_count, resolved_count, status, next_attempt_at, created_at)
+     select x.id, $1, $2, x.contact_point_id, x.group_key, x.seq, x.receiver, x.payload, x.firing_count, x.resolved_count, x.status,
        to_timestamp($4::float8 / 1000.0), to_timestamp($4::float8 / 1000.0)
      from jsonb_to_recordset($3::text::jsonb) as x(id uuid, contact_point_id uuid, group_key text, seq int, receiver text,
-       payload jsonb, firing_count int, resolved_count int)
+       payload jsonb, firing_count int, resolved_count int, status text)
      on conflict (contact_point_id, group_key, seq) do nothing
      returning id`,
     [owner.projectId, owner.organizationId, JSON.stringify(rows), Date.parse(notifications[0]!.payload.createdAt)],

@@ -51,4 +51,9 @@ export interface Notification {
   project: { id: string; name: string };
   /** ISO time the dispatcher created this notification. */
   createdAt: string;
+  /**
+   * Set on a storm summary: how many notifications (over the contact point's cap) it stands for;
+   * their alerts are this one's alerts.
+   */
+  folded?: number;
 }

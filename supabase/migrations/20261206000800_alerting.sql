@@ -210,7 +210,8 @@ create table public.alert_notifications (
   receiver text not null,
   -- The Notification sent (src/alerts/model.ts), fixed at creation so every retry sends the same content.
   payload jsonb not null,
-  status text not null default 'pending' check (status in ('pending', 'sending', 'sent', 'failed', 'dropped')),
+  -- 'folded': held back during a storm (over the contact point's cap) and told in a summary instead.
+  status text not null default 'pending' check (status in ('pending', 'sending', 'sent', 'failed', 'dropped', 'folded')),
   firing_count integer not null default 0,
   resolved_count integer not null default 0,
   attempts integer not null default 0,

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { dispatchTick } from '../../src/alerts/dispatch-notifications.ts';
+import { dispatchTick, STORM_CAP_PER_MINUTE } from '../../src/alerts/dispatch-notifications.ts';
 import { evaluateAlerts } from '../../src/alerts/evaluate-alerts.ts';
 import type { Notification } from '../../src/alerts/model.ts';
 import type { FakeClock } from '../../src/core/clock.ts';
@@ -303,5 +303,30 @@ describe('alerting pipeline', () => {
     await tick();
     expect(mine().map((b) => b.type)).toEqual(['alert.firing', 'alert.resolved']);
     await api('DELETE', `/rules/${rule.body.rule.id}`);
+  });
+
+  it("a storm past the contact point's cap is folded into one summary, counted, never dropped", async () => {
+    const names = Array.from({ length: STORM_CAP_PER_MINUTE + 5 }, (_, i) => `Storm${String(i).padStart(2, '0')}`);
+    await post(names.map((alertname) => ({ labels: { alertname }, endsAt: inMinutes(30) })));
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    // The cap's worth one by one, then one summary for the rest.
+    expect(hook.received).toHaveLength(STORM_CAP_PER_MINUTE + 1);
+    const summary = bodies(hook).find((b) => b.data.folded !== undefined)!;
+    expect(summary.data.folded).toBe(5);
+    expect(summary.data.groupKey).toMatch(/^storm:/);
+    expect(summary.data.alerts).toHaveLength(5);
+    const told = new Set(bodies(hook).flatMap((b) => b.data.alerts.map((a) => a.labels.alertname)));
+    expect([...told].sort()).toEqual(names);
+    const folded = await env.db.query(`select 1 from public.alert_notifications where project_id = $1 and status = 'folded'`, [t.projectA]);
+    expect(folded).toHaveLength(5);
+    // Resolutions are never folded: each group hears its own.
+    await post(names.map((alertname) => ({ labels: { alertname }, endsAt: inMinutes(-0.01) })));
+    hook.received.length = 0;
+    env.clock.advance(MIN);
+    await tick();
+    await tick();
+    expect(bodies(hook).filter((b) => b.type === 'alert.resolved')).toHaveLength(names.length);
   });
 });
