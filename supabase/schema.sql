@@ -3180,6 +3180,12 @@ CREATE INDEX alert_notification_attempts_project_idx ON public.alert_notificatio
 CREATE INDEX alert_notifications_due_idx ON public.alert_notifications USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
 
 --
+-- Name: alert_notifications_group_key_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notifications_group_key_idx ON public.alert_notifications USING btree (project_id, group_key, seq);
+
+--
 -- Name: alert_notifications_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 

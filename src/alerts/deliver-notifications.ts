@@ -41,7 +41,8 @@ interface Claimed {
   kind: ContactKind;
   settings: unknown;
   secretCiphertext: string | null;
-  disabled: boolean;
+  /** Why the contact point is disabled (a 410 Gone, a user), or null while it is enabled. */
+  disabled: string | null;
 }
 
 interface Outcome {
@@ -55,7 +56,17 @@ interface Outcome {
   contactPointId: string;
 }
 
-export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ claimed: number; sent: number; retried: number; failed: number }> {
+export interface DeliverOptions {
+  /**
+   * Where to leave sends still running after waitMs: the caller awaits them before it ends (a
+   * dispatcher run), and ticks on meanwhile, so one slow receiver never holds up the next tick.
+   * Without it, deliverDue waits for every send it started.
+   */
+  inflight?: Set<Promise<unknown>>;
+  waitMs?: number;
+}
+
+export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOptions = {}): Promise<{ claimed: number; sent: number; retried: number; failed: number }> {
   const claimed = await asServiceRole(deps.db, (tx) => claim(tx, now));
   if (claimed.length === 0) return { claimed: 0, sent: 0, retried: 0, failed: 0 };
   const key = deps.config?.exports.encryptionKey;
@@ -77,7 +88,16 @@ export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ clai
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
+  const work = Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
+  if (opts.inflight) {
+    const tracked = work.catch((err) => deps.logger.error({ err }, 'delivering notifications failed')).finally(() => opts.inflight!.delete(tracked));
+    opts.inflight.add(tracked);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([tracked, new Promise((resolve) => (timer = setTimeout(resolve, opts.waitMs ?? 0)))]);
+    clearTimeout(timer);
+  } else {
+    await work;
+  }
   return {
     claimed: claimed.length,
     sent: outcomes.filter((o) => o.result.ok).length,
@@ -86,13 +106,30 @@ export async function deliverDue(deps: DeliverDeps, now: number): Promise<{ clai
   };
 }
 
-/** Claims due notifications: pending ones whose time has come, and sending ones whose lease lapsed. */
+/**
+ * Claims due notifications: pending ones whose time has come, and sending ones whose lease lapsed.
+ * Per contact point one pass at a time (none is claimed while another of its notifications is being
+ * sent), and per group in order: a notification waiting for a retry is superseded by a later one of
+ * its group (dropped, with the reason: the later one tells the group's current state), and none is
+ * claimed while an earlier one of its group is being sent, so a firing notice never arrives after
+ * its resolution.
+ */
 async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
+  await tx.query(
+    `update public.alert_notifications e
+     set status = 'dropped', last_error = 'Superseded by a later notification of its group (sent instead)'
+     where e.status = 'pending' and e.attempts > 0
+       and exists (select 1 from public.alert_notifications l
+                   where l.contact_point_id = e.contact_point_id and l.group_key = e.group_key and l.seq > e.seq)`,
+  );
   const candidates = await tx.query<{ id: string; contact_point_id: string }>(
-    `select id, contact_point_id from public.alert_notifications
-     where (status = 'pending' and next_attempt_at <= to_timestamp($1::float8 / 1000.0))
-        or (status = 'sending' and lease_until <= to_timestamp($1::float8 / 1000.0))
-     order by created_at, seq limit $2 for update skip locked`,
+    `select n.id, n.contact_point_id from public.alert_notifications n
+     where ((n.status = 'pending' and n.next_attempt_at <= to_timestamp($1::float8 / 1000.0))
+            or (n.status = 'sending' and n.lease_until <= to_timestamp($1::float8 / 1000.0)))
+       and not exists (select 1 from public.alert_notifications s
+                       where s.contact_point_id = n.contact_point_id and s.status = 'sending'
+                         and s.lease_until > to_timestamp($1::float8 / 1000.0))
+     order by n.created_at, n.seq limit $2 for update of n skip locked`,
     [now, PER_PASS * 4],
   );
   const perContact = new Map<string, number>();
@@ -114,6 +151,7 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
     settings: unknown;
     secret_ciphertext: string | null;
     disabled_at: Date | null;
+    disabled_reason: string | null;
     created_at: Date;
     seq: number;
   }>(
@@ -121,7 +159,7 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
      set status = 'sending', attempts = n.attempts + 1, lease_until = to_timestamp(($2::float8 + ${LEASE_MS}) / 1000.0)
      from public.contact_points cp
      where n.id = any($1::uuid[]) and cp.id = n.contact_point_id
-     returning n.id, n.attempts, n.payload, n.contact_point_id, cp.name, cp.kind, cp.settings, cp.secret_ciphertext, cp.disabled_at,
+     returning n.id, n.attempts, n.payload, n.contact_point_id, cp.name, cp.kind, cp.settings, cp.secret_ciphertext, cp.disabled_at, cp.disabled_reason,
        n.created_at, n.seq`,
     [ids, now],
   );
@@ -136,7 +174,7 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
       kind: r.kind,
       settings: r.settings,
       secretCiphertext: r.secret_ciphertext,
-      disabled: r.disabled_at !== null,
+      disabled: r.disabled_at === null ? null : (r.disabled_reason ?? 'disabled'),
     }));
 }
 
@@ -156,7 +194,7 @@ async function attempt(deps: DeliverDeps, box: SecretBox | null, n: Claimed): Pr
 }
 
 async function send(deps: DeliverDeps, box: SecretBox | null, n: Claimed, now: Date): Promise<DeliveryResult> {
-  if (n.disabled) return failure('The contact point is disabled (its receiver answered 410 Gone); enable it to send again');
+  if (n.disabled !== null) return failure(`The contact point is disabled (${n.disabled}); enable it to send again`);
   const notifier = NOTIFIERS[n.kind];
   const settings = notifier.settings.safeParse(n.settings);
   if (!settings.success) return failure(`The contact point's settings are invalid: ${settings.error.issues[0]?.message ?? 'unknown'}`);

@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { deliverDue } from './deliver-notifications.ts';
-import { type DispatchAlert, type GroupWrite, loadProjectState, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
+import { type DispatchAlert, type GroupWrite, lastSequences, loadProjectState, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
 import { advanceGroup, type GroupMember } from './grouping.ts';
 import type { InhibitRule } from './inhibition.ts';
 import { Matchers, matchesAll } from './matchers.ts';
@@ -23,12 +23,14 @@ import { silencedBy, type Silence } from './silences.ts';
  * per notification, retries, isolation between contact points).
  */
 const TICK_MS = 5_000;
+/** How long a tick waits for the sends of one delivery pass before moving on (they finish in the run). */
+const DELIVERY_WAIT_MS = 1_000;
 
 /**
  * Storm cap: notifications one contact point gets per minute. Past it, a flush with firing alerts is
  * folded (recorded with status 'folded', never sent) and each tick sends one summary per contact point
  * carrying the folded notifications' alerts (`folded` says how many). Resolved-only notifications are
- * never folded: they close what was opened (PagerDuty incidents by their dedup_key).
+ * never folded: they close what was opened. PagerDuty contact points are never folded.
  */
 export const STORM_CAP_PER_MINUTE = 30;
 /** Alerts a storm summary lists; the rest are counted in truncatedAlerts. */
@@ -46,23 +48,36 @@ export type DispatchDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<
 export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
   const summary = { ticks: 0, notificationsCreated: 0, sent: 0, retried: 0, failed: 0 };
-  for (;;) {
-    const started = performance.now();
-    const t = await dispatchTick(deps);
-    summary.ticks += 1;
-    summary.notificationsCreated += t.created;
-    summary.sent += t.sent;
-    summary.retried += t.retried;
-    summary.failed += t.failed;
-    const elapsed = performance.now() - started;
-    if (performance.now() + TICK_MS >= deadline) break;
-    await deps.clock.sleep(Math.max(0, TICK_MS - elapsed));
+  // Sends still running when a tick moves on (a slow receiver); awaited before the run ends.
+  const inflight = new Set<Promise<unknown>>();
+  try {
+    for (;;) {
+      const started = performance.now();
+      const t = await dispatchTick(deps, { inflight });
+      summary.ticks += 1;
+      summary.notificationsCreated += t.created;
+      summary.sent += t.sent;
+      summary.retried += t.retried;
+      summary.failed += t.failed;
+      const elapsed = performance.now() - started;
+      if (performance.now() + TICK_MS >= deadline) break;
+      await deps.clock.sleep(Math.max(0, TICK_MS - elapsed));
+    }
+  } finally {
+    await Promise.allSettled([...inflight]);
   }
   return summary;
 }
 
-/** One tick: group and create notifications for every project, then send what is due. */
-export async function dispatchTick(deps: DispatchDeps): Promise<{ created: number; sent: number; retried: number; failed: number }> {
+/**
+ * One tick: group and create notifications for every project, then send what is due. With
+ * `inflight` (a dispatcher run), sends still running after a short wait are left to finish there;
+ * without it (tests, one-off calls), the tick returns when every send it started has answered.
+ */
+export async function dispatchTick(
+  deps: DispatchDeps,
+  opts: { inflight?: Set<Promise<unknown>> } = {},
+): Promise<{ created: number; sent: number; retried: number; failed: number }> {
   const now = deps.clock.now().getTime();
   const projects = await asServiceRole(deps.db, (tx) => projectsToDispatch(tx));
   let created = 0;
@@ -78,7 +93,7 @@ export async function dispatchTick(deps: DispatchDeps): Promise<{ created: numbe
   const delivered = { sent: 0, retried: 0, failed: 0 };
   const until = performance.now() + TICK_MS;
   for (;;) {
-    const pass = await deliverDue(deps, deps.clock.now().getTime());
+    const pass = await deliverDue(deps, deps.clock.now().getTime(), { inflight: opts.inflight, waitMs: DELIVERY_WAIT_MS });
     delivered.sent += pass.sent;
     delivered.retried += pass.retried;
     delivered.failed += pass.failed;
@@ -107,6 +122,7 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
     const ended: string[] = [];
     const notifications: NotificationWrite[] = [];
     const previous = new Map(state.groups.map((g) => [g.groupKey, g]));
+    const started: GroupWrite[] = [];
     for (const key of new Set([...previous.keys(), ...plan.keys()])) {
       const planned = plan.get(key);
       const prev = previous.get(key) ?? null;
@@ -121,6 +137,7 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
         if (prev) ended.push(key);
       } else {
         writes.push({ ...step.next, groupKey: key, routeId: route.id, receiver: route.receiver, groupLabels: labels });
+        if (!prev) started.push(writes[writes.length - 1]!);
       }
       if (step.flush) {
         const byFp = new Map(planned.alerts.map((a) => [a.fingerprint, a]));
@@ -131,7 +148,9 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
           const alerts = [...firing, ...(cp.sendResolved ? resolved : [])];
           const shown = cp.maxAlerts === null ? alerts : alerts.slice(0, cp.maxAlerts);
           const sent = state.recentByContactPoint.get(cp.id) ?? 0;
-          const folded = firing.length > 0 && sent >= STORM_CAP_PER_MINUTE;
+          // PagerDuty is never folded: its incidents open and close by the group's dedup_key, and a
+          // summary would open one that nothing resolves (PagerDuty throttles storms itself).
+          const folded = firing.length > 0 && sent >= STORM_CAP_PER_MINUTE && cp.kind !== 'pagerduty';
           if (!folded) state.recentByContactPoint.set(cp.id, sent + 1);
           notifications.push({
             contactPointId: cp.id,
@@ -152,6 +171,11 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
         }
       }
     }
+    // A group that starts again (its alert fired again after the group ended) carries on from the
+    // sequence its key last used, so its notifications are new rows, not repeats of the old ones.
+    // (A new group never flushes in the step that creates it: group_wait comes first.)
+    const lastSeq = await lastSequences(tx, projectId, started.map((g) => g.groupKey));
+    for (const g of started) g.seq = lastSeq.get(g.groupKey) ?? 0;
     return saveDispatch(tx, owner, writes, ended, [...notifications, ...stormSummaries(notifications, now)]);
   });
 }

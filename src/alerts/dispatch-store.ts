@@ -33,6 +33,7 @@ export interface StoredGroup extends GroupState {
 export interface DispatchContactPoint {
   id: string;
   name: string;
+  kind: string;
   sendResolved: boolean;
   maxAlerts: number | null;
 }
@@ -112,8 +113,8 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
        from public.alert_groups where project_id = $1 for update`,
       [projectId],
     ),
-    await tx.query<{ id: string; name: string; send_resolved: boolean; settings: { maxAlerts?: number } }>(
-      `select id, name, send_resolved, settings from public.contact_points where project_id = $1 and disabled_at is null order by id`,
+    await tx.query<{ id: string; name: string; kind: string; send_resolved: boolean; settings: { maxAlerts?: number } }>(
+      `select id, name, kind, send_resolved, settings from public.contact_points where project_id = $1 and disabled_at is null order by id`,
       [projectId],
     ),
   ];
@@ -156,6 +157,7 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
     contactPoints: contactPoints.map((c) => ({
       id: c.id,
       name: c.name,
+      kind: c.kind,
       sendResolved: c.send_resolved,
       maxAlerts: typeof c.settings?.maxAlerts === 'number' && c.settings.maxAlerts > 0 ? c.settings.maxAlerts : null,
     })),
@@ -245,4 +247,14 @@ export async function saveDispatch(
     [owner.projectId, owner.organizationId, JSON.stringify(rows), Date.parse(notifications[0]!.payload.createdAt)],
   );
   return inserted.length;
+}
+
+/** The last notification sequence each group key used in the notification log (for groups that start again). */
+export async function lastSequences(tx: Queryable, projectId: string, groupKeys: string[]): Promise<Map<string, number>> {
+  if (groupKeys.length === 0) return new Map();
+  const rows = await tx.query<{ group_key: string; seq: number }>(
+    `select group_key, max(seq)::int as seq from public.alert_notifications where project_id = $1 and group_key = any($2::text[]) group by group_key`,
+    [projectId, groupKeys],
+  );
+  return new Map(rows.map((r) => [r.group_key, r.seq]));
 }

@@ -88,7 +88,9 @@ async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: Ev
       const labels = { ...group, ...rule.labels, alertname: rule.name, severity: next?.severity ?? prev?.severity ?? rule.severity };
       for (const tr of ts) transitions.push({ ...tr, fingerprint: fp, labels });
       if (!next) {
-        if (prev) deletes.push(fp);
+        // A resolved instance past its retention is left to pruneResolved, which keeps it while a
+        // notification group still owes its resolved notice (a long group_interval, a mute).
+        if (prev && prev.state !== 'resolved') deletes.push(fp);
         return;
       }
       if (prev && next === prev) return; // ignored step (time went backwards)

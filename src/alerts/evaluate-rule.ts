@@ -55,7 +55,7 @@ export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: 
       return {
         samples: result!.series.flatMap((s) => {
           const value = reduce(s, q.reducer);
-          return value === null ? [] : [{ group: s.tags, obs: compare(value, spec.condition, label) }];
+          return value === null ? [] : [{ group: asLabels(s.tags), obs: compare(value, spec.condition, label) }];
         }),
         truncated: result!.truncated ? 1 : 0,
       };
@@ -75,10 +75,10 @@ export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: 
       const silent = `no data for ${formatDuration(q.window)}`;
       const expected: Labels[] = q.groupBy.length === 0 ? [{}] : known!.series.filter((s) => s.points.some(([, v]) => v !== null && v > 0)).map((s) => s.tags);
       return {
-        samples: expected.map((group) =>
-          reporting.has(key(group))
-            ? { group, obs: { value: null, severity: null, threshold: null, reason: 'reporting' } }
-            : { group, obs: { value: null, severity: spec.severity, threshold: null, reason: silent } },
+        samples: expected.map((tags) =>
+          reporting.has(key(tags))
+            ? { group: asLabels(tags), obs: { value: null, severity: null, threshold: null, reason: 'reporting' } }
+            : { group: asLabels(tags), obs: { value: null, severity: spec.severity, threshold: null, reason: silent } },
         ),
         truncated: known!.truncated ? 1 : 0,
       };
@@ -97,7 +97,7 @@ export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: 
         if (Object.entries(q.tags).some(([k, v]) => tags[k] !== v)) continue;
         if (e.peakScore < q.minScore) continue;
         samples.push({
-          group: { ...tags, metric: e.metric },
+          group: { ...asLabels(tags), metric: e.metric },
           obs: { value: e.peakScore, severity: spec.severity, threshold: q.minScore, reason: `anomaly in ${e.metric} (score ${round(e.peakScore)})` },
         });
       }
@@ -179,6 +179,9 @@ function labelName(key: string): string {
   const name = key.replace(/[^a-zA-Z0-9_]/g, '_');
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
+
+/** Metric tags as alert labels: the same translation of their keys. */
+const asLabels = (tags: Labels): Labels => Object.fromEntries(Object.entries(tags).map(([k, v]) => [labelName(k), v]));
 
 const TRACE_MEASURE_NAMES: Record<TraceRuleQuery['measure'], string> = {
   error_ratio: 'error ratio',

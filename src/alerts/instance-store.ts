@@ -190,23 +190,27 @@ export async function saveInstances(
 const finiteOrNull = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
 
 /**
- * Instances that no evaluation will advance any more: a deleted rule's (rule_id set null) and external
+ * Instances that no evaluation will advance any more: a deleted or disabled rule's, and external
  * alerts whose lease (ends_at) passed. Both resolve now, with a transition each; the next dispatcher
  * tick tells whoever was told they fired.
  */
 export async function resolveOrphans(tx: Queryable, now: number): Promise<number> {
   const rows = await tx.query<{ n: string | number }>(
     `with orphan as (
-       select id, state as old_state from public.alert_instances
-       where state in ('pending', 'firing')
-         and ((source = 'rule' and rule_id is null) or (source = 'external' and ends_at <= to_timestamp($1::float8 / 1000.0)))
-       for update
+       select i.id, i.state as old_state,
+         case when i.source = 'external' then 'the sender stopped renewing it (endsAt passed)'
+              when i.rule_id is null then 'its rule was deleted' else 'its rule was disabled' end as why
+       from public.alert_instances i left join public.alert_rules r on r.id = i.rule_id
+       where i.state in ('pending', 'firing')
+         and ((i.source = 'rule' and (i.rule_id is null or not r.enabled))
+              or (i.source = 'external' and i.ends_at <= to_timestamp($1::float8 / 1000.0)))
+       for update of i
      ), fired as (
        -- A firing orphan resolves (at its lease's end for an external alert) ...
        update public.alert_instances i
        set state = 'resolved', last_eval_at = to_timestamp($1::float8 / 1000.0),
            resolved_at = case when i.source = 'external' then least(i.ends_at, to_timestamp($1::float8 / 1000.0)) else to_timestamp($1::float8 / 1000.0) end,
-           reason = case when i.source = 'external' then 'the sender stopped renewing it (endsAt passed)' else 'its rule was deleted' end
+           reason = o.why
        from orphan o where i.id = o.id and o.old_state = 'firing'
        returning i.project_id, i.organization_id, i.rule_id, i.fingerprint, i.labels, i.severity, i.value, i.threshold, i.reason,
          i.resolved_at as at, 'firing'::text as from_state, 'resolved'::text as to_state
@@ -214,7 +218,7 @@ export async function resolveOrphans(tx: Queryable, now: number): Promise<number
        -- ... and a pending one is gone: it never fired, so no one was told of it.
        delete from public.alert_instances i using orphan o where i.id = o.id and o.old_state = 'pending'
        returning i.project_id, i.organization_id, i.rule_id, i.fingerprint, i.labels, i.severity, i.value, i.threshold,
-         'its rule was deleted'::text as reason, to_timestamp($1::float8 / 1000.0) as at, 'pending'::text as from_state, 'inactive'::text as to_state
+         o.why as reason, to_timestamp($1::float8 / 1000.0) as at, 'pending'::text as from_state, 'inactive'::text as to_state
      ), history as (
        insert into public.alert_transitions (project_id, organization_id, rule_id, fingerprint, labels, from_state, to_state, severity,
          value, threshold, reason, at)

@@ -18,11 +18,10 @@ export { InhibitRule };
  *   ends the search on that level, unless it has `continue: true`, in which case later siblings
  *   are tried too; a route none of whose children match is itself the result. So resolveRoutes
  *   returns at least the root, every route at most once, in tree order;
- * - a route inherits every field it leaves unset from its parent, the root from Alertmanager's
- *   defaults (group_wait 30s, group_interval 5m, repeat_interval 4h, group_by []). Departure:
- *   Alertmanager does NOT inherit mute_time_intervals / active_time_intervals (route.go sets them
- *   from the route alone); we do, as the brief asks and as users expect (a muted team's sub-routes
- *   are muted too). `[]` on a child clears what it would inherit;
+ * - a route inherits the receiver, group_by and timers it leaves unset from its parent, the root
+ *   from Alertmanager's defaults (group_wait 30s, group_interval 5m, repeat_interval 4h, group_by
+ *   []); mute_time_intervals / active_time_intervals are the route's own, not inherited, as in
+ *   Alertmanager (route.go sets them from the route alone), so an imported tree mutes what it did;
  * - group_by `['...']` groups by every label (no aggregation); `...` with other labels is refused;
  * - ids are paths of child indexes ('0', '0.2', '0.2.1'): stable while the tree's shape is, and
  *   distinct between routes even when two routes have the same matchers (Alertmanager's route key

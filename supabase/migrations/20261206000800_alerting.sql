@@ -229,6 +229,8 @@ create table public.alert_notifications (
 alter table public.alert_notifications enable row level security;
 create index alert_notifications_organization_id_idx on public.alert_notifications (organization_id);
 create index alert_notifications_project_created_idx on public.alert_notifications (project_id, created_at desc, id);
+-- A group that starts again continues its key's sequence (dispatch-store.ts lastSequences).
+create index alert_notifications_group_key_idx on public.alert_notifications (project_id, group_key, seq);
 create index alert_notifications_due_idx on public.alert_notifications (next_attempt_at) where status in ('pending', 'sending');
 comment on table public.alert_notifications is 'The notification log: each notification of a group to a contact point, created once and sent with retries.';
 

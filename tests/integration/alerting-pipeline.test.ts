@@ -329,4 +329,75 @@ describe('alerting pipeline', () => {
     await tick();
     expect(bodies(hook).filter((b) => b.type === 'alert.resolved')).toHaveLength(names.length);
   });
+
+  it("an alert that fires again after its group ended is told again (the group key's sequence carries on)", async () => {
+    for (const round of [1, 2]) {
+      await post([{ labels: { alertname: 'Again' }, endsAt: inMinutes(30) }]);
+      await tick();
+      env.clock.advance(30 * S);
+      await tick();
+      await post([{ labels: { alertname: 'Again' }, endsAt: inMinutes(-0.01) }]);
+      env.clock.advance(MIN);
+      await tick();
+      const mine = bodies(hook).filter((b) => b.data.commonLabels.alertname === 'Again');
+      expect(mine.map((b) => b.type)).toEqual(round === 1 ? ['alert.firing', 'alert.resolved'] : ['alert.firing', 'alert.resolved', 'alert.firing', 'alert.resolved']);
+    }
+  });
+
+  it('a notification waiting for a retry is superseded by a later one of its group: the firing notice never arrives after the resolution', async () => {
+    hook.queue = [{ status: 503, body: 'unavailable' }];
+    await post([{ labels: { alertname: 'Superseded' }, endsAt: inMinutes(30) }]);
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    expect(hook.received).toHaveLength(1);
+    await post([{ labels: { alertname: 'Superseded' }, endsAt: inMinutes(-0.01) }]);
+    env.clock.advance(MIN);
+    await tick();
+    const mine = bodies(hook).filter((b) => b.data.commonLabels.alertname === 'Superseded');
+    expect(mine.map((b) => b.type)).toEqual(['alert.firing', 'alert.resolved']);
+    const rows = await env.db.query<{ status: string; last_error: string | null }>(
+      `select status, last_error from public.alert_notifications where project_id = $1 and group_key like '%Superseded%' order by seq`,
+      [t.projectA],
+    );
+    expect(rows.map((r) => r.status)).toEqual(['dropped', 'sent']);
+    expect(rows[0]!.last_error).toMatch(/Superseded by a later notification/);
+  });
+
+  it('disabling a rule resolves its firing instances (told as resolved); a resolution owed for longer than the retention is still told', async () => {
+    const policy = await api('GET', `/policy?projectId=${t.projectA}`);
+    const slow = structuredClone(policy.body.policy);
+    slow.route.routes = [{ receiver: 'ops', matchers: ['alertname="SlowResolve"'], group_interval: '20m' }, ...slow.route.routes];
+    expect((await api('PUT', '/policy', { projectId: t.projectA, policy: slow })).status).toBe(200);
+    const rule = await api('POST', '/rules', {
+      projectId: t.projectA,
+      rule: { key: 'slow', name: 'SlowResolve', kind: 'metric', query: { metric: 'slowcpu', window: '5m', reducer: 'last' }, condition: { op: '>', critical: 1 } },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await send([{ name: 'slowcpu', value: 5, tags: {} }]);
+    await evaluate();
+    await tick();
+    env.clock.advance(30 * S);
+    await tick();
+    const mine = () => bodies(hook).filter((b) => b.data.commonLabels.alertname === 'SlowResolve');
+    expect(mine().map((b) => b.type)).toEqual(['alert.firing']);
+    // Disabled: resolved at the next evaluation, with the reason.
+    const { id, ...view } = rule.body.rule;
+    void view;
+    const spec = (await api('GET', `/rules/export?projectId=${t.projectA}`)).body.rules.find((r: { key: string }) => r.key === 'slow');
+    expect((await api('PUT', `/rules/${id}`, { rule: { ...spec, enabled: false } })).status).toBe(200);
+    env.clock.advance(MIN);
+    await evaluate();
+    const history = (await api('GET', `/history?projectId=${t.projectA}&ruleId=${id}`)).body.transitions;
+    expect(history[0]).toMatchObject({ fromState: 'firing', toState: 'resolved', reason: 'its rule was disabled' });
+    // The group ticks every 20 minutes: past the 15-minute retention of resolved instances.
+    for (let i = 0; i < 21; i++) {
+      env.clock.advance(MIN);
+      await evaluate();
+      await tick();
+    }
+    expect(mine().map((b) => b.type)).toEqual(['alert.firing', 'alert.resolved']);
+    expect((await api('PUT', '/policy', { projectId: t.projectA, policy: policy.body.policy })).status).toBe(200);
+    await api('DELETE', `/rules/${id}`);
+  }, 60_000);
 });
