@@ -166,9 +166,14 @@ declare
   entity text := tg_argv[0];
   verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
 begin
-  -- The sealed secret and the evaluator's bookkeeping are not audit material.
+  -- The sealed secret and the evaluator's bookkeeping are not audit material; nor are a contact point's
+  -- settings, whose URLs may carry tokens (Teams, Discord, Google Chat) and the audit log keeps forever:
+  -- which settings there are is recorded, not their values.
   r := r - 'secret_ciphertext' - 'next_eval_at' - 'last_eval_at' - 'last_eval_ms' - 'last_error' - 'instances_over_cap'
         - 'created_at' - 'updated_at';
+  if r ? 'settings' then
+    r := r - 'settings' || jsonb_build_object('settings_keys', coalesce((select jsonb_agg(k order by k) from jsonb_object_keys(r -> 'settings') k), '[]'::jsonb));
+  end if;
   perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity,
     coalesce(r ->> 'id', r ->> 'project_id'), r);
   return null;
@@ -2706,13 +2711,6 @@ ALTER TABLE ONLY public.alert_groups
     ADD CONSTRAINT alert_groups_pkey PRIMARY KEY (id);
 
 --
--- Name: alert_groups alert_groups_project_id_group_key_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.alert_groups
-    ADD CONSTRAINT alert_groups_project_id_group_key_key UNIQUE (project_id, group_key);
-
---
 -- Name: alert_instances alert_instances_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2732,13 +2730,6 @@ ALTER TABLE ONLY public.alert_instances
 
 ALTER TABLE ONLY public.alert_notification_attempts
     ADD CONSTRAINT alert_notification_attempts_pkey PRIMARY KEY (id);
-
---
--- Name: alert_notifications alert_notifications_contact_point_id_group_key_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.alert_notifications
-    ADD CONSTRAINT alert_notifications_contact_point_id_group_key_seq_key UNIQUE (contact_point_id, group_key, seq);
 
 --
 -- Name: alert_notifications alert_notifications_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3132,6 +3123,12 @@ CREATE INDEX job_runs_job_started_at_idx ON private.job_runs USING btree (job, s
 CREATE INDEX alert_groups_due_idx ON public.alert_groups USING btree (next_flush_at);
 
 --
+-- Name: alert_groups_key_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX alert_groups_key_idx ON public.alert_groups USING btree (project_id, md5(group_key));
+
+--
 -- Name: alert_groups_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3183,7 +3180,13 @@ CREATE INDEX alert_notifications_due_idx ON public.alert_notifications USING btr
 -- Name: alert_notifications_group_key_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX alert_notifications_group_key_idx ON public.alert_notifications USING btree (project_id, group_key, seq);
+CREATE INDEX alert_notifications_group_key_idx ON public.alert_notifications USING btree (project_id, md5(group_key), seq);
+
+--
+-- Name: alert_notifications_once_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX alert_notifications_once_idx ON public.alert_notifications USING btree (contact_point_id, md5(group_key), seq);
 
 --
 -- Name: alert_notifications_organization_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -3238,6 +3241,12 @@ CREATE INDEX alert_transitions_organization_id_idx ON public.alert_transitions U
 --
 
 CREATE INDEX alert_transitions_project_at_idx ON public.alert_transitions USING btree (project_id, at DESC, id DESC);
+
+--
+-- Name: alert_transitions_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_transitions_project_id_idx ON public.alert_transitions USING btree (project_id, id);
 
 --
 -- Name: alert_transitions_rule_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -3729,7 +3738,7 @@ CREATE TRIGGER contact_points_audit AFTER INSERT OR DELETE ON public.contact_poi
 -- Name: contact_points contact_points_audit_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER contact_points_audit_update AFTER UPDATE ON public.contact_points FOR EACH ROW WHEN (((((to_jsonb(old.*) - 'disabled_at'::text) - 'disabled_reason'::text) - 'updated_at'::text) IS DISTINCT FROM (((to_jsonb(new.*) - 'disabled_at'::text) - 'disabled_reason'::text) - 'updated_at'::text))) EXECUTE FUNCTION private.alerting_audit('contact_point');
+CREATE TRIGGER contact_points_audit_update AFTER UPDATE ON public.contact_points FOR EACH ROW WHEN (((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))) EXECUTE FUNCTION private.alerting_audit('contact_point');
 
 --
 -- Name: contact_points contact_points_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -

@@ -24,11 +24,14 @@ import { nextAttemptAt } from './retry-policy.ts';
  *    and exhausted retries end as 'failed' with the last error visible through the API; a 410 Gone
  *    disables the contact point (its pending notifications are then dropped, with the reason).
  */
-const LEASE_MS = 60_000;
 const PER_CONTACT_POINT = 10;
+/** One project's share of a pass: a tenant with many slow receivers cannot take every claim. */
+const PER_PROJECT = 50;
 const PER_PASS = 200;
 const CONCURRENCY = 16;
 const SEND_TIMEOUT_MS = 10_000;
+/** Outlasts a contact point's whole queue of a pass (each send bounded by its timeout). */
+const LEASE_MS = PER_CONTACT_POINT * SEND_TIMEOUT_MS + 30_000;
 
 export type DeliverDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'smtp'>>;
 
@@ -120,24 +123,28 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
      set status = 'dropped', last_error = 'Superseded by a later notification of its group (sent instead)'
      where e.status = 'pending' and e.attempts > 0
        and exists (select 1 from public.alert_notifications l
-                   where l.contact_point_id = e.contact_point_id and l.group_key = e.group_key and l.seq > e.seq)`,
+                   where l.contact_point_id = e.contact_point_id and md5(l.group_key) = md5(e.group_key)
+                     and l.group_key = e.group_key and l.seq > e.seq)`,
   );
-  const candidates = await tx.query<{ id: string; contact_point_id: string }>(
-    `select n.id, n.contact_point_id from public.alert_notifications n
+  const candidates = await tx.query<{ id: string; contact_point_id: string; project_id: string }>(
+    `select n.id, n.contact_point_id, n.project_id from public.alert_notifications n
      where ((n.status = 'pending' and n.next_attempt_at <= to_timestamp($1::float8 / 1000.0))
             or (n.status = 'sending' and n.lease_until <= to_timestamp($1::float8 / 1000.0)))
        and not exists (select 1 from public.alert_notifications s
                        where s.contact_point_id = n.contact_point_id and s.status = 'sending'
                          and s.lease_until > to_timestamp($1::float8 / 1000.0))
-     order by n.created_at, n.seq limit $2 for update of n skip locked`,
+     order by n.next_attempt_at, n.created_at, n.seq limit $2 for update of n skip locked`,
     [now, PER_PASS * 4],
   );
   const perContact = new Map<string, number>();
+  const perProject = new Map<string, number>();
   const ids: string[] = [];
   for (const c of candidates) {
     const n = perContact.get(c.contact_point_id) ?? 0;
-    if (n >= PER_CONTACT_POINT || ids.length >= PER_PASS) continue;
+    const p = perProject.get(c.project_id) ?? 0;
+    if (n >= PER_CONTACT_POINT || p >= PER_PROJECT || ids.length >= PER_PASS) continue;
     perContact.set(c.contact_point_id, n + 1);
+    perProject.set(c.project_id, p + 1);
     ids.push(c.id);
   }
   if (ids.length === 0) return [];
@@ -239,7 +246,9 @@ async function record(tx: Queryable, outcomes: Outcome[]): Promise<void> {
        set status = x.status, lease_until = null, last_status = x.status_code, last_error = x.error,
            sent_at = case when x.ok then to_timestamp((x.started_at + x.duration_ms) / 1000.0) else n.sent_at end,
            next_attempt_at = case when x.next_attempt_at is null then n.next_attempt_at else to_timestamp(x.next_attempt_at / 1000.0) end
-       from x where n.id = x.id and n.status = 'sending'
+       -- Only the claim that made this attempt records it: a sender whose lease lapsed and was claimed
+       -- again (attempts moved on) records nothing.
+       from x where n.id = x.id and n.status = 'sending' and n.attempts = x.attempt
        returning n.id, n.project_id, n.organization_id
      )
      insert into public.alert_notification_attempts (notification_id, project_id, organization_id, attempt, started_at, duration_ms,

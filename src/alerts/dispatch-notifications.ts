@@ -33,6 +33,8 @@ const DELIVERY_WAIT_MS = 1_000;
  * never folded: they close what was opened. PagerDuty contact points are never folded.
  */
 export const STORM_CAP_PER_MINUTE = 30;
+/** Alerts one notification lists unless its contact point sets maxAlerts; the rest are counted (truncatedAlerts). */
+const MAX_ALERTS_PER_NOTIFICATION = 1000;
 /** Alerts a storm summary lists; the rest are counted in truncatedAlerts. */
 const STORM_SUMMARY_ALERTS = 100;
 
@@ -146,7 +148,7 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
         for (const cp of state.contactPoints.filter((c) => c.name === route.receiver)) {
           if (firing.length === 0 && !cp.sendResolved) continue;
           const alerts = [...firing, ...(cp.sendResolved ? resolved : [])];
-          const shown = cp.maxAlerts === null ? alerts : alerts.slice(0, cp.maxAlerts);
+          const shown = alerts.slice(0, cp.maxAlerts ?? MAX_ALERTS_PER_NOTIFICATION);
           const sent = state.recentByContactPoint.get(cp.id) ?? 0;
           // PagerDuty is never folded: its incidents open and close by the group's dedup_key, and a
           // summary would open one that nothing resolves (PagerDuty throttles storms itself).
@@ -264,7 +266,7 @@ function inhibitionIndex(rules: readonly InhibitRule[], firing: readonly Labels[
     });
 }
 
-const equalKey = (names: readonly string[], l: Labels) => JSON.stringify(names.map((n) => l[n] ?? ''));
+const equalKey = (names: readonly string[], l: Labels) => JSON.stringify(names.map((n) => (Object.hasOwn(l, n) ? l[n] : undefined) ?? ''));
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 

@@ -213,7 +213,7 @@ export async function saveDispatch(
          array(select jsonb_array_elements_text(x.notified_firing)), x.seq
        from jsonb_to_recordset($3::text::jsonb) as x(group_key text, route_id text, receiver text, group_labels jsonb,
          first_seen_at float8, next_flush_at float8, last_notified_at float8, notified_firing jsonb, seq int)
-       on conflict (project_id, group_key) do update set
+       on conflict (project_id, md5(group_key)) do update set
          route_id = excluded.route_id, receiver = excluded.receiver, group_labels = excluded.group_labels,
          next_flush_at = excluded.next_flush_at, last_notified_at = excluded.last_notified_at,
          notified_firing = excluded.notified_firing, seq = excluded.seq`,
@@ -242,7 +242,7 @@ export async function saveDispatch(
        to_timestamp($4::float8 / 1000.0), to_timestamp($4::float8 / 1000.0)
      from jsonb_to_recordset($3::text::jsonb) as x(id uuid, contact_point_id uuid, group_key text, seq int, receiver text,
        payload jsonb, firing_count int, resolved_count int, status text)
-     on conflict (contact_point_id, group_key, seq) do nothing
+     on conflict (contact_point_id, md5(group_key), seq) do nothing
      returning id`,
     [owner.projectId, owner.organizationId, JSON.stringify(rows), Date.parse(notifications[0]!.payload.createdAt)],
   );
@@ -253,7 +253,9 @@ export async function saveDispatch(
 export async function lastSequences(tx: Queryable, projectId: string, groupKeys: string[]): Promise<Map<string, number>> {
   if (groupKeys.length === 0) return new Map();
   const rows = await tx.query<{ group_key: string; seq: number }>(
-    `select group_key, max(seq)::int as seq from public.alert_notifications where project_id = $1 and group_key = any($2::text[]) group by group_key`,
+    `select group_key, max(seq)::int as seq from public.alert_notifications
+     where project_id = $1 and md5(group_key) = any(array(select md5(k) from unnest($2::text[]) k)) and group_key = any($2::text[])
+     group by group_key`,
     [projectId, groupKeys],
   );
   return new Map(rows.map((r) => [r.group_key, r.seq]));

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
@@ -7,7 +8,8 @@ import { loadRuleInstances, pruneResolved, resolveOrphans, saveInstances, type I
 import { advanceInstance, DEFAULT_INSTANCE_RULES, type InstanceRules } from './instances.ts';
 import type { Labels } from './model.ts';
 import { claimDueRules, type EvalRule, recordEvaluation } from './rule-store.ts';
-import { compileTemplate, renderTemplate } from './templates.ts';
+import { LabelSet } from './schemas.ts';
+import { compileTemplate, renderTemplate, TemplateMap } from './templates.ts';
 
 /**
  * The evaluate-alerts job (every minute; cron-evaluate-alerts on Supabase). Invariants:
@@ -25,6 +27,8 @@ import { compileTemplate, renderTemplate } from './templates.ts';
  *    group still owes their resolved notice.
  */
 const RULES_PER_CLAIM = 50;
+
+const RuleExtras = z.object({ labels: LabelSet, annotations: TemplateMap });
 
 export const INSTANCE_RULES: InstanceRules = DEFAULT_INSTANCE_RULES;
 
@@ -59,18 +63,32 @@ export async function runEvaluation(deps: Pick<Deps, 'db' | 'logger' | 'clock'>,
   return summary;
 }
 
+/**
+ * One rule's evaluation; never throws. Whatever fails (its query, a template or label a direct write
+ * put in its row that the API would have refused, the write) is recorded as that rule's health and
+ * the run goes on with the next rule: no rule, and no tenant, can stop the others' evaluation.
+ */
 async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule): Promise<{ error: string | null; transitions: number; overCap: number }> {
   const started = performance.now();
   const at = deps.clock.now().getTime();
-  let result: RuleResult;
   try {
-    result = await evaluateRule(deps, rule, at);
+    return await evaluateAndStore(deps, rule, at, started);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     deps.logger.warn({ err, rule: rule.id }, 'alert rule evaluation failed');
-    await asServiceRole(deps.db, (tx) => recordEvaluation(tx, rule.id, { at, ms: performance.now() - started, error, overCap: 0 }));
+    await asServiceRole(deps.db, (tx) => recordEvaluation(tx, rule.id, { at, ms: performance.now() - started, error, overCap: 0 })).catch(
+      (err2: unknown) => deps.logger.error({ err: err2, rule: rule.id }, 'could not record a failed alert rule evaluation'),
+    );
     return { error, transitions: 0, overCap: 0 };
   }
+}
+
+async function evaluateAndStore(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule, at: number, started: number) {
+  // The row's labels and annotations are checked again here: the API validates them, but a user may
+  // also write the row directly (its columns are granted), and nothing unchecked reaches a template.
+  const checked = RuleExtras.safeParse({ labels: rule.labels, annotations: rule.annotations });
+  if (!checked.success) throw new Error(`the rule's ${checked.error.issues[0]?.path.join('.') ?? 'labels'} ${checked.error.issues[0]?.message ?? 'are invalid'}`);
+  const result: RuleResult = await evaluateRule(deps, rule, at);
   const rules: InstanceRules = { ...INSTANCE_RULES, forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs };
   const templates = Object.entries(rule.annotations).map(([name, text]) => [name, compileTemplate(text)] as const);
   const samples = await Promise.all(result.samples.map(async (s) => ({ ...s, fingerprint: await ruleInstanceFingerprint(rule.id, s.group) })));

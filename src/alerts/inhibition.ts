@@ -35,7 +35,8 @@ export type InhibitRule = z.output<typeof InhibitRule>;
 
 export const MAX_INHIBIT_RULES = 100;
 
-const sameOn = (names: readonly string[], a: Labels, b: Labels) => names.every((n) => (a[n] ?? '') === (b[n] ?? ''));
+const own = (l: Labels, n: string) => (Object.hasOwn(l, n) ? l[n] : undefined) ?? '';
+const sameOn = (names: readonly string[], a: Labels, b: Labels) => names.every((n) => own(a, n) === own(b, n));
 
 /** The first firing alert that inhibits `target`, or undefined. */
 export function findInhibitor(target: Labels, firing: readonly Labels[], rules: readonly InhibitRule[]): Labels | undefined {

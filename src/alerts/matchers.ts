@@ -38,6 +38,8 @@ export interface Matcher {
 
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const MAX_REGEX_LENGTH = 256;
+/** Unbounded wildcards (`.*`, `.+`) one matcher regex may hold (`.*foo.*` has two). */
+export const MAX_UNBOUNDED = 2;
 export const MAX_MATCHERS = 32;
 
 export class MatcherError extends Error {
@@ -73,9 +75,14 @@ function compileRegex(source: string): RegExp | string {
   }
   let out = '';
   let inClass = false;
-  // One entry per open group: does it contain a repeat (*, +, {n})? Repeating such a group is refused.
+  // One entry per open group: does it hold a quantifier (*, +, ?, {n}) or an alternation? Repeating
+  // such a group is refused: `(a+)+`, `(a|a)*`, `(a?)+` backtrack exponentially in JavaScript (RE2,
+  // Alertmanager's engine, never does).
   const groups: boolean[] = [];
-  let lastGroupQuantified = false; // the group that just closed contained one
+  let lastGroupQuantified = false; // the group that just closed holds one
+  // Unbounded wildcards in all: more than MAX_UNBOUNDED (`.*a.*b.*c`) backtrack polynomially, which
+  // on a 1 KiB label value is already seconds of a shared evaluator's time.
+  let unbounded = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     const afterGroup = lastGroupQuantified;
@@ -132,11 +139,16 @@ function compileRegex(source: string): RegExp | string {
         out += '\\{'; // RE2 reads a '{' that starts no repeat as itself; u-mode JavaScript refuses it
         continue;
       }
-      if (afterGroup) return 'nested quantifiers like (a+)+ are not allowed (they can take exponential time)';
+      if (afterGroup) return 'a repeated group cannot hold a repeat or "|", like (a+)+ or (a|b)* (it can take exponential time)';
+      if (s[i - 1] === '.' && s[i - 2] !== '\\' && (c !== '{' || /,\}$/.test(repeat))) unbounded += 1;
+      if (unbounded > MAX_UNBOUNDED) return `at most ${MAX_UNBOUNDED} unbounded wildcards (.*, .+) per regular expression (more can take polynomial time)`;
       if (groups.length > 0) groups[groups.length - 1] = true;
       out += repeat;
       i += repeat.length - 1;
       continue;
+    } else if (c === '|' || (c === '?' && s[i - 1] !== '(')) {
+      // An alternation, or an optional part (not a group's own `(?` syntax), makes its group ambiguous.
+      if (groups.length > 0) groups[groups.length - 1] = true;
     } else if (c === '}' || c === ']') {
       out += `\\${c}`; // a lone closing bracket: a literal in RE2
       continue;
@@ -166,7 +178,7 @@ function regexOf(m: Matcher): RegExp {
 // Matching.
 
 export function matches(m: Matcher, labels: Labels): boolean {
-  const v = labels[m.name] ?? '';
+  const v = (Object.hasOwn(labels, m.name) ? labels[m.name] : undefined) ?? ''; // never an inherited member (`constructor`)
   switch (m.op) {
     case '=':
       return v === m.value;

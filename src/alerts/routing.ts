@@ -252,7 +252,7 @@ export function groupLabels(route: ResolvedRoute, labels: Labels): Labels {
   const names = route.groupBy === 'all' ? Object.keys(labels) : route.groupBy;
   const out: Labels = {};
   for (const n of [...names].sort(cmp)) {
-    const v = labels[n];
+    const v = Object.hasOwn(labels, n) ? labels[n] : undefined; // never an inherited member (`constructor`)
     if (v !== undefined && v !== '') out[n] = v;
   }
   return out;

@@ -723,8 +723,8 @@ export function humanizeDuration(v: number): string {
  * A JavaScript RegExp for an RE2 pattern. RE2 runs in linear time and JavaScript's engine
  * backtracks, so constructs RE2 lacks (lookaround, backreferences) are refused, and so is a repeated
  * group holding a repetition or an alternation (`(a+)+`, `(a|ab)*`): those are what take
- * exponential time on a crafted label value. Polynomial patterns (`.*.*x`) stay possible; label
- * values are short, and every value is cut at 16 KiB.
+ * exponential time on a crafted label value. Polynomial patterns are bounded too: at most two
+ * unbounded wildcards (`.*foo.*` is fine, `.*a.*b.*c` is refused), and every value is cut at 16 KiB.
  */
 function compileRegex(pattern: string, global: boolean, fail: (problem: string) => never): RegExp {
   if (pattern.length > MAX_REGEX_LENGTH) fail(`regular expression is too long (at most ${MAX_REGEX_LENGTH} characters)`);
@@ -743,6 +743,8 @@ function compileRegex(pattern: string, global: boolean, fail: (problem: string) 
   // Inside a group any quantifier counts, `?` too (`(a?)+`); on the group itself an optional `?`
   // is harmless (`(:\d+)?`), so only unbounded or counted repetition is refused there.
   const repeatsAt = (i: number) => /^(?:[*+]|\{\d)/.test(source.slice(i));
+  // Unbounded wildcards in all: more than two (`.*a.*b.*c`) backtrack polynomially, seconds on a 1 KiB value.
+  let unbounded = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
     if (c === '\\') {
@@ -773,6 +775,9 @@ function compileRegex(pattern: string, global: boolean, fail: (problem: string) 
       groups.at(-1)!.alternates = true;
     } else if (c === '?' || repeatsAt(i)) {
       groups.at(-1)!.repeats = true;
+      if (source[i - 1] === '.' && source[i - 2] !== '\\' && (c === '*' || c === '+' || /^\{\d+,\}/.test(source.slice(i))) && ++unbounded > 2) {
+        fail('a regular expression may hold at most 2 unbounded wildcards (.*, .+): more can take polynomial time');
+      }
     }
   }
   try {

@@ -18,7 +18,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
-import { excerpt } from '../alerts/notifiers/http.ts';
 import type { DeliveryResult, SmtpMessage, SmtpSender } from '../net/delivery.ts';
 import type { Logger } from '../core/logger.ts';
 import { checkAddress, normaliseHost, type OutboundPolicy, parsePortRule, type PortRule } from '../net/address-policy.ts';
@@ -64,7 +63,7 @@ export function smtpFailure(err: unknown): DeliveryResult {
   const e = (err ?? {}) as { code?: string; originalCode?: string; responseCode?: number; response?: string };
   const code = typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 600 ? e.responseCode : null;
   if (code !== null) {
-    const said = excerpt(e.response, 300) || String(code);
+    const said = smtpReply(e.response) || String(code);
     const error = e.code === 'EAUTH' ? `The mail server refused the user name or password: ${said}` : `The mail server answered ${said}`;
     return { ok: false, retryable: code < 500, status: code, retryAfterMs: null, error };
   }
@@ -174,4 +173,15 @@ export function createNodeSmtpSender(opts: NodeSmtpOptions): SmtpSender {
       }
     },
   };
+}
+
+/**
+ * A mail server's reply text, one line, bounded: what it says of a refused recipient ("No such user
+ * here") is what the tenant needs to fix the address.
+ */
+function smtpReply(text: string | undefined, max = 300): string {
+  if (!text) return '';
+  // Control characters out (a reply could try to forge lines in a log or a UI), whitespace collapsed.
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -8,7 +8,7 @@
 --   labels, an external (Alertmanager API) alert's fingerprint hashes its labels, as Alertmanager's does.
 -- - Every state change of an instance is a row of alert_transitions, written in the transaction that
 --   changes the instance.
--- - A notification is created once: unique (contact_point_id, group_key, seq), inserted in the
+-- - A notification is created once: unique (contact_point_id, md5(group_key), seq), inserted in the
 --   transaction that advances its group's seq. Sending claims it with a lease (status 'sending',
 --   lease_until); a crash between the receiver's answer and the record re-sends it after the lease
 --   with the same id, which receivers take as the idempotency key (webhook-id, PagerDuty dedup_key).
@@ -112,6 +112,8 @@ create table public.alert_transitions (
 );
 alter table public.alert_transitions enable row level security;
 create index alert_transitions_project_at_idx on public.alert_transitions (project_id, at desc, id desc);
+-- The alert stream follows a project's transitions by id (src/alerts/stream-alerts.ts).
+create index alert_transitions_project_id_idx on public.alert_transitions (project_id, id);
 create index alert_transitions_organization_id_idx on public.alert_transitions (organization_id);
 create index alert_transitions_rule_id_idx on public.alert_transitions (rule_id);
 create index alert_transitions_fingerprint_idx on public.alert_transitions (project_id, fingerprint, at desc);
@@ -192,10 +194,11 @@ create table public.alert_groups (
   notified_firing text[] not null default '{}',
   seq integer not null default 0,
   updated_at timestamptz not null default now(),
-  unique (project_id, group_key),
   foreign key (project_id, organization_id) references public.projects (id, organization_id) on delete cascade
 );
 alter table public.alert_groups enable row level security;
+-- Keys hold label values (up to 1 KiB each): indexed by their md5, since a btree row is at most 2.7 KB.
+create unique index alert_groups_key_idx on public.alert_groups (project_id, md5(group_key));
 create index alert_groups_organization_id_idx on public.alert_groups (organization_id);
 create index alert_groups_due_idx on public.alert_groups (next_flush_at);
 comment on table public.alert_groups is 'Notification groups (Alertmanager aggregation groups): their timers and what was last notified.';
@@ -222,15 +225,16 @@ create table public.alert_notifications (
   sent_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  unique (contact_point_id, group_key, seq),
   foreign key (contact_point_id, project_id) references public.contact_points (id, project_id) on delete cascade,
   foreign key (project_id, organization_id) references public.projects (id, organization_id) on delete cascade
 );
 alter table public.alert_notifications enable row level security;
+-- Created once: (contact point, group key, seq), the key by its md5 (see alert_groups_key_idx).
+create unique index alert_notifications_once_idx on public.alert_notifications (contact_point_id, md5(group_key), seq);
 create index alert_notifications_organization_id_idx on public.alert_notifications (organization_id);
 create index alert_notifications_project_created_idx on public.alert_notifications (project_id, created_at desc, id);
 -- A group that starts again continues its key's sequence (dispatch-store.ts lastSequences).
-create index alert_notifications_group_key_idx on public.alert_notifications (project_id, group_key, seq);
+create index alert_notifications_group_key_idx on public.alert_notifications (project_id, md5(group_key), seq);
 create index alert_notifications_due_idx on public.alert_notifications (next_attempt_at) where status in ('pending', 'sending');
 comment on table public.alert_notifications is 'The notification log: each notification of a group to a contact point, created once and sent with retries.';
 
@@ -313,9 +317,14 @@ declare
   entity text := tg_argv[0];
   verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
 begin
-  -- The sealed secret and the evaluator's bookkeeping are not audit material.
+  -- The sealed secret and the evaluator's bookkeeping are not audit material; nor are a contact point's
+  -- settings, whose URLs may carry tokens (Teams, Discord, Google Chat) and the audit log keeps forever:
+  -- which settings there are is recorded, not their values.
   r := r - 'secret_ciphertext' - 'next_eval_at' - 'last_eval_at' - 'last_eval_ms' - 'last_error' - 'instances_over_cap'
         - 'created_at' - 'updated_at';
+  if r ? 'settings' then
+    r := r - 'settings' || jsonb_build_object('settings_keys', coalesce((select jsonb_agg(k order by k) from jsonb_object_keys(r -> 'settings') k), '[]'::jsonb));
+  end if;
   perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity,
     coalesce(r ->> 'id', r ->> 'project_id'), r);
   return null;
@@ -333,8 +342,10 @@ create trigger notification_policies_audit after insert or update or delete on p
   for each row execute function private.alerting_audit('notification_policy');
 create trigger contact_points_audit after insert or delete on public.contact_points
   for each row execute function private.alerting_audit('contact_point');
+-- Every change, disabling included (by a user, or by the dispatcher after a 410 Gone): turning a pager
+-- off is worth a line.
 create trigger contact_points_audit_update after update on public.contact_points
-  for each row when ((to_jsonb(old) - 'disabled_at' - 'disabled_reason' - 'updated_at') is distinct from (to_jsonb(new) - 'disabled_at' - 'disabled_reason' - 'updated_at'))
+  for each row when ((to_jsonb(old) - 'updated_at') is distinct from (to_jsonb(new) - 'updated_at'))
   execute function private.alerting_audit('contact_point');
 
 revoke all on function private.alert_silences_guard_user_changes(), private.notification_policies_stamp(), private.alerting_audit() from public;
@@ -446,8 +457,8 @@ create policy "Service role manages delivery attempts" on public.alert_notificat
   for all to service_role using (true) with check (true);
 
 -- ============================================================================ realtime
--- On Supabase a dashboard subscribes to alert changes with supabase-js; Realtime applies RLS. Elsewhere
--- the publication does not exist and the alerts function streams the same changes over SSE.
+-- On Supabase a dashboard subscribes to alert changes with supabase-js; Realtime applies RLS. In every
+-- mode the alerts function also streams transitions over SSE (GET /alerts/stream).
 do $$
 begin
   if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then

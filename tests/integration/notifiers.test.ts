@@ -554,7 +554,7 @@ describe('contact-point notifiers', () => {
       expect(await am('/status/202')).toMatchObject({ ok: true, status: 202 });
     });
 
-    it('500 is retryable, with the start of the body as the reason', async () => {
+    it('500 is retryable; the body is not relayed (it could be any service an operator allowed), only an error word would be', async () => {
       const r = await startReceiver((_req, res) => {
         res.writeHead(500);
         res.end(`database is down\n${'x'.repeat(1_000_000)}`);
@@ -563,8 +563,7 @@ describe('contact-point notifiers', () => {
         const g = createOutboundGuard(policy(`127.0.0.1:${r.port}`));
         const result = await send('alertmanager', { url: r.url('/') }, null, ctx({ outbound: g }));
         expect(result).toMatchObject({ ok: false, retryable: true, status: 500, retryAfterMs: null });
-        expect(!result.ok && result.error.startsWith('The receiver answered 500: database is down xxx')).toBe(true);
-        expect(!result.ok && result.error.length).toBeLessThanOrEqual(250);
+        expect(!result.ok && result.error).toBe('The receiver answered 500');
       } finally {
         await r.close();
       }

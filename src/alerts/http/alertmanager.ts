@@ -6,7 +6,7 @@ import type { AppEnv } from '../../http/context.ts';
 import { parseBody } from '../../http/validate.ts';
 import { z } from 'zod';
 import { type ReceivedAlert } from '../external-alerts.ts';
-import { RESOLVE_TIMEOUT_MS, receiveAlerts } from '../receive-alerts.ts';
+import { MAX_EXTERNAL_ALERTS, RESOLVE_TIMEOUT_MS, receiveAlerts } from '../receive-alerts.ts';
 import { MAX_POSTED_ALERTS, PostableAlert } from '../schemas.ts';
 
 /**
@@ -15,7 +15,9 @@ import { MAX_POSTED_ALERTS, PostableAlert } from '../schemas.ts';
  * vmalert send their alerts here. Authenticated by a project API key with the ingest scope, sent as
  * `Authorization: Bearer <key>`; alerts land in the key's project.
  * As Alertmanager does, the valid alerts of a batch are stored even when others are invalid; the
- * answer is then 400 naming each invalid one.
+ * answer is then 400 naming each invalid one. This is a deliberate exception to "a 4xx writes
+ * nothing": Prometheus re-sends its whole batch every evaluation, and refusing every alert for one
+ * bad label would silence all of them; the message says how many were stored.
  */
 export function alertmanagerRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -42,9 +44,13 @@ export function alertmanagerRoutes(deps: Deps): Hono<AppEnv> {
         generatorUrl: a.generatorURL ?? null,
       });
     });
-    if (valid.length > 0) await receiveAlerts(deps, { projectId: key.projectId, organizationId: key.organizationId }, valid);
+    const stored = valid.length > 0 ? await receiveAlerts(deps, { projectId: key.projectId, organizationId: key.organizationId }, valid) : null;
+    if (stored && stored.refused > 0) {
+      details.push({ field: 'body', message: `${stored.refused} new alerts refused: the project holds at most ${MAX_EXTERNAL_ALERTS} alerts received through this API` });
+    }
     if (details.length > 0) {
-      throw new AppError('VALIDATION_FAILED', `${details[0]!.field}: ${details[0]!.message} (${valid.length} valid alerts were stored)`, { details });
+      const kept = valid.length - (stored?.refused ?? 0);
+      throw new AppError('VALIDATION_FAILED', `${details[0]!.field}: ${details[0]!.message} (${kept} valid alerts were stored)`, { details });
     }
     return c.body(null, 200);
   });

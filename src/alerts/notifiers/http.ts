@@ -41,12 +41,15 @@ export function parseRetryAfter(value: string | null, now: Date): number | null 
   return Math.min(Math.max(0, at - now.getTime()), MAX_RETRY_AFTER_MS);
 }
 
-/** A short, single-line excerpt of an answer's body, for the error a tenant reads (Slack's `invalid_token`). */
-export function excerpt(body: string | null | undefined, max = 200): string {
-  if (!body) return '';
-  // Control characters out (a body could try to forge lines in a log or a UI), whitespace collapsed.
-  const flat = body.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+/**
+ * What of an answer's body a tenant may read: an error word like Slack's `invalid_token` or
+ * `no_service`, nothing else. A body can be anything a private service answers (a destination an
+ * operator allowed for exports, say), and relaying it would make notifiers a way to read those
+ * services (ADR 0005 keeps their answers generic); an error word tells nothing of the sort.
+ */
+export function excerpt(body: string | null | undefined): string {
+  const word = (body ?? '').trim();
+  return /^[a-z][a-z0-9_]{0,63}$/.test(word) ? word : '';
 }
 
 /**
@@ -71,7 +74,7 @@ export function classifyResponse(res: Response, now: Date, body?: string | null)
     return fail(false, `The receiver answered ${status}, a redirect, which is not followed: set the contact point's URL to the final address`);
   }
   if (status === 410) return fail(false, `${answered} (the endpoint is gone; the contact point should be disabled)`, { disable: true });
-  if (status === 429) return fail(true, `The receiver is rate limiting (429)${said ? `: ${said}` : ''}`);
+  if (status === 429) return fail(true, `The receiver answered 429 (rate limiting)${said ? `: ${said}` : ''}`);
   if (RETRYABLE.has(status)) return fail(true, answered);
   if (status >= 500 && status < 600) return fail(!PERMANENT_5XX.has(status), answered);
   return fail(false, answered);
