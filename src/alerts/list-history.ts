@@ -6,7 +6,8 @@ import type { Labels, Severity } from './model.ts';
 import { microsParam, openPage } from './page-cursor.ts';
 import type { HistoryQuery } from './schemas.ts';
 
-interface TransitionRow {
+/** An alert_transitions row as TRANSITION_COLUMNS reads it. */
+export interface TransitionRow {
   id: string;
   project_id: string;
   rule_id: string | null;
@@ -19,10 +20,12 @@ interface TransitionRow {
   threshold: number | null;
   reason: string;
   at: Date;
-  us: string;
 }
 
-const toTransitionView = (r: TransitionRow) => ({
+export const TRANSITION_COLUMNS = 'id::text as id, project_id, rule_id, fingerprint, labels, from_state, to_state, severity, value, threshold, reason, at';
+
+/** A transition as the API shows it: in the history and as the alert stream's `transition` event. */
+export const toTransitionView = (r: TransitionRow) => ({
   id: r.id,
   projectId: r.project_id,
   ruleId: r.rule_id,
@@ -53,8 +56,8 @@ export async function listHistory(deps: Pick<Deps, 'db'>, actor: Claims, keyProj
         params.push(page.after.us, page.after.id);
         after = `and (at, id) < (${microsParam('$8')}, $9::int8)`;
       }
-      return tx.query<TransitionRow>(
-        `select id::text as id, project_id, rule_id, fingerprint, labels, from_state, to_state, severity, value, threshold, reason, at,
+      return tx.query<TransitionRow & { us: string }>(
+        `select ${TRANSITION_COLUMNS},
            (extract(epoch from at) * 1000000)::int8::text as us
          from public.alert_transitions
          where ($1::uuid is null or project_id = $1) and ($2::uuid is null or rule_id = $2) and ($3::text is null or fingerprint = $3)

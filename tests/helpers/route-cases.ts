@@ -255,6 +255,7 @@ export const CASES: RouteCase[] = [
   { route: 'alerts DELETE /rules/:id', allow: ALERT_WRITERS, ok: 204, request: async ({ t }) => ({ path: `/rules/${(await alertRule(t)).id}` }) },
   { route: 'alerts GET /instances', allow: READERS, request: ({ t }) => ({ path: '/instances', query: { ...A(t), filter: '{severity=~"crit.*"}' } }) },
   { route: 'alerts GET /history', allow: READERS, request: ({ t }) => ({ path: '/history', query: { ...A(t), limit: '10' } }) },
+  { route: 'alerts GET /stream', allow: READERS, request: ({ t }) => ({ path: '/stream', query: A(t) }) },
   { route: 'alerts GET /groups', allow: READERS, request: ({ t }) => ({ path: '/groups', query: A(t) }) },
   { route: 'alerts GET /notifications', allow: READERS, request: ({ t }) => ({ path: '/notifications', query: { ...A(t), status: 'failed' } }) },
   { route: 'alerts GET /notifications/:id', allow: READERS, request: async ({ t }) => ({ path: `/notifications/${await alertNotification(t, 'sent')}` }) },

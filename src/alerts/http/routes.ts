@@ -7,11 +7,13 @@ import { policyRoutes } from './policy.ts';
 import { ruleRoutes } from './rules.ts';
 import { silenceRoutes } from './silences.ts';
 import { stateRoutes } from './state.ts';
+import { streamRoutes } from './stream.ts';
 
 /**
  * The alerts function: rules (and rules as code), their instances and history, notification
- * policies, contact points, silences, groups and the notification log, and the Alertmanager API v2
- * that Prometheus, Grafana and vmalert send to. Each part keeps its routes in its own file.
+ * policies, contact points, silences, groups and the notification log, the Alertmanager API v2
+ * that Prometheus, Grafana and vmalert send to, and the stream of transitions (Server-Sent Events).
+ * Each part keeps its routes in its own file.
  */
 export function alertsRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -20,6 +22,7 @@ export function alertsRoutes(deps: Deps): Hono<AppEnv> {
   app.route('/policy', policyRoutes(deps));
   app.route('/contact-points', contactPointRoutes(deps));
   app.route('/api/v2', alertmanagerRoutes(deps));
+  app.route('/stream', streamRoutes(deps));
   app.route('/', stateRoutes(deps));
   return app;
 }

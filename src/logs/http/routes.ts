@@ -1,15 +1,15 @@
 import { type Context, Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { streamCredential } from '../../auth/stream-credential.ts';
 import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
+import { respondWithStream, STREAM_TIMING } from '../../http/sse-stream.ts';
 import { invalid, parseParams, parseQuery } from '../../http/validate.ts';
 import { getLogWithContext } from '../get-log.ts';
 import { logHistogram } from '../log-histogram.ts';
 import { searchLogs } from '../search-logs.ts';
-import { streamLogTail, TAIL_TIMING } from '../stream-tail.ts';
-import { openLogTail, type TailCredential } from '../tail-logs.ts';
-import { createTailSlots } from '../tail-slots.ts';
+import { createTailSlots, LIVE_TAIL, logTailSource } from '../stream-tail.ts';
+import { openLogTail } from '../tail-logs.ts';
 import { compileQueryOrThrow } from '../filter.ts';
 import { type AttributeFilter, LogId, parseLogQuery } from '../../log-view/query.ts';
 import { ContextQuery, HistogramQuery, type LogFilter, LogParams, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
@@ -60,13 +60,10 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     const { params: p, attributes } = parseLogQuery(query(c), TailQuery);
     const header = c.req.header('last-event-id');
     if (header !== undefined && !LogId.safeParse(header).success) throw invalid('header.last-event-id', 'must be a log id');
-    const identity = c.get('identity');
-    const credential: TailCredential =
-      identity.kind === 'apiKey' ? { kind: 'apiKey', keyId: identity.keyId } : { kind: 'user', expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined };
     // Errors (bad filter, unknown project, a full cap) are answered before the stream starts.
-    const tail = await openLogTail(deps, claims, keyProjectId, credential, { filter: toFilter(p, attributes), rate: p.rate, lastId: header ?? p.lastId, pollMs: TAIL_TIMING.pollMs });
-    const lease = await tailSlots.acquire({ projectId: tail.projectId, keyId: identity.kind === 'apiKey' ? identity.keyId : undefined, userId: claims.sub });
-    return streamSSE(c, (stream) => streamLogTail(deps, tail, lease, stream, new Promise<void>((resolve) => stream.onAbort(resolve))));
+    const credential = streamCredential(c.get('identity'), claims);
+    const tail = await openLogTail(deps, claims, keyProjectId, credential, { filter: toFilter(p, attributes), rate: p.rate, lastId: header ?? p.lastId, pollMs: STREAM_TIMING.pollMs });
+    return respondWithStream(c, deps, LIVE_TAIL, tailSlots, logTailSource(tail));
   });
 
   app.get('/:id', async (c) => {
