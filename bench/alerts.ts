@@ -94,7 +94,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dispatchTick } from '../src/alerts/dispatch-notifications.ts';
-import { evaluateAlerts } from '../src/alerts/evaluate-alerts.ts';
+import { evaluateAlertsAfterRollups as evaluateAlerts } from '../src/app/jobs.ts';
 import { createGatewayApp } from '../src/app/app.ts';
 import { signJwt } from '../src/auth/jwt.ts';
 import { type Clock, fakeClock } from '../src/core/clock.ts';

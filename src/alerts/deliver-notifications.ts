@@ -85,7 +85,9 @@ export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOp
         outcomes.push(outcome);
         // Recorded at once, each in its own transaction: a slow receiver elsewhere never holds up
         // what this one answered (nor its next attempt).
-        await asServiceRole(deps.db, (tx) => record(tx, [outcome]));
+        // Without waiting for the WAL flush: a record lost in a crash only means the notification is
+        // sent again, under the same id, which its receiver deduplicates (invariant 1).
+        await asServiceRole(deps.db, (tx) => record(tx, [outcome]), { synchronous_commit: 'off' });
         // A gone endpoint takes no more of this pass's notifications.
         if (!outcome.result.ok && outcome.result.disable) break;
       }

@@ -226,11 +226,13 @@ export async function saveDispatch(
   if (notifications.length === 0) return 0;
   const rows = notifications.map((n) => ({
     id: n.payload.id,
+    // A folded notification is never sent: its alerts travel in the storm summary, and the row keeps
+    // only their count (a storm folds thousands; their payloads were most of the tick's writes).
+    ...(n.folded ? { payload: { ...n.payload, alerts: [], truncatedAlerts: n.payload.alerts.length + n.payload.truncatedAlerts } } : { payload: n.payload }),
     contact_point_id: n.contactPointId,
     group_key: n.payload.groupKey,
     seq: n.seq,
     receiver: n.payload.receiver,
-    payload: n.payload,
     firing_count: n.payload.alerts.filter((a) => a.status === 'firing').length,
     resolved_count: n.payload.alerts.filter((a) => a.status === 'resolved').length,
     status: n.folded ? 'folded' : 'pending',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
-import { evaluateRule, type RuleResult } from './evaluate-rule.ts';
+import { evaluateRule, type QueryMemo, type RuleResult } from './evaluate-rule.ts';
 import { ruleInstanceFingerprint } from './fingerprint.ts';
 import { loadRuleInstances, pruneResolved, resolveOrphans, saveInstances, type InstanceWrite, type TransitionWrite } from './instance-store.ts';
 import { advanceInstance, DEFAULT_INSTANCE_RULES, type InstanceRules } from './instances.ts';
@@ -42,11 +42,12 @@ export const evaluateAlerts: Job = {
 export async function runEvaluation(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, { now, budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
   const summary = { rules: 0, failed: 0, transitions: 0, overCap: 0, orphansResolved: 0, pruned: 0 };
+  const memo: QueryMemo = new Map();
   for (let first = true; first || performance.now() < deadline; first = false) {
     const t = deps.clock.now().getTime();
     const rules = await asServiceRole(deps.db, (tx) => claimDueRules(tx, t, RULES_PER_CLAIM));
     for (const rule of rules) {
-      const outcome = await evaluateOne(deps, rule);
+      const outcome = await evaluateOne(deps, rule, memo);
       summary.rules += 1;
       if (outcome.error) summary.failed += 1;
       summary.transitions += outcome.transitions;
@@ -68,11 +69,11 @@ export async function runEvaluation(deps: Pick<Deps, 'db' | 'logger' | 'clock'>,
  * put in its row that the API would have refused, the write) is recorded as that rule's health and
  * the run goes on with the next rule: no rule, and no tenant, can stop the others' evaluation.
  */
-async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule): Promise<{ error: string | null; transitions: number; overCap: number }> {
+async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule, memo: QueryMemo): Promise<{ error: string | null; transitions: number; overCap: number }> {
   const started = performance.now();
   const at = deps.clock.now().getTime();
   try {
-    return await evaluateAndStore(deps, rule, at, started);
+    return await evaluateAndStore(deps, rule, at, started, memo);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     deps.logger.warn({ err, rule: rule.id }, 'alert rule evaluation failed');
@@ -83,12 +84,12 @@ async function evaluateOne(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: Ev
   }
 }
 
-async function evaluateAndStore(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule, at: number, started: number) {
+async function evaluateAndStore(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, rule: EvalRule, at: number, started: number, memo: QueryMemo) {
   // The row's labels and annotations are checked again here: the API validates them, but a user may
   // also write the row directly (its columns are granted), and nothing unchecked reaches a template.
   const checked = RuleExtras.safeParse({ labels: rule.labels, annotations: rule.annotations });
   if (!checked.success) throw new Error(`the rule's ${checked.error.issues[0]?.path.join('.') ?? 'labels'} ${checked.error.issues[0]?.message ?? 'are invalid'}`);
-  const result: RuleResult = await evaluateRule(deps, rule, at);
+  const result: RuleResult = await evaluateRule(deps, rule, at, memo);
   const rules: InstanceRules = { ...INSTANCE_RULES, forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs };
   const templates = Object.entries(rule.annotations).map(([name, text]) => [name, compileTemplate(text)] as const);
   const samples = await Promise.all(result.samples.map(async (s) => ({ ...s, fingerprint: await ruleInstanceFingerprint(rule.id, s.group) })));

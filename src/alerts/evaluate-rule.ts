@@ -3,7 +3,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Claims } from '../db/scoped.ts';
 import { countLogs, MAX_COUNT_GROUPS } from '../logs/count-logs.ts';
 import { queryMetrics } from '../metrics/query-metrics.ts';
-import type { SeriesResult } from '../metrics/schemas.ts';
+import type { QueryResult, SeriesQuery, SeriesResult } from '../metrics/schemas.ts';
 import { TRACE_LIMITS, type StatsRow } from '../traces/schemas.ts';
 import { getServiceStats } from '../traces/service-stats.ts';
 import { formatDuration } from './durations.ts';
@@ -32,13 +32,29 @@ export interface RuleResult {
 const SERVICE: Claims = { role: 'service_role' };
 const MINUTE = 60_000;
 
-export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: number): Promise<RuleResult> {
+/**
+ * Query results shared by the rules of one evaluation run: rules that ask the same question (a
+ * warning and a critical rule over one query, say) read it once.
+ */
+export type QueryMemo = Map<string, Promise<QueryResult[]>>;
+
+export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: number, memo: QueryMemo = new Map()): Promise<RuleResult> {
+  const metricsQuery = (request: { projectId: string; queries: SeriesQuery[] }): Promise<QueryResult[]> => {
+    const key = JSON.stringify(request);
+    let answer = memo.get(key);
+    if (!answer) {
+      answer = queryMetrics(deps, SERVICE, rule.projectId, request);
+      memo.set(key, answer);
+      answer.catch(() => memo.delete(key)); // a failure is this rule's to report, not the next one's
+    }
+    return answer;
+  };
   const spec = RuleSpec.parse(specOf(rule));
   const end = now - rule.delayMs;
   switch (spec.kind) {
     case 'metric': {
       const q = spec.query;
-      const [result] = await queryMetrics(deps, SERVICE, rule.projectId, {
+      const [result] = await metricsQuery({
         projectId: rule.projectId,
         queries: [
           {
@@ -63,7 +79,7 @@ export async function evaluateRule(deps: Pick<Deps, 'db'>, rule: EvalRule, now: 
     case 'nodata': {
       const q = spec.query;
       const base = { metric: q.metric, filters: q.filters, groupBy: q.groupBy, aggregation: 'count' as const };
-      const [recent, known] = await queryMetrics(deps, SERVICE, rule.projectId, {
+      const [recent, known] = await metricsQuery({
         projectId: rule.projectId,
         queries: [
           { ...base, ...minuteWindow(end, q.window), maxPoints: Math.ceil(q.window / MINUTE) + 1 },
