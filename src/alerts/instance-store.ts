@@ -96,6 +96,20 @@ export async function loadRuleInstances(tx: Queryable, ruleId: string): Promise<
   return rows.map(fromRow);
 }
 
+/** The instances of several rules, by rule id, locked until the transaction ends. */
+export async function loadRulesInstances(tx: Queryable, ruleIds: string[]): Promise<Map<string, StoredInstance[]>> {
+  const out = new Map<string, StoredInstance[]>();
+  if (ruleIds.length === 0) return out;
+  const rows = await tx.query<InstanceRow>(`select ${INSTANCE_COLUMNS} from public.alert_instances where rule_id = any($1::uuid[]) for update`, [ruleIds]);
+  for (const r of rows) {
+    const i = fromRow(r);
+    const list = out.get(i.ruleId!);
+    if (list) list.push(i);
+    else out.set(i.ruleId!, [i]);
+  }
+  return out;
+}
+
 /** External alerts of a project by fingerprint, locked. */
 export async function loadExternalInstances(tx: Queryable, projectId: string, fingerprints: string[]): Promise<StoredInstance[]> {
   if (fingerprints.length === 0) return [];

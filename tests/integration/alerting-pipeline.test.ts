@@ -400,4 +400,26 @@ describe('alerting pipeline', () => {
     expect((await api('PUT', '/policy', { projectId: t.projectA, policy: policy.body.policy })).status).toBe(200);
     await api('DELETE', `/rules/${id}`);
   }, 60_000);
+
+  it("a rule row written directly with a template the API would refuse fails alone: the other rules of its run are evaluated", async () => {
+    const good = await api('POST', '/rules', {
+      projectId: t.projectA,
+      rule: { key: 'good', name: 'Good', kind: 'metric', query: { metric: 'goodcpu', window: '5m', reducer: 'last' }, condition: { op: '>', critical: 1 } },
+    });
+    expect(good.status, JSON.stringify(good.body)).toBe(201);
+    // As the owner through the Data API would (the columns are granted): an unclosed template.
+    const [bad] = await env.db.query<{ id: string }>(
+      `insert into public.alert_rules (project_id, organization_id, key, name, kind, query, condition, annotations, next_eval_at)
+       values ($1, $2, 'bad', 'Bad', 'metric', '{"metric": "goodcpu"}', '{"op": ">", "critical": 1}', '{"summary": "{{"}', $3) returning id`,
+      [t.projectA, t.orgId, env.clock.now()],
+    );
+    await send([{ name: 'goodcpu', value: 5, tags: {} }]);
+    const summary = await evaluate();
+    expect(summary).toMatchObject({ rules: 2, failed: 1 });
+    expect((await api('GET', `/instances?projectId=${t.projectA}&ruleId=${good.body.rule.id}`)).body.instances).toHaveLength(1);
+    const badView = (await api('GET', `/rules/${bad!.id}`)).body.rule;
+    expect(badView.health.lastError).toMatch(/annotations\.summary/);
+    await api('DELETE', `/rules/${good.body.rule.id}`);
+    await api('DELETE', `/rules/${bad!.id}`);
+  });
 });
