@@ -143,13 +143,18 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
   const perContact = new Map<string, number>();
   const perProject = new Map<string, number>();
   const ids: string[] = [];
-  for (const c of candidates) {
-    const n = perContact.get(c.contact_point_id) ?? 0;
-    const p = perProject.get(c.project_id) ?? 0;
-    if (n >= PER_CONTACT_POINT || p >= PER_PROJECT || ids.length >= PER_PASS) continue;
-    perContact.set(c.contact_point_id, n + 1);
-    perProject.set(c.project_id, p + 1);
-    ids.push(c.id);
+  const taken = new Set<string>();
+  // Every project its fair share first; what is left of the pass then goes to whoever has more due.
+  for (const fair of [true, false]) {
+    for (const c of candidates) {
+      const n = perContact.get(c.contact_point_id) ?? 0;
+      const p = perProject.get(c.project_id) ?? 0;
+      if (taken.has(c.id) || n >= PER_CONTACT_POINT || (fair && p >= PER_PROJECT) || ids.length >= PER_PASS) continue;
+      perContact.set(c.contact_point_id, n + 1);
+      perProject.set(c.project_id, p + 1);
+      taken.add(c.id);
+      ids.push(c.id);
+    }
   }
   if (ids.length === 0) return [];
   const rows = await tx.query<{

@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { deliverDue } from './deliver-notifications.ts';
-import { type DispatchAlert, type GroupWrite, lastSequences, loadProjectState, type StoredGroup, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
+import { type DispatchAlert, type GroupWrite, lastSequences, loadProjectState, nothingToDispatch, type StoredGroup, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
 import { canonicalLabels } from './fingerprint.ts';
 import { advanceGroup, type GroupMember, type GroupState } from './grouping.ts';
 import type { InhibitRule } from './inhibition.ts';
@@ -64,6 +64,10 @@ export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext):
       summary.failed += t.failed;
       const elapsed = performance.now() - started;
       if (performance.now() + TICK_MS >= deadline) break;
+      // Nothing could notify within this run (no rule, alert, group or notification anywhere): end it
+      // instead of ticking idle for a minute. An installation that has rules ticks all minute, so a
+      // rule that fires mid-minute is grouped and told on time.
+      if (inflight.size === 0 && (await asServiceRole(deps.db, (tx) => nothingToDispatch(tx)))) break;
       await deps.clock.sleep(Math.max(0, TICK_MS - elapsed));
     }
   } finally {

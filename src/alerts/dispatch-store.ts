@@ -262,3 +262,13 @@ export async function lastSequences(tx: Queryable, projectId: string, groupKeys:
   );
   return new Map(rows.map((r) => [r.group_key, r.seq]));
 }
+
+/** True when no enabled rule, alert, group or unsent notification exists in any project. */
+export async function nothingToDispatch(tx: Queryable): Promise<boolean> {
+  const [row] = await tx.query<{ idle: boolean }>(
+    `select not (exists (select 1 from public.alert_rules where enabled) or exists (select 1 from public.alert_instances)
+      or exists (select 1 from public.alert_groups)
+      or exists (select 1 from public.alert_notifications where status in ('pending', 'sending'))) as idle`,
+  );
+  return row?.idle ?? false;
+}
