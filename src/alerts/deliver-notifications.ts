@@ -80,17 +80,19 @@ export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOp
   const queues = [...byContact.values()];
   const worker = async () => {
     for (let q = queues.shift(); q; q = queues.shift()) {
+      const answered: Outcome[] = [];
       for (const n of q) {
         const outcome = await attempt(deps, box, n);
         outcomes.push(outcome);
-        // Recorded at once, each in its own transaction: a slow receiver elsewhere never holds up
-        // what this one answered (nor its next attempt).
-        // Without waiting for the WAL flush: a record lost in a crash only means the notification is
-        // sent again, under the same id, which its receiver deduplicates (invariant 1).
-        await asServiceRole(deps.db, (tx) => record(tx, [outcome]), { synchronous_commit: 'off' });
+        answered.push(outcome);
         // A gone endpoint takes no more of this pass's notifications.
         if (!outcome.result.ok && outcome.result.disable) break;
       }
+      // One contact point's answers in one transaction, as soon as its queue is done: a slow receiver
+      // elsewhere never holds up this one's record (nor its next attempt); its own queue is leased
+      // for its whole length. Without waiting for the WAL flush: a record lost in a crash only means
+      // the notification is sent again, under the same id, which its receiver deduplicates (invariant 1).
+      await asServiceRole(deps.db, (tx) => record(tx, answered), { synchronous_commit: 'off' });
     }
   };
   const work = Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
