@@ -264,3 +264,57 @@ describe('statement timeout', () => {
     expect(await read({ role: 'service_role' })).toBe('0');
   });
 });
+
+describe("alerting: what the row policies allow is not every column (the Data API, as an owner would try it)", () => {
+  const ids = { rule: '', silence: '', contactPoint: '', notification: '' };
+  beforeAll(async () => {
+    const q = <T>(sql: string, params: unknown[]) => env.db.query<T & { id: string }>(sql, params).then((r) => r[0]!.id);
+    ids.rule = await q(
+      `insert into public.alert_rules (project_id, organization_id, key, name, kind, query) values ($1, $2, 'cg', 'CG', 'anomaly', '{}') returning id`,
+      [t.projectA, t.orgId],
+    );
+    ids.silence = await q(
+      `insert into public.alert_silences (project_id, organization_id, matchers, starts_at, ends_at, comment)
+       values ($1, $2, '[{"name":"a","op":"=","value":"b"}]', now() - interval '1 hour', now() + interval '1 hour', 'cg') returning id`,
+      [t.projectA, t.orgId],
+    );
+    ids.contactPoint = await q(
+      `insert into public.contact_points (project_id, organization_id, name, kind, settings, secret_ciphertext)
+       values ($1, $2, 'cg', 'webhook', '{"url":"http://127.0.0.1:9"}', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+      [t.projectA, t.orgId],
+    );
+    ids.notification = await q(
+      `insert into public.alert_notifications (project_id, organization_id, contact_point_id, group_key, seq, receiver, payload, status)
+       values ($1, $2, $3, 'g', 1, 'cg', '{}', 'failed') returning id`,
+      [t.projectA, t.orgId, ids.contactPoint],
+    );
+    await env.db.query(`insert into public.notification_policies (project_id, organization_id, document, updated_by) values ($1, $2, '{}', $3)`, [
+      t.projectA,
+      t.orgId,
+      t.people.admin.id,
+    ]);
+  });
+
+  it.each([
+    ['move a rule to another organization', `update public.alert_rules set organization_id = $2 where id = $1`, 'other'],
+    ["write a rule's health (the evaluator's)", `update public.alert_rules set last_error = null, instances_over_cap = 0 where id = $1`, ''],
+    ["change a silence's matchers (a new silence instead)", `update public.alert_silences set matchers = '[{"name":"x","op":"=","value":"y"}]' where id = $1`, ''],
+    ["read a contact point's sealed secret", `select secret_ciphertext from public.contact_points where id = $1`, ''],
+    ['mark a failed notification sent', `update public.alert_notifications set status = 'sent' where id = $1`, ''],
+    ['write an alert instance', `insert into public.alert_instances (project_id, organization_id, source, fingerprint, labels, state, severity, active_at, last_eval_at) select project_id, organization_id, 'external', repeat('a', 32), '{}', 'firing', 'critical', now(), now() from public.alert_rules where id = $1`, ''],
+    ['write alert history', `insert into public.alert_transitions (project_id, organization_id, fingerprint, labels, from_state, to_state, severity, at) select project_id, organization_id, 'x', '{}', 'inactive', 'firing', 'critical', now() from public.alert_rules where id = $1`, ''],
+    ["choose a policy's last writer", `update public.notification_policies set updated_by = $2 where project_id = $1`, 'user'],
+  ])('an owner cannot %s', async (_, sql, second) => {
+    const target = sql.includes('alert_silences') ? ids.silence : sql.includes('contact_points') ? ids.contactPoint : sql.includes('alert_notifications') ? ids.notification : sql.includes('notification_policies') ? t.projectA : ids.rule;
+    const params = second === 'other' ? [target, t.other.orgId] : second === 'user' ? [target, t.people.viewer.id] : [target];
+    expect(await outcome(t.people.owner, sql, params)).toBe('42501');
+  });
+
+  it('a silence can be ended early, never extended; a policy records who last wrote it', async () => {
+    expect(await outcome(t.people.owner, `update public.alert_silences set ends_at = ends_at + interval '1 day' where id = $1`, [ids.silence])).toBe('OA400');
+    expect(await outcome(t.people.owner, `update public.alert_silences set ends_at = now() where id = $1`, [ids.silence])).toBe('ok');
+    expect(await outcome(t.people.owner, `update public.notification_policies set document = '{"route":{}}' where project_id = $1`, [t.projectA])).toBe('ok');
+    const [p] = await env.db.query<{ updated_by: string }>('select updated_by from public.notification_policies where project_id = $1', [t.projectA]);
+    expect(p!.updated_by).toBe(t.people.owner.id);
+  });
+});
