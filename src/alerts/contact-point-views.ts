@@ -3,6 +3,7 @@
  * whether there is one), the fetch-or-404 lookup that also says whether the caller may manage it,
  * and the checks of a kind's settings, secret and URLs, each a 400 naming the field.
  */
+import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import { AppError, forbidden, notFound } from '../core/errors.ts';
 import { asServiceRole } from '../db/scoped.ts';
@@ -29,7 +30,6 @@ export interface ContactPointRow {
   updated_at: Date;
 }
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export const toContactPointView = (r: ContactPointRow, hasSecret: boolean) => ({
   id: r.id,

@@ -1,3 +1,4 @@
+import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
@@ -288,7 +289,6 @@ function inhibitionIndex(rules: readonly InhibitRule[], firing: readonly Labels[
 
 const equalKey = (names: readonly string[], l: Labels) => JSON.stringify(names.map((n) => (Object.hasOwn(l, n) ? l[n] : undefined) ?? ''));
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 function alertView(a: DispatchAlert, projectId: string, externalUrl: string | null): AlertView {
   return {

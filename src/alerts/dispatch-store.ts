@@ -1,3 +1,4 @@
+import { toMs as ms } from '../core/time.ts';
 import type { Queryable } from '../db/types.ts';
 import type { GroupState } from './grouping.ts';
 import type { Labels, Notification, Severity } from './model.ts';
@@ -65,7 +66,6 @@ export interface GroupRow {
   seq: number;
 }
 
-const ms = (d: Date | null) => (d === null ? null : new Date(d).getTime());
 
 /** Projects with something to dispatch: alerts that fired (or resolved) or groups still open. */
 export async function projectsToDispatch(tx: Queryable): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { toMs as ms } from '../core/time.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Instance, Transition } from './instances.ts';
 import type { Labels, Severity } from './model.ts';
@@ -60,7 +61,6 @@ export interface InstanceRow {
   changes_at: Date[];
 }
 
-const ms = (d: Date | null) => (d === null ? null : new Date(d).getTime());
 
 export const INSTANCE_COLUMNS = `id, fingerprint, rule_id, source, labels, annotations, state, severity, value, threshold, reason,
   active_at, fired_at, resolved_at, last_true_at, last_eval_at, ends_at, generator_url, flapping, changes_at`;

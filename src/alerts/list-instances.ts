@@ -1,3 +1,4 @@
+import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { invalid } from '../http/validate.ts';
@@ -12,7 +13,6 @@ interface InstanceRow extends Omit<StoredRow, 'last_true_at' | 'changes_at'> {
   us: string;
 }
 
-const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
 const toInstanceView = (r: InstanceRow) => ({
   fingerprint: r.fingerprint,

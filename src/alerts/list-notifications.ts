@@ -1,3 +1,4 @@
+import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { resolveOptionalProject } from '../orgs/lookup.ts';
@@ -27,7 +28,6 @@ export interface NotificationRow {
   us: string;
 }
 
-const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
 export const toNotificationView = (r: NotificationRow) => ({
   id: r.id,

@@ -1,3 +1,4 @@
+import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import { notFound } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
@@ -28,7 +29,6 @@ export function silenceState(r: Pick<SilenceRow, 'starts_at' | 'ends_at'>, now: 
   return new Date(r.starts_at).getTime() > now.getTime() ? 'pending' : 'active';
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** Matchers go out as Alertmanager matcher strings (`env=~"prod|staging"`), the form they came in. */
 export const toSilenceView = (r: SilenceRow, now: Date) => ({

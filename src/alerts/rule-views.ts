@@ -1,3 +1,4 @@
+import { toIso as iso } from '../core/time.ts';
 import { formatDuration } from './durations.ts';
 import type { Labels, Severity } from './model.ts';
 import { hasThresholds, type RuleKind, type RuleSpec, storedQuery } from './schemas.ts';
@@ -144,7 +145,6 @@ export function toRuleInput(r: RuleRow) {
   };
 }
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export const toRuleView = (r: RuleRow) => {
   const { condition, ...input } = toRuleInput(r);
