@@ -43,21 +43,11 @@ export interface RuleRow {
 }
 
 /** What a user sets of a rule, by column, in the order of RULE_VALUE_SQL's parameters. */
-export interface RuleValues {
-  name: string;
-  kind: RuleKind;
-  query: Record<string, unknown>;
-  condition: Record<string, unknown>;
-  severity: Severity;
-  labels: Labels;
-  annotations: Labels;
-  for_seconds: number;
-  keep_firing_for_seconds: number;
-  interval_seconds: number;
-  delay_seconds: number;
-  max_instances: number;
-  enabled: boolean;
-}
+export type RuleValues = Pick<
+  RuleRow,
+  | 'name' | 'kind' | 'query' | 'condition' | 'severity' | 'labels' | 'annotations' | 'for_seconds' | 'keep_firing_for_seconds'
+  | 'interval_seconds' | 'delay_seconds' | 'max_instances' | 'enabled'
+>;
 
 const TIMERS = [
   ['for', 'for_seconds'],
