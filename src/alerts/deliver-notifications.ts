@@ -126,11 +126,11 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
     `update public.alert_notifications e
      set status = 'dropped', last_error = 'Superseded by a later notification of its group (sent instead)'
      where e.status = 'pending' and e.attempts > 0
-       -- A storm summary is never superseded: each lists only its own tick's folded alerts.
+       -- A storm summary is never superseded: each lists only what its own tick folded.
        and e.group_key not like 'storm:%'
        and exists (select 1 from public.alert_notifications l
                    where l.contact_point_id = e.contact_point_id and md5(l.group_key) = md5(e.group_key)
-                     and l.group_key = e.group_key and l.seq > e.seq and l.status <> 'folded')`,
+                     and l.group_key = e.group_key and l.seq > e.seq)`,
   );
   const candidates = await tx.query<{ id: string; contact_point_id: string; project_id: string }>(
     `select n.id, n.contact_point_id, n.project_id from public.alert_notifications n

@@ -30,8 +30,8 @@ const DELIVERY_WAIT_MS = 1_000;
 
 /**
  * Storm cap: notifications one contact point gets per minute. Past it, a flush with firing alerts is
- * folded (recorded with status 'folded', never sent) and each tick sends one summary per contact point
- * carrying the folded notifications' alerts (`folded` says how many). Resolved-only notifications are
+ * folded (not written, never sent; its group goes on as though told) and each tick sends one summary
+ * per contact point carrying the folded notifications' alerts (`folded` says how many). Resolved-only notifications are
  * never folded: they close what was opened. PagerDuty contact points are never folded.
  */
 export const STORM_CAP_PER_MINUTE = 30;
@@ -145,7 +145,7 @@ export async function dispatchProject(deps: Pick<DispatchDeps, 'db' | 'logger' |
         if (prev) ended.push(key);
       } else if (!prev || changed(prev, step.next, route, labels)) {
         // Only what changed is written: most ticks change no group (bench:alerts, 10,000 groups).
-        writes.push({ ...step.next, groupKey: key, routeId: route.id, receiver: route.receiver, groupLabels: labels });
+        writes.push({ ...step.next, ...(prev ? { id: prev.id } : {}), groupKey: key, routeId: route.id, receiver: route.receiver, groupLabels: labels });
         if (!prev) started.push(writes[writes.length - 1]!);
       }
       if (step.flush) {

@@ -47,7 +47,7 @@ export interface ProjectState {
   silences: Array<{ id: string; matchers: unknown; startsAt: number; endsAt: number }>;
   groups: StoredGroup[];
   contactPoints: DispatchContactPoint[];
-  /** Notifications created for each contact point in the last minute (folded ones not counted). */
+  /** Notifications created for each contact point in the last minute. */
   recentByContactPoint: Map<string, number>;
 }
 
@@ -120,7 +120,7 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
   ];
   const recent = await tx.query<{ contact_point_id: string; n: number }>(
     `select contact_point_id, count(*)::int as n from public.alert_notifications
-     where project_id = $1 and created_at > to_timestamp(($2::float8 - 60000) / 1000.0) and status <> 'folded'
+     where project_id = $1 and created_at > to_timestamp(($2::float8 - 60000) / 1000.0)
      group by contact_point_id`,
     [projectId, now],
   );
@@ -166,6 +166,8 @@ export async function loadProjectState(tx: Queryable, projectId: string, now: nu
 }
 
 export interface GroupWrite extends GroupState {
+  /** The stored row's id when the group exists (updated by id), absent for a new group (inserted). */
+  id?: string;
   groupKey: string;
   routeId: string;
   receiver: string;
@@ -176,14 +178,34 @@ export interface NotificationWrite {
   contactPointId: string;
   seq: number;
   payload: Notification;
-  /** Held back during a storm: recorded, never sent (a summary tells it). */
+  /**
+   * Held back during a storm: not written and never sent. Its alerts travel in the contact point's
+   * storm summary, whose `folded` counts it; its group goes on as though it had been told.
+   */
   folded?: boolean;
 }
 
+const groupColumns = (g: GroupWrite) => ({
+  id: g.id,
+  group_key: g.groupKey,
+  route_id: g.routeId,
+  receiver: g.receiver,
+  group_labels: g.groupLabels,
+  first_seen_at: g.firstSeenAt,
+  next_flush_at: g.nextFlushAt,
+  last_notified_at: g.lastNotifiedAt,
+  notified_firing: g.notifiedFiring,
+  seq: g.seq,
+});
+
+const GROUP_RECORD = `x(id uuid, group_key text, route_id text, receiver text, group_labels jsonb, first_seen_at float8,
+  next_flush_at float8, last_notified_at float8, notified_firing jsonb, seq int)`;
+
 /**
- * Writes a project's groups (upserted by key; the ones that ended deleted) and the notifications
- * their flushes made. A notification's (contact point, group key, seq) is unique: a flush recorded
- * twice (two dispatchers, a retried transaction) creates it once.
+ * Writes a project's groups (existing ones updated by id, new ones inserted; the ones that ended
+ * deleted) and the notifications their flushes made, folded ones left out. A notification's
+ * (contact point, group key, seq) is unique: a flush recorded twice (two dispatchers, a retried
+ * transaction) creates it once.
  */
 export async function saveDispatch(
   tx: Queryable,
@@ -192,18 +214,23 @@ export async function saveDispatch(
   ended: string[],
   notifications: NotificationWrite[],
 ): Promise<number> {
-  if (groups.length > 0) {
-    const rows = groups.map((g) => ({
-      group_key: g.groupKey,
-      route_id: g.routeId,
-      receiver: g.receiver,
-      group_labels: g.groupLabels,
-      first_seen_at: g.firstSeenAt,
-      next_flush_at: g.nextFlushAt,
-      last_notified_at: g.lastNotifiedAt,
-      notified_firing: g.notifiedFiring,
-      seq: g.seq,
-    }));
+  const known = groups.filter((g) => g.id !== undefined).map(groupColumns);
+  const fresh = groups.filter((g) => g.id === undefined).map(groupColumns);
+  if (known.length > 0) {
+    // By primary key: a storm's flush changes thousands of groups at once (bench:alerts, 10,000).
+    await tx.query(
+      `update public.alert_groups g set route_id = x.route_id, receiver = x.receiver, group_labels = x.group_labels,
+         next_flush_at = to_timestamp(x.next_flush_at / 1000.0),
+         last_notified_at = case when x.last_notified_at is null then null else to_timestamp(x.last_notified_at / 1000.0) end,
+         notified_firing = array(select jsonb_array_elements_text(x.notified_firing)), seq = x.seq
+       from jsonb_to_recordset($2::text::jsonb) as ${GROUP_RECORD}
+       where g.id = x.id and g.project_id = $1`,
+      [owner.projectId, JSON.stringify(known)],
+    );
+  }
+  if (fresh.length > 0) {
+    // The dispatcher's job lock makes a conflict rare; if another writer made the group meanwhile,
+    // this step's view of it wins, as an update would.
     await tx.query(
       `insert into public.alert_groups (project_id, organization_id, group_key, route_id, receiver, group_labels, first_seen_at,
          next_flush_at, last_notified_at, notified_firing, seq)
@@ -211,42 +238,39 @@ export async function saveDispatch(
          to_timestamp(x.next_flush_at / 1000.0),
          case when x.last_notified_at is null then null else to_timestamp(x.last_notified_at / 1000.0) end,
          array(select jsonb_array_elements_text(x.notified_firing)), x.seq
-       from jsonb_to_recordset($3::text::jsonb) as x(group_key text, route_id text, receiver text, group_labels jsonb,
-         first_seen_at float8, next_flush_at float8, last_notified_at float8, notified_firing jsonb, seq int)
+       from jsonb_to_recordset($3::text::jsonb) as ${GROUP_RECORD}
        on conflict (project_id, md5(group_key)) do update set
          route_id = excluded.route_id, receiver = excluded.receiver, group_labels = excluded.group_labels,
          next_flush_at = excluded.next_flush_at, last_notified_at = excluded.last_notified_at,
          notified_firing = excluded.notified_firing, seq = excluded.seq`,
-      [owner.projectId, owner.organizationId, JSON.stringify(rows)],
+      [owner.projectId, owner.organizationId, JSON.stringify(fresh)],
     );
   }
   if (ended.length > 0) {
     await tx.query(`delete from public.alert_groups where project_id = $1 and group_key = any($2::text[])`, [owner.projectId, ended]);
   }
-  if (notifications.length === 0) return 0;
-  const rows = notifications.map((n) => ({
+  const told = notifications.filter((n) => !n.folded);
+  if (told.length === 0) return 0;
+  const rows = told.map((n) => ({
     id: n.payload.id,
-    // A folded notification is never sent: its alerts travel in the storm summary, and the row keeps
-    // only their count (a storm folds thousands; their payloads were most of the tick's writes).
-    ...(n.folded ? { payload: { ...n.payload, alerts: [], truncatedAlerts: n.payload.alerts.length + n.payload.truncatedAlerts } } : { payload: n.payload }),
+    payload: n.payload,
     contact_point_id: n.contactPointId,
     group_key: n.payload.groupKey,
     seq: n.seq,
     receiver: n.payload.receiver,
     firing_count: n.payload.alerts.filter((a) => a.status === 'firing').length,
     resolved_count: n.payload.alerts.filter((a) => a.status === 'resolved').length,
-    status: n.folded ? 'folded' : 'pending',
   }));
   const inserted = await tx.query<{ id: string }>(
     `insert into public.alert_notifications (id, project_id, organization_id, contact_point_id, group_key, seq, receiver, payload,
        firing_count, resolved_count, status, next_attempt_at, created_at)
-     select x.id, $1, $2, x.contact_point_id, x.group_key, x.seq, x.receiver, x.payload, x.firing_count, x.resolved_count, x.status,
+     select x.id, $1, $2, x.contact_point_id, x.group_key, x.seq, x.receiver, x.payload, x.firing_count, x.resolved_count, 'pending',
        to_timestamp($4::float8 / 1000.0), to_timestamp($4::float8 / 1000.0)
      from jsonb_to_recordset($3::text::jsonb) as x(id uuid, contact_point_id uuid, group_key text, seq int, receiver text,
-       payload jsonb, firing_count int, resolved_count int, status text)
+       payload jsonb, firing_count int, resolved_count int)
      on conflict (contact_point_id, md5(group_key), seq) do nothing
      returning id`,
-    [owner.projectId, owner.organizationId, JSON.stringify(rows), Date.parse(notifications[0]!.payload.createdAt)],
+    [owner.projectId, owner.organizationId, JSON.stringify(rows), Date.parse(told[0]!.payload.createdAt)],
   );
   return inserted.length;
 }

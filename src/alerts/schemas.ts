@@ -227,7 +227,7 @@ export const IdParams = z.object({ id: z.uuid() });
 
 export const NotificationsQuery = z.strictObject({
   projectId: z.uuid().optional(),
-  status: z.enum(['pending', 'sending', 'sent', 'failed', 'dropped', 'folded']).optional(),
+  status: z.enum(['pending', 'sending', 'sent', 'failed', 'dropped']).optional(),
   contactPointId: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(500).optional(),

@@ -319,8 +319,12 @@ describe('alerting pipeline', () => {
     expect(summary.data.alerts).toHaveLength(5);
     const told = new Set(bodies(hook).flatMap((b) => b.data.alerts.map((a) => a.labels.alertname)));
     expect([...told].sort()).toEqual(names);
-    const folded = await env.db.query(`select 1 from public.alert_notifications where project_id = $1 and status = 'folded'`, [t.projectA]);
-    expect(folded).toHaveLength(5);
+    // Folded notifications are not written one by one: the log holds what was sent (the summary counts them).
+    const logged = await env.db.query<{ status: string }>(
+      `select status from public.alert_notifications where project_id = $1 and group_key like '%Storm__%' and group_key not like 'storm:%'`,
+      [t.projectA],
+    );
+    expect(logged.map((r) => r.status)).toEqual(Array(STORM_CAP_PER_MINUTE).fill('sent'));
     // Resolutions are never folded: each group hears its own.
     await post(names.map((alertname) => ({ labels: { alertname }, endsAt: inMinutes(-0.01) })));
     hook.received.length = 0;
