@@ -154,6 +154,31 @@ end
 $$;
 
 --
+-- Name: alert_transitions_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.alert_transitions_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.webhook_events (organization_id, project_id, type, payload)
+  select t.organization_id, t.project_id, e.type,
+    private.webhook_payload(e.type, jsonb_build_object(
+      'id', t.id::text, 'ruleId', t.rule_id, 'fingerprint', t.fingerprint, 'labels', t.labels,
+      'status', t.to_state, 'previousStatus', t.from_state, 'severity', t.severity, 'value', t.value,
+      'threshold', t.threshold, 'reason', t.reason,
+      'at', to_char(t.at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+      '/functions/v1/alerts/history?fingerprint=' || t.fingerprint)
+  from new_transitions t
+  cross join lateral (select case when t.to_state = 'firing' then 'alert.firing' else 'alert.resolved' end as type) e
+  where ((t.to_state = 'firing' and t.from_state <> 'firing') or (t.to_state = 'resolved' and t.from_state = 'firing'))
+    and exists (select 1 from public.webhook_endpoints w where w.organization_id = t.organization_id and w.disabled_at is null);
+  return null;
+end
+$$;
+
+--
 -- Name: alerting_audit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -176,6 +201,27 @@ begin
   end if;
   perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity,
     coalesce(r ->> 'id', r ->> 'project_id'), r);
+  return null;
+end
+$$;
+
+--
+-- Name: anomaly_episodes_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.anomaly_episodes_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  org uuid := (select p.organization_id from public.projects p where p.id = new.project_id);
+  type text := case when tg_op = 'INSERT' then 'anomaly.episode.opened' else 'anomaly.episode.closed' end;
+begin
+  perform private.emit_webhook_event(org, new.project_id, type, jsonb_build_object(
+    'id', new.id, 'projectId', new.project_id, 'seriesId', new.series_id, 'metric', new.metric, 'detector', new.detector,
+    'status', new.status, 'startedAt', new.started_at, 'endedAt', new.ended_at, 'peakScore', new.peak_score,
+    'peakAt', new.peak_at, 'explanation', new.explanation),
+    '/functions/v1/anomalies/episodes/' || new.id);
   return null;
 end
 $$;
@@ -266,6 +312,25 @@ begin
     raise exception 'A revoked API key stays revoked' using errcode = 'OA409';
   end if;
   return new;
+end
+$$;
+
+--
+-- Name: api_keys_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.api_keys_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  type text := case when tg_op = 'INSERT' then 'api_key.created' else 'api_key.revoked' end;
+begin
+  perform private.emit_webhook_event(new.organization_id, new.project_id, type, jsonb_build_object(
+    'id', new.id, 'projectId', new.project_id, 'name', new.name, 'prefix', new.prefix, 'scopes', to_jsonb(new.scopes),
+    'expiresAt', new.expires_at, 'revokedAt', new.revoked_at, 'createdBy', new.created_by),
+    '/functions/v1/api-keys/' || new.id);
+  return null;
 end
 $$;
 
@@ -443,6 +508,19 @@ $_$;
 COMMENT ON FUNCTION private.drop_telemetry_partitions_before(parent text, cutoff date) IS 'Drops the daily partitions of a raw telemetry table whose whole day is before the cutoff (retention without scanning).';
 
 --
+-- Name: emit_webhook_event(uuid, uuid, text, jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.emit_webhook_event(org uuid, project uuid, type text, data jsonb, link text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.webhook_events (organization_id, project_id, type, payload)
+  select org, project, type, private.webhook_payload(type, data, link)
+  where exists (select 1 from public.webhook_endpoints e where e.organization_id = org and e.disabled_at is null)
+$$;
+
+--
 -- Name: ensure_telemetry_partitions(date, date); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -544,6 +622,26 @@ begin
     new.finished_at := null;
   end if;
   return new;
+end
+$$;
+
+--
+-- Name: export_runs_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.export_runs_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  type text := case when new.status = 'succeeded' then 'export.completed' else 'export.failed' end;
+begin
+  perform private.emit_webhook_event(new.organization_id, new.project_id, type, jsonb_build_object(
+    'id', new.id, 'projectId', new.project_id, 'destinationId', new.destination_id, 'scheduleId', new.schedule_id,
+    'signal', new.signal, 'from', new.from_time, 'to', new.to_time, 'status', new.status, 'rows', new.row_count,
+    'bytes', new.byte_count, 'files', cardinality(new.files), 'error', new.error),
+    '/functions/v1/logs/exports/runs/' || new.id);
+  return null;
 end
 $$;
 
@@ -855,6 +953,24 @@ begin
     raise exception 'An organization must keep at least one owner' using errcode = 'OA409';
   end if;
   return case when tg_op = 'DELETE' then old else new end;
+end
+$$;
+
+--
+-- Name: organization_members_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_members_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.organization_members := case when tg_op = 'DELETE' then old else new end;
+begin
+  perform private.emit_webhook_event(m.organization_id, null, case when tg_op = 'DELETE' then 'member.removed' else 'member.added' end,
+    jsonb_build_object('id', m.user_id, 'organizationId', m.organization_id, 'userId', m.user_id, 'role', m.role),
+    '/functions/v1/orgs/' || m.organization_id || '/members');
+  return null;
 end
 $$;
 
@@ -1238,6 +1354,98 @@ begin
   new.updated_at := now();
   return new;
 end
+$$;
+
+--
+-- Name: webhook_endpoints_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_endpoints_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  r jsonb := to_jsonb(case when tg_op = 'DELETE' then old else new end);
+  verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
+begin
+  r := r - 'secret_ciphertext' - 'previous_secret_ciphertext' - 'created_at' - 'updated_at'
+    || jsonb_build_object('url', regexp_replace(r ->> 'url', '^([a-z]+://[^/?#]*).*$', '\1'));
+  if tg_op = 'UPDATE' and old.secret_ciphertext is distinct from new.secret_ciphertext then
+    r := r || jsonb_build_object('secret_rotated', true);
+  end if;
+  perform private.audit((r ->> 'organization_id')::uuid, 'webhook_endpoint.' || verb, 'webhook_endpoint', r ->> 'id', r);
+  return null;
+end
+$_$;
+
+--
+-- Name: webhook_endpoints_disabled(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_endpoints_disabled() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  if not private.is_end_user() then
+    perform private.emit_webhook_event(new.organization_id, new.project_id, 'webhook.endpoint.disabled', jsonb_build_object(
+      'id', new.id, 'projectId', new.project_id, 'url', regexp_replace(new.url, '^([a-z]+://[^/?#]*).*$', '\1'),
+      'reason', new.disabled_reason, 'disabledAt', new.disabled_at),
+      '/functions/v1/webhooks/endpoints/' || new.id);
+  end if;
+  return null;
+end
+$_$;
+
+--
+-- Name: webhook_events_fan_out(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_events_fan_out() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.webhook_messages (endpoint_id, organization_id, event_id, event_type)
+  select ep.id, ep.organization_id, ev.id, ev.type
+  from new_events ev
+  join public.webhook_endpoints ep on ep.organization_id = ev.organization_id
+  where case when ev.endpoint_id is not null then ep.id = ev.endpoint_id
+             else ep.disabled_at is null and (ep.project_id is null or ep.project_id = ev.project_id)
+                  and private.webhook_type_matches(ep.event_types, ev.type) end
+  on conflict (endpoint_id, event_id) do nothing;
+  return null;
+end
+$$;
+
+--
+-- Name: webhook_payload(text, jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_payload(type text, data jsonb, link text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  p jsonb := jsonb_build_object('type', type, 'timestamp', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', data);
+begin
+  if octet_length(p::text) > 20000 then
+    p := jsonb_set(p, '{data}', jsonb_build_object('id', data -> 'id', 'truncated', true, 'link', link));
+  end if;
+  return p;
+end
+$$;
+
+--
+-- Name: webhook_type_matches(text[], text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_type_matches(filters text[], type text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from unnest(filters) f
+                 where f = '*' or f = type or (right(f, 2) = '.*' and starts_with(type, left(f, -1))))
 $$;
 
 --
@@ -2604,6 +2812,129 @@ CREATE TABLE public.series_rejections (
 COMMENT ON TABLE public.series_rejections IS 'Points refused because their new series would pass the project series limit, counted per metric per day.';
 
 --
+-- Name: webhook_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_attempts (
+    id bigint NOT NULL,
+    message_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    attempt integer NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    ok boolean NOT NULL,
+    status_code integer,
+    error text,
+    response_body text,
+    CONSTRAINT webhook_attempts_response_body_check CHECK ((char_length(response_body) <= 1024))
+);
+
+--
+-- Name: TABLE webhook_attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.webhook_attempts IS 'Every delivery attempt of a webhook message: status, latency, the truncated response.';
+
+--
+-- Name: webhook_attempts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    event_types text[] NOT NULL,
+    rate_limit_per_second integer,
+    secret_ciphertext text NOT NULL,
+    previous_secret_ciphertext text,
+    previous_secret_expires_at timestamp with time zone,
+    disabled_at timestamp with time zone,
+    disabled_reason text,
+    failing_since timestamp with time zone,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_description_check CHECK ((char_length(description) <= 500)),
+    CONSTRAINT webhook_endpoints_event_types_check CHECK (((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 50))),
+    CONSTRAINT webhook_endpoints_previous_secret_ciphertext_check CHECK ((previous_secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
+    CONSTRAINT webhook_endpoints_rate_limit_per_second_check CHECK (((rate_limit_per_second >= 1) AND (rate_limit_per_second <= 1000))),
+    CONSTRAINT webhook_endpoints_secret_ciphertext_check CHECK ((secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
+    CONSTRAINT webhook_endpoints_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
+);
+
+--
+-- Name: TABLE webhook_endpoints; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.webhook_endpoints IS 'Where webhook events go: URL, event type filter, rate limit; the signing secret sealed by the server.';
+
+--
+-- Name: webhook_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid,
+    endpoint_id uuid,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_events_type_check CHECK ((type ~ '^[a-z_]+(\.[a-z_]+)+$'::text))
+);
+
+--
+-- Name: TABLE webhook_events; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.webhook_events IS 'The webhook outbox: every event, written in the transaction of the change that caused it.';
+
+--
+-- Name: webhook_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_messages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    endpoint_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    event_id uuid NOT NULL,
+    event_type text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    schedule_from integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone,
+    last_status integer,
+    last_error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+--
+-- Name: TABLE webhook_messages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.webhook_messages IS 'One event to one endpoint: its delivery state, retried by the deliver-webhooks job.';
+
+--
 -- Name: metric_rollups_1d; Type: TABLE ATTACH; Schema: partitions; Owner: -
 --
 
@@ -3031,6 +3362,48 @@ ALTER TABLE ONLY public.projects
 
 ALTER TABLE ONLY public.series_rejections
     ADD CONSTRAINT series_rejections_pkey PRIMARY KEY (project_id, day, metric_name);
+
+--
+-- Name: webhook_attempts webhook_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_endpoints webhook_endpoints_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_events webhook_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_events
+    ADD CONSTRAINT webhook_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_messages webhook_messages_endpoint_id_event_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_messages
+    ADD CONSTRAINT webhook_messages_endpoint_id_event_id_key UNIQUE (endpoint_id, event_id);
+
+--
+-- Name: webhook_messages webhook_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_messages
+    ADD CONSTRAINT webhook_messages_pkey PRIMARY KEY (id);
 
 --
 -- Name: metric_rollups_project_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -3549,6 +3922,84 @@ COMMENT ON INDEX public.spans_project_id_start_idx IS 'A project''s spans newest
 CREATE UNIQUE INDEX spans_trace_id_span_id_key ON ONLY public.spans USING btree (trace_id, span_id, project_id, start_time, event_key);
 
 --
+-- Name: webhook_attempts_endpoint_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_attempts_endpoint_id_idx ON public.webhook_attempts USING btree (endpoint_id);
+
+--
+-- Name: webhook_attempts_message_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_attempts_message_id_idx ON public.webhook_attempts USING btree (message_id, attempt);
+
+--
+-- Name: webhook_attempts_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_attempts_organization_id_idx ON public.webhook_attempts USING btree (organization_id);
+
+--
+-- Name: webhook_endpoints_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_organization_id_idx ON public.webhook_endpoints USING btree (organization_id) WHERE (disabled_at IS NULL);
+
+--
+-- Name: webhook_endpoints_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_project_id_idx ON public.webhook_endpoints USING btree (project_id);
+
+--
+-- Name: webhook_events_endpoint_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_events_endpoint_id_idx ON public.webhook_events USING btree (endpoint_id);
+
+--
+-- Name: webhook_events_organization_id_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_events_organization_id_created_idx ON public.webhook_events USING btree (organization_id, created_at DESC);
+
+--
+-- Name: webhook_events_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_events_project_id_idx ON public.webhook_events USING btree (project_id);
+
+--
+-- Name: webhook_messages_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_due_idx ON public.webhook_messages USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
+
+--
+-- Name: webhook_messages_endpoint_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_endpoint_created_idx ON public.webhook_messages USING btree (endpoint_id, created_at DESC, id);
+
+--
+-- Name: webhook_messages_event_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_event_id_idx ON public.webhook_messages USING btree (event_id);
+
+--
+-- Name: webhook_messages_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_organization_id_idx ON public.webhook_messages USING btree (organization_id);
+
+--
+-- Name: webhook_messages_sending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_sending_idx ON public.webhook_messages USING btree (endpoint_id) WHERE (status = 'sending'::text);
+
+--
 -- Name: metric_rollups_1d_pkey; Type: INDEX ATTACH; Schema: partitions; Owner: -
 --
 
@@ -3675,6 +4126,12 @@ CREATE TRIGGER alert_silences_guard_user_changes BEFORE UPDATE ON public.alert_s
 CREATE TRIGGER alert_silences_touch_updated_at BEFORE UPDATE ON public.alert_silences FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: alert_transitions alert_transitions_webhooks; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_transitions_webhooks AFTER INSERT ON public.alert_transitions REFERENCING NEW TABLE AS new_transitions FOR EACH STATEMENT EXECUTE FUNCTION private.alert_transitions_webhooks();
+
+--
 -- Name: anomaly_configs anomaly_configs_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3685,6 +4142,18 @@ CREATE TRIGGER anomaly_configs_touch_updated_at BEFORE UPDATE ON public.anomaly_
 --
 
 CREATE TRIGGER anomaly_episodes_touch_updated_at BEFORE UPDATE ON public.anomaly_episodes FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: anomaly_episodes anomaly_episodes_webhooks_closed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER anomaly_episodes_webhooks_closed AFTER UPDATE ON public.anomaly_episodes FOR EACH ROW WHEN (((old.status = 'open'::text) AND (new.status = 'closed'::text))) EXECUTE FUNCTION private.anomaly_episodes_webhooks();
+
+--
+-- Name: anomaly_episodes anomaly_episodes_webhooks_opened; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER anomaly_episodes_webhooks_opened AFTER INSERT ON public.anomaly_episodes FOR EACH ROW EXECUTE FUNCTION private.anomaly_episodes_webhooks();
 
 --
 -- Name: anomaly_incidents anomaly_incidents_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -3715,6 +4184,18 @@ CREATE TRIGGER api_keys_check_rotation BEFORE INSERT ON public.api_keys FOR EACH
 --
 
 CREATE TRIGGER api_keys_protect_immutable BEFORE UPDATE ON public.api_keys FOR EACH ROW EXECUTE FUNCTION private.api_keys_protect_immutable();
+
+--
+-- Name: api_keys api_keys_webhooks_created; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER api_keys_webhooks_created AFTER INSERT ON public.api_keys FOR EACH ROW EXECUTE FUNCTION private.api_keys_webhooks();
+
+--
+-- Name: api_keys api_keys_webhooks_revoked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER api_keys_webhooks_revoked AFTER UPDATE ON public.api_keys FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION private.api_keys_webhooks();
 
 --
 -- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: public; Owner: -
@@ -3775,6 +4256,12 @@ CREATE TRIGGER export_runs_guard_user_changes BEFORE UPDATE OF status ON public.
 --
 
 CREATE TRIGGER export_runs_touch_updated_at BEFORE UPDATE ON public.export_runs FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: export_runs export_runs_webhooks; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_runs_webhooks AFTER UPDATE ON public.export_runs FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND ((new.status = 'succeeded'::text) OR ((new.status = 'failed'::text) AND (new.next_attempt_at IS NULL))))) EXECUTE FUNCTION private.export_runs_webhooks();
 
 --
 -- Name: export_schedules export_schedules_audit_insert_delete; Type: TRIGGER; Schema: public; Owner: -
@@ -3867,6 +4354,12 @@ CREATE TRIGGER organization_members_audit AFTER INSERT OR DELETE OR UPDATE ON pu
 CREATE TRIGGER organization_members_keep_an_owner BEFORE DELETE OR UPDATE ON public.organization_members FOR EACH ROW EXECUTE FUNCTION private.organization_members_keep_an_owner();
 
 --
+-- Name: organization_members organization_members_webhooks; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organization_members_webhooks AFTER INSERT OR DELETE ON public.organization_members FOR EACH ROW EXECUTE FUNCTION private.organization_members_webhooks();
+
+--
 -- Name: organizations organizations_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3925,6 +4418,42 @@ CREATE TRIGGER projects_protect_organization BEFORE UPDATE ON public.projects FO
 --
 
 CREATE TRIGGER projects_touch_updated_at BEFORE UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: webhook_endpoints webhook_endpoints_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_endpoints_audit AFTER INSERT OR DELETE ON public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION private.webhook_endpoints_audit();
+
+--
+-- Name: webhook_endpoints webhook_endpoints_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_endpoints_audit_update AFTER UPDATE ON public.webhook_endpoints FOR EACH ROW WHEN ((((to_jsonb(old.*) - 'updated_at'::text) - 'failing_since'::text) IS DISTINCT FROM ((to_jsonb(new.*) - 'updated_at'::text) - 'failing_since'::text))) EXECUTE FUNCTION private.webhook_endpoints_audit();
+
+--
+-- Name: webhook_endpoints webhook_endpoints_disabled; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_endpoints_disabled AFTER UPDATE ON public.webhook_endpoints FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_at IS NOT NULL))) EXECUTE FUNCTION private.webhook_endpoints_disabled();
+
+--
+-- Name: webhook_endpoints webhook_endpoints_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_endpoints_touch_updated_at BEFORE UPDATE ON public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: webhook_events webhook_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_events_fan_out AFTER INSERT ON public.webhook_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.webhook_events_fan_out();
+
+--
+-- Name: webhook_messages webhook_messages_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_messages_touch_updated_at BEFORE UPDATE ON public.webhook_messages FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: anomaly_detector_states anomaly_detector_states_project_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -4319,6 +4848,76 @@ ALTER TABLE ONLY public.series_rejections
     ADD CONSTRAINT series_rejections_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
 
 --
+-- Name: webhook_attempts webhook_attempts_endpoint_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_endpoint_id_organization_id_fkey FOREIGN KEY (endpoint_id, organization_id) REFERENCES public.webhook_endpoints(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_attempts webhook_attempts_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.webhook_messages(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_endpoints webhook_endpoints_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: webhook_endpoints webhook_endpoints_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_endpoints webhook_endpoints_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_events webhook_events_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_events
+    ADD CONSTRAINT webhook_events_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_events webhook_events_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_events
+    ADD CONSTRAINT webhook_events_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_events webhook_events_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_events
+    ADD CONSTRAINT webhook_events_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_messages webhook_messages_endpoint_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_messages
+    ADD CONSTRAINT webhook_messages_endpoint_id_organization_id_fkey FOREIGN KEY (endpoint_id, organization_id) REFERENCES public.webhook_endpoints(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_messages webhook_messages_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_messages
+    ADD CONSTRAINT webhook_messages_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.webhook_events(id) ON DELETE CASCADE;
+
+--
 -- Name: metric_rollups_1d; Type: ROW SECURITY; Schema: partitions; Owner: -
 --
 
@@ -4667,6 +5266,12 @@ CREATE POLICY "Owners and admins can add export destinations" ON public.export_d
 CREATE POLICY "Owners and admins can add export schedules" ON public.export_schedules FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: webhook_endpoints Owners and admins can add webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can add webhook endpoints" ON public.webhook_endpoints FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
+
+--
 -- Name: project_members Owners and admins can assign members; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4707,6 +5312,12 @@ CREATE POLICY "Owners and admins can change log retention" ON public.log_retenti
 --
 
 CREATE POLICY "Owners and admins can change notification policies" ON public.notification_policies FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: webhook_endpoints Owners and admins can change webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change webhook endpoints" ON public.webhook_endpoints FOR UPDATE TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids)))) WITH CHECK (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
 
 --
 -- Name: projects Owners and admins can create projects; Type: POLICY; Schema: public; Owner: -
@@ -4763,6 +5374,34 @@ CREATE POLICY "Owners and admins can read their organization's audit log" ON pub
 CREATE POLICY "Owners and admins can read usage" ON public.ingest_usage FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: webhook_attempts Owners and admins can read webhook attempts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can read webhook attempts" ON public.webhook_attempts FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (endpoint_id IN ( SELECT e.id
+   FROM public.webhook_endpoints e
+  WHERE (e.project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))))));
+
+--
+-- Name: webhook_endpoints Owners and admins can read webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can read webhook endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
+
+--
+-- Name: webhook_events Owners and admins can read webhook events; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can read webhook events" ON public.webhook_events FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
+
+--
+-- Name: webhook_messages Owners and admins can read webhook messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can read webhook messages" ON public.webhook_messages FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (endpoint_id IN ( SELECT e.id
+   FROM public.webhook_endpoints e
+  WHERE (e.project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))))));
+
+--
 -- Name: anomaly_configs Owners and admins can remove anomaly configs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4791,6 +5430,12 @@ CREATE POLICY "Owners and admins can remove export schedules" ON public.export_s
 --
 
 CREATE POLICY "Owners and admins can remove notification policies" ON public.notification_policies FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: webhook_endpoints Owners and admins can remove webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove webhook endpoints" ON public.webhook_endpoints FOR DELETE TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
 
 --
 -- Name: invitations Owners and admins can revoke invitations; Type: POLICY; Schema: public; Owner: -
@@ -4971,6 +5616,30 @@ CREATE POLICY "Service role manages notifications" ON public.alert_notifications
 --
 
 CREATE POLICY "Service role manages silences" ON public.alert_silences TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: webhook_attempts Service role manages webhook attempts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages webhook attempts" ON public.webhook_attempts TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: webhook_endpoints Service role manages webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages webhook endpoints" ON public.webhook_endpoints TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: webhook_events Service role manages webhook events; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages webhook events" ON public.webhook_events TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: webhook_messages Service role manages webhook messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages webhook messages" ON public.webhook_messages TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: profiles Users can read their own profile and their colleagues'; Type: POLICY; Schema: public; Owner: -
@@ -5207,6 +5876,30 @@ ALTER TABLE public.series_rejections ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.spans ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: webhook_attempts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_endpoints; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_messages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_messages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA private; Type: ACL; Schema: -; Owner: -
 --
 
@@ -5266,10 +5959,22 @@ REVOKE ALL ON FUNCTION private.actor_type() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.alert_silences_guard_user_changes() FROM PUBLIC;
 
 --
+-- Name: FUNCTION alert_transitions_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.alert_transitions_webhooks() FROM PUBLIC;
+
+--
 -- Name: FUNCTION alerting_audit(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.alerting_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION anomaly_episodes_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.anomaly_episodes_webhooks() FROM PUBLIC;
 
 --
 -- Name: FUNCTION api_key_by_prefix(key_prefix text); Type: ACL; Schema: private; Owner: -
@@ -5295,6 +6000,12 @@ REVOKE ALL ON FUNCTION private.api_keys_check_rotation() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.api_keys_protect_immutable() FROM PUBLIC;
+
+--
+-- Name: FUNCTION api_keys_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.api_keys_webhooks() FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit(org uuid, action text, target_type text, target_id text, details jsonb); Type: ACL; Schema: private; Owner: -
@@ -5363,6 +6074,12 @@ REVOKE ALL ON FUNCTION private.drop_telemetry_partitions_before(parent text, cut
 GRANT ALL ON FUNCTION private.drop_telemetry_partitions_before(parent text, cutoff date) TO service_role;
 
 --
+-- Name: FUNCTION emit_webhook_event(org uuid, project uuid, type text, data jsonb, link text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.emit_webhook_event(org uuid, project uuid, type text, data jsonb, link text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ensure_telemetry_partitions(from_day date, to_day date); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5386,6 +6103,12 @@ REVOKE ALL ON FUNCTION private.export_runs_audit() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.export_runs_guard_user_changes() FROM PUBLIC;
+
+--
+-- Name: FUNCTION export_runs_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.export_runs_webhooks() FROM PUBLIC;
 
 --
 -- Name: FUNCTION export_schedules_audit(); Type: ACL; Schema: private; Owner: -
@@ -5478,6 +6201,12 @@ REVOKE ALL ON FUNCTION private.organization_members_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.organization_members_keep_an_owner() FROM PUBLIC;
 
 --
+-- Name: FUNCTION organization_members_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_members_webhooks() FROM PUBLIC;
+
+--
 -- Name: FUNCTION organizations_audit(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5566,6 +6295,36 @@ GRANT ALL ON FUNCTION private.telemetry_partitions_before(parent text, cutoff da
 --
 
 REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_endpoints_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_endpoints_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_endpoints_disabled(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_endpoints_disabled() FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_events_fan_out(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_events_fan_out() FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_payload(type text, data jsonb, link text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_payload(type text, data jsonb, link text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_type_matches(filters text[], type text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_type_matches(filters text[], type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION writable_project_ids(); Type: ACL; Schema: private; Owner: -
@@ -6892,6 +7651,124 @@ GRANT INSERT(slug) ON TABLE public.projects TO authenticated;
 
 GRANT SELECT ON TABLE public.series_rejections TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.series_rejections TO service_role;
+
+--
+-- Name: TABLE webhook_attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_attempts TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_attempts TO service_role;
+
+--
+-- Name: TABLE webhook_endpoints; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT DELETE ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_endpoints TO service_role;
+
+--
+-- Name: COLUMN webhook_endpoints.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id),INSERT(id) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id),INSERT(organization_id) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(project_id),INSERT(project_id) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.url; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(url),INSERT(url),UPDATE(url) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(description),INSERT(description),UPDATE(description) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.event_types; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(event_types),INSERT(event_types),UPDATE(event_types) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.rate_limit_per_second; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(rate_limit_per_second),INSERT(rate_limit_per_second),UPDATE(rate_limit_per_second) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.secret_ciphertext; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(secret_ciphertext) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.previous_secret_expires_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(previous_secret_expires_at) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.disabled_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(disabled_at),UPDATE(disabled_at) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.disabled_reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(disabled_reason),UPDATE(disabled_reason) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.failing_since; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(failing_since) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: TABLE webhook_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_events TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_events TO service_role;
+
+--
+-- Name: TABLE webhook_messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_messages TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_messages TO service_role;
 
 --
 -- PostgreSQL database dump complete

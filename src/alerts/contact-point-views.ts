@@ -164,7 +164,7 @@ export function checkDestinations(outbound: Deps['outbound'], kind: ContactKind,
     try {
       outbound.checkUrl(url);
     } catch (err) {
-      // Duck-typed, as notifiers/http.ts does: importing OutboundError would pull node:http into the edge bundle.
+      // Duck-typed, as src/net/http-delivery.ts does: importing OutboundError would pull node:http into the edge bundle.
       const e = err as { name?: unknown; kind?: unknown; detail?: unknown; message?: unknown } | null;
       if (e?.name !== 'OutboundError') throw err;
       throw invalid(field, e.kind === 'invalid-url' && typeof e.detail === 'string' ? e.detail : String(e.message));

@@ -5,7 +5,8 @@ import type { Queryable } from '../db/types.ts';
 import type { Notification } from './model.ts';
 import { NOTIFIERS } from './notifiers/index.ts';
 import type { ContactKind, DeliveryResult } from './notifiers/types.ts';
-import { nextAttemptAt } from './retry-policy.ts';
+import { byQueue, pickFair, runQueues, stopsWhenGone, tally } from '../net/delivery-engine.ts';
+import { nextAttemptAt } from '../net/retry-policy.ts';
 
 /**
  * The delivery engine: sends the notification log's due notifications (alert_notifications) through
@@ -74,43 +75,19 @@ export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOp
   if (claimed.length === 0) return { claimed: 0, sent: 0, retried: 0, failed: 0 };
   const key = deps.config?.exports.encryptionKey;
   const box = key ? await createSecretBox(key) : null;
-  const byContact = new Map<string, Claimed[]>();
-  for (const c of claimed) byContact.set(c.contactPointId, [...(byContact.get(c.contactPointId) ?? []), c]);
-  const outcomes: Outcome[] = [];
-  const queues = [...byContact.values()];
-  const worker = async () => {
-    for (let q = queues.shift(); q; q = queues.shift()) {
-      const answered: Outcome[] = [];
-      for (const n of q) {
-        const outcome = await attempt(deps, box, n);
-        outcomes.push(outcome);
-        answered.push(outcome);
-        // A gone endpoint takes no more of this pass's notifications.
-        if (!outcome.result.ok && outcome.result.disable) break;
-      }
-      // One contact point's answers in one transaction, as soon as its queue is done: a slow receiver
-      // elsewhere never holds up this one's record (nor its next attempt); its own queue is leased
-      // for its whole length. Without waiting for the WAL flush: a record lost in a crash only means
-      // the notification is sent again, under the same id, which its receiver deduplicates (invariant 1).
-      await asServiceRole(deps.db, (tx) => record(tx, answered), { synchronous_commit: 'off' });
-    }
-  };
-  const work = Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
-  if (opts.inflight) {
-    const tracked = work.catch((err) => deps.logger.error({ err }, 'delivering notifications failed')).finally(() => opts.inflight!.delete(tracked));
-    opts.inflight.add(tracked);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([tracked, new Promise((resolve) => (timer = setTimeout(resolve, opts.waitMs ?? 0)))]);
-    clearTimeout(timer);
-  } else {
-    await work;
-  }
-  return {
-    claimed: claimed.length,
-    sent: outcomes.filter((o) => o.result.ok).length,
-    retried: outcomes.filter((o) => !o.result.ok && o.next !== null).length,
-    failed: outcomes.filter((o) => !o.result.ok && o.next === null).length,
-  };
+  const outcomes = await runQueues(byQueue(claimed, (c) => c.contactPointId), {
+    concurrency: CONCURRENCY,
+    attempt: (n) => attempt(deps, box, n),
+    stopsQueue: stopsWhenGone,
+    // Without waiting for the WAL flush: a record lost in a crash only means the notification is
+    // sent again, under the same id, which its receiver deduplicates (invariant 1).
+    record: (answered) => asServiceRole(deps.db, (tx) => record(tx, answered), { synchronous_commit: 'off' }),
+    inflight: opts.inflight,
+    waitMs: opts.waitMs,
+    logger: deps.logger,
+  });
+  const t = tally(outcomes);
+  return { claimed: claimed.length, sent: t.ok, retried: t.retried, failed: t.failed };
 }
 
 /**
@@ -142,22 +119,11 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
      order by n.next_attempt_at, n.created_at, n.seq limit $2 for update of n skip locked`,
     [now, PER_PASS * 4],
   );
-  const perContact = new Map<string, number>();
-  const perProject = new Map<string, number>();
-  const ids: string[] = [];
-  const taken = new Set<string>();
-  // Every project its fair share first; what is left of the pass then goes to whoever has more due.
-  for (const fair of [true, false]) {
-    for (const c of candidates) {
-      const n = perContact.get(c.contact_point_id) ?? 0;
-      const p = perProject.get(c.project_id) ?? 0;
-      if (taken.has(c.id) || n >= PER_CONTACT_POINT || (fair && p >= PER_PROJECT) || ids.length >= PER_PASS) continue;
-      perContact.set(c.contact_point_id, n + 1);
-      perProject.set(c.project_id, p + 1);
-      taken.add(c.id);
-      ids.push(c.id);
-    }
-  }
+  const ids = pickFair(candidates, (c) => ({ queue: c.contact_point_id, tenant: c.project_id }), {
+    perQueue: PER_CONTACT_POINT,
+    perTenant: PER_PROJECT,
+    total: PER_PASS,
+  }).map((c) => c.id);
   if (ids.length === 0) return [];
   const rows = await tx.query<{
     id: string;

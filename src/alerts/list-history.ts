@@ -3,7 +3,7 @@ import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { invalid } from '../http/validate.ts';
 import { resolveOptionalProject } from '../orgs/lookup.ts';
 import type { Labels, Severity } from './model.ts';
-import { microsParam, openPage } from './page-cursor.ts';
+import { microsParam, openPage } from '../http/page-cursor.ts';
 import type { HistoryQuery } from './schemas.ts';
 
 /** An alert_transitions row as TRANSITION_COLUMNS reads it. */

@@ -5,7 +5,7 @@ import { invalid } from '../http/validate.ts';
 import { resolveOptionalProject } from '../orgs/lookup.ts';
 import { type Matcher, MatcherError, matchesAll, parseMatchers } from './matchers.ts';
 import type { InstanceRow as StoredRow } from './instance-store.ts';
-import { microsParam } from './page-cursor.ts';
+import { microsParam } from '../http/page-cursor.ts';
 import type { InstancesQuery } from './schemas.ts';
 
 interface InstanceRow extends Omit<StoredRow, 'last_true_at' | 'changes_at'> {

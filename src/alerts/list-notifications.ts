@@ -2,7 +2,7 @@ import { toIso as iso } from '../core/time.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import { resolveOptionalProject } from '../orgs/lookup.ts';
-import { microsParam, openPage } from './page-cursor.ts';
+import { microsParam, openPage } from '../http/page-cursor.ts';
 import type { NotificationsQuery } from './schemas.ts';
 
 /** The notification log's columns users may read (not its lease: that is the dispatcher's). */

@@ -14,6 +14,7 @@ import { metricsRoutes } from '../metrics/http/routes.ts';
 import { orgsRoutes } from '../orgs/http/routes.ts';
 import { logRetentionRoutes } from '../retention/http/routes.ts';
 import { traceRoutes } from '../traces/http/routes.ts';
+import { webhooksRoutes } from '../webhooks/http/routes.ts';
 import { EDGE_JOBS } from './jobs.ts';
 
 export type { FunctionSpec };
@@ -39,7 +40,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'logs', routes: logsFunctionRoutes },
   { name: 'alerts', routes: alertsRoutes },
   { name: 'anomalies', routes: anomaliesRoutes },
-  { name: 'webhooks', pending: 'Outgoing webhook endpoints and deliveries' },
+  { name: 'webhooks', routes: webhooksRoutes },
   { name: 'api-keys', routes: apiKeysRoutes },
   { name: 'orgs', routes: orgsRoutes },
   ...EDGE_JOBS.map((job): FunctionSpec => ({ name: `cron-${job.name}`, routes: cronRoutes(job) })),

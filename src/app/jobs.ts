@@ -7,6 +7,7 @@ import { exportTelemetry } from '../exports/export-telemetry.ts';
 import { ensurePartitionsJob } from '../ingest/ensure-partitions-job.ts';
 import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
+import { deliverWebhooks } from '../webhooks/deliver-webhooks.ts';
 
 /**
  * Alert evaluation brings the rollups up to date first. Both jobs fire at the same minute boundary,
@@ -33,7 +34,7 @@ export const evaluateAlertsAfterRollups: Job = {
  * pg_cron calls each one's cron-<name> edge function (private.invoke_job). Their functions are in the
  * function table (src/app/functions.ts), derived from this list.
  */
-export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry, evaluateAlertsAfterRollups, dispatchNotifications];
+export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry, evaluateAlertsAfterRollups, dispatchNotifications, deliverWebhooks];
 
 /**
  * Every background job, by name. The Node scheduler runs them all; on Supabase pg_cron runs the

@@ -9,13 +9,16 @@ export const INVITATION_RETENTION_DAYS = 30;
 export const JOB_RUN_RETENTION_DAYS = 30;
 /** How long closed anomaly episodes and incidents are kept after they ended (feedback lives in the detector state, not here). */
 export const ANOMALY_RETENTION_DAYS = 90;
+/** How long webhook events are kept, with their messages and attempts (a message still due is kept). */
+export const WEBHOOK_RETENTION_DAYS = 30;
 const BATCH = 5_000;
 
 /**
  * Retention: metric raw partitions and rollups per resolution (src/metrics/metric-retention.ts),
  * logs per project and level and spans per project (src/retention/log-retention.ts), invitations
- * that ended (accepted, revoked or expired), job run history, and closed anomaly episodes and
- * incidents older than their retention (open ones are never touched). Deletes
+ * that ended (accepted, revoked or expired), job run history, closed anomaly episodes and
+ * incidents older than their retention (open ones are never touched), and webhook events with their
+ * messages and attempts (none still due). Deletes
  * in bounded batches until done or out of budget.
  *
  * With `dryRun` in the context (an operator's preview: GET /logs/retention/preview as the service
@@ -32,6 +35,7 @@ export const cleanupRetention = {
     const invitationCutoff = new Date(now.getTime() - INVITATION_RETENTION_DAYS * 86_400_000);
     const jobRunCutoff = new Date(now.getTime() - JOB_RUN_RETENTION_DAYS * 86_400_000);
     const anomalyCutoff = new Date(now.getTime() - ANOMALY_RETENTION_DAYS * 86_400_000);
+    const webhookCutoff = new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * 86_400_000);
     // [name, table, the rows past retention given the cutoff $1, cutoff]
     const targets: Array<[string, string, string, Date]> = [
       ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
@@ -39,6 +43,13 @@ export const cleanupRetention = {
       // Episodes before incidents: an incident's members go first (their link is set null anyway).
       ['anomalyEpisodes', 'public.anomaly_episodes', `status = 'closed' and ended_at < $1`, anomalyCutoff],
       ['anomalyIncidents', 'public.anomaly_incidents', `status = 'closed' and ended_at < $1`, anomalyCutoff],
+      // Messages and attempts go with their event (on delete cascade).
+      [
+        'webhookEvents',
+        'public.webhook_events',
+        `created_at < $1 and not exists (select 1 from public.webhook_messages m where m.event_id = webhook_events.id and m.status in ('pending', 'sending'))`,
+        webhookCutoff,
+      ],
     ];
     if (dryRun) {
       const wouldDelete: Record<string, number> = {};

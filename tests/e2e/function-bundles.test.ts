@@ -275,11 +275,6 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
     const [row] = await env.db.query<{ outcome: string }>('select outcome from private.job_runs where id = $1', [body.run.id]);
     expect(row!.outcome).toBe('ok');
   };
-  const notBuilt = async (fn: Served) => {
-    const res = await fetch(`${fn.url}/anything`, { headers: user() });
-    expect(res.status, fn.output()).toBe(501);
-    expect((await res.json()).error.code).toBe('NOT_IMPLEMENTED');
-  };
 
   // One real route per function: each reads or writes rows of this file's database.
   const routes: Record<string, (fn: Served) => Promise<void>> = {
@@ -325,13 +320,23 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
       const rows = await env.db.query<{ name: string }>('select name from public.alert_rules where project_id = $1 and key = $2', [t.projectA, rule.key]);
       expect(rows.map((r) => r.name)).toEqual(['BundleRule']);
     },
-    webhooks: notBuilt,
+    async webhooks(fn) {
+      const [ep] = await env.db.query<{ id: string }>(
+        `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext)
+         values ($1, $2, 'https://hooks.example.com/bundle', '{alert.*}', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+        [t.orgId, t.projectA],
+      );
+      const res = await fetch(`${fn.url}/endpoints?projectId=${t.projectA}`, { headers: user() });
+      expect(res.status, fn.output()).toBe(200);
+      expect(((await res.json()) as { endpoints: Array<{ id: string }> }).endpoints.map((e) => e.id)).toContain(ep!.id);
+    },
     'cron-aggregate-metrics': cron('aggregate-metrics'),
     'cron-detect-anomalies': cron('detect-anomalies'),
     'cron-cleanup-retention': cron('cleanup-retention'),
     'cron-export-telemetry': cron('export-telemetry'),
     'cron-evaluate-alerts': cron('evaluate-alerts'),
     'cron-dispatch-notifications': cron('dispatch-notifications'),
+    'cron-deliver-webhooks': cron('deliver-webhooks'),
   };
 
   it('has a route case for every function of the table', () => {

@@ -107,6 +107,46 @@ async function policyReceiver(tt: MatrixTenant): Promise<string> {
 }
 
 const A = (tt: MatrixTenant) => ({ projectId: tt.projectA });
+
+// ---- webhooks: endpoints at a closed local port (a test-send is refused by the guard before connecting).
+/** Who manages project A's webhook endpoints: the organization's owners and admins, and an admin key. */
+const WEBHOOK_ADMINS = [...OWNERS, 'adminKey'] as const;
+async function newWebhookEndpoint(tt: MatrixTenant): Promise<string> {
+  const [e] = await db().query<{ id: string }>(
+    `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext)
+     values ($1, $2, 'http://127.0.0.1:9/', '{*}', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+    [tt.orgId, tt.projectA],
+  );
+  return e!.id;
+}
+/**
+ * Project A's fixture endpoint, one per tenant (an organization may have 50: the fuzzer's many calls
+ * must not fill them); it is re-enabled each time, in case a case disabled it.
+ */
+const webhookEndpoints = new Map<string, string>();
+async function webhookEndpoint(tt: MatrixTenant): Promise<string> {
+  let id = webhookEndpoints.get(tt.orgId);
+  const [live] = id ? await db().query<{ id: string }>('update public.webhook_endpoints set disabled_at = null, disabled_reason = null where id = $1 returning id', [id]) : [];
+  if (!live) webhookEndpoints.set(tt.orgId, (id = await newWebhookEndpoint(tt)));
+  return id!;
+}
+/** A message of project A's fixture endpoint (a test event aimed at it), ended as `failed`. */
+async function webhookMessage(tt: MatrixTenant): Promise<{ endpointId: string; messageId: string }> {
+  const endpointId = await webhookEndpoint(tt);
+  const [m] = await db().query<{ id: string }>(
+    `with ev as (
+       insert into public.webhook_events (organization_id, project_id, endpoint_id, type, payload)
+       values ($1, $2, $3, 'api_key.created', '{"type": "api_key.created", "timestamp": "2026-12-06T00:00:00.000Z", "data": {}}') returning id
+     )
+     select id from ev`,
+    [tt.orgId, tt.projectA, endpointId],
+  );
+  const [msg] = await db().query<{ id: string }>(
+    `update public.webhook_messages set status = 'failed', attempts = 1, last_error = 'fixture' where event_id = $1 returning id`,
+    [m!.id],
+  );
+  return { endpointId, messageId: msg!.id };
+}
 const window = { from: iso(NOW - HOUR), to: iso(NOW + HOUR) };
 
 export const CASES: RouteCase[] = [
@@ -309,6 +349,52 @@ export const CASES: RouteCase[] = [
   { route: 'alerts DELETE /contact-points/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}` }) },
   // Answers 200 with {result: {ok: false}}: the guard refuses the closed loopback port before connecting.
   { route: 'alerts POST /contact-points/:id/test', allow: OWNERS, request: async ({ t }) => ({ path: `/contact-points/${await contactPoint(t)}/test` }) },
+
+  // -------------------------------------------------------------------------------------- webhooks
+  {
+    route: 'webhooks GET /event-types',
+    allow: ['owner', 'admin', 'member', 'unassigned', 'viewer', 'outsider', 'ingestKey', 'readKey', 'adminKey', 'otherKey'],
+    request: () => ({ path: '/event-types' }),
+  },
+  {
+    route: 'webhooks POST /endpoints',
+    allow: WEBHOOK_ADMINS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/endpoints', body: { ...A(t), url: 'https://hooks.example.com/observai', eventTypes: ['alert.*'] } }),
+  },
+  { route: 'webhooks GET /endpoints', allow: WEBHOOK_ADMINS, request: ({ t }) => ({ path: '/endpoints', query: A(t) }) },
+  { route: 'webhooks GET /endpoints/:id', allow: WEBHOOK_ADMINS, request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}` }) },
+  {
+    route: 'webhooks PATCH /endpoints/:id',
+    allow: WEBHOOK_ADMINS,
+    request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}`, body: { description: 'changed' } }),
+  },
+  { route: 'webhooks DELETE /endpoints/:id', allow: WEBHOOK_ADMINS, ok: 204, request: async ({ t }) => ({ path: `/endpoints/${await newWebhookEndpoint(t)}` }) },
+  {
+    route: 'webhooks POST /endpoints/:id/rotate-secret',
+    allow: WEBHOOK_ADMINS,
+    request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}/rotate-secret`, body: {} }),
+  },
+  // Answers 200 with {result: {ok: false}}: the fixture's sealed secret does not open.
+  { route: 'webhooks POST /endpoints/:id/test', allow: WEBHOOK_ADMINS, request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}/test`, body: {} }) },
+  {
+    route: 'webhooks GET /endpoints/:id/messages',
+    allow: WEBHOOK_ADMINS,
+    request: async ({ t }) => ({ path: `/endpoints/${(await webhookMessage(t)).endpointId}/messages` }),
+  },
+  {
+    route: 'webhooks POST /endpoints/:id/recover',
+    allow: WEBHOOK_ADMINS,
+    ok: 202,
+    request: async ({ t }) => ({ path: `/endpoints/${(await webhookMessage(t)).endpointId}/recover`, body: { since: iso(NOW - HOUR) } }),
+  },
+  { route: 'webhooks GET /messages/:id', allow: WEBHOOK_ADMINS, request: async ({ t }) => ({ path: `/messages/${(await webhookMessage(t)).messageId}` }) },
+  {
+    route: 'webhooks POST /messages/:id/replay',
+    allow: WEBHOOK_ADMINS,
+    ok: 202,
+    request: async ({ t }) => ({ path: `/messages/${(await webhookMessage(t)).messageId}/replay` }),
+  },
 
   // ------------------------------------------------------------------------------------------ orgs
   { route: 'orgs POST /', allow: USERS, ok: 201, request: () => ({ path: '/', body: { name: 'New', slug: `org-${unique()}` } }) },

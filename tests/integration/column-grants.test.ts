@@ -83,6 +83,14 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   },
   project_members: { INSERT: 'project_id, organization_id, user_id' },
   projects: { INSERT: 'organization_id, name, slug', UPDATE: 'name' },
+  // Webhooks (migration ..20261206001000): users write endpoints (the API seals the secret it generates;
+  // rotation's copy of the old one is the service role's: nobody may read a ciphertext). The outbox
+  // (webhook_events), messages and attempts are the triggers' and the delivery job's: no user
+  // grant to insert or update any of their columns, so they are absent here on purpose.
+  webhook_endpoints: {
+    INSERT: 'id, organization_id, project_id, url, description, event_types, rate_limit_per_second, secret_ciphertext',
+    UPDATE: 'url, description, event_types, rate_limit_per_second, disabled_at, disabled_reason',
+  },
 };
 
 describe('column grants', () => {
@@ -316,5 +324,55 @@ describe("alerting: what the row policies allow is not every column (the Data AP
     expect(await outcome(t.people.owner, `update public.notification_policies set document = '{"route":{}}' where project_id = $1`, [t.projectA])).toBe('ok');
     const [p] = await env.db.query<{ updated_by: string }>('select updated_by from public.notification_policies where project_id = $1', [t.projectA]);
     expect(p!.updated_by).toBe(t.people.owner.id);
+  });
+});
+
+describe('webhooks: the secrets, the outbox and the delivery state are not the Data API\'s (as an owner would try it)', () => {
+  const ids = { endpoint: '', event: '', message: '' };
+  beforeAll(async () => {
+    const [ep] = await env.db.query<{ id: string }>(
+      `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at)
+       values ($1, $2, 'http://127.0.0.1:9/hook', array['*'], 'v1.0123456789abcdef.aaaa.bbbb', 'v1.0123456789abcdef.cccc.dddd', now() + interval '1 hour') returning id`,
+      [t.orgId, t.projectA],
+    );
+    ids.endpoint = ep!.id;
+    const [ev] = await env.db.query<{ id: string }>(
+      `insert into public.webhook_events (organization_id, project_id, type, payload) values ($1, $2, 'alert.firing', '{"type":"alert.firing","timestamp":"2026-12-06T00:00:00.000Z","data":{}}') returning id`,
+      [t.orgId, t.projectA],
+    );
+    ids.event = ev!.id;
+    const [m] = await env.db.query<{ id: string }>('select id from public.webhook_messages where event_id = $1 and endpoint_id = $2', [ids.event, ids.endpoint]);
+    ids.message = m!.id;
+    await env.db.query(`update public.webhook_messages set status = 'failed', attempts = 8 where id = $1`, [ids.message]);
+  });
+
+  it.each([
+    ["read an endpoint's sealed secret", `select secret_ciphertext from public.webhook_endpoints where id = $1`],
+    ["read an endpoint's rotated-out secret", `select previous_secret_ciphertext from public.webhook_endpoints where id = $1`],
+    ["tell whether a secret is set (a predicate reads the column too)", `select id from public.webhook_endpoints where id = $1 and secret_ciphertext is not null`],
+    ['copy the secret into the rotation slot (the API does that as the service role)', `update public.webhook_endpoints set previous_secret_ciphertext = secret_ciphertext where id = $1`],
+    ["keep a rotated-out secret signing past its grace period", `update public.webhook_endpoints set previous_secret_expires_at = now() + interval '10 years' where id = $1`],
+    ["replace an endpoint's secret (only the API generates one)", `update public.webhook_endpoints set secret_ciphertext = 'v1.0123456789abcdef.eeee.ffff' where id = $1`],
+    ["reset an endpoint's failure clock (the job's)", `update public.webhook_endpoints set failing_since = null where id = $1`],
+    ['insert an endpoint already disabled (PATCH it instead)', `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext, disabled_at) select organization_id, project_id, url, event_types, 'v1.0123456789abcdef.aaaa.bbbb', now() from public.webhook_endpoints where id = $1`],
+    ['choose who created an endpoint', `update public.webhook_endpoints set created_by = null where id = $1`],
+    ['move an endpoint to another project', `update public.webhook_endpoints set project_id = null where id = $1`],
+    ['write an event into the outbox', `insert into public.webhook_events (organization_id, project_id, type, payload) select organization_id, project_id, 'webhook.test', '{}' from public.webhook_endpoints where id = $1`],
+    ['queue a message', `insert into public.webhook_messages (endpoint_id, organization_id, event_id, event_type) select id, organization_id, (select id from public.webhook_events limit 1), 'alert.firing' from public.webhook_endpoints where id = $1`],
+    ['mark a failed message delivered', `update public.webhook_messages set status = 'delivered' where endpoint_id = $1`],
+    ['forge an attempt', `insert into public.webhook_attempts (message_id, endpoint_id, organization_id, attempt, started_at, duration_ms, ok) select m.id, m.endpoint_id, m.organization_id, 9, now(), 1, true from public.webhook_messages m where m.endpoint_id = $1`],
+    ['delete a message', `delete from public.webhook_messages where endpoint_id = $1`],
+  ])('an owner cannot %s', async (_, sql) => {
+    expect(await outcome(t.people.owner, sql, [ids.endpoint])).toBe('42501');
+  });
+
+  it('what users may do, they may: read the endpoint and its messages, change its description; a viewer sees none of it', async () => {
+    expect(await outcome(t.people.owner, `update public.webhook_endpoints set description = 'cg' where id = $1`, [ids.endpoint])).toBe('ok');
+    const read = (p: Person) =>
+      as(p, (tx) => tx.query<{ id: string }>('select m.id from public.webhook_messages m join public.webhook_endpoints e on e.id = m.endpoint_id where e.id = $1', [ids.endpoint]));
+    expect(await read(t.people.owner)).toEqual([{ id: ids.message }]);
+    expect(await read(t.people.viewer)).toEqual([]);
+    const [m] = await env.db.query<{ status: string }>('select status from public.webhook_messages where id = $1', [ids.message]);
+    expect(m!.status).toBe('failed');
   });
 });

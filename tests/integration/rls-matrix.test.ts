@@ -41,6 +41,10 @@ interface Fixture {
   alertGroupId: string;
   notificationId: string;
   notificationAttemptId: number;
+  webhookEndpointId: string;
+  webhookEventId: string;
+  webhookMessageId: string;
+  webhookAttemptId: number;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -343,6 +347,45 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: ['update public.alert_notification_attempts set ok = false where id = $1 returning id', [f.notificationAttemptId]],
       delete: ['delete from public.alert_notification_attempts where id = $1 returning id', [f.notificationAttemptId]],
     },
+    webhook_endpoints: {
+      select: ['select id from public.webhook_endpoints where id = $1', [f.webhookEndpointId]],
+      insert: [
+        `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext)
+         values ($1, $2, 'https://hooks.example.com/other', '{*}', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+        [t.orgId, t.projectA],
+      ],
+      update: [`update public.webhook_endpoints set description = 'renamed' where id = $1 returning id`, [f.webhookEndpointId]],
+      delete: ['delete from public.webhook_endpoints where id = $1 returning id', [f.webhookEndpointId]],
+    },
+    webhook_events: {
+      select: ['select id from public.webhook_events where id = $1', [f.webhookEventId]],
+      insert: [
+        `insert into public.webhook_events (organization_id, project_id, type, payload) values ($1, $2, 'api_key.created', '{}') returning id`,
+        [t.orgId, t.projectA],
+      ],
+      update: [`update public.webhook_events set payload = '{"forged": true}' where id = $1 returning id`, [f.webhookEventId]],
+      delete: ['delete from public.webhook_events where id = $1 returning id', [f.webhookEventId]],
+    },
+    webhook_messages: {
+      select: ['select id from public.webhook_messages where id = $1', [f.webhookMessageId]],
+      insert: [
+        `with ev as (insert into public.webhook_events (organization_id, type, payload) values ($2, 'x.y', '{}') returning id)
+         insert into public.webhook_messages (endpoint_id, organization_id, event_id, event_type) select $1, $2, ev.id, 'x.y' from ev returning id`,
+        [f.webhookEndpointId, t.orgId],
+      ],
+      update: [`update public.webhook_messages set status = 'delivered' where id = $1 returning id`, [f.webhookMessageId]],
+      delete: ['delete from public.webhook_messages where id = $1 returning id', [f.webhookMessageId]],
+    },
+    webhook_attempts: {
+      select: ['select id from public.webhook_attempts where id = $1', [f.webhookAttemptId]],
+      insert: [
+        `insert into public.webhook_attempts (message_id, endpoint_id, organization_id, attempt, started_at, duration_ms, ok)
+         values ($1, $2, $3, 2, now(), 1, true) returning id`,
+        [f.webhookMessageId, f.webhookEndpointId, t.orgId],
+      ],
+      update: ['update public.webhook_attempts set ok = true where id = $1 returning id', [f.webhookAttemptId]],
+      delete: ['delete from public.webhook_attempts where id = $1 returning id', [f.webhookAttemptId]],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -419,6 +462,12 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   alert_groups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   alert_notifications: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   alert_notification_attempts: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // Webhooks: owners and admins of the organization manage its endpoints (never reading a secret) and
+  // read their events, messages and attempts; the outbox triggers and the delivery job write the rest.
+  webhook_endpoints: { select: MANAGERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  webhook_events: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  webhook_messages: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  webhook_attempts: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -542,7 +591,26 @@ describe('RLS matrix', () => {
        values ($1, $2, $3, 1, now(), 12, false, 500) returning id`,
       [notification!.id, p, tenant.orgId],
     );
+    const [webhookEndpoint] = await env.db.query<{ id: string }>(
+      `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext)
+       values ($1, $2, 'https://hooks.example.com/fixture', '{*}', 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+      [tenant.orgId, p],
+    );
+    const [webhookEvent] = await env.db.query<{ id: string }>(
+      `insert into public.webhook_events (organization_id, project_id, endpoint_id, type, payload) values ($1, $2, $3, 'webhook.test', '{}') returning id`,
+      [tenant.orgId, p, webhookEndpoint!.id],
+    );
+    const [webhookMessage] = await env.db.query<{ id: string }>('select id from public.webhook_messages where event_id = $1', [webhookEvent!.id]);
+    const [webhookAttempt] = await env.db.query<{ id: string }>(
+      `insert into public.webhook_attempts (message_id, endpoint_id, organization_id, attempt, started_at, duration_ms, ok, status_code)
+       values ($1, $2, $3, 1, now(), 12, false, 500) returning id`,
+      [webhookMessage!.id, webhookEndpoint!.id, tenant.orgId],
+    );
     fixture = {
+      webhookEndpointId: webhookEndpoint!.id,
+      webhookEventId: webhookEvent!.id,
+      webhookMessageId: webhookMessage!.id,
+      webhookAttemptId: Number(webhookAttempt!.id),
       alertRuleId: alertRule!.id,
       alertInstanceId: alertInstance!.id,
       alertTransitionId: Number(alertTransition!.id),

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { Notification } from '../model.ts';
 import { capAlerts, HttpUrl, MaxAlerts, misconfigured, toBase64 } from './common.ts';
-import { postJson } from './http.ts';
+import { postJson } from '../../net/http-delivery.ts';
 import type { Notifier } from './types.ts';
 
 export const AlertmanagerSettings = z.strictObject({

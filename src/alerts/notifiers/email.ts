@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { AlertView, Notification } from '../model.ts';
 import { countAlerts, firingFirst, HttpUrl, misconfigured, notificationTitle, safeLink, sortedLabels, truncate } from './common.ts';
-import { postJson } from './http.ts';
+import { postJson } from '../../net/http-delivery.ts';
 import type { Notifier } from './types.ts';
 
 const Address = z.email().max(254);

@@ -18,6 +18,6 @@ export const NOTIFIERS: Record<ContactKind, Notifier<any>> = {
   email: emailNotifier,
 };
 
-export { classifyResponse, MAX_RESPONSE_BYTES, NO_ANSWER } from './http.ts';
+export { classifyResponse, MAX_RESPONSE_BYTES, NO_ANSWER } from '../../net/http-delivery.ts';
 export { generateWebhookSecret, signStandardWebhook } from './webhook.ts';
 export type { ContactKind, ContactTarget, DeliveryResult, Notifier, NotifyContext, SmtpMessage, SmtpSender } from './types.ts';

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { AlertView, Notification, Severity } from '../model.ts';
 import { countAlerts, firingFirst, HttpUrl, misconfigured, notificationTitle, safeLink, sha256Hex, truncate } from './common.ts';
-import { postJson } from './http.ts';
+import { postJson } from '../../net/http-delivery.ts';
 import type { DeliveryResult, Notifier } from './types.ts';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';

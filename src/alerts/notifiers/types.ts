@@ -3,7 +3,7 @@
  * delivery engine hands a Notification, the contact point (public settings already validated, the
  * secret already opened) and a context, and gets a DeliveryResult back. A notifier never throws
  * for an expected failure and never retries by itself: retrying is the engine's job
- * (../retry-policy.ts), so no kind carries its own copy of a retry loop.
+ * (src/net/retry-policy.ts), so no kind carries its own copy of a retry loop.
  *
  * Runtime-neutral: the outbound guard and the SMTP sender are injected; only their types are
  * imported here.

@@ -12,8 +12,9 @@
  */
 import { z } from 'zod';
 import type { Notification } from '../model.ts';
-import { capAlerts, fromBase64, HttpUrl, MaxAlerts, misconfigured, toBase64 } from './common.ts';
-import { postJson } from './http.ts';
+import { generateWebhookSecret, secretKey, signStandardWebhook, WebhookSecret } from '../../net/standard-webhooks.ts';
+import { capAlerts, HttpUrl, MaxAlerts, misconfigured } from './common.ts';
+import { postJson } from '../../net/http-delivery.ts';
 import type { Notifier } from './types.ts';
 
 export const WebhookSettings = z.strictObject({
@@ -23,40 +24,7 @@ export const WebhookSettings = z.strictObject({
 });
 export type WebhookSettings = z.output<typeof WebhookSettings>;
 
-const SECRET_PREFIX = 'whsec_';
-
-function secretKey(secret: string): Uint8Array<ArrayBuffer> | null {
-  if (!secret.startsWith(SECRET_PREFIX)) return null;
-  try {
-    const key = fromBase64(secret.slice(SECRET_PREFIX.length));
-    return key.length > 0 ? key : null;
-  } catch {
-    return null;
-  }
-}
-
-/** `whsec_<base64>` of 24 to 64 random bytes (the spec asks for at least 24). */
-export const WebhookSecret = z
-  .string()
-  .trim()
-  .refine((s) => {
-    const key = secretKey(s);
-    return key !== null && key.length >= 24 && key.length <= 64;
-  }, 'must be whsec_ followed by 24 to 64 bytes in base64');
-
-/** A new signing secret: `whsec_` + 32 random bytes in base64. */
-export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(32)));
-}
-
-/** The `webhook-signature` value for one attempt: `v1,<base64 HMAC-SHA256>` over `{id}.{timestamp}.{body}`. */
-export async function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const raw = secretKey(secret);
-  if (!raw) throw new Error('the webhook secret is not whsec_<base64>');
-  const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
-  return `v1,${toBase64(new Uint8Array(mac))}`;
-}
+export { generateWebhookSecret, signStandardWebhook, WebhookSecret };
 
 export interface WebhookPayload {
   type: 'alert.firing' | 'alert.resolved';

@@ -1,7 +1,8 @@
 /**
- * What every HTTP notifier shares: one POST through the SSRF guard and one reading of the answer.
- * The mapping from a receiver's answer to a DeliveryResult lives here once, so Slack, PagerDuty,
- * Alertmanager, webhooks and the email API retry (or give up) by the same rules:
+ * What every HTTP delivery shares (alert notifiers and webhook messages): one POST through the SSRF
+ * guard and one reading of the answer. The mapping from a receiver's answer to a DeliveryResult
+ * lives here once, so Slack, PagerDuty, Alertmanager, webhooks and the email API retry (or give up)
+ * by the same rules:
  *
  * - 2xx: delivered.
  * - 3xx: permanent. The guard never follows redirects (a redirect names a new host the address
@@ -15,7 +16,15 @@
  *   guard's one generic message. Refused and unreachable are deliberately alike (also in whether they
  *   are retried): telling them apart would make contact points a scanner of private networks.
  */
-import type { DeliveryResult, NotifyContext } from './types.ts';
+import type { DeliveryResult } from './delivery.ts';
+import type { OutboundGuard } from './outbound.ts';
+
+/** What one HTTP attempt needs: the guard, the attempt's time (for Retry-After dates) and its bound. */
+export interface HttpAttemptContext {
+  outbound: OutboundGuard;
+  now: Date;
+  timeoutMs: number;
+}
 
 /** The guard's message for every destination that gave no answer (src/net/outbound.ts UNREACHABLE_MESSAGE). */
 export const NO_ANSWER = 'The destination could not be reached: no answer came from an allowed address';
@@ -71,9 +80,9 @@ export function classifyResponse(res: Response, now: Date, body?: string | null)
   const answered = `The receiver answered ${status}${said ? `: ${said}` : ''}`;
   if (status >= 300 && status < 400) {
     // The Location is not repeated: it may name an internal host of whoever runs the receiver.
-    return fail(false, `The receiver answered ${status}, a redirect, which is not followed: set the contact point's URL to the final address`);
+    return fail(false, `The receiver answered ${status}, a redirect, which is not followed: set the URL to the final address`);
   }
-  if (status === 410) return fail(false, `${answered} (the endpoint is gone; the contact point should be disabled)`, { disable: true });
+  if (status === 410) return fail(false, `${answered} (the endpoint is gone and is disabled)`, { disable: true });
   if (status === 429) return fail(true, `The receiver answered 429 (rate limiting)${said ? `: ${said}` : ''}`);
   if (RETRYABLE.has(status)) return fail(true, answered);
   if (status >= 500 && status < 600) return fail(!PERMANENT_5XX.has(status), answered);
@@ -129,18 +138,28 @@ export async function readCapped(res: Response, maxBytes: number, timeoutMs: num
 }
 
 /** POSTs a JSON body through the guard and classifies the answer. `body` is sent byte for byte (signatures cover it). */
-export async function postJson(ctx: NotifyContext, url: string, body: string, headers: Record<string, string> = {}): Promise<DeliveryResult> {
+export async function postJson(ctx: HttpAttemptContext, url: string, body: string, headers: Record<string, string> = {}): Promise<DeliveryResult> {
+  return (await postForAnswer(ctx, url, body, { 'user-agent': 'ObservAI-Hub-Alerts/1', ...headers })).result;
+}
+
+/** postJson, also returning the answer's text (capped at MAX_RESPONSE_BYTES; null when none was read). */
+export async function postForAnswer(
+  ctx: HttpAttemptContext,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ result: DeliveryResult; text: string | null }> {
   let res: Response;
   try {
     res = await ctx.outbound.fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'ObservAI-Hub-Alerts/1', ...headers },
+      headers: { 'content-type': 'application/json', ...headers },
       body: new TextEncoder().encode(body),
       timeoutMs: ctx.timeoutMs,
     });
   } catch (err) {
-    return networkFailure(err);
+    return { result: networkFailure(err), text: null };
   }
   const text = await readCapped(res, MAX_RESPONSE_BYTES, ctx.timeoutMs);
-  return classifyResponse(res, ctx.now, text);
+  return { result: classifyResponse(res, ctx.now, text), text };
 }

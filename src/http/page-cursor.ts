@@ -1,7 +1,7 @@
 import { badCursor, cursorCodec } from '../core/cursor.ts';
 import { serverSecret } from '../db/server-secret.ts';
 import type { Queryable } from '../db/types.ts';
-import { invalid } from '../http/validate.ts';
+import { invalid } from './validate.ts';
 
 /** Where a newest-first page ended: the time (epoch microseconds, exact, as text) and id of its last row. */
 export interface Position {

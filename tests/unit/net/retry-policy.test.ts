@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveryResult } from '../../../src/alerts/notifiers/types.ts';
-import { MAX_ATTEMPTS, nextAttemptAt, RETRY_AFTER_CAP_MS, RETRY_SCHEDULE_MS } from '../../../src/alerts/retry-policy.ts';
+import { MAX_ATTEMPTS, nextAttemptAt, RETRY_AFTER_CAP_MS, RETRY_SCHEDULE_MS } from '../../../src/net/retry-policy.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const S = 1000;

@@ -1,0 +1,75 @@
+import type { Deps } from '../core/deps.ts';
+import { type Claims, withClaims } from '../db/scoped.ts';
+import type { Queryable } from '../db/types.ts';
+import { invalid } from '../http/validate.ts';
+import { generateWebhookSecret } from '../net/standard-webhooks.ts';
+import { resolveProject } from '../orgs/lookup.ts';
+import {
+  asServiceRoleWithin,
+  checkEndpointUrl,
+  ENDPOINT_COLUMNS,
+  type EndpointRow,
+  managedOrganization,
+  managedProject,
+  toEndpointView,
+  webhookSecretBox,
+} from './endpoint-views.ts';
+import { type CreateEndpoint, WEBHOOK_LIMITS } from './schemas.ts';
+
+/**
+ * Where the endpoint goes: a project (the one named, or the API key's) or, with organizationId and
+ * no projectId, the organization. The caller must own or administer it (or hold an admin key of the
+ * project): 404 when they cannot see it at all, 403 when they can but may not manage webhooks.
+ */
+async function target(tx: Queryable, actor: Claims, keyProjectId: string | undefined, input: CreateEndpoint): Promise<{ organizationId: string; projectId: string | null }> {
+  if (input.projectId === undefined && input.organizationId !== undefined) {
+    return { organizationId: (await managedOrganization(tx, actor, input.organizationId)).id, projectId: null };
+  }
+  const p = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId));
+  if (input.organizationId !== undefined && input.organizationId !== p.organization_id) {
+    throw invalid('body.organizationId', "is not the project's organization (give projectId alone for a project endpoint, organizationId alone for an organization one)");
+  }
+  return { organizationId: p.organization_id, projectId: p.id };
+}
+
+/**
+ * Adds a webhook endpoint (owners and admins; audited by trigger, without the secret and with the
+ * URL reduced to its origin). The URL passes the outbound guard's URL check, the event types the
+ * catalogue. The signing secret is generated here, sealed bound to the new row's id (a ciphertext
+ * copied to another row does not open), and returned this once: the receiver needs it to verify
+ * signatures. At most WEBHOOK_LIMITS.endpointsPerOrganization endpoints per organization.
+ */
+export async function createEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outbound' | 'clock'>, actor: Claims, keyProjectId: string | undefined, input: CreateEndpoint) {
+  checkEndpointUrl(deps, input.url);
+  const box = await webhookSecretBox(deps.config);
+  const id = crypto.randomUUID();
+  const secret = generateWebhookSecret();
+  const sealed = await box.seal(secret, id);
+  const row = await withClaims(deps.db, actor, async (tx) => {
+    const where = await target(tx, actor, keyProjectId, input);
+    // Serialises creations in one organization, so the limit holds under concurrent requests.
+    await tx.query(`select pg_advisory_xact_lock(hashtext('observai.webhook_endpoints:' || $1::text))`, [where.organizationId]);
+    // Counted by the service role: an admin key sees only its project's endpoints, the limit is the organization's.
+    const [count] = await asServiceRoleWithin(tx, actor, () =>
+      tx.query<{ n: number }>('select count(*)::int as n from public.webhook_endpoints where organization_id = $1', [where.organizationId]),
+    );
+    if (count!.n >= WEBHOOK_LIMITS.endpointsPerOrganization) {
+      throw invalid('body', `the organization already has ${WEBHOOK_LIMITS.endpointsPerOrganization} webhook endpoints (the limit); remove one first`);
+    }
+    let [inserted] = await tx.query<EndpointRow>(
+      `insert into public.webhook_endpoints (id, organization_id, project_id, url, description, event_types, rate_limit_per_second, secret_ciphertext)
+       values ($1, $2, $3, $4, $5, $6::text[], $7, $8)
+       returning ${ENDPOINT_COLUMNS}`,
+      [id, where.organizationId, where.projectId, input.url, input.description, input.eventTypes, input.rateLimitPerSecond, sealed],
+    );
+    if (!input.enabled) {
+      // Users may not insert disabled_at (only update it): created, then disabled, in one transaction.
+      [inserted] = await tx.query<EndpointRow>(
+        `update public.webhook_endpoints set disabled_at = $2, disabled_reason = 'Disabled by a user' where id = $1 returning ${ENDPOINT_COLUMNS}`,
+        [id, deps.clock.now()],
+      );
+    }
+    return inserted!;
+  });
+  return { endpoint: toEndpointView(row, deps.clock.now()), secret };
+}

@@ -1,0 +1,47 @@
+import type { Deps } from '../core/deps.ts';
+import { forbidden } from '../core/errors.ts';
+import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, checkEndpointUrl, ENDPOINT_COLUMNS, type EndpointRow, findEndpoint, toEndpointView } from './endpoint-views.ts';
+import type { UpdateEndpoint } from './schemas.ts';
+
+/**
+ * Changes a webhook endpoint (owners and admins; audited): its URL (checked as when created),
+ * description, event types (against the catalogue), rate limit (`null` clears it). `enabled: false`
+ * disables it (no event: only the server's own disables are told to the other endpoints);
+ * `enabled: true` on a disabled endpoint enables it and forgets when it started failing, so the
+ * 5-day rule starts over instead of disabling it again at its first failure. The secret changes only
+ * by rotation.
+ */
+export async function updateEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outbound' | 'clock'>, actor: Claims, id: string, input: UpdateEndpoint) {
+  if (input.url !== undefined) checkEndpointUrl(deps, input.url);
+  const row = await withClaims(deps.db, actor, async (tx) => {
+    const ep = await findEndpoint(tx, id, { lock: true });
+    // Only the columns that change: reading secret_ciphertext (even `set x = x`) is not granted.
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const set = (column: string, value: unknown, cast = '') => sets.push(`${column} = $${params.push(value)}${cast}`);
+    if (input.url !== undefined) set('url', input.url);
+    if (input.description !== undefined) set('description', input.description);
+    if (input.eventTypes !== undefined) set('event_types', input.eventTypes, '::text[]');
+    if (input.rateLimitPerSecond !== undefined) set('rate_limit_per_second', input.rateLimitPerSecond);
+    const enabling = input.enabled === true && ep.disabled_at !== null;
+    if (enabling) sets.push('disabled_at = null', 'disabled_reason = null');
+    if (input.enabled === false && ep.disabled_at === null) {
+      set('disabled_at', deps.clock.now());
+      set('disabled_reason', 'Disabled by a user');
+    }
+    let updated: EndpointRow | undefined = ep;
+    if (sets.length > 0) {
+      [updated] = await tx.query<EndpointRow>(`update public.webhook_endpoints set ${sets.join(', ')} where id = $1 returning ${ENDPOINT_COLUMNS}`, params);
+      if (!updated) throw forbidden('Only owners and admins can manage webhook endpoints');
+    }
+    if (enabling && ep.failing_since !== null) {
+      // failing_since is the delivery job's: users hold no grant on it.
+      [updated] = await asServiceRoleWithin(tx, actor, () =>
+        tx.query<EndpointRow>(`update public.webhook_endpoints set failing_since = null where id = $1 returning ${ENDPOINT_COLUMNS}`, [id]),
+      );
+    }
+    return updated!;
+  });
+  return toEndpointView(row, deps.clock.now());
+}
