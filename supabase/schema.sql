@@ -3970,16 +3970,16 @@ CREATE INDEX webhook_events_organization_id_created_idx ON public.webhook_events
 CREATE INDEX webhook_events_project_id_idx ON public.webhook_events USING btree (project_id);
 
 --
--- Name: webhook_messages_due_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX webhook_messages_due_idx ON public.webhook_messages USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
-
---
 -- Name: webhook_messages_endpoint_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX webhook_messages_endpoint_created_idx ON public.webhook_messages USING btree (endpoint_id, created_at DESC, id);
+
+--
+-- Name: webhook_messages_endpoint_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_messages_endpoint_due_idx ON public.webhook_messages USING btree (endpoint_id, next_attempt_at, created_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
 
 --
 -- Name: webhook_messages_event_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -19,5 +19,10 @@ export interface Job {
   intervalSeconds: number;
   /** Advisory lock key, unique per job. */
   lockKey: number;
+  /**
+   * A run's budget when the scheduler names none; default 80 % of the interval (at most 50 s). A job
+   * that should work all minute (webhook delivery polls every 250 ms) asks for more.
+   */
+  defaultBudgetMs?: number;
   run(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, ctx: JobContext): Promise<JobSummary>;
 }

@@ -19,7 +19,7 @@ export interface JobRun {
  */
 export async function runJob(deps: Pick<Deps, 'db' | 'logger' | 'clock'>, job: Job, opts: { budgetMs?: number } = {}): Promise<JobRun> {
   const startedAt = deps.clock.now();
-  const budgetMs = opts.budgetMs ?? Math.min(job.intervalSeconds * 1000 * 0.8, 50_000);
+  const budgetMs = opts.budgetMs ?? job.defaultBudgetMs ?? Math.min(job.intervalSeconds * 1000 * 0.8, 50_000);
   const log = deps.logger.child({ job: job.name });
   const lock = await deps.db.withAdvisoryLock(job.lockKey, async () => {
     const [run] = await asServiceRole(deps.db, (tx) =>

@@ -5,9 +5,10 @@
  * 1. Fairness (pickFair): a pass takes at most `perQueue` of one destination (a contact point, an
  *    endpoint) and first at most `perTenant` of one tenant, then gives what is left of its capacity
  *    to whoever has more due. One tenant's storm cannot take every claim.
- * 2. Isolation (runQueues): each destination's items are sent in order, one at a time, by one
- *    worker; different destinations concurrently. Every send is bounded by its sender's timeout, so
- *    a slow or failing destination holds up only its own queue.
+ * 2. Isolation (runQueues): each destination's items are sent by one worker, in order and one at a
+ *    time (or, where order does not matter, on up to `lanes` requests at once); different
+ *    destinations concurrently. Every send is bounded by its sender's timeout, so a slow or failing
+ *    destination holds up only its own queue.
  * 3. A queue's answers are recorded together as soon as that queue is done (its lease covers its
  *    whole length), never waiting for slower queues.
  * 4. A caller that passes `inflight` gets control back after `waitMs`: sends still running are left
@@ -72,6 +73,8 @@ export function pickFair<T>(candidates: readonly T[], keys: (c: T) => { queue: s
 export interface QueueRun<T, O> {
   /** At most this many queues are worked at once. */
   concurrency: number;
+  /** Requests of one queue in flight at once (1: in order, one at a time). */
+  lanes?: number;
   /** One attempt of one item; never throws. */
   attempt(item: T): Promise<O>;
   /** After this outcome the rest of its queue is left for a later pass (a destination that is gone). */
@@ -94,12 +97,17 @@ export async function runQueues<T, O>(queues: T[][], run: QueueRun<T, O>): Promi
   const worker = async () => {
     for (let q = pending.shift(); q; q = pending.shift()) {
       const answered: O[] = [];
-      for (const item of q) {
-        const outcome = await run.attempt(item);
-        outcomes.push(outcome);
-        answered.push(outcome);
-        if (run.stopsQueue?.(outcome)) break;
-      }
+      const items = [...q];
+      let stopped = false;
+      const lane = async () => {
+        for (let item = items.shift(); item !== undefined && !stopped; item = items.shift()) {
+          const outcome = await run.attempt(item);
+          outcomes.push(outcome);
+          answered.push(outcome);
+          if (run.stopsQueue?.(outcome)) stopped = true;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(run.lanes ?? 1, items.length) }, lane));
       await run.record(answered);
     }
   };

@@ -15,26 +15,34 @@ import { standardWebhookHeaders } from '../net/standard-webhooks.ts';
  * 1. Claimed before sent (status 'sending' with a lease, committed), recorded after: a crash in
  *    between leaves the lease to lapse and the message is sent again with the same webhook-id (its
  *    event's id), which receivers deduplicate. That is the one at-least-once window.
- * 2. Endpoints are isolated (src/net/delivery-engine.ts): one worker per endpoint's queue, at most
- *    PER_ENDPOINT a pass, no claim for an endpoint while a pass is still sending to it, every request
- *    bounded by SEND_TIMEOUT_MS, and a pass returns after a short wait leaving slow sends running, so
- *    one slow endpoint never delays another. Ordering between messages is not guaranteed.
+ * 2. Endpoints are isolated (src/net/delivery-engine.ts): the claim takes at most PER_ENDPOINT of
+ *    each endpoint's due messages (read per endpoint, so one endpoint's backlog or retries never
+ *    crowd another's new messages out of a pass), none for an endpoint while a pass is still sending
+ *    to it; one worker per endpoint's queue with LANES requests in flight; every request bounded by
+ *    SEND_TIMEOUT_MS; a pass returns after a short wait leaving slow sends running, and so does a run
+ *    at its end (they record themselves under their lease), so one slow endpoint never delays
+ *    another. Ordering between messages is not guaranteed.
  * 3. Retries per WEBHOOK_RETRY (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, jittered;
  *    Retry-After honoured); permanent failures and exhausted retries end 'failed', replayable.
  * 4. An endpoint that answers 410 Gone is disabled at once; one whose attempts have failed without a
  *    success for 5 days is disabled too. Both write an audit row and a webhook.endpoint.disabled
  *    event (migration triggers). A user's `enabled: true` clears it.
- * 5. A new message is due at once whatever the clock says (attempts = 0); retries and replays at
- *    their next_attempt_at on the job's clock.
+ * 5. A message is due at its next_attempt_at by the later of the job's clock and the database's: a
+ *    new one (stamped now() by the fan-out) at once whatever the job's clock says, retries and
+ *    replays when the job's clock reaches them (the two clocks are one in production).
  */
 const PER_ENDPOINT = 20;
 /** One organization's share of a pass, before the rest goes to whoever has more due. */
 const PER_ORG = 250;
 const PER_PASS = 1000;
-const CONCURRENCY = 64;
+const CONCURRENCY = 100;
+/** Requests one endpoint has in flight at once: a slow receiver (1-2 s an answer) still keeps up. */
+const LANES = 4;
 export const SEND_TIMEOUT_MS = 15_000;
-/** Outlasts an endpoint's whole queue of a pass, its rate limit's spacing included. */
+/** Outlasts an endpoint's whole queue of a pass (one lane's worth of timeouts), its rate limit's spacing included. */
 const LEASE_MS = PER_ENDPOINT * SEND_TIMEOUT_MS + 60_000;
+/** Polls all minute: pg_cron starts the next run at the next minute. */
+const RUN_BUDGET_MS = 57_000;
 /** How long a pass waits for its sends before the run polls again (slow ones finish in the run). */
 const PASS_WAIT_MS = 250;
 /** Between polls when nothing was due. */
@@ -43,12 +51,13 @@ export const FAILING_DISABLE_MS = 5 * 24 * 3600_000;
 /** The part of a receiver's answer kept with an attempt. */
 const RESPONSE_CHARS = 1024;
 
-export type DeliverWebhooksDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound'>>;
+export type DeliverWebhooksDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'defer'>>;
 
 export const deliverWebhooks: Job = {
   name: 'deliver-webhooks',
   intervalSeconds: 60,
   lockKey: 7_100_031,
+  defaultBudgetMs: RUN_BUDGET_MS,
   run: (deps, ctx) => runDeliverWebhooks(deps, ctx),
 };
 
@@ -73,7 +82,13 @@ export async function runDeliverWebhooks(deps: DeliverWebhooksDeps, { budgetMs }
       }
     }
   } finally {
-    await Promise.allSettled([...inflight]);
+    // Sends still running finish on their own and record themselves (their messages are leased, and
+    // no run claims an endpoint a send is leased to): waiting for a slow receiver here would hold the
+    // job's lock past the minute, and the next run, and every other endpoint's messages, with it.
+    // Without a place to leave them (tests, one-off calls) the run waits for them.
+    const running = Promise.allSettled([...inflight]);
+    if (deps.defer) deps.defer(running);
+    else await running;
   }
   return summary;
 }
@@ -92,11 +107,14 @@ interface Claimed {
   previousSecretExpiresAt: number | null;
   disabled: string | null;
   ratePerSecond: number | null;
+  /** The endpoint was failing when claimed (a success then clears it). */
+  failing: boolean;
 }
 
 interface Outcome {
   id: string;
   endpointId: string;
+  failing: boolean;
   attempt: number;
   startedAt: number;
   durationMs: number;
@@ -119,14 +137,21 @@ export async function deliverDueWebhooks(
   opts: { inflight?: Set<Promise<unknown>>; waitMs?: number } = {},
 ): Promise<PassResult> {
   const claimed = await asServiceRole(deps.db, async (tx) => {
+    // Per endpoint, through webhook_messages_endpoint_due_idx: each endpoint's oldest due messages,
+    // pending or with a lapsed lease, of the endpoints no pass is sending to.
     const candidates = await tx.query<{ id: string; endpoint_id: string; organization_id: string }>(
-      `select m.id, m.endpoint_id, m.organization_id from public.webhook_messages m
-       where ((m.status = 'pending' and (m.attempts = 0 or m.next_attempt_at <= to_timestamp($1::float8 / 1000.0)))
-              or (m.status = 'sending' and m.lease_until <= to_timestamp($1::float8 / 1000.0)))
-         and not exists (select 1 from public.webhook_messages s
-                         where s.endpoint_id = m.endpoint_id and s.status = 'sending' and s.lease_until > to_timestamp($1::float8 / 1000.0))
-       order by m.next_attempt_at, m.created_at limit $2 for update of m skip locked`,
-      [now, PER_PASS * 2],
+      `select m.id, m.endpoint_id, m.organization_id
+       from public.webhook_endpoints e
+       cross join lateral (
+         select m.id, m.endpoint_id, m.organization_id, m.next_attempt_at, m.created_at from public.webhook_messages m
+         where m.endpoint_id = e.id and m.status in ('pending', 'sending')
+           and m.next_attempt_at <= greatest(to_timestamp($1::float8 / 1000.0), now())
+           and (m.status = 'pending' or m.lease_until <= to_timestamp($1::float8 / 1000.0))
+         order by m.next_attempt_at, m.created_at limit $3 for update of m skip locked) m
+       where not exists (select 1 from public.webhook_messages s
+                         where s.endpoint_id = e.id and s.status = 'sending' and s.lease_until > to_timestamp($1::float8 / 1000.0))
+       order by m.next_attempt_at, m.created_at limit $2`,
+      [now, PER_PASS * 2, PER_ENDPOINT],
     );
     const picked = pickFair(candidates, (c) => ({ queue: c.endpoint_id, tenant: c.organization_id }), {
       perQueue: PER_ENDPOINT,
@@ -173,6 +198,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
     disabled_at: Date | null;
     disabled_reason: string | null;
     rate_limit_per_second: number | null;
+    failing: boolean;
   }>(
     `update public.webhook_messages m
      set status = 'sending', attempts = m.attempts + 1, lease_until = to_timestamp(($2::float8 + ${LEASE_MS}) / 1000.0)
@@ -180,7 +206,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
      where m.id = any($1::uuid[]) and ep.id = m.endpoint_id and ev.id = m.event_id
      returning m.id, m.attempts, m.schedule_from, m.event_id, m.endpoint_id, m.organization_id, ev.payload::text as body, ep.url,
        ep.secret_ciphertext, ep.previous_secret_ciphertext, ep.previous_secret_expires_at, ep.disabled_at, ep.disabled_reason,
-       ep.rate_limit_per_second`,
+       ep.rate_limit_per_second, ep.failing_since is not null as failing`,
     [ids, now],
   );
   return rows.map((r) => ({
@@ -197,6 +223,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
     previousSecretExpiresAt: r.previous_secret_expires_at === null ? null : new Date(r.previous_secret_expires_at).getTime(),
     disabled: r.disabled_at === null ? null : (r.disabled_reason ?? 'disabled'),
     ratePerSecond: r.rate_limit_per_second,
+    failing: r.failing,
   }));
 }
 
@@ -207,15 +234,18 @@ async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: { infli
   // An operator's OUTBOUND_ALLOW_PRIVATE lets tenants reach private addresses; what those answer is
   // not for tenants to read (ADR 0005), so only an error word of it is kept.
   const keepBodies = (deps.config?.outbound.allowPrivate.length ?? 0) === 0;
-  const lastStart = new Map<string, number>();
+  const nextStart = new Map<string, number>();
   const outcomes = await runQueues(byQueue(claimed, (c) => c.endpointId), {
     concurrency: CONCURRENCY,
+    lanes: LANES,
     attempt: async (m) => {
-      // An endpoint's own rate limit: its queue's sends spaced by 1/rate seconds.
+      // An endpoint's own rate limit: its sends spaced by 1/rate seconds (each lane takes the next
+      // free slot before it waits, so lanes never share one).
       if (m.ratePerSecond !== null) {
-        const wait = (lastStart.get(m.endpointId) ?? -Infinity) + 1000 / m.ratePerSecond - performance.now();
+        const at = Math.max(performance.now(), nextStart.get(m.endpointId) ?? 0);
+        nextStart.set(m.endpointId, at + 1000 / m.ratePerSecond);
+        const wait = at - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        lastStart.set(m.endpointId, performance.now());
       }
       const outcome = await attempt(deps, box, m, keepBodies);
       into?.push(outcome);
@@ -253,7 +283,7 @@ async function attempt(deps: DeliverWebhooksDeps, box: SecretBox | null, m: Clai
   }
   const durationMs = Math.round(performance.now() - t0);
   const next = nextAttemptAt(m.attempts - m.scheduleFrom, result, startedAt + durationMs, Math.random, WEBHOOK_RETRY);
-  return { id: m.id, endpointId: m.endpointId, attempt: m.attempts, startedAt, durationMs, result, responseBody, next };
+  return { id: m.id, endpointId: m.endpointId, failing: m.failing, attempt: m.attempts, startedAt, durationMs, result, responseBody, next };
 }
 
 async function post(deps: DeliverWebhooksDeps, box: SecretBox | null, m: Claimed, now: Date): Promise<{ result: DeliveryResult; text: string | null }> {
@@ -326,7 +356,8 @@ async function record(tx: Queryable, outcomes: Outcome[]): Promise<void> {
       [endpointId, last],
     );
   } else if (delivered) {
-    await tx.query('update public.webhook_endpoints set failing_since = null where id = $1 and failing_since is not null', [endpointId]);
+    // Only when it was failing: most records are a healthy endpoint's, with nothing to clear.
+    if (outcomes[0]!.failing) await tx.query('update public.webhook_endpoints set failing_since = null where id = $1 and failing_since is not null', [endpointId]);
   } else if (Number.isFinite(firstFailure)) {
     [{ disabled = null } = {}] = await tx.query<{ disabled: string }>(
       `update public.webhook_endpoints

@@ -79,7 +79,9 @@ create table public.webhook_messages (
   foreign key (endpoint_id, organization_id) references public.webhook_endpoints (id, organization_id) on delete cascade
 );
 alter table public.webhook_messages enable row level security;
-create index webhook_messages_due_idx on public.webhook_messages (next_attempt_at) where status in ('pending', 'sending');
+-- The claim reads each endpoint's due messages, oldest first.
+create index webhook_messages_endpoint_due_idx on public.webhook_messages (endpoint_id, next_attempt_at, created_at)
+  where status in ('pending', 'sending');
 -- The claim skips an endpoint a pass is still sending to.
 create index webhook_messages_sending_idx on public.webhook_messages (endpoint_id) where status = 'sending';
 create index webhook_messages_endpoint_created_idx on public.webhook_messages (endpoint_id, created_at desc, id);

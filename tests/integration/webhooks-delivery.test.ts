@@ -274,11 +274,12 @@ describe('webhook delivery', () => {
     const gone = await endpoint({ url: `${a.url}/gone`, eventTypes: ['api_key.created'] });
     const watcher = await endpoint({ url: `${b.url}/w`, eventTypes: ['webhook.endpoint.disabled'], projectId: null });
     a.fallback = { status: 410 };
-    await addKey();
-    await addKey();
+    for (let i = 0; i < 8; i++) await addKey();
     const first = await pass();
-    expect(first).toMatchObject({ failed: 1 });
-    expect(a.received).toHaveLength(1); // the second message of the pass is not sent to a gone endpoint
+    expect(first.failed).toBeGreaterThanOrEqual(1);
+    // The rest of the pass's messages are not sent to a gone endpoint (only those already in flight
+    // on its lanes when the 410 came).
+    expect(a.received.length).toBeLessThanOrEqual(4);
     const [row] = await env.db.query<{ disabled_at: Date | null; disabled_reason: string }>(
       'select disabled_at, disabled_reason from public.webhook_endpoints where id = $1',
       [gone.id],
@@ -296,9 +297,9 @@ describe('webhook delivery', () => {
     expect(told).toHaveLength(1);
     expect(told[0]).toMatchObject({ type: 'webhook.endpoint.disabled', data: { id: gone.id, url: `${a.url}` } });
     expect(String(told[0]!.data.reason)).toMatch(/410/);
-    // The gone endpoint's other message ended failed, unsent (replayable once it is enabled again).
-    expect((await messages(gone.id)).map((m) => m.status)).toEqual(['failed', 'failed']);
-    expect(a.received).toHaveLength(1);
+    // The gone endpoint's other messages ended failed, unsent (replayable once it is enabled again).
+    expect((await messages(gone.id)).map((m) => m.status)).toEqual(Array(8).fill('failed'));
+    expect(a.received.length).toBeLessThanOrEqual(4);
   });
 
   it('a hanging endpoint and one that reads and answers slowly are cut at 15 s without holding up another endpoint', async () => {
