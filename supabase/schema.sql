@@ -6961,7 +6961,7 @@ GRANT SELECT(kind),INSERT(kind) ON TABLE public.contact_points TO authenticated;
 -- Name: COLUMN contact_points.settings; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(settings),INSERT(settings),UPDATE(settings) ON TABLE public.contact_points TO authenticated;
+GRANT INSERT(settings),UPDATE(settings) ON TABLE public.contact_points TO authenticated;
 
 --
 -- Name: COLUMN contact_points.secret_ciphertext; Type: ACL; Schema: public; Owner: -

@@ -12,8 +12,11 @@ import { invalid } from '../http/validate.ts';
 import { loadPolicy, receiverPaths } from './get-policy.ts';
 import { type ContactKind, NOTIFIERS } from './notifiers/index.ts';
 
+/** The columns users may read (settings are not among them: see sealedParts). */
 export const CONTACT_POINT_COLUMNS =
-  'id, project_id, organization_id, name, kind, settings, send_resolved, disabled_at, disabled_reason, created_by, created_at, updated_at';
+  'id, project_id, organization_id, name, kind, send_resolved, disabled_at, disabled_reason, created_by, created_at, updated_at';
+/** As CONTACT_POINT_COLUMNS, with whether the caller may manage the contact point (its organization's owners and admins). */
+export const CONTACT_POINT_COLUMNS_MANAGED = `${CONTACT_POINT_COLUMNS}, organization_id in (select private.org_ids_with_role(array['owner', 'admin'])) as may_manage`;
 
 export interface ContactPointRow {
   id: string;
@@ -21,7 +24,6 @@ export interface ContactPointRow {
   organization_id: string;
   name: string;
   kind: ContactKind;
-  settings: Record<string, unknown>;
   send_resolved: boolean;
   disabled_at: Date | null;
   disabled_reason: string | null;
@@ -31,14 +33,19 @@ export interface ContactPointRow {
 }
 
 
-export const toContactPointView = (r: ContactPointRow, hasSecret: boolean) => ({
+/**
+ * A contact point as the API shows it. Its settings in full to those who may manage it; to other
+ * readers (members, viewers, read keys) every URL reduced to its origin: webhook, Alertmanager and
+ * chat URLs often carry a token in their path or query (Teams, Discord, Google Chat).
+ */
+export const toContactPointView = (r: ContactPointRow, parts: SealedParts, mayManage: boolean) => ({
   id: r.id,
   projectId: r.project_id,
   organizationId: r.organization_id,
   name: r.name,
   kind: r.kind,
-  settings: r.settings,
-  hasSecret,
+  settings: mayManage ? parts.settings : redactUrls(parts.settings),
+  hasSecret: parts.hasSecret,
   sendResolved: r.send_resolved,
   /** False once a receiver answered 410 Gone (or a user disabled it); PATCH {enabled: true} clears it. */
   enabled: r.disabled_at === null,
@@ -50,24 +57,49 @@ export const toContactPointView = (r: ContactPointRow, hasSecret: boolean) => ({
 });
 export type ContactPointView = ReturnType<typeof toContactPointView>;
 
+export interface SealedParts {
+  settings: Record<string, unknown>;
+  hasSecret: boolean;
+}
+
 /**
- * Which of these contact points have a sealed secret. No API role may read secret_ciphertext, not
- * even `is not null` of it, so the service role answers, and only about ids the caller's own
- * (RLS-scoped) read returned.
+ * The settings of these contact points and whether each has a sealed secret. No API role may read
+ * settings or secret_ciphertext (not even `is not null` of it), so the service role answers, and
+ * only about ids the caller's own (RLS-scoped) read returned.
  */
-export async function idsWithSecret(deps: Pick<Deps, 'db'>, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
+export async function sealedParts(deps: Pick<Deps, 'db'>, ids: string[]): Promise<Map<string, SealedParts>> {
+  if (ids.length === 0) return new Map();
   const rows = await asServiceRole(deps.db, (tx) =>
-    tx.query<{ id: string }>('select id from public.contact_points where id = any($1::text[]::uuid[]) and secret_ciphertext is not null', [ids]),
+    tx.query<{ id: string; settings: Record<string, unknown>; has_secret: boolean }>(
+      'select id, settings, secret_ciphertext is not null as has_secret from public.contact_points where id = any($1::text[]::uuid[])',
+      [ids],
+    ),
   );
-  return new Set(rows.map((r) => r.id));
+  return new Map(rows.map((r) => [r.id, { settings: r.settings, hasSecret: r.has_secret }]));
+}
+
+/** Settings with every http(s) URL in them (at any depth) reduced to its origin, `…` marking what was cut. */
+export function redactUrls(value: Record<string, unknown>): Record<string, unknown> {
+  const redact = (v: unknown): unknown => {
+    if (typeof v === 'string' && /^https?:\/\//i.test(v)) {
+      try {
+        const u = new URL(v);
+        return u.pathname === '/' && !u.search && !u.hash && !u.username ? u.origin : `${u.origin}/…`;
+      } catch {
+        return '…';
+      }
+    }
+    if (Array.isArray(v)) return v.map(redact);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)]));
+    return v;
+  };
+  return redact(value) as Record<string, unknown>;
 }
 
 /** The contact point under the caller's claims, or 404 (another tenant's id looks like an unknown one). */
 export async function findContactPoint(tx: Queryable, id: string): Promise<ContactPointRow & { may_manage: boolean }> {
   const [row] = await tx.query<ContactPointRow & { may_manage: boolean }>(
-    `select ${CONTACT_POINT_COLUMNS}, organization_id in (select private.org_ids_with_role(array['owner', 'admin'])) as may_manage
-     from public.contact_points where id = $1`,
+    `select ${CONTACT_POINT_COLUMNS_MANAGED} from public.contact_points where id = $1`,
     [id],
   );
   if (!row) throw notFound('Contact point');

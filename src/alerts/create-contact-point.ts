@@ -49,5 +49,5 @@ export async function createContactPoint(deps: Pick<Deps, 'db' | 'config' | 'out
     );
     return inserted!;
   });
-  return { contactPoint: toContactPointView(row, sealed !== null), ...(generated ? { secret: generated } : {}) };
+  return { contactPoint: toContactPointView(row, { settings, hasSecret: sealed !== null }, true), ...(generated ? { secret: generated } : {}) };
 }

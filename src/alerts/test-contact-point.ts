@@ -56,11 +56,13 @@ export async function testContactPoint(deps: Pick<Deps, 'db' | 'config' | 'outbo
     const [project] = await tx.query<{ id: string; name: string }>('select id, name from public.projects where id = $1', [cp.project_id]);
     return { cp, project: project! };
   });
+  // The caller's permission is settled above; only the service role reads the settings and the sealed secret.
+  const [stored] = await asServiceRole(deps.db, (tx) =>
+    tx.query<{ settings: unknown; secret_ciphertext: string | null }>('select settings, secret_ciphertext from public.contact_points where id = $1', [cp.id]),
+  );
   const notifier = NOTIFIERS[cp.kind];
-  const settings = notifier.settings.safeParse(cp.settings);
+  const settings = notifier.settings.safeParse(stored?.settings);
   if (!settings.success) return notSent("The contact point's settings are no longer valid: set them again");
-  // The caller's permission is settled above; only the service role reads the sealed secret.
-  const [stored] = await asServiceRole(deps.db, (tx) => tx.query<{ secret_ciphertext: string | null }>('select secret_ciphertext from public.contact_points where id = $1', [cp.id]));
   let secret: string | null = null;
   if (stored?.secret_ciphertext) {
     const box = await createSecretBox(requireEncryptionKey(deps.config, 'Contact points'));

@@ -8,10 +8,10 @@ import {
   type ContactPointRow,
   checkDestinations,
   findContactPoint,
-  idsWithSecret,
   lockAlertingConfig,
   parseSecret,
   parseSettings,
+  sealedParts,
   secretRequired,
   toContactPointView,
 } from './contact-point-views.ts';
@@ -58,6 +58,6 @@ export async function updateContactPoint(deps: Pick<Deps, 'db' | 'config' | 'out
     if (!updated) throw forbidden('Only owners and admins can manage contact points');
     return updated;
   });
-  return toContactPointView(row, (await idsWithSecret(deps, [row.id])).has(row.id));
+  return toContactPointView(row, (await sealedParts(deps, [row.id])).get(row.id)!, true);
 }
 

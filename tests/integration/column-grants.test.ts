@@ -308,6 +308,8 @@ describe("alerting: what the row policies allow is not every column (the Data AP
     ["write a rule's health (the evaluator's)", `update public.alert_rules set last_error = null, instances_over_cap = 0 where id = $1`, ''],
     ["change a silence's matchers (a new silence instead)", `update public.alert_silences set matchers = '[{"name":"x","op":"=","value":"y"}]' where id = $1`, ''],
     ["read a contact point's sealed secret", `select secret_ciphertext from public.contact_points where id = $1`, ''],
+    // Its URLs may carry tokens: the API shows them in full to owners and admins, by origin to others.
+    ["read a contact point's settings through the Data API", `select settings from public.contact_points where id = $1`, ''],
     ['mark a failed notification sent', `update public.alert_notifications set status = 'sent' where id = $1`, ''],
     ['write an alert instance', `insert into public.alert_instances (project_id, organization_id, source, fingerprint, labels, state, severity, active_at, last_eval_at) select project_id, organization_id, 'external', repeat('a', 32), '{}', 'firing', 'critical', now(), now() from public.alert_rules where id = $1`, ''],
     ['write alert history', `insert into public.alert_transitions (project_id, organization_id, fingerprint, labels, from_state, to_state, severity, at) select project_id, organization_id, 'x', '{}', 'inactive', 'firing', 'critical', now() from public.alert_rules where id = $1`, ''],

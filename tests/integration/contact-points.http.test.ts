@@ -104,9 +104,13 @@ describe('adding contact points', () => {
     const audit = await env.db.query<{ action: string; actor_id: string; details: Json }>('select action, actor_id, details from public.audit_log where target_id = $1', [cp.id]);
     expect(audit).toEqual([{ action: 'contact_point.created', actor_id: t.people.owner.id, details: expect.objectContaining({ name: 'hooks' }) }]);
     expect(JSON.stringify(audit)).not.toContain('secret_ciphertext');
-    // Read back: the view again, never the secret.
-    const got = await call('GET', `/${cp.id}`, { as: t.people.viewer });
-    expect(got.body.contactPoint).toEqual(cp);
+    // Read back: the view again, never the secret; its URL in full only to owners and admins (a
+    // webhook URL may carry a token), to a viewer only its origin.
+    expect((await call('GET', `/${cp.id}`, { as: t.people.admin })).body.contactPoint).toEqual(cp);
+    const seen = await call('GET', `/${cp.id}`, { as: t.people.viewer });
+    expect(seen.body.contactPoint).toEqual({ ...cp, settings: { ...cp.settings, url: `${new URL(receiver.url('/hook')).origin}/…` } });
+    const listed = (await call('GET', `?projectId=${t.projectA}`, { as: t.people.member })).body.contactPoints as Json[];
+    expect(JSON.stringify(listed)).not.toContain(receiver.url('/hook'));
   });
 
   it('no API role can read the sealed column, not even its owner through SQL', async () => {
