@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalZone, localTime } from '../core/zoned-time.ts';
 
 /**
  * Alertmanager's named `time_intervals` (used by routes' mute_time_intervals and
@@ -51,35 +52,7 @@ export interface TimeInterval {
 // ---------------------------------------------------------------------------------------------
 // Wall clock in a zone.
 
-/** One formatter per zone: building one is the expensive part of Intl. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** The canonical name of an IANA zone, or null when the runtime does not know it. */
-export function canonicalZone(zone: string): string | null {
-  if (zone === '' || zone.toLowerCase() === 'local') return null;
-  try {
-    return formatter(zone).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
-}
+export { canonicalZone };
 
 export interface WallClock {
   year: number;
@@ -93,21 +66,18 @@ export interface WallClock {
   daysInMonth: number;
 }
 
+/** The zone's wall clock at an instant (src/core/zoned-time.ts: one reading per instant, so a repeated hour matches on both passes). */
 export function wallClock(zone: string, nowMs: number): WallClock {
-  const p: Record<string, number> = {};
-  for (const part of formatter(zone).formatToParts(nowMs)) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  const year = p.year!;
-  const month = p.month!;
-  const day = p.day!;
-  // Calendar arithmetic in UTC, where no day is 23 or 25 hours long.
+  const local = new Date(localTime(zone, nowMs));
+  const year = local.getUTCFullYear();
+  const month = local.getUTCMonth() + 1;
   return {
     year,
     month,
-    day,
-    weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
-    minute: (p.hour! % 24) * 60 + p.minute!,
+    day: local.getUTCDate(),
+    weekday: local.getUTCDay(),
+    minute: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    // Calendar arithmetic in UTC, where no day is 23 or 25 hours long.
     daysInMonth: new Date(Date.UTC(year, month, 0)).getUTCDate(),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalZone } from './zoned-time.ts';
+import { canonicalZone } from '../core/zoned-time.ts';
 
 /**
  * An on-call schedule as the API takes it (PagerDuty's model: layers of rotations, restrictions,

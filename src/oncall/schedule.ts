@@ -1,5 +1,5 @@
 import type { Layer, LayerVersion, Override, Schedule } from './schedule-schemas.ts';
-import { clockReached, localTime, startOfDay, toInstant, weekdayOf } from './zoned-time.ts';
+import { clockReached, localTime, startOfDay, toInstant, weekdayOf } from '../core/zoned-time.ts';
 
 /**
  * Who is on call: a schedule (schedule-schemas.ts) evaluated at an instant or over a range. Pure: the

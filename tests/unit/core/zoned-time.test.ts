@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalZone, clockReached, localTime, offsetAt, toInstant } from '../../../src/oncall/zoned-time.ts';
+import { canonicalZone, clockReached, localTime, offsetAt, toInstant } from '../../../src/core/zoned-time.ts';
 
 /** A local time (wall-clock reading) written as ISO without a zone. */
 const local = (text: string) => Date.parse(`${text}Z`);
