@@ -173,7 +173,7 @@ begin
   from new_transitions t
   cross join lateral (select case when t.to_state = 'firing' then 'alert.firing' else 'alert.resolved' end as type) e
   where ((t.to_state = 'firing' and t.from_state <> 'firing') or (t.to_state = 'resolved' and t.from_state = 'firing'))
-    and exists (select 1 from public.webhook_endpoints w where w.organization_id = t.organization_id and w.disabled_at is null);
+    and private.webhook_subscribed(t.organization_id, t.project_id, e.type);
   return null;
 end
 $$;
@@ -517,7 +517,7 @@ CREATE FUNCTION private.emit_webhook_event(org uuid, project uuid, type text, da
     AS $$
   insert into public.webhook_events (organization_id, project_id, type, payload)
   select org, project, type, private.webhook_payload(type, data, link)
-  where exists (select 1 from public.webhook_endpoints e where e.organization_id = org and e.disabled_at is null)
+  where private.webhook_subscribed(org, project, type)
 $$;
 
 --
@@ -1369,7 +1369,7 @@ declare
   verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
 begin
   r := r - 'secret_ciphertext' - 'previous_secret_ciphertext' - 'created_at' - 'updated_at'
-    || jsonb_build_object('url', regexp_replace(r ->> 'url', '^([a-z]+://[^/?#]*).*$', '\1'));
+    || jsonb_build_object('url', regexp_replace(r ->> 'url', '^([a-z]+://[^/?#]*).*$', '\1', 'i'));
   if tg_op = 'UPDATE' and old.secret_ciphertext is distinct from new.secret_ciphertext then
     r := r || jsonb_build_object('secret_rotated', true);
   end if;
@@ -1389,7 +1389,7 @@ CREATE FUNCTION private.webhook_endpoints_disabled() RETURNS trigger
 begin
   if not private.is_end_user() then
     perform private.emit_webhook_event(new.organization_id, new.project_id, 'webhook.endpoint.disabled', jsonb_build_object(
-      'id', new.id, 'projectId', new.project_id, 'url', regexp_replace(new.url, '^([a-z]+://[^/?#]*).*$', '\1'),
+      'id', new.id, 'projectId', new.project_id, 'url', regexp_replace(new.url, '^([a-z]+://[^/?#]*).*$', '\1', 'i'),
       'reason', new.disabled_reason, 'disabledAt', new.disabled_at),
       '/functions/v1/webhooks/endpoints/' || new.id);
   end if;
@@ -1434,6 +1434,20 @@ begin
   end if;
   return p;
 end
+$$;
+
+--
+-- Name: webhook_subscribed(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.webhook_subscribed(org uuid, project uuid, type text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.webhook_endpoints e
+                 where e.organization_id = org and e.disabled_at is null
+                   and (e.project_id is null or e.project_id = project)
+                   and private.webhook_type_matches(e.event_types, type))
 $$;
 
 --
@@ -2867,6 +2881,7 @@ CREATE TABLE public.webhook_endpoints (
     disabled_at timestamp with time zone,
     disabled_reason text,
     failing_since timestamp with time zone,
+    last_recovered_at timestamp with time zone,
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -2875,7 +2890,7 @@ CREATE TABLE public.webhook_endpoints (
     CONSTRAINT webhook_endpoints_previous_secret_ciphertext_check CHECK ((previous_secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
     CONSTRAINT webhook_endpoints_rate_limit_per_second_check CHECK (((rate_limit_per_second >= 1) AND (rate_limit_per_second <= 1000))),
     CONSTRAINT webhook_endpoints_secret_ciphertext_check CHECK ((secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
-    CONSTRAINT webhook_endpoints_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
+    CONSTRAINT webhook_endpoints_url_check CHECK ((((char_length(url) >= 1) AND (char_length(url) <= 2048)) AND (url ~ '^https?://[^/?#]'::text)))
 );
 
 --
@@ -5266,12 +5281,6 @@ CREATE POLICY "Owners and admins can add export destinations" ON public.export_d
 CREATE POLICY "Owners and admins can add export schedules" ON public.export_schedules FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
--- Name: webhook_endpoints Owners and admins can add webhook endpoints; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY "Owners and admins can add webhook endpoints" ON public.webhook_endpoints FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.key_project_ids('admin'::text) AS key_project_ids))));
-
---
 -- Name: project_members Owners and admins can assign members; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6319,6 +6328,12 @@ REVOKE ALL ON FUNCTION private.webhook_events_fan_out() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.webhook_payload(type text, data jsonb, link text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_subscribed(org uuid, project uuid, type text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.webhook_subscribed(org uuid, project uuid, type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION webhook_type_matches(filters text[], type text); Type: ACL; Schema: private; Owner: -
@@ -7670,49 +7685,43 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_endpoints TO service_r
 -- Name: COLUMN webhook_endpoints.id; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(id),INSERT(id) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(id) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.organization_id; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(organization_id),INSERT(organization_id) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(organization_id) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.project_id; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(project_id),INSERT(project_id) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(project_id) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.url; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(url),INSERT(url),UPDATE(url) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(url) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.description; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(description),INSERT(description),UPDATE(description) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(description),UPDATE(description) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.event_types; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(event_types),INSERT(event_types),UPDATE(event_types) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(event_types) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.rate_limit_per_second; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(rate_limit_per_second),INSERT(rate_limit_per_second),UPDATE(rate_limit_per_second) ON TABLE public.webhook_endpoints TO authenticated;
-
---
--- Name: COLUMN webhook_endpoints.secret_ciphertext; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(secret_ciphertext) ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT(rate_limit_per_second),UPDATE(rate_limit_per_second) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- Name: COLUMN webhook_endpoints.previous_secret_expires_at; Type: ACL; Schema: public; Owner: -

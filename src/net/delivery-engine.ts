@@ -10,7 +10,8 @@
  *    destinations concurrently. Every send is bounded by its sender's timeout, so a slow or failing
  *    destination holds up only its own queue.
  * 3. A queue's answers are recorded together as soon as that queue is done (its lease covers its
- *    whole length), never waiting for slower queues.
+ *    whole length), never waiting for slower queues; a record that fails is logged and leaves that
+ *    queue's items leased (sent again, under the same id, when the lease lapses), never the others'.
  * 4. A caller that passes `inflight` gets control back after `waitMs`: sends still running are left
  *    in the set for it to await before it ends, so one slow receiver never holds up the next pass.
  */
@@ -108,7 +109,9 @@ export async function runQueues<T, O>(queues: T[][], run: QueueRun<T, O>): Promi
         }
       };
       await Promise.all(Array.from({ length: Math.min(run.lanes ?? 1, items.length) }, lane));
-      await run.record(answered);
+      // One queue's failed record (its items stay leased and are tried again when the lease lapses)
+      // must not stop the other queues' work nor their records.
+      await run.record(answered).catch((err) => run.logger.error({ err }, 'recording a queue of deliveries failed'));
     }
   };
   const work = Promise.all(Array.from({ length: Math.min(run.concurrency, pending.length) }, worker));

@@ -50,6 +50,8 @@ const POLL_MS = 250;
 export const FAILING_DISABLE_MS = 5 * 24 * 3600_000;
 /** The part of a receiver's answer kept with an attempt. */
 const RESPONSE_CHARS = 1024;
+/** When each rate-limited endpoint may next be sent to, across passes (per process: passes of one run share it). */
+const nextStart = new Map<string, number>();
 
 export type DeliverWebhooksDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'defer'>>;
 
@@ -98,6 +100,8 @@ interface Claimed {
   attempts: number;
   scheduleFrom: number;
   eventId: string;
+  /** A test-send: tried once, never retried (one request can not become eight). */
+  test: boolean;
   endpointId: string;
   organizationId: string;
   body: string;
@@ -139,19 +143,25 @@ export async function deliverDueWebhooks(
   const claimed = await asServiceRole(deps.db, async (tx) => {
     // Per endpoint, through webhook_messages_endpoint_due_idx: each endpoint's oldest due messages,
     // pending or with a lapsed lease, of the endpoints no pass is sending to.
+    // Every organization's first PER_ORG come first, before the pass's limit: otherwise one
+    // organization's older backlog would fill the candidates and another's new message wait for it
+    // (pickFair then gives the rest of the pass to whoever has more).
     const candidates = await tx.query<{ id: string; endpoint_id: string; organization_id: string }>(
-      `select m.id, m.endpoint_id, m.organization_id
-       from public.webhook_endpoints e
-       cross join lateral (
-         select m.id, m.endpoint_id, m.organization_id, m.next_attempt_at, m.created_at from public.webhook_messages m
-         where m.endpoint_id = e.id and m.status in ('pending', 'sending')
-           and m.next_attempt_at <= greatest(to_timestamp($1::float8 / 1000.0), now())
-           and (m.status = 'pending' or m.lease_until <= to_timestamp($1::float8 / 1000.0))
-         order by m.next_attempt_at, m.created_at limit $3 for update of m skip locked) m
-       where not exists (select 1 from public.webhook_messages s
-                         where s.endpoint_id = e.id and s.status = 'sending' and s.lease_until > to_timestamp($1::float8 / 1000.0))
-       order by m.next_attempt_at, m.created_at limit $2`,
-      [now, PER_PASS * 2, PER_ENDPOINT],
+      `select id, endpoint_id, organization_id from (
+         select m.id, m.endpoint_id, m.organization_id, m.next_attempt_at, m.created_at,
+           row_number() over (partition by m.organization_id order by m.next_attempt_at, m.created_at) as nth
+         from public.webhook_endpoints e
+         cross join lateral (
+           select m.id, m.endpoint_id, m.organization_id, m.next_attempt_at, m.created_at from public.webhook_messages m
+           where m.endpoint_id = e.id and m.status in ('pending', 'sending')
+             and m.next_attempt_at <= greatest(to_timestamp($1::float8 / 1000.0), now())
+             and (m.status = 'pending' or m.lease_until <= to_timestamp($1::float8 / 1000.0))
+           order by m.next_attempt_at, m.created_at limit $3 for update of m skip locked) m
+         where not exists (select 1 from public.webhook_messages s
+                           where s.endpoint_id = e.id and s.status = 'sending' and s.lease_until > to_timestamp($1::float8 / 1000.0))
+       ) due
+       order by nth > $4, next_attempt_at, created_at limit $2`,
+      [now, PER_PASS * 2, PER_ENDPOINT, PER_ORG],
     );
     const picked = pickFair(candidates, (c) => ({ queue: c.endpoint_id, tenant: c.organization_id }), {
       perQueue: PER_ENDPOINT,
@@ -188,6 +198,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
     attempts: number;
     schedule_from: number;
     event_id: string;
+    event_type: string;
     endpoint_id: string;
     organization_id: string;
     body: string;
@@ -204,7 +215,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
      set status = 'sending', attempts = m.attempts + 1, lease_until = to_timestamp(($2::float8 + ${LEASE_MS}) / 1000.0)
      from public.webhook_endpoints ep, public.webhook_events ev
      where m.id = any($1::uuid[]) and ep.id = m.endpoint_id and ev.id = m.event_id
-     returning m.id, m.attempts, m.schedule_from, m.event_id, m.endpoint_id, m.organization_id, ev.payload::text as body, ep.url,
+     returning m.id, m.attempts, m.schedule_from, m.event_id, m.event_type, m.endpoint_id, m.organization_id, ev.payload::text as body, ep.url,
        ep.secret_ciphertext, ep.previous_secret_ciphertext, ep.previous_secret_expires_at, ep.disabled_at, ep.disabled_reason,
        ep.rate_limit_per_second, ep.failing_since is not null as failing`,
     [ids, now],
@@ -214,6 +225,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
     attempts: r.attempts,
     scheduleFrom: r.schedule_from,
     eventId: r.event_id,
+    test: r.event_type === 'webhook.test',
     endpointId: r.endpoint_id,
     organizationId: r.organization_id,
     body: r.body,
@@ -234,7 +246,6 @@ async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: { infli
   // An operator's OUTBOUND_ALLOW_PRIVATE lets tenants reach private addresses; what those answer is
   // not for tenants to read (ADR 0005), so only an error word of it is kept.
   const keepBodies = (deps.config?.outbound.allowPrivate.length ?? 0) === 0;
-  const nextStart = new Map<string, number>();
   const outcomes = await runQueues(byQueue(claimed, (c) => c.endpointId), {
     concurrency: CONCURRENCY,
     lanes: LANES,
@@ -265,6 +276,16 @@ async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: { infli
 
 const notSent = (error: string): DeliveryResult => ({ ok: false, retryable: false, status: null, retryAfterMs: null, error });
 
+/**
+ * A receiver's answer as it can be stored: its first RESPONSE_CHARS code points (never half a
+ * surrogate pair), control characters but tab and line breaks replaced (Postgres text holds no NUL).
+ */
+function storableText(text: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const kept = Array.from(text).slice(0, RESPONSE_CHARS).join('').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD');
+  return kept === '' ? null : kept;
+}
+
 /** The webhook-id of an event's messages: `msg_` and the event id's 32 hex digits. */
 export const webhookId = (eventId: string) => `msg_${eventId.replaceAll('-', '')}`;
 
@@ -276,13 +297,13 @@ async function attempt(deps: DeliverWebhooksDeps, box: SecretBox | null, m: Clai
   try {
     const answer = await post(deps, box, m, new Date(startedAt));
     result = answer.result;
-    if (answer.text !== null) responseBody = (keepBodies ? answer.text : excerpt(answer.text)).slice(0, RESPONSE_CHARS) || null;
+    if (answer.text !== null) responseBody = storableText(keepBodies ? answer.text : excerpt(answer.text));
   } catch (err) {
     deps.logger.error({ err, message: m.id }, 'webhook delivery threw');
     result = { ok: false, retryable: true, status: null, retryAfterMs: null, error: 'The message could not be sent (internal error)' };
   }
   const durationMs = Math.round(performance.now() - t0);
-  const next = nextAttemptAt(m.attempts - m.scheduleFrom, result, startedAt + durationMs, Math.random, WEBHOOK_RETRY);
+  const next = m.test ? null : nextAttemptAt(m.attempts - m.scheduleFrom, result, startedAt + durationMs, Math.random, WEBHOOK_RETRY);
   return { id: m.id, endpointId: m.endpointId, failing: m.failing, attempt: m.attempts, startedAt, durationMs, result, responseBody, next };
 }
 

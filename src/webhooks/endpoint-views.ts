@@ -130,9 +130,10 @@ export async function webhookSecretBox(config: Deps['config']): Promise<SecretBo
  * The URL passes the outbound guard's URL check (http or https, a host, no credentials) when saved,
  * and an IP literal is judged against the outbound policy at once (`http://169.254.169.254/` is a 400
  * now, not a failed delivery later): a 400 naming the field. A host name is judged at every send,
- * after DNS resolution, inside the guard: a name can resolve somewhere else tomorrow.
+ * after DNS resolution, inside the guard: a name can resolve somewhere else tomorrow. Returns the URL
+ * as parsed (`HTTPS:/host/p` becomes `https://host/p`): that is what is stored and sent.
  */
-export function checkEndpointUrl(deps: Pick<Deps, 'outbound' | 'config'>, url: string, field = 'body.url'): void {
+export function checkEndpointUrl(deps: Pick<Deps, 'outbound' | 'config'>, url: string, field = 'body.url'): string {
   let parsed: URL;
   try {
     parsed = deps.outbound.checkUrl(url);
@@ -143,10 +144,10 @@ export function checkEndpointUrl(deps: Pick<Deps, 'outbound' | 'config'>, url: s
     throw invalid(field, e.kind === 'invalid-url' && typeof e.detail === 'string' ? e.detail : String(e.message));
   }
   const literal = parseIp(parsed.hostname);
-  if (!literal) return;
+  if (!literal) return parsed.href;
   const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (checkAddress(deps.config.outbound, { host, address: host, port }) === null) return;
+  if (checkAddress(deps.config.outbound, { host, address: host, port }) === null) return parsed.href;
   const special = classifyAddress(canonicalIp(literal));
   throw invalid(
     field,

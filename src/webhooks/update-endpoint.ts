@@ -13,14 +13,16 @@ import type { UpdateEndpoint } from './schemas.ts';
  * by rotation.
  */
 export async function updateEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outbound' | 'clock'>, actor: Claims, id: string, input: UpdateEndpoint) {
-  if (input.url !== undefined) checkEndpointUrl(deps, input.url);
+  const url = input.url === undefined ? undefined : checkEndpointUrl(deps, input.url);
   const row = await withClaims(deps.db, actor, async (tx) => {
+    // Found under the caller's claims: whoever can see an endpoint may manage it (the policies are
+    // the same), and another tenant's is a 404.
     const ep = await findEndpoint(tx, id, { lock: true });
-    // Only the columns that change: reading secret_ciphertext (even `set x = x`) is not granted.
+    // Only the columns that change.
     const sets: string[] = [];
     const params: unknown[] = [id];
     const set = (column: string, value: unknown, cast = '') => sets.push(`${column} = $${params.push(value)}${cast}`);
-    if (input.url !== undefined) set('url', input.url);
+    if (url !== undefined) set('url', url);
     if (input.description !== undefined) set('description', input.description);
     if (input.eventTypes !== undefined) set('event_types', input.eventTypes, '::text[]');
     if (input.rateLimitPerSecond !== undefined) set('rate_limit_per_second', input.rateLimitPerSecond);
@@ -30,18 +32,16 @@ export async function updateEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outboun
       set('disabled_at', deps.clock.now());
       set('disabled_reason', 'Disabled by a user');
     }
-    let updated: EndpointRow | undefined = ep;
-    if (sets.length > 0) {
-      [updated] = await tx.query<EndpointRow>(`update public.webhook_endpoints set ${sets.join(', ')} where id = $1 returning ${ENDPOINT_COLUMNS}`, params);
-      if (!updated) throw forbidden('Only owners and admins can manage webhook endpoints');
-    }
-    if (enabling && ep.failing_since !== null) {
-      // failing_since is the delivery job's: users hold no grant on it.
-      [updated] = await asServiceRoleWithin(tx, actor, () =>
-        tx.query<EndpointRow>(`update public.webhook_endpoints set failing_since = null where id = $1 returning ${ENDPOINT_COLUMNS}`, [id]),
-      );
-    }
-    return updated!;
+    // Enabling forgets when it started failing (failing_since is the delivery job's).
+    if (enabling && ep.failing_since !== null) sets.push('failing_since = null');
+    if (sets.length === 0) return ep;
+    // The URL and the event types are checked here, not by a row policy, so users hold no grant on
+    // them: the update is the service role's, on the caller's behalf (the audit row names them).
+    const [updated] = await asServiceRoleWithin(tx, actor, () =>
+      tx.query<EndpointRow>(`update public.webhook_endpoints set ${sets.join(', ')} where id = $1 returning ${ENDPOINT_COLUMNS}`, params),
+    );
+    if (!updated) throw forbidden('Only owners and admins can manage webhook endpoints');
+    return updated;
   });
   return toEndpointView(row, deps.clock.now());
 }

@@ -15,7 +15,8 @@ create table public.webhook_endpoints (
   organization_id uuid not null references public.organizations (id) on delete cascade,
   -- null: an organization endpoint (the organization's own events and every project's).
   project_id uuid,
-  url text not null check (char_length(url) between 1 and 2048),
+  -- Stored as the API parsed it (a lowercase http or https scheme and //): the audit's origin relies on it.
+  url text not null check (char_length(url) between 1 and 2048 and url ~ '^https?://[^/?#]'),
   description text not null default '' check (char_length(description) <= 500),
   -- Exact types, `prefix.*` wildcards or `*` (checked against the catalogue by the API).
   event_types text[] not null check (cardinality(event_types) between 1 and 50),
@@ -30,6 +31,8 @@ create table public.webhook_endpoints (
   disabled_reason text,
   -- The first failed attempt since the last success; an endpoint failing for 5 days is disabled.
   failing_since timestamptz,
+  -- The last recovery (`POST .../recover`): one a minute.
+  last_recovered_at timestamptz,
   created_by uuid default auth.uid() references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -139,14 +142,23 @@ begin
 end
 $$;
 
--- Writes an event when the organization has an enabled endpoint (an organization without webhooks
--- keeps an empty outbox).
+-- Whether an enabled endpoint of the organization would receive an event of this project and type.
+create function private.webhook_subscribed(org uuid, project uuid, type text) returns boolean
+language sql stable security definer set search_path = ''
+as $$
+  select exists (select 1 from public.webhook_endpoints e
+                 where e.organization_id = org and e.disabled_at is null
+                   and (e.project_id is null or e.project_id = project)
+                   and private.webhook_type_matches(e.event_types, type))
+$$;
+
+-- Writes an event when an endpoint subscribes to it (the outbox holds nothing nobody asked for).
 create function private.emit_webhook_event(org uuid, project uuid, type text, data jsonb, link text) returns void
 language sql security definer set search_path = ''
 as $$
   insert into public.webhook_events (organization_id, project_id, type, payload)
   select org, project, type, private.webhook_payload(type, data, link)
-  where exists (select 1 from public.webhook_endpoints e where e.organization_id = org and e.disabled_at is null)
+  where private.webhook_subscribed(org, project, type)
 $$;
 
 -- Fan-out: each new event becomes one message per enabled, subscribed endpoint of its organization
@@ -186,7 +198,7 @@ begin
   from new_transitions t
   cross join lateral (select case when t.to_state = 'firing' then 'alert.firing' else 'alert.resolved' end as type) e
   where ((t.to_state = 'firing' and t.from_state <> 'firing') or (t.to_state = 'resolved' and t.from_state = 'firing'))
-    and exists (select 1 from public.webhook_endpoints w where w.organization_id = t.organization_id and w.disabled_at is null);
+    and private.webhook_subscribed(t.organization_id, t.project_id, e.type);
   return null;
 end
 $$;
@@ -278,7 +290,7 @@ as $$
 begin
   if not private.is_end_user() then
     perform private.emit_webhook_event(new.organization_id, new.project_id, 'webhook.endpoint.disabled', jsonb_build_object(
-      'id', new.id, 'projectId', new.project_id, 'url', regexp_replace(new.url, '^([a-z]+://[^/?#]*).*$', '\1'),
+      'id', new.id, 'projectId', new.project_id, 'url', regexp_replace(new.url, '^([a-z]+://[^/?#]*).*$', '\1', 'i'),
       'reason', new.disabled_reason, 'disabledAt', new.disabled_at),
       '/functions/v1/webhooks/endpoints/' || new.id);
   end if;
@@ -298,7 +310,7 @@ declare
   verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
 begin
   r := r - 'secret_ciphertext' - 'previous_secret_ciphertext' - 'created_at' - 'updated_at'
-    || jsonb_build_object('url', regexp_replace(r ->> 'url', '^([a-z]+://[^/?#]*).*$', '\1'));
+    || jsonb_build_object('url', regexp_replace(r ->> 'url', '^([a-z]+://[^/?#]*).*$', '\1', 'i'));
   if tg_op = 'UPDATE' and old.secret_ciphertext is distinct from new.secret_ciphertext then
     r := r || jsonb_build_object('secret_rotated', true);
   end if;
@@ -313,6 +325,7 @@ create trigger webhook_endpoints_audit_update after update on public.webhook_end
   execute function private.webhook_endpoints_audit();
 
 revoke all on function private.webhook_type_matches(text[], text), private.webhook_payload(text, jsonb, text),
+  private.webhook_subscribed(uuid, uuid, text),
   private.emit_webhook_event(uuid, uuid, text, jsonb, text), private.webhook_events_fan_out(), private.alert_transitions_webhooks(),
   private.anomaly_episodes_webhooks(), private.export_runs_webhooks(), private.api_keys_webhooks(),
   private.organization_members_webhooks(), private.webhook_endpoints_disabled(), private.webhook_endpoints_audit() from public;
@@ -321,12 +334,12 @@ revoke all on function private.webhook_type_matches(text[], text), private.webho
 revoke all on public.webhook_endpoints, public.webhook_events, public.webhook_messages, public.webhook_attempts from anon, authenticated;
 grant select (id, organization_id, project_id, url, description, event_types, rate_limit_per_second, previous_secret_expires_at,
   disabled_at, disabled_reason, failing_since, created_by, created_at, updated_at) on public.webhook_endpoints to authenticated;
--- The API seals the secret it generates (bound to the id it chose); users never read one back, and
--- never change one: rotation (which moves the old secret to previous_secret_ciphertext with its grace
--- period) runs as the service role after the API authorized the caller, so nobody can keep a
--- rotated-out secret signing past its grace period through the Data API.
-grant insert (id, organization_id, project_id, url, description, event_types, rate_limit_per_second, secret_ciphertext),
-  update (url, description, event_types, rate_limit_per_second, disabled_at, disabled_reason) on public.webhook_endpoints to authenticated;
+-- Endpoints are made and re-aimed only through the API (as the service role, after it authorized the
+-- caller): it generates and seals the secret, checks the URL and the event types against the
+-- catalogue, and holds the organization's limit, none of which a row policy can. Users never read a
+-- secret back, and nobody can keep a rotated-out secret signing past its grace period through the
+-- Data API. What users may change directly: the description, the rate limit and enabled/disabled.
+grant update (description, rate_limit_per_second, disabled_at, disabled_reason) on public.webhook_endpoints to authenticated;
 grant delete on public.webhook_endpoints to authenticated;
 grant select on public.webhook_events, public.webhook_messages, public.webhook_attempts to authenticated;
 grant select, insert, update, delete on public.webhook_endpoints, public.webhook_events, public.webhook_messages,
@@ -336,9 +349,6 @@ grant select, insert, update, delete on public.webhook_endpoints, public.webhook
 -- Owners and admins of the organization; an admin-scoped API key for its own project's endpoints.
 create policy "Owners and admins can read webhook endpoints" on public.webhook_endpoints
   for select to authenticated using (organization_id in (select private.org_ids_with_role(array['owner', 'admin']))
-    or project_id in (select private.key_project_ids('admin')));
-create policy "Owners and admins can add webhook endpoints" on public.webhook_endpoints
-  for insert to authenticated with check (organization_id in (select private.org_ids_with_role(array['owner', 'admin']))
     or project_id in (select private.key_project_ids('admin')));
 create policy "Owners and admins can change webhook endpoints" on public.webhook_endpoints
   for update to authenticated

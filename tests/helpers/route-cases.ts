@@ -376,16 +376,19 @@ export const CASES: RouteCase[] = [
     request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}/rotate-secret`, body: {} }),
   },
   // Answers 200 with {result: {ok: false}}: the fixture's sealed secret does not open.
-  { route: 'webhooks POST /endpoints/:id/test', allow: WEBHOOK_ADMINS, request: async ({ t }) => ({ path: `/endpoints/${await webhookEndpoint(t)}/test`, body: {} }) },
+  // A new endpoint each time: one test a 10 s per endpoint.
+  { route: 'webhooks POST /endpoints/:id/test', allow: WEBHOOK_ADMINS, fresh: true, request: async ({ t }) => ({ path: `/endpoints/${await newWebhookEndpoint(t)}/test`, body: {} }) },
   {
     route: 'webhooks GET /endpoints/:id/messages',
     allow: WEBHOOK_ADMINS,
     request: async ({ t }) => ({ path: `/endpoints/${(await webhookMessage(t)).endpointId}/messages` }),
   },
   {
+    // A new tenant each time (one recovery a minute per endpoint).
     route: 'webhooks POST /endpoints/:id/recover',
     allow: WEBHOOK_ADMINS,
     ok: 202,
+    fresh: true,
     request: async ({ t }) => ({ path: `/endpoints/${(await webhookMessage(t)).endpointId}/recover`, body: { since: iso(NOW - HOUR) } }),
   },
   { route: 'webhooks GET /messages/:id', allow: WEBHOOK_ADMINS, request: async ({ t }) => ({ path: `/messages/${(await webhookMessage(t)).messageId}` }) },

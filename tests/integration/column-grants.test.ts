@@ -87,10 +87,7 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   // rotation's copy of the old one is the service role's: nobody may read a ciphertext). The outbox
   // (webhook_events), messages and attempts are the triggers' and the delivery job's: no user
   // grant to insert or update any of their columns, so they are absent here on purpose.
-  webhook_endpoints: {
-    INSERT: 'id, organization_id, project_id, url, description, event_types, rate_limit_per_second, secret_ciphertext',
-    UPDATE: 'url, description, event_types, rate_limit_per_second, disabled_at, disabled_reason',
-  },
+  webhook_endpoints: { UPDATE: 'description, rate_limit_per_second, disabled_at, disabled_reason' },
 };
 
 describe('column grants', () => {
@@ -353,6 +350,10 @@ describe('webhooks: the secrets, the outbox and the delivery state are not the D
     ["read an endpoint's rotated-out secret", `select previous_secret_ciphertext from public.webhook_endpoints where id = $1`],
     ["tell whether a secret is set (a predicate reads the column too)", `select id from public.webhook_endpoints where id = $1 and secret_ciphertext is not null`],
     ['copy the secret into the rotation slot (the API does that as the service role)', `update public.webhook_endpoints set previous_secret_ciphertext = secret_ciphertext where id = $1`],
+    // Made and re-aimed only through the API, which checks the URL, the event types and the limit.
+    ['add an endpoint', `insert into public.webhook_endpoints (organization_id, project_id, url, event_types, secret_ciphertext) select organization_id, project_id, 'https://x.example', '{*}', 'v1.0123456789abcdef.aaaa.bbbb' from public.webhook_endpoints where id = $1`],
+    ["re-aim an endpoint's URL", `update public.webhook_endpoints set url = 'http://169.254.169.254/latest' where id = $1`],
+    ["change an endpoint's event types", `update public.webhook_endpoints set event_types = '{bogus.type}' where id = $1`],
     ["keep a rotated-out secret signing past its grace period", `update public.webhook_endpoints set previous_secret_expires_at = now() + interval '10 years' where id = $1`],
     ["replace an endpoint's secret (only the API generates one)", `update public.webhook_endpoints set secret_ciphertext = 'v1.0123456789abcdef.eeee.ffff' where id = $1`],
     ["reset an endpoint's failure clock (the job's)", `update public.webhook_endpoints set failing_since = null where id = $1`],

@@ -464,7 +464,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   alert_notification_attempts: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   // Webhooks: owners and admins of the organization manage its endpoints (never reading a secret) and
   // read their events, messages and attempts; the outbox triggers and the delivery job write the rest.
-  webhook_endpoints: { select: MANAGERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  webhook_endpoints: { select: MANAGERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   webhook_events: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   webhook_messages: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   webhook_attempts: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },

@@ -303,6 +303,9 @@ describe('test-sends, rotation and the message log', () => {
   let ep: Json;
   let secret: string;
   let testMessage: Json;
+  /** One test a 10 s per endpoint: the previous one is moved back in time, as though 10 s had passed. */
+  const allowAnotherTest = () =>
+    env.db.query(`update public.webhook_events set created_at = created_at - interval '1 minute' where endpoint_id = $1 and type = 'webhook.test'`, [ep.id]);
 
   beforeAll(async () => {
     ({ endpoint: ep, secret } = await create(t.people.owner, { url: hookUrl('/signed') }));
@@ -345,12 +348,21 @@ describe('test-sends, rotation and the message log', () => {
     expect(m).toEqual({ status: 'delivered', attempts: 1 });
   });
 
-  it('a test-send to a receiver that fails is a 200 with the failure, recorded as an attempt', async () => {
+  it('one test a 10 s per endpoint: another at once is a 429 with Retry-After, and nothing is sent', async () => {
+    const seen = receiver.received.length;
+    const res = await env.request('POST', `/functions/v1/webhooks/endpoints/${ep.id}/test`, { token: t.people.owner.jwt, body: {} });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(receiver.received).toHaveLength(seen);
+  });
+
+  it('a test-send to a receiver that fails is a 200 with the failure, recorded as one attempt, never retried', async () => {
+    await allowAnotherTest();
     receiver.queue = [{ status: 500, body: 'upstream exploded' }];
     const res = await call('POST', `/endpoints/${ep.id}/test`, { as: t.people.owner });
     expect(res.status).toBe(200);
     expect(res.body.result).toMatchObject({ ok: false, status: 500, error: expect.any(String) });
-    expect(res.body.message).toMatchObject({ attempts: 1, lastStatus: 500 });
+    expect(res.body.message).toMatchObject({ attempts: 1, lastStatus: 500, status: 'failed' });
   });
 
   it('rotation: a new secret, shown once; for the grace period both secrets sign and both verify', async () => {
@@ -368,6 +380,7 @@ describe('test-sends, rotation and the message log', () => {
     expect(JSON.stringify(got.body)).not.toContain(newSecret.slice(6));
 
     const seen = receiver.received.length;
+    await allowAnotherTest();
     expect((await call('POST', `/endpoints/${ep.id}/test`, { as: t.people.owner })).body.result).toEqual({ ok: true, status: 200 });
     const sent = receiver.received[seen]!;
     expect(String(sent.headers['webhook-signature']).split(' ')).toHaveLength(2);
@@ -379,6 +392,7 @@ describe('test-sends, rotation and the message log', () => {
     expect(again.body.endpoint.secretRotation).toBeNull();
     const latest = again.body.secret as string;
     const before = receiver.received.length;
+    await allowAnotherTest();
     await call('POST', `/endpoints/${ep.id}/test`, { as: t.people.owner });
     const last = receiver.received[before]!;
     expect(String(last.headers['webhook-signature']).split(' ')).toHaveLength(1);
@@ -408,7 +422,7 @@ describe('test-sends, rotation and the message log', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(pages.map((m) => m.id)).toEqual(all.body.messages.map((m: Json) => m.id));
-    const failed = await call('GET', `/endpoints/${ep.id}/messages?status=pending`, { as: t.people.owner });
+    const failed = await call('GET', `/endpoints/${ep.id}/messages?status=failed`, { as: t.people.owner });
     expect(failed.body.messages.map((m: Json) => m.lastStatus)).toEqual([500]);
     const future = await call('GET', `/endpoints/${ep.id}/messages?since=${new Date(Date.now() + 3600_000).toISOString()}`, { as: t.people.owner });
     expect(future.body.messages).toEqual([]);
