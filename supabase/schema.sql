@@ -666,6 +666,19 @@ end
 $$;
 
 --
+-- Name: incident_timeline_append_only(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.incident_timeline_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'incident timeline rows are never changed' using errcode = 'OA403';
+end
+$$;
+
+--
 -- Name: invitations_audit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -893,6 +906,25 @@ begin
     new.updated_by := (select auth.uid());
   end if;
   return new;
+end
+$$;
+
+--
+-- Name: oncall_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.oncall_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r jsonb := to_jsonb(case when tg_op = 'DELETE' then old else new end);
+  entity text := tg_argv[0];
+  verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
+begin
+  r := r - 'integration_key_hash' - 'created_at' - 'updated_at';
+  perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity, r ->> 'id', r);
+  return null;
 end
 $$;
 
@@ -2279,6 +2311,28 @@ CREATE TABLE public.contact_points (
 COMMENT ON TABLE public.contact_points IS 'Where notifications go (email, Slack, PagerDuty, webhooks, Alertmanager receivers); secrets sealed by the server.';
 
 --
+-- Name: escalation_policies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.escalation_policies (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    name text NOT NULL,
+    document jsonb NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT escalation_policies_document_check CHECK (((jsonb_typeof(document) = 'object'::text) AND (octet_length((document)::text) <= 65536))),
+    CONSTRAINT escalation_policies_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
+);
+
+--
+-- Name: TABLE escalation_policies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.escalation_policies IS 'Who is paged, in which order, how often: an organization''s escalation policies (snapshotted onto incidents).';
+
+--
 -- Name: export_destinations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2390,6 +2444,88 @@ CREATE TABLE public.export_schedules (
 --
 
 COMMENT ON TABLE public.export_schedules IS 'Daily exports of one signal to one destination: the export-telemetry job creates a run per completed UTC day.';
+
+--
+-- Name: incident_timeline; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.incident_timeline (
+    id bigint NOT NULL,
+    incident_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    at timestamp with time zone NOT NULL,
+    kind text NOT NULL,
+    actor text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT incident_timeline_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT incident_timeline_kind_check CHECK ((kind ~ '^[a-z_]{1,40}$'::text))
+);
+
+--
+-- Name: TABLE incident_timeline; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.incident_timeline IS 'Everything that happened to an incident, one row per core timeline entry; append-only.';
+
+--
+-- Name: incident_timeline_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.incident_timeline ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.incident_timeline_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: incidents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.incidents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    group_key text NOT NULL,
+    dedup_key text,
+    title text NOT NULL,
+    severity text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    urgency text NOT NULL,
+    state text DEFAULT 'triggered'::text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    held boolean DEFAULT false NOT NULL,
+    escalation_policy_id uuid,
+    policy jsonb,
+    escalation jsonb NOT NULL,
+    next_wake_at timestamp with time zone,
+    snoozed_until timestamp with time zone,
+    acknowledged_at timestamp with time zone,
+    acknowledged_by text,
+    resolved_at timestamp with time zone,
+    resolved_by text,
+    merged_into uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT incidents_dedup_key_check CHECK ((char_length(dedup_key) <= 255)),
+    CONSTRAINT incidents_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT incidents_group_key_check CHECK (((char_length(group_key) >= 1) AND (char_length(group_key) <= 2048))),
+    CONSTRAINT incidents_severity_check CHECK ((severity = ANY (ARRAY['critical'::text, 'error'::text, 'warning'::text, 'info'::text]))),
+    CONSTRAINT incidents_state_check CHECK ((state = ANY (ARRAY['triggered'::text, 'acknowledged'::text, 'resolved'::text]))),
+    CONSTRAINT incidents_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 1024))),
+    CONSTRAINT incidents_urgency_check CHECK ((urgency = ANY (ARRAY['high'::text, 'low'::text])))
+);
+
+--
+-- Name: TABLE incidents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.incidents IS 'Incidents: triggered, acknowledged, resolved; changed only through the API, guarded by version.';
 
 --
 -- Name: ingest_usage; Type: TABLE; Schema: public; Owner: -
@@ -2727,6 +2863,34 @@ CREATE TABLE public.notification_policies (
 --
 
 COMMENT ON TABLE public.notification_policies IS 'A project''s notification routing tree, inhibition rules and time intervals (Alertmanager''s model).';
+
+--
+-- Name: oncall_services; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_services (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    name text NOT NULL,
+    escalation_policy_id uuid,
+    urgency text DEFAULT 'high'::text NOT NULL,
+    reopen_window_seconds integer DEFAULT 0 NOT NULL,
+    integration_key_hash text NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_services_integration_key_hash_check CHECK ((integration_key_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT oncall_services_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT oncall_services_reopen_window_seconds_check CHECK (((reopen_window_seconds >= 0) AND (reopen_window_seconds <= 604800))),
+    CONSTRAINT oncall_services_urgency_check CHECK ((urgency = ANY (ARRAY['high'::text, 'low'::text, 'severity'::text])))
+);
+
+--
+-- Name: TABLE oncall_services; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_services IS 'What incidents open for: a project''s service, its escalation policy and its Events v2 routing key (hashed).';
 
 --
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -
@@ -3183,6 +3347,27 @@ ALTER TABLE ONLY public.contact_points
     ADD CONSTRAINT contact_points_pkey PRIMARY KEY (id);
 
 --
+-- Name: escalation_policies escalation_policies_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.escalation_policies
+    ADD CONSTRAINT escalation_policies_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: escalation_policies escalation_policies_organization_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.escalation_policies
+    ADD CONSTRAINT escalation_policies_organization_id_name_key UNIQUE (organization_id, name);
+
+--
+-- Name: escalation_policies escalation_policies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.escalation_policies
+    ADD CONSTRAINT escalation_policies_pkey PRIMARY KEY (id);
+
+--
 -- Name: export_destinations export_destinations_id_project_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3230,6 +3415,20 @@ ALTER TABLE ONLY public.export_schedules
 
 ALTER TABLE ONLY public.export_schedules
     ADD CONSTRAINT export_schedules_project_id_destination_id_signal_key UNIQUE (project_id, destination_id, signal);
+
+--
+-- Name: incident_timeline incident_timeline_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_timeline
+    ADD CONSTRAINT incident_timeline_pkey PRIMARY KEY (id);
+
+--
+-- Name: incidents incidents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incidents
+    ADD CONSTRAINT incidents_pkey PRIMARY KEY (id);
 
 --
 -- Name: ingest_usage ingest_usage_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3307,6 +3506,34 @@ ALTER TABLE ONLY public.metric_totals
 
 ALTER TABLE ONLY public.notification_policies
     ADD CONSTRAINT notification_policies_pkey PRIMARY KEY (project_id);
+
+--
+-- Name: oncall_services oncall_services_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: oncall_services oncall_services_integration_key_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_integration_key_hash_key UNIQUE (integration_key_hash);
+
+--
+-- Name: oncall_services oncall_services_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_pkey PRIMARY KEY (id);
+
+--
+-- Name: oncall_services oncall_services_project_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_project_id_name_key UNIQUE (project_id, name);
 
 --
 -- Name: organization_members organization_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3769,6 +3996,60 @@ CREATE INDEX export_schedules_due_idx ON public.export_schedules USING btree (la
 CREATE INDEX export_schedules_organization_id_idx ON public.export_schedules USING btree (organization_id);
 
 --
+-- Name: incident_timeline_incident_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_timeline_incident_idx ON public.incident_timeline USING btree (incident_id, at, id);
+
+--
+-- Name: incident_timeline_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_timeline_organization_id_idx ON public.incident_timeline USING btree (organization_id);
+
+--
+-- Name: incident_timeline_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_timeline_project_id_idx ON public.incident_timeline USING btree (project_id);
+
+--
+-- Name: incidents_last_resolved_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_last_resolved_idx ON public.incidents USING btree (service_id, md5(group_key), resolved_at DESC) WHERE (state = 'resolved'::text);
+
+--
+-- Name: incidents_merged_into_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_merged_into_idx ON public.incidents USING btree (merged_into);
+
+--
+-- Name: incidents_next_wake_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_next_wake_idx ON public.incidents USING btree (next_wake_at) WHERE ((state <> 'resolved'::text) AND (next_wake_at IS NOT NULL));
+
+--
+-- Name: incidents_one_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX incidents_one_open_idx ON public.incidents USING btree (service_id, md5(group_key)) WHERE (state <> 'resolved'::text);
+
+--
+-- Name: incidents_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_organization_id_idx ON public.incidents USING btree (organization_id);
+
+--
+-- Name: incidents_project_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_project_created_idx ON public.incidents USING btree (project_id, created_at DESC, id);
+
+--
 -- Name: ingest_usage_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3887,6 +4168,18 @@ CREATE INDEX metric_totals_bucket_idx ON public.metric_totals USING btree (resol
 --
 
 CREATE INDEX notification_policies_organization_id_idx ON public.notification_policies USING btree (organization_id);
+
+--
+-- Name: oncall_services_escalation_policy_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_escalation_policy_id_idx ON public.oncall_services USING btree (escalation_policy_id);
+
+--
+-- Name: oncall_services_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_organization_id_idx ON public.oncall_services USING btree (organization_id);
 
 --
 -- Name: organization_members_user_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4243,6 +4536,24 @@ CREATE TRIGGER contact_points_audit_update AFTER UPDATE ON public.contact_points
 CREATE TRIGGER contact_points_touch_updated_at BEFORE UPDATE ON public.contact_points FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: escalation_policies escalation_policies_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER escalation_policies_audit AFTER INSERT OR DELETE ON public.escalation_policies FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('escalation_policy');
+
+--
+-- Name: escalation_policies escalation_policies_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER escalation_policies_audit_update AFTER UPDATE ON public.escalation_policies FOR EACH ROW WHEN (((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))) EXECUTE FUNCTION private.oncall_audit('escalation_policy');
+
+--
+-- Name: escalation_policies escalation_policies_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER escalation_policies_touch_updated_at BEFORE UPDATE ON public.escalation_policies FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: export_destinations export_destinations_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4295,6 +4606,18 @@ CREATE TRIGGER export_schedules_audit_update AFTER UPDATE ON public.export_sched
 --
 
 CREATE TRIGGER export_schedules_touch_updated_at BEFORE UPDATE ON public.export_schedules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: incident_timeline incident_timeline_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER incident_timeline_append_only BEFORE UPDATE ON public.incident_timeline FOR EACH ROW EXECUTE FUNCTION private.incident_timeline_append_only();
+
+--
+-- Name: incidents incidents_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER incidents_touch_updated_at BEFORE UPDATE ON public.incidents FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: invitations invitations_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -4355,6 +4678,24 @@ CREATE TRIGGER notification_policies_stamp BEFORE INSERT OR UPDATE ON public.not
 --
 
 CREATE TRIGGER notification_policies_touch_updated_at BEFORE UPDATE ON public.notification_policies FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: oncall_services oncall_services_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_services_audit AFTER INSERT OR DELETE ON public.oncall_services FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('oncall_service');
+
+--
+-- Name: oncall_services oncall_services_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_services_audit_update AFTER UPDATE ON public.oncall_services FOR EACH ROW WHEN (((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))) EXECUTE FUNCTION private.oncall_audit('oncall_service');
+
+--
+-- Name: oncall_services oncall_services_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_services_touch_updated_at BEFORE UPDATE ON public.oncall_services FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: organization_members organization_members_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -4646,6 +4987,20 @@ ALTER TABLE ONLY public.contact_points
     ADD CONSTRAINT contact_points_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
+-- Name: escalation_policies escalation_policies_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.escalation_policies
+    ADD CONSTRAINT escalation_policies_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: escalation_policies escalation_policies_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.escalation_policies
+    ADD CONSTRAINT escalation_policies_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: export_destinations export_destinations_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4707,6 +5062,41 @@ ALTER TABLE ONLY public.export_schedules
 
 ALTER TABLE ONLY public.export_schedules
     ADD CONSTRAINT export_schedules_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: incident_timeline incident_timeline_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_timeline
+    ADD CONSTRAINT incident_timeline_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
+
+--
+-- Name: incident_timeline incident_timeline_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_timeline
+    ADD CONSTRAINT incident_timeline_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: incidents incidents_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incidents
+    ADD CONSTRAINT incidents_merged_into_fkey FOREIGN KEY (merged_into) REFERENCES public.incidents(id) ON DELETE SET NULL;
+
+--
+-- Name: incidents incidents_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incidents
+    ADD CONSTRAINT incidents_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: incidents incidents_service_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incidents
+    ADD CONSTRAINT incidents_service_id_organization_id_fkey FOREIGN KEY (service_id, organization_id) REFERENCES public.oncall_services(id, organization_id) ON DELETE CASCADE;
 
 --
 -- Name: ingest_usage ingest_usage_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4798,6 +5188,34 @@ ALTER TABLE ONLY public.notification_policies
 
 ALTER TABLE ONLY public.notification_policies
     ADD CONSTRAINT notification_policies_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_services oncall_services_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_services oncall_services_escalation_policy_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_escalation_policy_id_organization_id_fkey FOREIGN KEY (escalation_policy_id, organization_id) REFERENCES public.escalation_policies(id, organization_id) ON DELETE SET NULL (escalation_policy_id);
+
+--
+-- Name: oncall_services oncall_services_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_services oncall_services_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
 -- Name: organization_members organization_members_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5065,6 +5483,12 @@ CREATE POLICY "Members can read contact points of projects they may see" ON publ
 CREATE POLICY "Members can read delivery attempts of projects they may see" ON public.alert_notification_attempts FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
+-- Name: escalation_policies Members can read escalation policies of their organizations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read escalation policies of their organizations" ON public.escalation_policies FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.member_org_ids() AS member_org_ids)));
+
+--
 -- Name: export_destinations Members can read export destinations of projects they may see; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5087,6 +5511,18 @@ CREATE POLICY "Members can read export schedules of projects they may see" ON pu
 --
 
 CREATE POLICY "Members can read histogram points of projects they may see" ON public.metric_histogram_points FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: incident_timeline Members can read incident timelines of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read incident timelines of projects they may see" ON public.incident_timeline FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: incidents Members can read incidents of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read incidents of projects they may see" ON public.incidents FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
 -- Name: project_ingest_settings Members can read ingest settings of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -5165,6 +5601,12 @@ CREATE POLICY "Members can read series of projects they may see" ON public.metri
 --
 
 CREATE POLICY "Members can read series rejections of projects they may see" ON public.series_rejections FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: oncall_services Members can read services of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read services of projects they may see" ON public.oncall_services FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
 -- Name: alert_silences Members can read silences of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -5269,6 +5711,12 @@ CREATE POLICY "Owners and admins can add anomaly configs" ON public.anomaly_conf
 CREATE POLICY "Owners and admins can add contact points" ON public.contact_points FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: escalation_policies Owners and admins can add escalation policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can add escalation policies" ON public.escalation_policies FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: export_destinations Owners and admins can add export destinations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5299,6 +5747,12 @@ CREATE POLICY "Owners and admins can change anomaly configs" ON public.anomaly_c
 CREATE POLICY "Owners and admins can change contact points" ON public.contact_points FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: escalation_policies Owners and admins can change escalation policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change escalation policies" ON public.escalation_policies FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: export_schedules Owners and admins can change export schedules; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5321,6 +5775,12 @@ CREATE POLICY "Owners and admins can change log retention" ON public.log_retenti
 --
 
 CREATE POLICY "Owners and admins can change notification policies" ON public.notification_policies FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: oncall_services Owners and admins can change services; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change services" ON public.oncall_services FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: webhook_endpoints Owners and admins can change webhook endpoints; Type: POLICY; Schema: public; Owner: -
@@ -5423,6 +5883,12 @@ CREATE POLICY "Owners and admins can remove anomaly configs" ON public.anomaly_c
 CREATE POLICY "Owners and admins can remove contact points" ON public.contact_points FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: escalation_policies Owners and admins can remove escalation policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove escalation policies" ON public.escalation_policies FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: export_destinations Owners and admins can remove export destinations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5439,6 +5905,12 @@ CREATE POLICY "Owners and admins can remove export schedules" ON public.export_s
 --
 
 CREATE POLICY "Owners and admins can remove notification policies" ON public.notification_policies FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: oncall_services Owners and admins can remove services; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove services" ON public.oncall_services FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: webhook_endpoints Owners and admins can remove webhook endpoints; Type: POLICY; Schema: public; Owner: -
@@ -5579,6 +6051,12 @@ CREATE POLICY "Service role manages contact points" ON public.contact_points TO 
 CREATE POLICY "Service role manages delivery attempts" ON public.alert_notification_attempts TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: escalation_policies Service role manages escalation policies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages escalation policies" ON public.escalation_policies TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: export_destinations Service role manages export destinations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5595,6 +6073,18 @@ CREATE POLICY "Service role manages export runs" ON public.export_runs TO servic
 --
 
 CREATE POLICY "Service role manages export schedules" ON public.export_schedules TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: incident_timeline Service role manages incident timelines; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages incident timelines" ON public.incident_timeline TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: incidents Service role manages incidents; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages incidents" ON public.incidents TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: metric_group_totals Service role manages metric group totals; Type: POLICY; Schema: public; Owner: -
@@ -5619,6 +6109,12 @@ CREATE POLICY "Service role manages notification policies" ON public.notificatio
 --
 
 CREATE POLICY "Service role manages notifications" ON public.alert_notifications TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: oncall_services Service role manages services; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages services" ON public.oncall_services TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: alert_silences Service role manages silences; Type: POLICY; Schema: public; Owner: -
@@ -5741,6 +6237,12 @@ ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.contact_points ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: escalation_policies; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.escalation_policies ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: export_destinations; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -5757,6 +6259,18 @@ ALTER TABLE public.export_runs ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.export_schedules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: incident_timeline; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.incident_timeline ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: incidents; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.incidents ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: ingest_usage; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5835,6 +6349,12 @@ ALTER TABLE public.metric_totals ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.notification_policies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_services; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_services ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: organization_members; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6126,6 +6646,12 @@ REVOKE ALL ON FUNCTION private.export_runs_webhooks() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.export_schedules_audit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION incident_timeline_append_only(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.incident_timeline_append_only() FROM PUBLIC;
+
+--
 -- Name: FUNCTION invitations_audit(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6188,6 +6714,12 @@ GRANT ALL ON FUNCTION private.member_org_ids() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION private.notification_policies_stamp() FROM PUBLIC;
+
+--
+-- Name: FUNCTION oncall_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.oncall_audit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION org_ids_with_role(roles text[]); Type: ACL; Schema: private; Owner: -
@@ -7021,6 +7553,37 @@ GRANT SELECT(created_at) ON TABLE public.contact_points TO authenticated;
 GRANT SELECT(updated_at) ON TABLE public.contact_points TO authenticated;
 
 --
+-- Name: TABLE escalation_policies; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.escalation_policies TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.escalation_policies TO service_role;
+
+--
+-- Name: COLUMN escalation_policies.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(id) ON TABLE public.escalation_policies TO authenticated;
+
+--
+-- Name: COLUMN escalation_policies.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.escalation_policies TO authenticated;
+
+--
+-- Name: COLUMN escalation_policies.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE public.escalation_policies TO authenticated;
+
+--
+-- Name: COLUMN escalation_policies.document; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(document),UPDATE(document) ON TABLE public.escalation_policies TO authenticated;
+
+--
 -- Name: TABLE export_destinations; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7317,6 +7880,20 @@ GRANT INSERT(enabled),UPDATE(enabled) ON TABLE public.export_schedules TO authen
 GRANT INSERT(start_day) ON TABLE public.export_schedules TO authenticated;
 
 --
+-- Name: TABLE incident_timeline; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.incident_timeline TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.incident_timeline TO service_role;
+
+--
+-- Name: TABLE incidents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.incidents TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.incidents TO service_role;
+
+--
 -- Name: TABLE ingest_usage; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7553,6 +8130,73 @@ GRANT INSERT(organization_id) ON TABLE public.notification_policies TO authentic
 --
 
 GRANT INSERT(document),UPDATE(document) ON TABLE public.notification_policies TO authenticated;
+
+--
+-- Name: TABLE oncall_services; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT DELETE ON TABLE public.oncall_services TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_services TO service_role;
+
+--
+-- Name: COLUMN oncall_services.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(project_id) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name),UPDATE(name) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.escalation_policy_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(escalation_policy_id),UPDATE(escalation_policy_id) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.urgency; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(urgency),UPDATE(urgency) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.reopen_window_seconds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(reopen_window_seconds),UPDATE(reopen_window_seconds) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.oncall_services TO authenticated;
 
 --
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -

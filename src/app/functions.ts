@@ -11,6 +11,8 @@ import { INGEST_LIMITS } from '../ingest/limits.ts';
 import { cronRoutes } from '../jobs/http/routes.ts';
 import { logsRoutes } from '../logs/http/routes.ts';
 import { metricsRoutes } from '../metrics/http/routes.ts';
+import { oncallRoutes } from '../oncall/http/routes.ts';
+import { PD_MAX_EVENT_BYTES } from '../oncall/pagerduty-events.ts';
 import { orgsRoutes } from '../orgs/http/routes.ts';
 import { logRetentionRoutes } from '../retention/http/routes.ts';
 import { traceRoutes } from '../traces/http/routes.ts';
@@ -41,6 +43,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'alerts', routes: alertsRoutes },
   { name: 'anomalies', routes: anomaliesRoutes },
   { name: 'webhooks', routes: webhooksRoutes },
+  // PagerDuty caps an Events v2 event at 512 KB; nothing else the function takes comes near it.
+  { name: 'oncall', routes: oncallRoutes, maxBodyBytes: PD_MAX_EVENT_BYTES },
   { name: 'api-keys', routes: apiKeysRoutes },
   { name: 'orgs', routes: orgsRoutes },
   ...EDGE_JOBS.map((job): FunctionSpec => ({ name: `cron-${job.name}`, routes: cronRoutes(job) })),

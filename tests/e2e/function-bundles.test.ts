@@ -330,6 +330,24 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
       expect(res.status, fn.output()).toBe(200);
       expect(((await res.json()) as { endpoints: Array<{ id: string }> }).endpoints.map((e) => e.id)).toContain(ep!.id);
     },
+    async oncall(fn) {
+      // Events v2: no JWT, the routing key in the body is the credential.
+      const routingKey = `bundle${fresh}`.padEnd(32, 'k').slice(0, 32);
+      const [svc] = await env.db.query<{ id: string }>(
+        `insert into public.oncall_services (organization_id, project_id, name, integration_key_hash)
+         values ($1, $2, $3, encode(sha256(convert_to($4, 'UTF8')), 'hex')) returning id`,
+        [t.orgId, t.projectA, `bundle-${fresh}`, routingKey],
+      );
+      const res = await fetch(`${fn.url}/v2/enqueue`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ routing_key: routingKey, event_action: 'trigger', dedup_key: 'bundle', payload: { summary: 'From the bundle', source: 'bundle', severity: 'critical' } }),
+      });
+      expect(res.status, fn.output()).toBe(202);
+      expect(await res.json()).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'bundle' });
+      const rows = await env.db.query<{ title: string }>('select title from public.incidents where service_id = $1', [svc!.id]);
+      expect(rows.map((r) => r.title)).toEqual(['From the bundle']);
+    },
     'cron-aggregate-metrics': cron('aggregate-metrics'),
     'cron-detect-anomalies': cron('detect-anomalies'),
     'cron-cleanup-retention': cron('cleanup-retention'),

@@ -147,6 +147,49 @@ async function webhookMessage(tt: MatrixTenant): Promise<{ endpointId: string; m
   );
   return { endpointId, messageId: msg!.id };
 }
+
+// ---- oncall: a service per tenant with a known routing key (its sha256 stored, as the API does),
+// and a fresh triggered incident per acting request.
+/** Who reads an organization's escalation policies: every member of it (user tokens). */
+const ORG_MEMBERS = ['owner', 'admin', 'member', 'unassigned', 'viewer'] as const;
+const ONCALL_KEY = 'Matrix0123456789abcdefghijklmnop';
+const oncallServices = new Map<string, string>();
+async function newOncallService(tt: MatrixTenant, key = `${unique()}${unique()}${unique()}${unique()}`.padEnd(32, 'k').slice(0, 32)): Promise<string> {
+  const [s] = await db().query<{ id: string }>(
+    `insert into public.oncall_services (organization_id, project_id, name, integration_key_hash)
+     values ($1, $2, $3, encode(sha256(convert_to($4, 'UTF8')), 'hex')) returning id`,
+    [tt.orgId, tt.projectA, `svc-${unique()}`, key],
+  );
+  return s!.id;
+}
+/** Project A's fixture service, whose routing key is ONCALL_KEY (one per tenant: keys are unique). */
+async function oncallService(tt: MatrixTenant): Promise<string> {
+  let id = oncallServices.get(tt.orgId);
+  const [live] = id ? await db().query<{ id: string }>('select id from public.oncall_services where id = $1', [id]) : [];
+  if (!live) {
+    await db().query('delete from public.oncall_services where integration_key_hash = encode(sha256(convert_to($1, \'UTF8\')), \'hex\')', [ONCALL_KEY]);
+    oncallServices.set(tt.orgId, (id = await newOncallService(tt, ONCALL_KEY)));
+  }
+  return id!;
+}
+async function escalationPolicy(tt: MatrixTenant): Promise<string> {
+  const [p] = await db().query<{ id: string }>(
+    `insert into public.escalation_policies (organization_id, name, document) values ($1, $2, $3::text::jsonb) returning id`,
+    [tt.orgId, `p-${unique()}`, JSON.stringify(ONCALL_POLICY)],
+  );
+  return p!.id;
+}
+const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
+async function oncallIncident(tt: MatrixTenant): Promise<string> {
+  const serviceId = await oncallService(tt);
+  const key = `k-${unique()}`;
+  const [i] = await db().query<{ id: string }>(
+    `insert into public.incidents (organization_id, project_id, service_id, group_key, dedup_key, title, urgency, escalation)
+     values ($1, $2, $3, $4, $5, 'Matrix incident', 'high', '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}') returning id`,
+    [tt.orgId, tt.projectA, serviceId, `pagerduty/${serviceId}/${key}`, key],
+  );
+  return i!.id;
+}
 const window = { from: iso(NOW - HOUR), to: iso(NOW + HOUR) };
 
 export const CASES: RouteCase[] = [
@@ -398,6 +441,42 @@ export const CASES: RouteCase[] = [
     ok: 202,
     request: async ({ t }) => ({ path: `/messages/${(await webhookMessage(t)).messageId}/replay` }),
   },
+
+  // ---------------------------------------------------------------------------------------- oncall
+  // Events v2: the routing key in the body is the credential; any caller (none at all included) with it is served.
+  {
+    route: 'oncall POST /v2/enqueue',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    ok: 202,
+    request: async ({ t }) => {
+      await oncallService(t);
+      return { path: '/v2/enqueue', body: { routing_key: ONCALL_KEY, event_action: 'trigger', payload: { summary: 'Matrix', source: 'matrix', severity: 'critical' } } };
+    },
+  },
+  { route: 'oncall POST /services', allow: OWNERS, ok: 201, request: ({ t }) => ({ path: '/services', body: { ...A(t), name: `svc-${unique()}` } }) },
+  { route: 'oncall GET /services', allow: READERS, request: ({ t }) => ({ path: '/services', query: A(t) }) },
+  { route: 'oncall GET /services/:id', allow: READERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}` }) },
+  { route: 'oncall DELETE /services/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/services/${await newOncallService(t)}` }) },
+  {
+    route: 'oncall POST /escalation-policies',
+    allow: OWNERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/escalation-policies', body: { organizationId: t.orgId, name: `p-${unique()}`, policy: ONCALL_POLICY } }),
+  },
+  { route: 'oncall GET /escalation-policies', allow: ORG_MEMBERS, request: ({ t }) => ({ path: '/escalation-policies', query: { organizationId: t.orgId } }) },
+  { route: 'oncall GET /escalation-policies/:id', allow: ORG_MEMBERS, request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}` }) },
+  {
+    route: 'oncall PUT /escalation-policies/:id',
+    allow: OWNERS,
+    request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}`, body: { name: `p-${unique()}`, policy: ONCALL_POLICY } }),
+  },
+  { route: 'oncall DELETE /escalation-policies/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}` }) },
+  { route: 'oncall GET /incidents', allow: READERS, request: ({ t }) => ({ path: '/incidents', query: { ...A(t), state: 'open' } }) },
+  { route: 'oncall GET /incidents/:id', allow: READERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}` }) },
+  // Acting on an incident is a signed-in user's (it records who): whoever may change project A.
+  { route: 'oncall POST /incidents/:id/acknowledge', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/acknowledge` }) },
+  { route: 'oncall POST /incidents/:id/resolve', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/resolve` }) },
+  { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },
 
   // ------------------------------------------------------------------------------------------ orgs
   { route: 'orgs POST /', allow: USERS, ok: 201, request: () => ({ path: '/', body: { name: 'New', slug: `org-${unique()}` } }) },

@@ -88,6 +88,11 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   // (webhook_events), messages and attempts are the triggers' and the delivery job's: no user
   // grant to insert or update any of their columns, so they are absent here on purpose.
   webhook_endpoints: { UPDATE: 'description, rate_limit_per_second, disabled_at, disabled_reason' },
+  // On-call (migration ..20261206001200): owners and admins write escalation policies; a service is
+  // created by the API (it generates the routing key and stores its hash), then users may rename or
+  // re-aim it. Incidents and their timeline change only through the API: no user grant at all.
+  escalation_policies: { INSERT: 'id, organization_id, name, document', UPDATE: 'name, document' },
+  oncall_services: { UPDATE: 'name, escalation_policy_id, urgency, reopen_window_seconds' },
 };
 
 describe('column grants', () => {

@@ -45,6 +45,10 @@ interface Fixture {
   webhookEventId: string;
   webhookMessageId: string;
   webhookAttemptId: number;
+  escalationPolicyId: string;
+  oncallServiceId: string;
+  oncallIncidentId: string;
+  incidentTimelineId: number;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -386,6 +390,40 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: ['update public.webhook_attempts set ok = true where id = $1 returning id', [f.webhookAttemptId]],
       delete: ['delete from public.webhook_attempts where id = $1 returning id', [f.webhookAttemptId]],
     },
+    escalation_policies: {
+      select: ['select id from public.escalation_policies where id = $1', [f.escalationPolicyId]],
+      insert: [`insert into public.escalation_policies (organization_id, name, document) values ($1, 'new', '{"levels": []}') returning id`, [t.orgId]],
+      update: [`update public.escalation_policies set name = 'renamed' where id = $1 returning id`, [f.escalationPolicyId]],
+      delete: ['delete from public.escalation_policies where id = $1 returning id', [f.escalationPolicyId]],
+    },
+    oncall_services: {
+      select: ['select id from public.oncall_services where id = $1', [f.oncallServiceId]],
+      insert: [
+        `insert into public.oncall_services (organization_id, project_id, name, integration_key_hash) values ($1, $2, 'new', repeat('d', 64)) returning id`,
+        [t.orgId, t.projectA],
+      ],
+      update: [`update public.oncall_services set name = 'renamed' where id = $1 returning id`, [f.oncallServiceId]],
+      delete: ['delete from public.oncall_services where id = $1 returning id', [f.oncallServiceId]],
+    },
+    incidents: {
+      select: ['select id from public.incidents where id = $1', [f.oncallIncidentId]],
+      insert: [
+        `insert into public.incidents (organization_id, project_id, service_id, group_key, title, urgency, escalation)
+         values ($1, $2, $3, 'other', 't', 'high', '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}') returning id`,
+        [t.orgId, t.projectA, f.oncallServiceId],
+      ],
+      update: [`update public.incidents set state = 'resolved' where id = $1 returning id`, [f.oncallIncidentId]],
+      delete: ['delete from public.incidents where id = $1 returning id', [f.oncallIncidentId]],
+    },
+    incident_timeline: {
+      select: ['select id from public.incident_timeline where id = $1', [f.incidentTimelineId]],
+      insert: [
+        `insert into public.incident_timeline (incident_id, organization_id, project_id, at, kind) values ($1, $2, $3, now(), 'note') returning id`,
+        [f.oncallIncidentId, t.orgId, t.projectA],
+      ],
+      update: [`update public.incident_timeline set kind = 'forged' where id = $1 returning id`, [f.incidentTimelineId]],
+      delete: ['delete from public.incident_timeline where id = $1 returning id', [f.incidentTimelineId]],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -468,6 +506,15 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   webhook_events: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   webhook_messages: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   webhook_attempts: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // On-call: an organization's members read its escalation policies, its owners and admins manage
+  // them; readers see a project's services (never the routing key's hash), owners and admins change
+  // and remove them (creating one is the API's: it generates the key); incidents and their timeline
+  // are read by the project's readers and changed only by the API (service role); nobody rewrites
+  // the timeline, the service role included.
+  escalation_policies: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  oncall_services: { select: PROJECT_READERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
+  incidents: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  incident_timeline: { select: PROJECT_READERS, insert: SERVICE, update: [], delete: SERVICE },
 };
 
 describe('RLS matrix', () => {
@@ -606,7 +653,28 @@ describe('RLS matrix', () => {
        values ($1, $2, $3, 1, now(), 12, false, 500) returning id`,
       [webhookMessage!.id, webhookEndpoint!.id, tenant.orgId],
     );
+    const [escalationPolicy] = await env.db.query<{ id: string }>(
+      `insert into public.escalation_policies (organization_id, name, document) values ($1, 'primary', '{"levels": []}') returning id`,
+      [tenant.orgId],
+    );
+    const [oncallService] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_services (organization_id, project_id, name, escalation_policy_id, integration_key_hash) values ($1, $2, 'api', $3, repeat('e', 64)) returning id`,
+      [tenant.orgId, p, escalationPolicy!.id],
+    );
+    const [oncallIncident] = await env.db.query<{ id: string }>(
+      `insert into public.incidents (organization_id, project_id, service_id, group_key, title, urgency, escalation)
+       values ($1, $2, $3, 'g', 't', 'high', '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}') returning id`,
+      [tenant.orgId, p, oncallService!.id],
+    );
+    const [timelineRow] = await env.db.query<{ id: string }>(
+      `insert into public.incident_timeline (incident_id, organization_id, project_id, at, kind) values ($1, $2, $3, now(), 'opened') returning id`,
+      [oncallIncident!.id, tenant.orgId, p],
+    );
     fixture = {
+      escalationPolicyId: escalationPolicy!.id,
+      oncallServiceId: oncallService!.id,
+      oncallIncidentId: oncallIncident!.id,
+      incidentTimelineId: Number(timelineRow!.id),
       webhookEndpointId: webhookEndpoint!.id,
       webhookEventId: webhookEvent!.id,
       webhookMessageId: webhookMessage!.id,

@@ -1,0 +1,102 @@
+import { Hono } from 'hono';
+import type { Deps } from '../../core/deps.ts';
+import { actorClaims, readerClaims } from '../../http/actor.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
+import { actOnIncident } from '../act-on-incident.ts';
+import { createEscalationPolicy } from '../create-escalation-policy.ts';
+import { createService } from '../create-service.ts';
+import { deleteEscalationPolicy } from '../delete-escalation-policy.ts';
+import { deleteService } from '../delete-service.ts';
+import { enqueueEvent } from '../enqueue-event.ts';
+import { getEscalationPolicy } from '../get-escalation-policy.ts';
+import { getIncident } from '../get-incident.ts';
+import { getService } from '../get-service.ts';
+import { listEscalationPolicies } from '../list-escalation-policies.ts';
+import { listIncidents } from '../list-incidents.ts';
+import { listServices } from '../list-services.ts';
+import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, PoliciesQuery, ServicesQuery, UpdatePolicy } from '../schemas.ts';
+import { updateEscalationPolicy } from '../update-escalation-policy.ts';
+
+/**
+ * The oncall function: services (each with an Events v2 routing key shown once), escalation
+ * policies, incidents and their timelines, and the PagerDuty Events API v2-compatible inbound
+ * endpoint. RLS decides every read: what the caller cannot see is a 404. Incident changes are the
+ * API's (the incident core, then state + version + timeline in one transaction).
+ */
+export function oncallRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  // PagerDuty Events API v2: the routing key in the body is the credential (no JWT, no API key, as
+  // PagerDuty's own endpoint); whatever identity the request carries is not used.
+  app.post('/v2/enqueue', async (c) => {
+    const result = await enqueueEvent(deps, await c.req.text());
+    return c.json(result.body, result.status);
+  });
+
+  // ---- services: readers list and read; owners and admins create and remove.
+  app.post('/services', async (c) => {
+    const claims = actorClaims(c);
+    return c.json(await createService(deps, claims, await parseBody(c, CreateService)), 201);
+  });
+  app.get('/services', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    return c.json({ services: await listServices(deps, claims, keyProjectId, parseQuery(c, ServicesQuery)) });
+  });
+  app.get('/services/:id', async (c) => {
+    const { claims } = readerClaims(c);
+    return c.json({ service: await getService(deps, claims, parseParams(c, IdParams).id) });
+  });
+  app.delete('/services/:id', async (c) => {
+    await deleteService(deps, actorClaims(c), parseParams(c, IdParams).id);
+    return c.body(null, 204);
+  });
+
+  // ---- escalation policies: an organization's members read; its owners and admins manage.
+  app.post('/escalation-policies', async (c) => {
+    return c.json({ escalationPolicy: await createEscalationPolicy(deps, actorClaims(c), await parseBody(c, CreatePolicy)) }, 201);
+  });
+  app.get('/escalation-policies', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ escalationPolicies: await listEscalationPolicies(deps, claims, parseQuery(c, PoliciesQuery).organizationId) });
+  });
+  app.get('/escalation-policies/:id', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ escalationPolicy: await getEscalationPolicy(deps, claims, parseParams(c, IdParams).id) });
+  });
+  app.put('/escalation-policies/:id', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    return c.json({ escalationPolicy: await updateEscalationPolicy(deps, claims, id, await parseBody(c, UpdatePolicy)) });
+  });
+  app.delete('/escalation-policies/:id', async (c) => {
+    await deleteEscalationPolicy(deps, actorClaims(c), parseParams(c, IdParams).id);
+    return c.body(null, 204);
+  });
+
+  // ---- incidents: readers list and read; whoever may change the project acts (signed-in users).
+  app.get('/incidents', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    return c.json({ incidents: await listIncidents(deps, claims, keyProjectId, parseQuery(c, IncidentsQuery)) });
+  });
+  app.get('/incidents/:id', async (c) => {
+    const { claims } = readerClaims(c);
+    return c.json(await getIncident(deps, claims, parseParams(c, IdParams).id));
+  });
+  app.post('/incidents/:id/acknowledge', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ incident: await actOnIncident(deps, claims, parseParams(c, IdParams).id, { type: 'acknowledge' }) });
+  });
+  app.post('/incidents/:id/resolve', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ incident: await actOnIncident(deps, claims, parseParams(c, IdParams).id, { type: 'resolve' }) });
+  });
+  app.post('/incidents/:id/notes', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    const { text } = await parseBody(c, AddNote);
+    return c.json({ incident: await actOnIncident(deps, claims, id, { type: 'note', text }) }, 201);
+  });
+
+  return app;
+}

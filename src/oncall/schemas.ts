@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { EscalationPolicy } from './escalation.ts';
+
+/** Bounds of the oncall API (documented in docs/API.md). */
+export const ONCALL_LIMITS = {
+  servicesPerProject: 100,
+  policiesPerOrganization: 200,
+  incidentsListed: 500,
+  noteMaxChars: 4000,
+  maxReopenWindowSeconds: 7 * 86_400,
+} as const;
+
+export const IdParams = z.object({ id: z.uuid() });
+
+const Name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+export const CreateService = z.strictObject({
+  projectId: z.uuid(),
+  name: Name,
+  escalationPolicyId: z.uuid().nullable().default(null),
+  /** 'severity': from each event's severity (critical, error: high; warning, info: low). */
+  urgency: z.enum(['high', 'low', 'severity']).default('high'),
+  /** A trigger this soon after a resolve reopens the incident; 0 (PagerDuty's semantics) never does. */
+  reopenWindowSeconds: z.number().int('must be whole seconds').min(0).max(ONCALL_LIMITS.maxReopenWindowSeconds).default(0),
+});
+export type CreateService = z.output<typeof CreateService>;
+
+export const ServicesQuery = z.object({ projectId: z.uuid().optional() });
+
+export const CreatePolicy = z.strictObject({
+  organizationId: z.uuid(),
+  name: Name,
+  policy: EscalationPolicy,
+});
+export type CreatePolicy = z.output<typeof CreatePolicy>;
+
+export const UpdatePolicy = z.strictObject({ name: Name.optional(), policy: EscalationPolicy.optional() });
+export type UpdatePolicy = z.output<typeof UpdatePolicy>;
+
+export const PoliciesQuery = z.object({ organizationId: z.uuid() });
+
+export const IncidentsQuery = z.object({
+  projectId: z.uuid().optional(),
+  state: z.enum(['open', 'triggered', 'acknowledged', 'resolved']).optional(),
+  serviceId: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(ONCALL_LIMITS.incidentsListed).default(100),
+});
+export type IncidentsQuery = z.output<typeof IncidentsQuery>;
+
+export const AddNote = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(ONCALL_LIMITS.noteMaxChars) });
