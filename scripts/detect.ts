@@ -59,6 +59,14 @@ function splitRow(line: string): string[] {
   return line.split(';');
 }
 
+/**
+ * Six decimals, rounded down: a printed score reaches 0.500000 exactly when the detector calls the
+ * row anomalous (score >= ANOMALY_THRESHOLD), so thresholding the output agrees with the scanner.
+ */
+function formatScore(score: number): string {
+  return (Math.floor(score * 1e6) / 1e6).toFixed(6);
+}
+
 function fail(message: string, code: number): never {
   process.stderr.write(`detect: ${message}\n`);
   process.exit(code);
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
     }
     seenData = true;
     const { score } = stepDetector(state, { timestamp, value: parseValue(fields[1]) });
-    out.push(score.toFixed(6));
+    out.push(formatScore(score));
     if (out.length >= 8192) flush();
   }
   flush();

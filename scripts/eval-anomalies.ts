@@ -1,78 +1,89 @@
 /**
- * Scores every detector on the synthetic labeled set (tests/fixtures/anomalies) and prints, per
- * detector and anomaly type, precision / recall / F1 / mean detection delay / NAB-style score,
- * plus an overall comparison. Used to pick DEFAULT_DETECTOR; the table is in docs/anomaly-detection.md.
+ * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N]`
  *
- *   npm run eval:anomalies [-- --seed N] [-- --detector NAME]
+ * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
+ * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
+ * NAB standard profile, 15% probation, one corpus-wide threshold, normalised null = 0 and
+ * perfect = 100):
+ * - synthetic: the seeded generated set (tests/fixtures/anomalies/generate-eval-set.ts);
+ * - recorded: real metrics recorded on this machine with injected faults
+ *   (tests/fixtures/anomalies/recorded/, README.md there).
+ * For each it prints the window score at the best corpus-wide threshold and at the product's
+ * ANOMALY_THRESHOLD, precision (flag episodes starting in a window / all), recall, mean delay
+ * (rows from the anomaly's onset to the first flag in its window), and false episodes per series
+ * per day on clean stretches. The tables are in docs/anomaly-detection.md.
  */
 import { parseArgs } from 'node:util';
-import { ANOMALY_THRESHOLD, DETECTOR_NAMES, createDetectorState, isDetectorName, stepDetector } from '../src/anomalies/detectors/index.ts';
+import { ANOMALY_THRESHOLD, DEFAULT_DETECTOR, DETECTOR_NAMES, isDetectorName } from '../src/anomalies/detectors/index.ts';
 import type { DetectorName } from '../src/anomalies/detectors/index.ts';
-import { ANOMALY_TYPES, generateEvalSet } from '../tests/fixtures/anomalies/generate-eval-set.ts';
-import type { LabeledSeries } from '../tests/fixtures/anomalies/generate-eval-set.ts';
-import { addCounts, emptyCounts, scoreSeries, summarize } from '../tests/fixtures/anomalies/score-detections.ts';
-import type { SeriesCounts, Summary } from '../tests/fixtures/anomalies/score-detections.ts';
+import { detectorRunner, recordedSuite, scoreSuite, syntheticSuite } from '../tests/fixtures/anomalies/eval-suites.ts';
+import type { EvalSeries } from '../tests/fixtures/anomalies/eval-suites.ts';
+import { bestThreshold, scoreCorpus } from '../tests/fixtures/anomalies/window-score.ts';
+import type { ScoredSeries, Summary } from '../tests/fixtures/anomalies/window-score.ts';
 
-const THRESHOLD_GRID = Array.from({ length: 19 }, (_, i) => (i + 1) * 0.05);
+const fmt = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
-function runDetector(name: DetectorName, series: LabeledSeries): number[] {
-  const state = createDetectorState({ detector: name });
-  return series.values.map((value, i) => stepDetector(state, { timestamp: series.timestamps[i]!, value }).score);
-}
-
-function fmt(x: number | null, digits = 2): string {
-  return x === null ? '-' : x.toFixed(digits);
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-function countsAt(set: LabeledSeries[], scores: Map<string, number[]>, threshold: number, filter: (s: LabeledSeries) => boolean): SeriesCounts {
-  return set.filter(filter).reduce((acc, s) => addCounts(acc, scoreSeries(s, scores.get(s.id)!, threshold)), emptyCounts());
+function line(name: string, s: Summary): string {
+  return row([
+    name, fmt(s.score, 1), s.threshold.toFixed(3), fmt(s.precision), `${fmt(s.recall)} (${s.detected}/${s.windows})`,
+    fmt(s.meanDelay, 1), String(s.fpEpisodes), fmt(s.cleanEpisodesPerDay, 1), fmt(s.cleanEpisodesPer1440Rows, 2),
+  ]);
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true } } });
-  const seed = values.seed ? Number(values.seed) : undefined;
+  const { values } = parseArgs({
+    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' } },
+  });
   const names = (values.detector ?? [...DETECTOR_NAMES]).filter((n): n is DetectorName => {
     if (!isDetectorName(n)) throw new Error(`unknown detector ${n}; valid: ${DETECTOR_NAMES.join(', ')}`);
     return true;
   });
-  const set = generateEvalSet(seed);
-  const points = set.reduce((n, s) => n + s.values.length, 0);
-  const labeled = set.filter((s) => s.anomalyType !== 'none');
-  console.log(`Eval set: ${set.length} series (${labeled.length} labeled, ${set.length - labeled.length} clean), ${points} points, ${labeled.reduce((n, s) => n + s.labels.length, 0)} anomaly windows; threshold ${ANOMALY_THRESHOLD}.\n`);
+  const wanted = values.suite ?? ['synthetic', 'recorded'];
+  const suites: [string, EvalSeries[]][] = [];
+  if (wanted.includes('synthetic')) suites.push(['synthetic', syntheticSuite(values.seed ? Number(values.seed) : undefined)]);
+  if (wanted.includes('recorded')) suites.push(['recorded', recordedSuite()]);
 
-  const overall: { name: DetectorName; s: Summary; clean: Summary; best: { t: number; nab: number } }[] = [];
-  for (const name of names) {
-    const scores = new Map(set.map((s) => [s.id, runDetector(name, s)] as const));
-    console.log(`### ${name}\n`);
-    console.log(row(['type', 'windows', 'precision', 'recall', 'F1', 'mean delay (points)', 'NAB']));
-    console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
-    for (const type of ANOMALY_TYPES) {
-      const s = summarize(countsAt(set, scores, ANOMALY_THRESHOLD, (x) => x.anomalyType === type));
-      if (s.windows === 0) continue;
-      console.log(row([type, String(s.windows), fmt(s.precision), fmt(s.recall), fmt(s.f1), fmt(s.meanDelay, 1), fmt(s.nab, 1)]));
+  for (const [suiteName, suite] of suites) {
+    const points = suite.reduce((n, s) => n + s.values.length, 0);
+    const windows = suite.reduce((n, s) => n + s.windows.length, 0);
+    console.log(`## ${suiteName}: ${suite.length} series, ${points} rows, ${windows} windows\n`);
+    const header = ['detector', 'window score', 'threshold', 'precision', 'recall', 'mean delay (rows)', 'FP episodes', 'clean false episodes / series / day', 'same / 1440 rows'];
+    const best: string[] = [];
+    const fixed: string[] = [];
+    const perType: string[] = [];
+    for (const name of names) {
+      const t0 = performance.now();
+      const scored: ScoredSeries[] = scoreSuite(suite, detectorRunner({ detector: name }));
+      const ms = performance.now() - t0;
+      const b = bestThreshold(scored);
+      best.push(line(`${name}${name === DEFAULT_DETECTOR ? ' (default)' : ''}`, b));
+      fixed.push(line(name, scoreCorpus(scored, ANOMALY_THRESHOLD)));
+      process.stderr.write(`${suiteName}/${name}: ${(ms / 1000).toFixed(1)} s, ${((1000 * ms) / points).toFixed(2)} µs/row\n`);
+      if (values.types) {
+        const kinds = [...new Set(suite.map((s) => s.kind))].sort();
+        for (const k of kinds) {
+          const sub = scored.filter((s) => s.kind === k);
+          const r = scoreCorpus(sub, b.threshold);
+          perType.push(row([name, k, String(sub.length), fmt(r.score, 1), `${r.detected}/${r.windows}`, fmt(r.meanDelay, 1), String(r.fpEpisodes)]));
+        }
+      }
     }
-    const clean = summarize(countsAt(set, scores, ANOMALY_THRESHOLD, (x) => x.anomalyType === 'none'));
-    const all = summarize(countsAt(set, scores, ANOMALY_THRESHOLD, () => true));
-    console.log(row(['clean (FP alarms / 10k points)', '0', '-', '-', '-', '-', fmt(clean.fpPer10k, 2)]));
-    console.log(row(['**overall**', String(all.windows), fmt(all.precision), fmt(all.recall), fmt(all.f1), fmt(all.meanDelay, 1), fmt(all.nab, 1)]));
+    console.log(`Best corpus-wide threshold:\n`);
+    console.log(row(header));
+    console.log(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
+    for (const l of best) console.log(l);
+    console.log(`\nAt the product threshold ${ANOMALY_THRESHOLD}:\n`);
+    console.log(row(header));
+    console.log(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
+    for (const l of fixed) console.log(l);
+    if (perType.length) {
+      console.log(`\nPer kind at each detector's best threshold:\n`);
+      console.log(row(['detector', 'kind', 'series', 'window score', 'detected', 'mean delay', 'FP episodes']));
+      console.log(row(['---', '---', '---:', '---:', '---:', '---:', '---:']));
+      for (const l of perType) console.log(l);
+    }
     console.log('');
-    let best = { t: ANOMALY_THRESHOLD, nab: all.nab };
-    for (const t of THRESHOLD_GRID) {
-      const nab = summarize(countsAt(set, scores, t, () => true)).nab;
-      if (nab > best.nab) best = { t, nab };
-    }
-    overall.push({ name, s: all, clean, best });
-  }
-
-  console.log('### overall\n');
-  console.log(row(['detector', 'precision', 'recall', 'F1', 'mean delay (points)', `NAB @${ANOMALY_THRESHOLD}`, 'NAB @best threshold', 'clean FP / 10k']));
-  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
-  for (const o of overall) {
-    console.log(row([o.name, fmt(o.s.precision), fmt(o.s.recall), fmt(o.s.f1), fmt(o.s.meanDelay, 1), fmt(o.s.nab, 1), `${fmt(o.best.nab, 1)} (@${o.best.t.toFixed(2)})`, fmt(o.clean.fpPer10k, 2)]));
   }
 }
 

@@ -2,7 +2,7 @@ import { asServiceRole } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext } from '../core/job.ts';
-import { createDetectorState, DetectorConfig, type DetectorConfigInput, type DetectorState, stepDetector } from './detectors/index.ts';
+import { createDetectorState, DEFAULT_DETECTOR, DetectorConfig, type DetectorConfigInput, type DetectorState, stepDetector } from './detectors/index.ts';
 import { closeSilentEpisodes, refreshIncidents, saveEpisode } from './episode-store.ts';
 import { advanceEpisode, type Episode, MINUTE_MS as MINUTE } from './episodes.ts';
 import { SCANNER, type ScanLimits } from './scanner-config.ts';
@@ -110,7 +110,10 @@ async function scanSeries(
   const avgs = buckets?.avgs ?? [];
   if (ts.length === 0) return out;
 
-  const state: DetectorState = saved && saved.config_hash === conf.hash ? saved.state : createDetectorState(conf.config);
+  // A saved state of another detector (the default changed since it was saved; an unconfigured
+  // series' config hash does not name the detector) restarts like a changed configuration.
+  const detector = conf.config.detector ?? DEFAULT_DETECTOR;
+  const state: DetectorState = saved && saved.config_hash === conf.hash && saved.state.detector === detector ? saved.state : createDetectorState(conf.config);
   let episode: Episode | null = saved?.open_episode_id && saved.episode_id ? savedEpisode(saved) : null;
   const save = async (e: Episode, status: 'open' | 'closed') => {
     const { id, inserted } = await saveEpisode(tx, s, state.detector, e, status);

@@ -7,6 +7,10 @@ import type { Explanation } from './detectors/index.ts';
  * (episode-store.ts). Alerting's rule states, grouping timers and escalations follow this shape.
  *
  * Invariants (docs/anomaly-detection.md; the scanner's invariant 5):
+ * - an episode opens only at an anomalous minute (a row the detector's score pages for: exactly
+ *   where `npm run -s detect` flags one); once open, a minute the detector says is still outside the
+ *   series' normal band (`persisting`) keeps it going like an anomalous one, so an episode shows how
+ *   long the anomaly lasted although only its onset paged;
  * - anomalous minutes separated by at most `gapMinutes` normal (or missing) minutes form one
  *   episode: an anomalous minute `gapMinutes + 2` or more minutes after the last anomalous one closes
  *   the open episode and starts a new one;
@@ -33,6 +37,8 @@ export interface MinuteResult {
   anomalous: boolean;
   score: number;
   explanation: Explanation;
+  /** Still outside the normal band (keeps an open episode going); absent: as `anomalous`. */
+  persisting?: boolean;
 }
 
 export interface EpisodeRules {
@@ -55,12 +61,13 @@ export const MINUTE_MS = 60_000;
 export const endOf = (e: Episode): number => e.lastAnomalousAt + MINUTE_MS;
 
 export function advanceEpisode(open: Episode | null, t: number, r: MinuteResult, rules: EpisodeRules): EpisodeStep {
+  const continues = r.anomalous || r.persisting === true;
   let closed: Episode | null = null;
-  if (open && t - open.lastAnomalousAt >= (r.anomalous ? rules.episodeGapMinutes + 2 : rules.recoveryMinutes) * MINUTE_MS) {
+  if (open && t - open.lastAnomalousAt >= (continues ? rules.episodeGapMinutes + 2 : rules.recoveryMinutes) * MINUTE_MS) {
     closed = open;
     open = null;
   }
-  if (!r.anomalous) return { open, closed };
+  if (!(open ? continues : r.anomalous)) return { open, closed };
   if (!open) {
     return { open: { id: null, startedAt: t, lastAnomalousAt: t, peakScore: r.score, peakAt: t, explanation: r.explanation, changed: true }, closed };
   }

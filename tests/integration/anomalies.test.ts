@@ -101,7 +101,7 @@ describe('detect-anomalies', () => {
     const list = await episodes();
     const shift = list.find((e) => e.metric === 'cpu' && Math.abs(Date.parse(e.startedAt) - ANOMALY) <= 2 * MIN);
     expect(shift, JSON.stringify(list)).toBeDefined();
-    expect(shift!.detector).toBe('ewma');
+    expect(shift!.detector).toBe('onset'); // the default (docs/anomaly-detection.md)
     expect(shift!.peakScore).toBeGreaterThanOrEqual(0.5);
     expect(shift!.explanation).toMatchObject({ direction: 'up', status: 'scored' });
     expect(shift!.explanation.expected).toBeGreaterThan(45);
@@ -204,7 +204,7 @@ describe('detect-anomalies', () => {
     expect((await put(t.people.outsider.jwt)).status).toBe(404);
     const res = await put(t.people.admin.jwt);
     expect(res.status).toBe(200);
-    expect((await res.json()).config).toMatchObject({ metric: 'cpu', filter: { host: 'a' }, enabled: false, config: { detector: 'ewma', sensitivity: 'low', window: 120 } });
+    expect((await res.json()).config).toMatchObject({ metric: 'cpu', filter: { host: 'a' }, enabled: false, config: { detector: 'onset', sensitivity: 'low', window: 120 } });
     const list = (await (await get(`/configs?projectId=${t.projectA}`, t.people.viewer.jwt)).json()).configs;
     expect(list.map((c: { metric: string }) => c.metric).sort()).toEqual(['cpu', 'latency']);
     // Disabled: the series is no longer scanned.

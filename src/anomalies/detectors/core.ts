@@ -97,7 +97,18 @@ export type Explanation = {
   direction: 'up' | 'down' | 'none';
 };
 
-export type StepResult = { score: number; anomalous: boolean; explanation: Explanation };
+export type StepResult = {
+  score: number;
+  /** The score pages: score >= ANOMALY_THRESHOLD (for `onset`, an anomaly starts or becomes newly visible here). */
+  anomalous: boolean;
+  explanation: Explanation;
+  /**
+   * The series is still outside its normal band although nothing new happened (`onset`: its member
+   * still flags the value). Episodes stay open through such minutes; it never opens one and never
+   * pages. Absent: the same as `anomalous`.
+   */
+  persisting?: boolean;
+};
 
 /** What a model says about the next value before learning it. */
 export type Assessment = {

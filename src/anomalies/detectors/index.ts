@@ -5,6 +5,8 @@ import type { EnsembleState } from './ensemble.ts';
 import { ewmaDetector, ewmaOps } from './ewma.ts';
 import type { EwmaState } from './ewma.ts';
 import { madDetector, madOps } from './mad.ts';
+import { onsetDetector } from './onset.ts';
+import type { OnsetState } from './onset.ts';
 import type { MadState } from './mad.ts';
 import { DEFAULT_DETECTOR, DetectorConfig, DetectorFeedback } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput, DetectorName } from './schemas.ts';
@@ -19,10 +21,10 @@ export type { Explanation, StepResult } from './core.ts';
 export type { Detector } from './types.ts';
 export { DEFAULT_DETECTOR, DETECTOR_NAMES, DetectorConfig, DetectorFeedback, DetectorName, DataPoint } from './schemas.ts';
 export type { DetectorConfigInput } from './schemas.ts';
-export type { ZscoreState, MadState, SeasonalState, EwmaState, EnsembleState };
+export type { ZscoreState, MadState, SeasonalState, EwmaState, EnsembleState, OnsetState };
 
 /** Any detector's state; `detector` says which, so a saved state is self-describing. */
-export type DetectorState = ZscoreState | MadState | SeasonalState | EwmaState | EnsembleState;
+export type DetectorState = ZscoreState | MadState | SeasonalState | EwmaState | EnsembleState | OnsetState;
 
 export const detectors = {
   zscore: zscoreDetector,
@@ -30,6 +32,7 @@ export const detectors = {
   seasonal: seasonalDetector,
   ewma: ewmaDetector,
   ensemble: ensembleDetector,
+  onset: onsetDetector,
 } satisfies { [K in DetectorName]: Detector<Extract<DetectorState, { detector: K }>> };
 
 export function isDetectorName(name: string): name is DetectorName {
@@ -55,6 +58,8 @@ export function stepDetector(state: DetectorState, point: DataPoint): StepResult
       return detectors.ewma.step(state, point);
     case 'ensemble':
       return detectors.ensemble.step(state, point);
+    case 'onset':
+      return detectors.onset.step(state, point);
   }
 }
 
@@ -78,6 +83,10 @@ export function applyFeedback(state: DetectorState, feedback: DetectorFeedback):
       return applyModelFeedback(state, ewmaOps, from, to);
     case 'ensemble':
       applyModelFeedback(state.parts.seasonal, seasonalOps, from, to);
+      applyModelFeedback(state.parts.ewma, ewmaOps, from, to);
+      return;
+    case 'onset':
+      // The member's raised threshold also raises the surprise onset needs (onset.ts).
       applyModelFeedback(state.parts.ewma, ewmaOps, from, to);
   }
 }

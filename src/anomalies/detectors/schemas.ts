@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Names of every detector in the registry; the scanner stores one of these per series. */
-export const DETECTOR_NAMES = ['zscore', 'mad', 'seasonal', 'ewma', 'ensemble'] as const;
+export const DETECTOR_NAMES = ['zscore', 'mad', 'seasonal', 'ewma', 'ensemble', 'onset'] as const;
 export const DetectorName = z.enum(DETECTOR_NAMES);
 export type DetectorName = z.infer<typeof DetectorName>;
 
@@ -9,7 +9,7 @@ export type DetectorName = z.infer<typeof DetectorName>;
  * Chosen by `npm run eval:anomalies` (see docs/anomaly-detection.md); a scanner uses it when a
  * series has no detector configured.
  */
-export const DEFAULT_DETECTOR: DetectorName = 'ewma';
+export const DEFAULT_DETECTOR: DetectorName = 'onset';
 
 /**
  * Named presets or the threshold itself: a number is the deviation (in the detector's robust

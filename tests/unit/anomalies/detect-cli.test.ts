@@ -44,9 +44,12 @@ describe('scripts/detect.ts', { timeout: 30_000 }, () => {
   it('scores exactly what the library scores with the default detector', () => {
     const { rows, values, timestamps } = csvRows();
     const state = createDetectorState();
-    const expected = values.map((value, i) => stepDetector(state, { timestamp: timestamps[i]!, value }).score.toFixed(6));
+    const results = values.map((value, i) => stepDetector(state, { timestamp: timestamps[i]!, value }));
+    // Six decimals rounded down, so a printed 0.500000 or more is exactly an anomalous row.
+    const expected = results.map((r) => (Math.floor(r.score * 1e6) / 1e6).toFixed(6));
     const out = detect(`${rows.join('\n')}\n`);
     expect(out.lines).toEqual(expected);
+    expect(out.lines.map((l) => Number(l) >= 0.5)).toEqual(results.map((r) => r.anomalous));
   });
 
   it('treats zone-less times as UTC whatever the machine zone, and ISO 8601 the same', () => {

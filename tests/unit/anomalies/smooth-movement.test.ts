@@ -69,12 +69,21 @@ describe('an unseen daily cycle (first 36 hours, 1-minute cadence)', () => {
   });
 
   // The budget above is tight enough to fail: the same kind of series with a ramp that is not part
-  // of the cycle (12 sigma over an hour on the second day, on top of it) breaks it.
-  it('a ramp that is not part of the cycle still breaks that budget (the tests above can fail)', () => {
+  // of the cycle (12 sigma over an hour on the second day, on top of it) breaks it. ewma (the
+  // default's member) flags the ramp for as long as it lasts; the default (onset) pages where it
+  // becomes visible and then stays quiet while it persists.
+  const withRamp = () => {
     const series = cycleSeries(36, { amplitude: 5, phase: 0 }, 99);
     const from = series.timestamps.findIndex((t) => t >= START + 30 * HOUR);
     for (let i = from; i < series.values.length; i++) series.values[i]! += 12 * Math.min(1, (i - from) / 60);
-    expect(flagged(runDetector({}, series), from).length).toBeGreaterThan(3);
+    return { series, from };
+  };
+  it('a ramp that is not part of the cycle still breaks that budget (the tests above can fail)', () => {
+    const { series, from } = withRamp();
+    expect(flagged(runDetector({ detector: 'ewma' }, series), from).length).toBeGreaterThan(3);
+    const onsets = flagged(runDetector({}, series), from);
+    expect(onsets.length).toBeGreaterThan(0);
+    expect(onsets[0]! - from).toBeLessThanOrEqual(60);
   });
 });
 
@@ -119,15 +128,30 @@ describe('real anomalies during the first day are still caught', () => {
       }
     }
   }
-  it.each(CASES)('%s on a %i-sigma cycle, phase %f (seed %i)', (type, amplitude, phase, seed) => {
+  const inject = (type: 'spike' | 'dip' | 'level_shift', amplitude: number, phase: number, seed: number) => {
     const series = cycleSeries(24, { amplitude, phase }, seed);
     const at = 4 * 60 + ((seed * 97) % (18 * 60));
     const size = type === 'spike' ? 10 : type === 'dip' ? -10 : 6;
     const end = type === 'level_shift' ? series.values.length : at + 1;
     for (let i = at; i < end; i++) series.values[i]! += size;
-    const first = flagged(runDetector({}, series), at)[0];
+    return { series, at };
+  };
+  it.each(CASES)('ewma: %s on a %i-sigma cycle, phase %f (seed %i)', (type, amplitude, phase, seed) => {
+    const { series, at } = inject(type, amplitude, phase, seed);
+    const first = flagged(runDetector({ detector: 'ewma' }, series), at)[0];
     expect(first).toBeDefined();
     expect(first! - at).toBeLessThanOrEqual(type === 'level_shift' ? 5 : 0);
+  });
+  // The default (onset) needs 200 scored rows (3.3 hours here) before it pages at all, and a
+  // single point on the steep ramp of an unseen 8-sigma cycle is not surprising enough for it
+  // (known limit, docs/anomaly-detection.md): those cases are ewma's only.
+  // Its averages are also widened while few have been seen (the first day is all it has), so a
+  // 6-sigma shift can take a few more points (up to 8) than with ewma.
+  it.each(CASES.filter(([, amplitude]) => amplitude <= 5))('default: %s on a %i-sigma cycle, phase %f (seed %i)', (type, amplitude, phase, seed) => {
+    const { series, at } = inject(type, amplitude, phase, seed);
+    const first = flagged(runDetector({}, series), at)[0];
+    expect(first).toBeDefined();
+    expect(first! - at).toBeLessThanOrEqual(type === 'level_shift' ? 8 : 0);
   });
 });
 
@@ -135,15 +159,16 @@ describe('when the daily period is first detected', () => {
   // ewma: detection re-deseasonalizes the level; counting the new profile's offset twice used to
   // flag the hours after detection on every daily series. seasonal rebuilds its window from the raw
   // values minus the new profile, so it never had that bug; the case pins it down.
-  const CASES: Array<['ewma' | 'seasonal', number]> = [];
-  for (const detector of ['ewma', 'seasonal'] as const) for (const phase of [0, 1.5, 3, 4.5]) CASES.push([detector, phase]);
+  const CASES: Array<['ewma' | 'seasonal' | 'onset', number]> = [];
+  for (const detector of ['ewma', 'seasonal', 'onset'] as const) for (const phase of [0, 1.5, 3, 4.5]) CASES.push([detector, phase]);
   it.each(CASES)('%s: nothing is flagged around the detection (phase %f)', (detector, phase) => {
     const series = cycleSeries(96, { amplitude: 15, phase }, 3);
-    const state = createDetectorState(detector === 'ewma' ? {} : { detector }) as EwmaState | SeasonalState;
+    const state = createDetectorState({ detector });
+    const season = () => (state.detector === 'onset' ? state.parts.ewma : (state as EwmaState | SeasonalState)).model.season;
     let detectedAt: number | null = null;
     const scores = series.values.map((value, i) => {
       const r = stepDetector(state, { timestamp: series.timestamps[i]!, value });
-      if (detectedAt === null && state.model.season.periodMs === DAY) detectedAt = i;
+      if (detectedAt === null && season().periodMs === DAY) detectedAt = i;
       return r.score;
     });
     expect(detectedAt).not.toBeNull();
@@ -166,12 +191,13 @@ function trendSeries(n: number, slope: number, seed: number, ramp?: { at: number
 describe('drifts on a steadily trending series', () => {
   // A steady trend keeps the drift statistic (fast - slow) at slope x lag; that usual value is
   // subtracted (shrunk by its standard error), so it no longer counts as slow movement.
-  it('the eval generator\'s trend-ar drifts: at least 8 of 24 windows found (1 before the change)', () => {
+  // ewma's drift statistic (the default, onset, calibrates it: see the eval's drift rows).
+  it('the eval generator\'s trend-ar drifts: at least 8 of 24 windows found by ewma (1 before the change)', () => {
     let found = 0;
     let windows = 0;
     for (let seed = 1; seed <= 12; seed++) {
       const series = generateSeries(findSeriesKind('trend-ar'), 'drift', seed);
-      const counts = scoreSeries(series, runDetector({}, series).map((r) => r.score), 0.5);
+      const counts = scoreSeries(series, runDetector({ detector: 'ewma' }, series).map((r) => r.score), 0.5);
       found += counts.detected;
       windows += counts.windows;
       expect(counts.fpEvents).toBe(0);
@@ -200,7 +226,7 @@ describe('drifts on a steadily trending series', () => {
 describe('states saved before the slow-movement fields existed', () => {
   it('resume with finite scores and keep catching spikes', () => {
     const series = cycleSeries(30, { amplitude: 10, phase: 1 }, 5);
-    const state = createDetectorState({}) as EwmaState;
+    const state = createDetectorState({ detector: 'ewma' }) as EwmaState;
     series.values.slice(0, 1000).forEach((value, i) => stepDetector(state, { timestamp: series.timestamps[i]!, value }));
     const old = JSON.parse(JSON.stringify(state)) as EwmaState;
     delete old.model.absDiff;

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { gaussianSurprise } from '../../../src/anomalies/detectors/onset.ts';
+import { createRng } from '../../fixtures/anomalies/generate-eval-set.ts';
+import { MINUTE, START, flagged, noiseSeries, runDetector } from './run-detector.ts';
+import type { Series } from './run-detector.ts';
+
+/**
+ * The onset detector's score semantics: a row scores by how newly surprising it is. An anomaly
+ * pages where it starts (or where it becomes newly visible), not for as long as it lasts; ordinary
+ * rows of noisy, heavy-tailed or quantised series stay low because every series is measured
+ * against its own history.
+ */
+const onset = (s: Series, extra: Record<string, unknown> = {}) => runDetector({ detector: 'onset', ...extra }, s);
+
+function heavyTailed(n: number, seed: number): Series {
+  const rng = createRng(seed);
+  const g = () => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
+  const timestamps: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let chi = 0;
+    for (let k = 0; k < 3; k++) chi += g() ** 2;
+    timestamps.push(START + i * MINUTE);
+    values.push(50 + (2 * g()) / Math.sqrt(chi / 3));
+  }
+  return { timestamps, values };
+}
+
+describe('onset scores', () => {
+  it('pages a sustained shift at its start, then stays quiet while it persists', () => {
+    const s = noiseSeries(3000, { sigma: 2, seed: 3 });
+    for (let i = 1500; i < s.values.length; i++) s.values[i]! += 16;
+    const r = onset(s);
+    const flags = flagged(r, 1000);
+    expect(flags[0]).toBeGreaterThanOrEqual(1500);
+    expect(flags[0]).toBeLessThanOrEqual(1503);
+    // Persistence is not news: nothing more once the onset has been reported.
+    expect(flagged(r, 1510)).toEqual([]);
+    // Scores fall back below the threshold within a few rows.
+    expect(Math.max(...r.slice(1510, 1600).map((x) => x.score))).toBeLessThan(0.5);
+  });
+
+  it('pages a second, larger change on top of the first (something new)', () => {
+    const s = noiseSeries(3000, { sigma: 2, seed: 4 });
+    for (let i = 1500; i < s.values.length; i++) s.values[i]! += 16;
+    for (let i = 1700; i < s.values.length; i++) s.values[i]! += 60;
+    const flags = flagged(onset(s), 1000);
+    expect(flags.some((i) => i >= 1500 && i <= 1503)).toBe(true);
+    expect(flags.some((i) => i >= 1700 && i <= 1703)).toBe(true);
+  });
+
+  it('does not page when a dip recovers to the level it had before', () => {
+    const s = noiseSeries(3000, { sigma: 2, seed: 5 });
+    for (let i = 1500; i < 1560; i++) s.values[i]! -= 30;
+    const flags = flagged(onset(s), 1000);
+    expect(flags.some((i) => i >= 1500 && i <= 1503)).toBe(true);
+    expect(flags.filter((i) => i > 1505)).toEqual([]);
+  });
+
+  it('keeps heavy-tailed noise quiet but still pages an outlier far beyond its tails', () => {
+    const s = heavyTailed(4000, 6);
+    expect(flagged(onset(s), 600).length).toBeLessThanOrEqual(2);
+    s.values[3000] = 50 + 400;
+    expect(flagged(onset(s))).toContain(3000);
+  });
+
+  it('gives smooth, rankable scores in [0, 1] (not just 0 and 1)', () => {
+    const s = noiseSeries(2000, { sigma: 2, seed: 7 });
+    s.values[1500]! += 9; // 4.5 sigma: notable, not extreme
+    s.values[1800]! += 40;
+    const r = onset(s).map((x) => x.score);
+    for (const x of r) {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThanOrEqual(1);
+    }
+    // Rows that are not newly surprising score 0; the others spread over (0, 1).
+    expect(new Set(r.filter((x) => x > 0 && x < 1)).size).toBeGreaterThan(20);
+    expect(r[1800]!).toBeGreaterThan(r[1500]!);
+  });
+
+  it('uses the Gaussian upper tail for its surprise', () => {
+    expect(gaussianSurprise(0)).toBe(0);
+    expect(gaussianSurprise(1.2816)).toBeCloseTo(1, 3); // Q = 0.1
+    expect(gaussianSurprise(3.0902)).toBeCloseTo(3, 2); // Q = 0.001
+    expect(gaussianSurprise(5.9978)).toBeCloseTo(9, 1); // Q = 1e-9, asymptotic branch
+  });
+});
