@@ -8,6 +8,39 @@ import { applyEvent, type IncidentStep, openIncident, reopenIncident, routeEvent
 import { type Accepted, decidePagerDutyEvent, type InvalidEvent, type PagerDutyEvent, pagerDutyGroupKey, parsePagerDutyEvent } from './pagerduty-events.ts';
 import { appendTimeline, INCIDENT_COLUMNS, type IncidentRow, lockIncidentKey, RECORD_ONLY, toCore, withoutPaging, writeStep } from './views.ts';
 
+/** PagerDuty's own limit on the Events API v2: events a minute per routing key. */
+export const EVENTS_PER_MINUTE = 120;
+
+/** Over the limit: 429, retried by senders after Retry-After (PagerDuty's clients retry a 429). */
+export interface Throttled {
+  status: 429;
+  body: { status: 'throttle event'; message: string };
+  headers: Record<string, string>;
+}
+
+/**
+ * One fixed minute window per routing key (by its hash), counted before the database is touched, so
+ * a flood costs one cache command an event. When the cache is down the event passes (accepted
+ * events are never refused for lack of Redis), as ingest's limits do.
+ */
+async function throttle(deps: Pick<Deps, 'cache' | 'logger' | 'clock'>, hash: string): Promise<Throttled | null> {
+  const now = deps.clock.now().getTime();
+  let count: number;
+  try {
+    [count = 0] = await deps.cache.incrCounters([{ key: `oai:rl:pd:${hash.slice(0, 32)}:${Math.floor(now / 60_000)}`, by: 1 }], 120_000);
+  } catch (err) {
+    deps.logger.warn({ err }, 'rate limiter unavailable: event let through');
+    return null;
+  }
+  if (count <= EVENTS_PER_MINUTE) return null;
+  const retryAfter = String(60 - Math.floor((now % 60_000) / 1000));
+  return {
+    status: 429,
+    body: { status: 'throttle event', message: `More than ${EVENTS_PER_MINUTE} events a minute for this routing key; retry after ${retryAfter} s` },
+    headers: { 'retry-after': retryAfter },
+  };
+}
+
 /** What PagerDuty answers for a routing key it does not know: the same 400 as any invalid event, naming nothing else. */
 export const UNKNOWN_ROUTING_KEY: InvalidEvent = { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid routing key'] } };
 
@@ -41,11 +74,13 @@ function eventDetails(e: PagerDutyEvent): Record<string, unknown> {
  * incident and its timeline. Answers exactly as PagerDuty does: 202 with the dedup key, also when
  * the event is dropped (acknowledge or resolve of a key with no open incident).
  */
-export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock'>, raw: string): Promise<Accepted | InvalidEvent> {
+export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | 'logger'>, raw: string): Promise<Accepted | InvalidEvent | Throttled> {
   const parsed = parsePagerDutyEvent(raw);
   if (!parsed.ok) return parsed.response;
   const event = parsed.event;
   const hash = await sha256Hex(event.routing_key);
+  const throttled = await throttle(deps, hash);
+  if (throttled) return throttled;
   return asServiceRole(deps.db, async (tx) => {
     const [service] = await tx.query<ServiceForEvents>(
       'select id, organization_id, project_id, escalation_policy_id, urgency, reopen_window_seconds from public.oncall_services where integration_key_hash = $1',

@@ -152,7 +152,8 @@ async function webhookMessage(tt: MatrixTenant): Promise<{ endpointId: string; m
 // and a fresh triggered incident per acting request.
 /** Who reads an organization's escalation policies: every member of it (user tokens). */
 const ORG_MEMBERS = ['owner', 'admin', 'member', 'unassigned', 'viewer'] as const;
-const ONCALL_KEY = 'Matrix0123456789abcdefghijklmnop';
+/** New each run: Events v2 is limited to 120 events a minute per routing key (counted in Redis across test files). */
+const ONCALL_KEY = `Mx${unique()}${unique()}${unique()}${unique()}`.padEnd(32, 'k').slice(0, 32);
 const oncallServices = new Map<string, string>();
 async function newOncallService(tt: MatrixTenant, key = `${unique()}${unique()}${unique()}${unique()}`.padEnd(32, 'k').slice(0, 32)): Promise<string> {
   const [s] = await db().query<{ id: string }>(

@@ -195,6 +195,20 @@ describe('PagerDuty Events API v2 (POST /v2/enqueue)', () => {
     expect(await env.db.query('select id from public.incidents')).toHaveLength(before.length);
   });
 
+  it('past 120 events a minute for one routing key: 429 with Retry-After (PagerDuty\'s limit), nothing written; other keys go on', async () => {
+    // A key of its own each run: the counter lives in Redis in the services mode.
+    const flooded = `Fl${crypto.randomUUID().replaceAll('-', '')}`.slice(0, 32);
+    // The limit is counted before the key is even looked up, so an unknown key's flood costs no query.
+    const answers: number[] = [];
+    for (let i = 0; i < 121; i++) answers.push((await enqueue({ ...DOC_TRIGGER, routing_key: flooded })).status);
+    expect(answers.slice(0, 120).every((s) => s === 400)).toBe(true);
+    const res = await env.request('POST', '/functions/v1/oncall/v2/enqueue', { body: { ...DOC_TRIGGER, routing_key: flooded } });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ status: 'throttle event' });
+    expect((await enqueue({ ...DOC_ACK, routing_key: routingKey, dedup_key: 'still-served' })).status).toBe(202);
+  });
+
   it('a service without a policy records incidents that page nobody; urgency by severity; a reopen within the window', async () => {
     const made = await call('POST', '/services', { as: t.people.admin, body: { projectId: t.projectA, name: 'batch', urgency: 'severity', reopenWindowSeconds: 600 } });
     expect(made.status).toBe(201);

@@ -31,6 +31,7 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
   // PagerDuty's own endpoint); whatever identity the request carries is not used.
   app.post('/v2/enqueue', async (c) => {
     const result = await enqueueEvent(deps, await c.req.text());
+    if (result.status === 429) return c.json(result.body, 429, result.headers);
     return c.json(result.body, result.status);
   });
 
