@@ -66,3 +66,25 @@ export const INTERACTIVE_READ: Readonly<Record<string, string>> = { statement_ti
 export function asServiceRole<T>(db: Db, fn: (tx: Queryable) => Promise<T>, settings?: Readonly<Record<string, string>>): Promise<T> {
   return withClaims(db, { role: 'service_role' }, fn, settings);
 }
+
+/**
+ * Runs `fn` in the caller's transaction as the service role, then returns to the caller's claims:
+ * for the writes users hold no grant for (a webhook's outbox and delivery state, a generated key's
+ * hash, an incident's state and timeline), made only after the caller's own claims authorized the
+ * verb, in the same transaction (no gap between the check and the write). The claims keep the
+ * caller's user id (or API key), so an audit row written meanwhile still names them. SET ROLE is
+ * judged against the session's user, so this switches as withClaims itself does.
+ */
+export async function asServiceRoleWithin<T>(tx: Queryable, actor: Claims, fn: () => Promise<T>): Promise<T> {
+  const service: Claims = {
+    role: 'service_role',
+    ...(actor.sub ? { sub: actor.sub } : {}),
+    ...(actor.observai_key ? { observai_key: actor.observai_key } : {}),
+  };
+  const become = (claims: Claims) =>
+    tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [claims.role, JSON.stringify(claims)]);
+  await become(service);
+  const result = await fn();
+  await become(actor);
+  return result;
+}

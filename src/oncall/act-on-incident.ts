@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError, forbidden } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { applyEvent, type IncidentEvent } from './incidents.ts';
-import { asServiceRoleWithin, findIncident, lockIncidentKey, toCore, toIncidentView, withoutPaging, writeStep } from './views.ts';
+import { findIncident, lockIncidentKey, toCore, toIncidentView, withoutPaging, writeStep } from './views.ts';
 
 export type IncidentAction = { type: 'acknowledge' } | { type: 'resolve' } | { type: 'note'; text: string };
 

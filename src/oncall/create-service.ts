@@ -1,10 +1,10 @@
 import { randomToken, sha256Hex } from '../core/ids.ts';
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { invalid } from '../http/validate.ts';
 import { resolveProject } from '../orgs/lookup.ts';
 import { type CreateService, ONCALL_LIMITS } from './schemas.ts';
-import { asServiceRoleWithin, requireOrgManager, SERVICE_COLUMNS, type ServiceRow, toServiceView } from './views.ts';
+import { requireOrgManager, SERVICE_COLUMNS, type ServiceRow, toServiceView } from './views.ts';
 
 /**
  * Adds a service to a project (owners and admins of its organization; audited by trigger, never the

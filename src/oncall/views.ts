@@ -89,26 +89,6 @@ export async function requireOrgManager(tx: Queryable, organizationId: string): 
   if (!org.may) throw forbidden(MANAGERS_ONLY);
 }
 
-/**
- * Runs `fn` in the caller's transaction as the service role, then returns to the caller's claims: for
- * the writes users hold no grant for (a service with its generated key's hash, an incident's state
- * and timeline), made only after the caller's own claims authorized the verb. The claims keep the
- * caller's user id, so an audit row written meanwhile still names them.
- */
-export async function asServiceRoleWithin<T>(tx: Queryable, actor: Claims, fn: () => Promise<T>): Promise<T> {
-  const service: Claims = {
-    role: 'service_role',
-    ...(actor.sub ? { sub: actor.sub } : {}),
-    ...(actor.observai_key ? { observai_key: actor.observai_key } : {}),
-  };
-  const become = (claims: Claims) =>
-    tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [claims.role, JSON.stringify(claims)]);
-  await become(service);
-  const result = await fn();
-  await become(actor);
-  return result;
-}
-
 // ------------------------------------------------------------------------------------ incidents
 export const INCIDENT_COLUMNS = `id, organization_id, project_id, service_id, group_key, dedup_key, title, severity, details, urgency, state,
   version, held, escalation_policy_id, policy, escalation, next_wake_at, snoozed_until, acknowledged_at, acknowledged_by, resolved_at,

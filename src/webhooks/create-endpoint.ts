@@ -1,19 +1,10 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { invalid } from '../http/validate.ts';
 import { generateWebhookSecret } from '../net/standard-webhooks.ts';
 import { resolveProject } from '../orgs/lookup.ts';
-import {
-  asServiceRoleWithin,
-  checkEndpointUrl,
-  ENDPOINT_COLUMNS,
-  type EndpointRow,
-  managedOrganization,
-  managedProject,
-  toEndpointView,
-  webhookSecretBox,
-} from './endpoint-views.ts';
+import { checkEndpointUrl, ENDPOINT_COLUMNS, type EndpointRow, managedOrganization, managedProject, toEndpointView, webhookSecretBox } from './endpoint-views.ts';
 import { type CreateEndpoint, WEBHOOK_LIMITS } from './schemas.ts';
 
 /**

@@ -101,27 +101,6 @@ export async function managedOrganization(tx: Queryable, actor: Claims, organiza
   return org;
 }
 
-/**
- * Runs `fn` in the caller's transaction as the service role, then returns to the caller's claims:
- * for the few writes users hold no grant for (the outbox, the delivery state, a secret copied from
- * one column to another), made only after the caller's own claims authorized the verb. The claims
- * keep the caller's user id (or API key), so an audit row written meanwhile still names them.
- * SET ROLE is judged against the session's user, so this switches as withClaims itself does.
- */
-export async function asServiceRoleWithin<T>(tx: Queryable, actor: Claims, fn: () => Promise<T>): Promise<T> {
-  const service: Claims = {
-    role: 'service_role',
-    ...(actor.sub ? { sub: actor.sub } : {}),
-    ...(actor.observai_key ? { observai_key: actor.observai_key } : {}),
-  };
-  const become = (claims: Claims) =>
-    tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [claims.role, JSON.stringify(claims)]);
-  await become(service);
-  const result = await fn();
-  await become(actor);
-  return result;
-}
-
 export async function webhookSecretBox(config: Deps['config']): Promise<SecretBox> {
   return createSecretBox(requireEncryptionKey(config, 'Webhooks'));
 }

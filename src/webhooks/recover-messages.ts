@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { invalid } from '../http/validate.ts';
-import { asServiceRoleWithin, findEndpoint } from './endpoint-views.ts';
+import { findEndpoint } from './endpoint-views.ts';
 import { type RecoverMessages, WEBHOOK_LIMITS } from './schemas.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
-import { asServiceRoleWithin } from './endpoint-views.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
+
 import { findMessage, MESSAGE_COLUMNS, type MessageRow, toMessageView } from './message-views.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { generateWebhookSecret } from '../net/standard-webhooks.ts';
-import { asServiceRoleWithin, ENDPOINT_COLUMNS, type EndpointRow, findEndpoint, toEndpointView, webhookSecretBox } from './endpoint-views.ts';
+import { ENDPOINT_COLUMNS, type EndpointRow, findEndpoint, toEndpointView, webhookSecretBox } from './endpoint-views.ts';
 import type { RotateSecret } from './schemas.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { deliverMessagesNow } from './deliver-webhooks.ts';
-import { asServiceRoleWithin, findEndpoint } from './endpoint-views.ts';
+import { findEndpoint } from './endpoint-views.ts';
 import { findMessage, toMessageView } from './message-views.ts';
 import type { TestEndpoint } from './schemas.ts';
 

@@ -1,7 +1,7 @@
 import type { Deps } from '../core/deps.ts';
 import { forbidden } from '../core/errors.ts';
-import { type Claims, withClaims } from '../db/scoped.ts';
-import { asServiceRoleWithin, checkEndpointUrl, ENDPOINT_COLUMNS, type EndpointRow, findEndpoint, toEndpointView } from './endpoint-views.ts';
+import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
+import { checkEndpointUrl, ENDPOINT_COLUMNS, type EndpointRow, findEndpoint, toEndpointView } from './endpoint-views.ts';
 import type { UpdateEndpoint } from './schemas.ts';
 
 /**
