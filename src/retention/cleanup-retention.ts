@@ -11,14 +11,18 @@ export const JOB_RUN_RETENTION_DAYS = 30;
 export const ANOMALY_RETENTION_DAYS = 90;
 /** How long webhook events are kept, with their messages and attempts (a message still due is kept). */
 export const WEBHOOK_RETENTION_DAYS = 30;
+/** Alerting: the notification log (finished notifications, with their attempts) and the alert history. */
+export const ALERT_NOTIFICATION_RETENTION_DAYS = 30;
+export const ALERT_HISTORY_RETENTION_DAYS = 90;
 const BATCH = 5_000;
 
 /**
  * Retention: metric raw partitions and rollups per resolution (src/metrics/metric-retention.ts),
  * logs per project and level and spans per project (src/retention/log-retention.ts), invitations
  * that ended (accepted, revoked or expired), job run history, closed anomaly episodes and
- * incidents older than their retention (open ones are never touched), and webhook events with their
- * messages and attempts (none still due). Deletes
+ * incidents older than their retention (open ones are never touched), webhook events with their
+ * messages and attempts (none still due), finished alert notifications with their attempts, and
+ * alert history (transitions). Deletes
  * in bounded batches until done or out of budget.
  *
  * With `dryRun` in the context (an operator's preview: GET /logs/retention/preview as the service
@@ -36,6 +40,8 @@ export const cleanupRetention = {
     const jobRunCutoff = new Date(now.getTime() - JOB_RUN_RETENTION_DAYS * 86_400_000);
     const anomalyCutoff = new Date(now.getTime() - ANOMALY_RETENTION_DAYS * 86_400_000);
     const webhookCutoff = new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * 86_400_000);
+    const notificationCutoff = new Date(now.getTime() - ALERT_NOTIFICATION_RETENTION_DAYS * 86_400_000);
+    const alertHistoryCutoff = new Date(now.getTime() - ALERT_HISTORY_RETENTION_DAYS * 86_400_000);
     // [name, table, the rows past retention given the cutoff $1, cutoff]
     const targets: Array<[string, string, string, Date]> = [
       ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
@@ -50,6 +56,9 @@ export const cleanupRetention = {
         `created_at < $1 and not exists (select 1 from public.webhook_messages m where m.event_id = webhook_events.id and m.status in ('pending', 'sending'))`,
         webhookCutoff,
       ],
+      // Attempts go with their notification (on delete cascade); one still to be sent is kept.
+      ['alertNotifications', 'public.alert_notifications', `status in ('sent', 'failed', 'dropped') and created_at < $1`, notificationCutoff],
+      ['alertHistory', 'public.alert_transitions', 'at < $1', alertHistoryCutoff],
     ];
     if (dryRun) {
       const wouldDelete: Record<string, number> = {};
