@@ -5711,12 +5711,6 @@ CREATE POLICY "Owners and admins can add anomaly configs" ON public.anomaly_conf
 CREATE POLICY "Owners and admins can add contact points" ON public.contact_points FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
--- Name: escalation_policies Owners and admins can add escalation policies; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY "Owners and admins can add escalation policies" ON public.escalation_policies FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
-
---
 -- Name: export_destinations Owners and admins can add export destinations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7560,28 +7554,10 @@ GRANT SELECT,DELETE ON TABLE public.escalation_policies TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.escalation_policies TO service_role;
 
 --
--- Name: COLUMN escalation_policies.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(id) ON TABLE public.escalation_policies TO authenticated;
-
---
--- Name: COLUMN escalation_policies.organization_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(organization_id) ON TABLE public.escalation_policies TO authenticated;
-
---
 -- Name: COLUMN escalation_policies.name; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT INSERT(name),UPDATE(name) ON TABLE public.escalation_policies TO authenticated;
-
---
--- Name: COLUMN escalation_policies.document; Type: ACL; Schema: public; Owner: -
---
-
-GRANT INSERT(document),UPDATE(document) ON TABLE public.escalation_policies TO authenticated;
+GRANT UPDATE(name) ON TABLE public.escalation_policies TO authenticated;
 
 --
 -- Name: TABLE export_destinations; Type: ACL; Schema: public; Owner: -

@@ -161,7 +161,9 @@ revoke all on function private.incident_timeline_append_only(), private.oncall_a
 -- ============================================================================ grants
 revoke all on public.escalation_policies, public.oncall_services, public.incidents, public.incident_timeline from anon, authenticated;
 grant select on public.escalation_policies to authenticated;
-grant insert (id, organization_id, name, document), update (name, document) on public.escalation_policies to authenticated;
+-- A policy's document is written only by the API (as the service role, after validating it against
+-- escalation.ts and authorizing the caller): the escalation job trusts what incidents snapshot.
+grant update (name) on public.escalation_policies to authenticated;
 grant delete on public.escalation_policies to authenticated;
 -- Never the routing key's hash: a user cannot read it back (the key is shown once).
 grant select (id, organization_id, project_id, name, escalation_policy_id, urgency, reopen_window_seconds, created_by, created_at,
@@ -176,8 +178,6 @@ grant select, insert, update, delete on public.escalation_policies, public.oncal
 -- ============================================================================ policies
 create policy "Members can read escalation policies of their organizations" on public.escalation_policies
   for select to authenticated using (organization_id in (select private.member_org_ids()));
-create policy "Owners and admins can add escalation policies" on public.escalation_policies
-  for insert to authenticated with check (organization_id in (select private.org_ids_with_role(array['owner', 'admin'])));
 create policy "Owners and admins can change escalation policies" on public.escalation_policies
   for update to authenticated
   using (organization_id in (select private.org_ids_with_role(array['owner', 'admin'])))

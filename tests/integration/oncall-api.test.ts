@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
+import { DOC_ACK, DOC_RESOLVE, DOC_TRIGGER } from '../fixtures/oncall/pagerduty-examples.ts';
 
 const BASE = '/functions/v1/oncall';
 type Json = Record<string, any>;
@@ -28,28 +29,6 @@ async function call(method: string, path: string, o: { as?: Person; body?: unkno
 }
 const enqueue = (body: unknown) => call('POST', '/v2/enqueue', { body });
 
-/** PagerDuty's documented trigger example (developer-docs, Events API v2), verbatim but for the routing key. */
-const DOC_TRIGGER = {
-  payload: {
-    summary: 'Example alert on host1.example.com',
-    timestamp: '2015-07-17T08:42:58.315+0000',
-    source: 'monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003',
-    severity: 'info',
-    component: 'postgres',
-    group: 'prod-datapipe',
-    class: 'deploy',
-    custom_details: { 'ping time': '1500ms', 'load avg': 0.75 },
-  },
-  routing_key: 'samplekeyhere',
-  dedup_key: 'samplekeyhere',
-  images: [{ src: 'https://www.pagerduty.com/wp-content/uploads/2016/05/pagerduty-logo-green.png', href: 'https://example.com/', alt: 'Example text' }],
-  links: [{ href: 'https://example.com/', text: 'Link text' }],
-  event_action: 'trigger',
-  client: 'Sample Monitoring Service',
-  client_url: 'https://monitoring.example.com',
-};
-const DOC_ACK = { routing_key: 'routingkeyhere', dedup_key: 'dedupkeyhere', event_action: 'acknowledge' };
-const DOC_RESOLVE = { routing_key: 'routingkeyhere', dedup_key: 'dedupkeyhere', event_action: 'resolve' };
 const { dedup_key: _omitted, ...TRIGGER_NO_KEY } = DOC_TRIGGER;
 
 const POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }, { delayMinutes: 5, targets: [{ type: 'contact_point', id: 'cp1' }] }], repeat: 1, ackTimeoutMinutes: 30 };

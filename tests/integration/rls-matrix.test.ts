@@ -511,7 +511,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   // and remove them (creating one is the API's: it generates the key); incidents and their timeline
   // are read by the project's readers and changed only by the API (service role); nobody rewrites
   // the timeline, the service role included.
-  escalation_policies: { select: ALL_MEMBERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
+  escalation_policies: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   oncall_services: { select: PROJECT_READERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   incidents: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   incident_timeline: { select: PROJECT_READERS, insert: SERVICE, update: [], delete: SERVICE },

@@ -1,38 +1,17 @@
 /**
  * The PagerDuty Events API v2-compatible inbound semantics (src/oncall/pagerduty-events.ts), with
  * PagerDuty's documented example payloads (PagerDuty/developer-docs, docs/events-API-v2/
- * 02-Trigger-Events.md). The examples' routing keys are placeholders ("samplekeyhere"), which
+ * 02-Trigger-Events.md). The examples' routing keys are PagerDuty's sample values ("samplekeyhere"), which
  * PagerDuty itself rejects as not 32 characters; the cases replace them with a 32-character key and
- * also check that the placeholder is refused.
+ * also check that PagerDuty's sample key is refused.
  */
 import { describe, expect, it } from 'vitest';
+import { DOC_ACK, DOC_RESOLVE, DOC_TRIGGER } from '../../fixtures/oncall/pagerduty-examples.ts';
 import { decidePagerDutyEvent, type OpenPdIncident, pagerDutyGroupKey, parseEventTime, parsePagerDutyEvent } from '../../../src/oncall/pagerduty-events.ts';
 
 const KEY = 'R0123456789abcdef0123456789abcde'.slice(0, 32);
 const GENERATED = '5f0b8f0e-3b1e-4a55-9a3e-2f6c1f3b8d21';
 
-/** The documented trigger example, verbatim but for the routing key. */
-const DOC_TRIGGER = {
-  payload: {
-    summary: 'Example alert on host1.example.com',
-    timestamp: '2015-07-17T08:42:58.315+0000',
-    source: 'monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003',
-    severity: 'info',
-    component: 'postgres',
-    group: 'prod-datapipe',
-    class: 'deploy',
-    custom_details: { 'ping time': '1500ms', 'load avg': 0.75 },
-  },
-  routing_key: 'samplekeyhere',
-  dedup_key: 'samplekeyhere',
-  images: [{ src: 'https://www.pagerduty.com/wp-content/uploads/2016/05/pagerduty-logo-green.png', href: 'https://example.com/', alt: 'Example text' }],
-  links: [{ href: 'https://example.com/', text: 'Link text' }],
-  event_action: 'trigger',
-  client: 'Sample Monitoring Service',
-  client_url: 'https://monitoring.example.com',
-};
-const DOC_ACK = { routing_key: 'routingkeyhere', dedup_key: 'dedupkeyhere', event_action: 'acknowledge' };
-const DOC_RESOLVE = { routing_key: 'routingkeyhere', dedup_key: 'dedupkeyhere', event_action: 'resolve' };
 
 const withKey = <T extends object>(e: T) => ({ ...e, routing_key: KEY });
 const parse = (e: unknown) => parsePagerDutyEvent(JSON.stringify(e));
@@ -52,7 +31,7 @@ describe('parsePagerDutyEvent', () => {
     expect(parse(withKey(e)).ok).toBe(true);
   });
 
-  it("refuses the examples' placeholder routing key, as PagerDuty does", () => {
+  it("refuses the examples' sample routing key, as PagerDuty does", () => {
     expect(parse(DOC_TRIGGER)).toEqual({
       ok: false,
       response: {
