@@ -7,13 +7,24 @@
  * 2. Who is on call: onCallAt once for each of 1,000 different schedules (zones, rotations, handoffs,
  *    members, starts and overrides vary); median of RUNS passes over all of them, each at another
  *    instant, after a warm-up pass.
- * 3. Escalation tick over 10,000 open incidents: not here yet (see the marked place below).
- * Prints `oncall: year of shifts <ms> ms, who-is-on-call <ms> ms (1000 schedules)`.
- * Target (issue 20): year of shifts under 50 ms.
+ * 3. Escalation tick over 10,000 open incidents (INCIDENTS), on a fresh database next to
+ *    DATABASE_URL's: every incident due at once at level 1 of a policy that pages a person (by their
+ *    default rule) and a contact point; the escalate-incidents job's passes (claim, resolve targets,
+ *    the cores, the version-guarded write of state, timeline, pages and notifications; the person's
+ *    rules) until none is due. Nothing is sent (the bench measures the tick, not receivers). Median
+ *    of RUNS ticks, each after resetting the incidents to due and removing what the last one wrote.
+ *    ESCALATION=0 skips it (no database).
+ * Prints `oncall: year of shifts <ms> ms, escalation tick <ms> ms (10000 incidents)`.
+ * Targets (issue 20): year of shifts under 50 ms, escalation tick under 2 s.
  */
+import { fakeClock } from '../src/core/clock.ts';
+import { parseConfig } from '../src/core/config.ts';
+import { escalateDue } from '../src/oncall/escalate-incidents.ts';
 import { finalShifts, onCallAt } from '../src/oncall/schedule.ts';
 import { Schedule, type ScheduleInput } from '../src/oncall/schedule-schemas.ts';
-import { median } from './harness.ts';
+import { createNodeDeps } from '../src/node/deps.ts';
+import { createNodeLogger } from '../src/node/logger.ts';
+import { createBenchDatabase, median } from './harness.ts';
 
 const RUNS = Number(process.env.RUNS ?? 7);
 const HOUR = 3_600_000;
@@ -137,6 +148,71 @@ const whoMs = Array.from({ length: RUNS + 1 }, (_, pass) => time(() => (covered 
 const who = median(whoMs.slice(1));
 console.log(`who-is-on-call: ${covered} of ${schedules.length} schedules have someone at ${iso(instant(RUNS))}, median ${who.toFixed(1)} ms a pass over ${RUNS} passes (CPU ${median(whoCpu.slice(1)).toFixed(1)} ms)`);
 
-// ---- escalation tick (10,000 open incidents): to be added with the escalation core ----
+const INCIDENTS = Number(process.env.INCIDENTS ?? 10_000);
 
+/** Median milliseconds of RUNS escalation ticks over INCIDENTS due incidents (after one warm-up tick). */
+async function escalationTick(): Promise<number> {
+  const bench = await createBenchDatabase('observai_oncallbench');
+  try {
+    const { sql, demo } = bench;
+    const T0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const clock = fakeClock(new Date(T0).toISOString());
+    const config = parseConfig({ OBSERVAI_MODE: 'local', DATABASE_URL: bench.url.toString(), OBSERVAI_DATA_DIR: bench.dataDir, JWT_SECRET: demo.jwtSecret, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' });
+    // No outbound guard: the tick writes the notifications, nothing sends them.
+    const { outbound: _none, ...deps } = createNodeDeps(config, { logger: createNodeLogger(config), clock, db: bench.db });
+    const [cp] = await sql<{ id: string }[]>`
+      insert into public.contact_points (project_id, organization_id, name, kind, settings)
+      values (${demo.projectId}, ${demo.organizationId}, 'bench-hook', 'webhook', '{"url": "https://hooks.example.com/bench"}') returning id`;
+    const policy = {
+      levels: [
+        { delayMinutes: 0, targets: [{ type: 'user', id: demo.ownerUserId }, { type: 'contact_point', id: cp!.id }] },
+        { delayMinutes: 5, targets: [{ type: 'contact_point', id: cp!.id }] },
+      ],
+      repeat: 1,
+      ackTimeoutMinutes: 30,
+    };
+    const [svc] = await sql<{ id: string }[]>`
+      insert into public.oncall_services (organization_id, project_id, name, integration_key_hash)
+      values (${demo.organizationId}, ${demo.projectId}, 'bench', repeat('b', 64)) returning id`;
+    const due = { cycle: 1, cycleStartedAt: T0, nextStep: 0, nextAt: T0, ackExpiresAt: null };
+    await sql`
+      insert into public.incidents (organization_id, project_id, service_id, group_key, title, urgency, policy, escalation, next_wake_at, created_at)
+      select ${demo.organizationId}, ${demo.projectId}, ${svc!.id}, 'bench/' || g, 'Bench incident ' || g, 'high', ${sql.json(policy)}, ${sql.json(due)},
+        to_timestamp(${T0} / 1000.0), to_timestamp(${T0} / 1000.0)
+      from generate_series(1, ${INCIDENTS}) g`;
+    await sql`vacuum analyze public.incidents`;
+    const ticks: number[] = [];
+    for (let run = 0; run <= RUNS; run++) {
+      await sql`delete from public.alert_notifications where incident_id is not null`;
+      await sql`delete from public.incident_pages`;
+      await sql`delete from public.incident_timeline`;
+      await sql`delete from private.oncall_rate_state`;
+      await sql`update public.incidents set version = 1, escalation = ${sql.json(due)}, next_wake_at = to_timestamp(${T0} / 1000.0)`;
+      await sql`vacuum analyze public.incidents, public.incident_pages, public.alert_notifications, public.incident_timeline`;
+      const t0 = performance.now();
+      let stepped = 0;
+      let pages = 0;
+      let notifications = 0;
+      for (;;) {
+        const pass = await escalateDue(deps);
+        stepped += pass.stepped;
+        pages += pass.pages;
+        notifications += pass.notifications;
+        // Until a pass finds nothing: the people's rules of the last incidents stepped included.
+        if (pass.stepped + pass.stale + pass.notifications + pass.undeliverable + pass.folded === 0) break;
+      }
+      const ms = performance.now() - t0;
+      if (stepped !== INCIDENTS) throw new Error(`the tick stepped ${stepped} of ${INCIDENTS} incidents`);
+      if (run > 0) ticks.push(ms);
+      console.log(`escalation tick ${run === 0 ? '(warm-up)' : run}: ${ms.toFixed(0)} ms, ${stepped} incidents stepped, ${pages} pages, ${notifications} notifications made`);
+    }
+    return median(ticks);
+  } finally {
+    await bench.cleanup();
+  }
+}
+
+const tick = process.env.ESCALATION === '0' ? null : await escalationTick();
+if (tick !== null) console.log(`escalation tick: median ${tick.toFixed(0)} ms over ${RUNS} ticks (${INCIDENTS} due incidents)`);
 console.log(`oncall: year of shifts ${year.toFixed(1)} ms, who-is-on-call ${who.toFixed(1)} ms (1000 schedules)`);
+console.log(`oncall: year of shifts ${year.toFixed(1)} ms, escalation tick ${tick === null ? 'skipped' : tick.toFixed(0)} ms (${INCIDENTS} incidents)`);

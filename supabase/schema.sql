@@ -929,6 +929,51 @@ end
 $$;
 
 --
+-- Name: oncall_feed_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.oncall_feed_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r jsonb := to_jsonb(new) - 'token_hash' - 'last_used_at' - 'created_at';
+begin
+  perform private.audit(new.organization_id, 'oncall_feed.' || case when tg_op = 'INSERT' then 'created' else 'revoked' end, 'oncall_feed',
+    new.id::text, r);
+  return null;
+end
+$$;
+
+--
+-- Name: FUNCTION oncall_feed_audit(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.oncall_feed_audit() IS 'Audits a feed token''s creation and revocation, without its hash.';
+
+--
+-- Name: oncall_feed_tokens_stay_revoked(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.oncall_feed_tokens_stay_revoked() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if old.revoked_at is not null and new.revoked_at is distinct from old.revoked_at then
+    raise exception 'a revoked feed stays revoked' using errcode = 'OA403';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: FUNCTION oncall_feed_tokens_stay_revoked(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.oncall_feed_tokens_stay_revoked() IS 'Keeps a feed token''s revoked_at once set (invariant 4).';
+
+--
 -- Name: org_ids_with_role(text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1821,6 +1866,17 @@ ALTER TABLE private.job_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: oncall_rate_state; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.oncall_rate_state (
+    user_id uuid NOT NULL,
+    state jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_rate_state_state_check CHECK ((jsonb_typeof(state) = 'object'::text))
+);
+
+--
 -- Name: rollup_state; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -2007,6 +2063,9 @@ CREATE TABLE public.alert_notifications (
     sent_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    recipient jsonb,
+    incident_id uuid,
+    CONSTRAINT alert_notifications_recipient_check CHECK (((recipient IS NULL) OR ((jsonb_typeof(recipient) = 'object'::text) AND (octet_length((recipient)::text) <= 2048)))),
     CONSTRAINT alert_notifications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'dropped'::text])))
 );
 
@@ -2015,6 +2074,18 @@ CREATE TABLE public.alert_notifications (
 --
 
 COMMENT ON TABLE public.alert_notifications IS 'The notification log: each notification of a group to a contact point, created once and sent with retries.';
+
+--
+-- Name: COLUMN alert_notifications.recipient; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.alert_notifications.recipient IS 'A page to a person: their address on this contact point ({"to": [...]} or {"mention": "<@U..>"}), merged over its settings when sent.';
+
+--
+-- Name: COLUMN alert_notifications.incident_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.alert_notifications.incident_id IS 'The incident a page notification is for; null for alert group notifications.';
 
 --
 -- Name: alert_rules; Type: TABLE; Schema: public; Owner: -
@@ -2446,6 +2517,40 @@ CREATE TABLE public.export_schedules (
 COMMENT ON TABLE public.export_schedules IS 'Daily exports of one signal to one destination: the export-telemetry job creates a run per completed UTC day.';
 
 --
+-- Name: incident_pages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.incident_pages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    incident_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    page_key text NOT NULL,
+    cycle integer NOT NULL,
+    round integer NOT NULL,
+    level integer NOT NULL,
+    recipient_type text NOT NULL,
+    recipient_id text NOT NULL,
+    target jsonb NOT NULL,
+    urgency text NOT NULL,
+    paged_at timestamp with time zone NOT NULL,
+    next_rule_at timestamp with time zone,
+    rules_done text[] DEFAULT '{}'::text[] NOT NULL,
+    resolve_notice boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT incident_pages_page_key_check CHECK ((char_length(page_key) <= 512)),
+    CONSTRAINT incident_pages_recipient_type_check CHECK ((recipient_type = ANY (ARRAY['user'::text, 'contact_point'::text]))),
+    CONSTRAINT incident_pages_target_check CHECK ((jsonb_typeof(target) = 'object'::text)),
+    CONSTRAINT incident_pages_urgency_check CHECK ((urgency = ANY (ARRAY['high'::text, 'low'::text])))
+);
+
+--
+-- Name: TABLE incident_pages; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.incident_pages IS 'Who each escalation step paged: one row per page key, written with the step.';
+
+--
 -- Name: incident_timeline; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2865,6 +2970,74 @@ CREATE TABLE public.notification_policies (
 COMMENT ON TABLE public.notification_policies IS 'A project''s notification routing tree, inhibition rules and time intervals (Alertmanager''s model).';
 
 --
+-- Name: oncall_feed_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_feed_tokens (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    schedule_id uuid,
+    user_id uuid,
+    token_hash text NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    CONSTRAINT oncall_feed_tokens_check CHECK (((schedule_id IS NULL) <> (user_id IS NULL))),
+    CONSTRAINT oncall_feed_tokens_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: TABLE oncall_feed_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_feed_tokens IS 'iCalendar feed tokens of on-call schedules and of people (sha256 only; revocable).';
+
+--
+-- Name: oncall_notification_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_notification_rules (
+    user_id uuid NOT NULL,
+    document jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_notification_rules_document_check CHECK (((jsonb_typeof(document) = 'object'::text) AND (octet_length((document)::text) <= 65536)))
+);
+
+--
+-- Name: TABLE oncall_notification_rules; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_notification_rules IS 'Each person''s contact methods and notification rules (how and when a page reaches them).';
+
+--
+-- Name: oncall_schedules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_schedules (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    name text NOT NULL,
+    time_zone text NOT NULL,
+    document jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_schedules_check CHECK ((time_zone = (document ->> 'zone'::text))),
+    CONSTRAINT oncall_schedules_document_check CHECK (((jsonb_typeof(document) = 'object'::text) AND (octet_length((document)::text) <= 2097152))),
+    CONSTRAINT oncall_schedules_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT oncall_schedules_time_zone_check CHECK (((char_length(time_zone) >= 1) AND (char_length(time_zone) <= 64)))
+);
+
+--
+-- Name: TABLE oncall_schedules; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_schedules IS 'Who is on call when: an organization''s on-call schedules (layers of rotations, overrides), written by the API after validation.';
+
+--
 -- Name: oncall_services; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2880,6 +3053,8 @@ CREATE TABLE public.oncall_services (
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    page_email_via uuid,
+    page_slack_via uuid,
     CONSTRAINT oncall_services_integration_key_hash_check CHECK ((integration_key_hash ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT oncall_services_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT oncall_services_reopen_window_seconds_check CHECK (((reopen_window_seconds >= 0) AND (reopen_window_seconds <= 604800))),
@@ -2891,6 +3066,18 @@ CREATE TABLE public.oncall_services (
 --
 
 COMMENT ON TABLE public.oncall_services IS 'What incidents open for: a project''s service, its escalation policy and its Events v2 routing key (hashed).';
+
+--
+-- Name: COLUMN oncall_services.page_email_via; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oncall_services.page_email_via IS 'The email contact point (of the service''s project) that carries pages to people''s email addresses.';
+
+--
+-- Name: COLUMN oncall_services.page_slack_via; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oncall_services.page_slack_via IS 'The Slack contact point (of the service''s project) that carries pages to people, mentioning them.';
 
 --
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -
@@ -3200,6 +3387,13 @@ ALTER TABLE ONLY private.job_runs
     ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: oncall_rate_state oncall_rate_state_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.oncall_rate_state
+    ADD CONSTRAINT oncall_rate_state_pkey PRIMARY KEY (user_id);
+
+--
 -- Name: rollup_state rollup_state_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -3417,6 +3611,20 @@ ALTER TABLE ONLY public.export_schedules
     ADD CONSTRAINT export_schedules_project_id_destination_id_signal_key UNIQUE (project_id, destination_id, signal);
 
 --
+-- Name: incident_pages incident_pages_page_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_pages
+    ADD CONSTRAINT incident_pages_page_key_key UNIQUE (page_key);
+
+--
+-- Name: incident_pages incident_pages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_pages
+    ADD CONSTRAINT incident_pages_pkey PRIMARY KEY (id);
+
+--
 -- Name: incident_timeline incident_timeline_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3506,6 +3714,48 @@ ALTER TABLE ONLY public.metric_totals
 
 ALTER TABLE ONLY public.notification_policies
     ADD CONSTRAINT notification_policies_pkey PRIMARY KEY (project_id);
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_pkey PRIMARY KEY (id);
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: oncall_notification_rules oncall_notification_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_notification_rules
+    ADD CONSTRAINT oncall_notification_rules_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: oncall_schedules oncall_schedules_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_schedules
+    ADD CONSTRAINT oncall_schedules_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: oncall_schedules oncall_schedules_organization_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_schedules
+    ADD CONSTRAINT oncall_schedules_organization_id_name_key UNIQUE (organization_id, name);
+
+--
+-- Name: oncall_schedules oncall_schedules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_schedules
+    ADD CONSTRAINT oncall_schedules_pkey PRIMARY KEY (id);
 
 --
 -- Name: oncall_services oncall_services_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3798,6 +4048,12 @@ CREATE INDEX alert_notifications_due_idx ON public.alert_notifications USING btr
 CREATE INDEX alert_notifications_group_key_idx ON public.alert_notifications USING btree (project_id, md5(group_key), seq);
 
 --
+-- Name: alert_notifications_incident_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_notifications_incident_id_idx ON public.alert_notifications USING btree (incident_id) WHERE (incident_id IS NOT NULL);
+
+--
 -- Name: alert_notifications_once_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3996,16 +4252,28 @@ CREATE INDEX export_schedules_due_idx ON public.export_schedules USING btree (la
 CREATE INDEX export_schedules_organization_id_idx ON public.export_schedules USING btree (organization_id);
 
 --
+-- Name: incident_pages_incident_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_pages_incident_idx ON public.incident_pages USING btree (incident_id, paged_at);
+
+--
+-- Name: incident_pages_resolve_notice_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_pages_resolve_notice_idx ON public.incident_pages USING btree (incident_id) WHERE resolve_notice;
+
+--
+-- Name: incident_pages_rules_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incident_pages_rules_due_idx ON public.incident_pages USING btree (next_rule_at) WHERE (next_rule_at IS NOT NULL);
+
+--
 -- Name: incident_timeline_incident_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX incident_timeline_incident_idx ON public.incident_timeline USING btree (incident_id, at, id);
-
---
--- Name: incident_timeline_organization_id_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX incident_timeline_organization_id_idx ON public.incident_timeline USING btree (organization_id);
 
 --
 -- Name: incident_timeline_project_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4170,6 +4438,30 @@ CREATE INDEX metric_totals_bucket_idx ON public.metric_totals USING btree (resol
 CREATE INDEX notification_policies_organization_id_idx ON public.notification_policies USING btree (organization_id);
 
 --
+-- Name: oncall_feed_tokens_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_feed_tokens_created_by_idx ON public.oncall_feed_tokens USING btree (created_by);
+
+--
+-- Name: oncall_feed_tokens_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_feed_tokens_organization_id_idx ON public.oncall_feed_tokens USING btree (organization_id);
+
+--
+-- Name: oncall_feed_tokens_schedule_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_feed_tokens_schedule_id_idx ON public.oncall_feed_tokens USING btree (schedule_id);
+
+--
+-- Name: oncall_feed_tokens_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_feed_tokens_user_id_idx ON public.oncall_feed_tokens USING btree (user_id);
+
+--
 -- Name: oncall_services_escalation_policy_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4180,6 +4472,18 @@ CREATE INDEX oncall_services_escalation_policy_id_idx ON public.oncall_services 
 --
 
 CREATE INDEX oncall_services_organization_id_idx ON public.oncall_services USING btree (organization_id);
+
+--
+-- Name: oncall_services_page_email_via_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_page_email_via_idx ON public.oncall_services USING btree (page_email_via);
+
+--
+-- Name: oncall_services_page_slack_via_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_page_slack_via_idx ON public.oncall_services USING btree (page_slack_via);
 
 --
 -- Name: organization_members_user_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4680,6 +4984,48 @@ CREATE TRIGGER notification_policies_stamp BEFORE INSERT OR UPDATE ON public.not
 CREATE TRIGGER notification_policies_touch_updated_at BEFORE UPDATE ON public.notification_policies FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: oncall_feed_tokens oncall_feed_tokens_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_feed_tokens_audit AFTER INSERT ON public.oncall_feed_tokens FOR EACH ROW EXECUTE FUNCTION private.oncall_feed_audit();
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_audit_revoke; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_feed_tokens_audit_revoke AFTER UPDATE ON public.oncall_feed_tokens FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION private.oncall_feed_audit();
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_stay_revoked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_feed_tokens_stay_revoked BEFORE UPDATE ON public.oncall_feed_tokens FOR EACH ROW EXECUTE FUNCTION private.oncall_feed_tokens_stay_revoked();
+
+--
+-- Name: oncall_notification_rules oncall_notification_rules_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_notification_rules_touch_updated_at BEFORE UPDATE ON public.oncall_notification_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: oncall_schedules oncall_schedules_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_schedules_audit AFTER INSERT OR DELETE ON public.oncall_schedules FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('oncall_schedule');
+
+--
+-- Name: oncall_schedules oncall_schedules_audit_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_schedules_audit_update AFTER UPDATE ON public.oncall_schedules FOR EACH ROW WHEN (((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))) EXECUTE FUNCTION private.oncall_audit('oncall_schedule');
+
+--
+-- Name: oncall_schedules oncall_schedules_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_schedules_touch_updated_at BEFORE UPDATE ON public.oncall_schedules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: oncall_services oncall_services_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4826,6 +5172,13 @@ ALTER TABLE ONLY private.anomaly_detector_states
     ADD CONSTRAINT anomaly_detector_states_series_id_fkey FOREIGN KEY (series_id) REFERENCES public.metric_series(id) ON DELETE CASCADE;
 
 --
+-- Name: oncall_rate_state oncall_rate_state_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.oncall_rate_state
+    ADD CONSTRAINT oncall_rate_state_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
 -- Name: alert_groups alert_groups_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4866,6 +5219,13 @@ ALTER TABLE ONLY public.alert_notification_attempts
 
 ALTER TABLE ONLY public.alert_notifications
     ADD CONSTRAINT alert_notifications_contact_point_id_project_id_fkey FOREIGN KEY (contact_point_id, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE CASCADE;
+
+--
+-- Name: alert_notifications alert_notifications_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_notifications
+    ADD CONSTRAINT alert_notifications_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
 
 --
 -- Name: alert_notifications alert_notifications_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5064,18 +5424,18 @@ ALTER TABLE ONLY public.export_schedules
     ADD CONSTRAINT export_schedules_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
+-- Name: incident_pages incident_pages_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.incident_pages
+    ADD CONSTRAINT incident_pages_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
+
+--
 -- Name: incident_timeline incident_timeline_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.incident_timeline
     ADD CONSTRAINT incident_timeline_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
-
---
--- Name: incident_timeline incident_timeline_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.incident_timeline
-    ADD CONSTRAINT incident_timeline_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: incidents incidents_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5190,6 +5550,55 @@ ALTER TABLE ONLY public.notification_policies
     ADD CONSTRAINT notification_policies_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 --
+-- Name: oncall_feed_tokens oncall_feed_tokens_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_schedule_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_schedule_id_organization_id_fkey FOREIGN KEY (schedule_id, organization_id) REFERENCES public.oncall_schedules(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_feed_tokens oncall_feed_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_feed_tokens
+    ADD CONSTRAINT oncall_feed_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_notification_rules oncall_notification_rules_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_notification_rules
+    ADD CONSTRAINT oncall_notification_rules_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_schedules oncall_schedules_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_schedules
+    ADD CONSTRAINT oncall_schedules_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_schedules oncall_schedules_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_schedules
+    ADD CONSTRAINT oncall_schedules_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: oncall_services oncall_services_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5209,6 +5618,20 @@ ALTER TABLE ONLY public.oncall_services
 
 ALTER TABLE ONLY public.oncall_services
     ADD CONSTRAINT oncall_services_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_services oncall_services_page_email_via_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_page_email_via_project_id_fkey FOREIGN KEY (page_email_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_email_via);
+
+--
+-- Name: oncall_services oncall_services_page_slack_via_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_page_slack_via_project_id_fkey FOREIGN KEY (page_slack_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_slack_via);
 
 --
 -- Name: oncall_services oncall_services_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5387,6 +5810,12 @@ CREATE POLICY "Service role can read job runs" ON private.job_runs FOR SELECT TO
 CREATE POLICY "Service role manages detector states" ON private.anomaly_detector_states TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: oncall_rate_state Service role manages rate state; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "Service role manages rate state" ON private.oncall_rate_state TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: rollup_state Service role manages the rollup watermark; Type: POLICY; Schema: private; Owner: -
 --
 
@@ -5411,6 +5840,12 @@ ALTER TABLE private.instance_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.job_runs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: oncall_rate_state; Type: ROW SECURITY; Schema: private; Owner: -
+--
+
+ALTER TABLE private.oncall_rate_state ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: rollup_state; Type: ROW SECURITY; Schema: private; Owner: -
 --
 
@@ -5421,6 +5856,12 @@ ALTER TABLE private.rollup_state ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE private.server_secrets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_feed_tokens Creators, owners and admins can revoke feeds; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Creators, owners and admins can revoke feeds" ON public.oncall_feed_tokens FOR UPDATE TO authenticated USING ((((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.member_org_ids() AS member_org_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)))) WITH CHECK ((((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.member_org_ids() AS member_org_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))));
 
 --
 -- Name: alert_groups Members can read alert groups of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -5585,6 +6026,18 @@ CREATE POLICY "Members can read notification policies of projects they may see" 
 CREATE POLICY "Members can read notifications of projects they may see" ON public.alert_notifications FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
+-- Name: oncall_schedules Members can read on-call schedules of their organizations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read on-call schedules of their organizations" ON public.oncall_schedules FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.member_org_ids() AS member_org_ids)));
+
+--
+-- Name: incident_pages Members can read pages of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read pages of projects they may see" ON public.incident_pages FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
 -- Name: metric_rollups Members can read rollups of projects they may see; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5643,6 +6096,12 @@ CREATE POLICY "Members can read their organization's metric definitions" ON publ
 --
 
 CREATE POLICY "Members can read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.member_org_ids() AS member_org_ids)));
+
+--
+-- Name: oncall_feed_tokens Members can read their own feeds, owners and admins every feed ; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read their own feeds, owners and admins every feed " ON public.oncall_feed_tokens FOR SELECT TO authenticated USING ((((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.member_org_ids() AS member_org_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))));
 
 --
 -- Name: alert_rules Members who may change a project can add its alert rules; Type: POLICY; Schema: public; Owner: -
@@ -5769,6 +6228,12 @@ CREATE POLICY "Owners and admins can change log retention" ON public.log_retenti
 --
 
 CREATE POLICY "Owners and admins can change notification policies" ON public.notification_policies FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
+-- Name: oncall_schedules Owners and admins can change on-call schedules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can change on-call schedules" ON public.oncall_schedules FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
 -- Name: oncall_services Owners and admins can change services; Type: POLICY; Schema: public; Owner: -
@@ -5901,6 +6366,12 @@ CREATE POLICY "Owners and admins can remove export schedules" ON public.export_s
 CREATE POLICY "Owners and admins can remove notification policies" ON public.notification_policies FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: oncall_schedules Owners and admins can remove on-call schedules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can remove on-call schedules" ON public.oncall_schedules FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: oncall_services Owners and admins can remove services; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5991,6 +6462,18 @@ CREATE POLICY "Owners, admins and admin-scoped keys can revoke and change keys" 
 CREATE POLICY "Owners, admins and assigned members can update projects" ON public.projects FOR UPDATE TO authenticated USING ((id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) WITH CHECK ((id IN ( SELECT private.writable_project_ids() AS writable_project_ids)));
 
 --
+-- Name: oncall_notification_rules People read their own notification rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "People read their own notification rules" ON public.oncall_notification_rules FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: oncall_notification_rules People remove their own notification rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "People remove their own notification rules" ON public.oncall_notification_rules FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
 -- Name: alert_groups Service role manages alert groups; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6069,6 +6552,12 @@ CREATE POLICY "Service role manages export runs" ON public.export_runs TO servic
 CREATE POLICY "Service role manages export schedules" ON public.export_schedules TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: oncall_feed_tokens Service role manages feeds; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages feeds" ON public.oncall_feed_tokens TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: incident_timeline Service role manages incident timelines; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6099,10 +6588,28 @@ CREATE POLICY "Service role manages metric totals" ON public.metric_totals TO se
 CREATE POLICY "Service role manages notification policies" ON public.notification_policies TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: oncall_notification_rules Service role manages notification rules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages notification rules" ON public.oncall_notification_rules TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: alert_notifications Service role manages notifications; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Service role manages notifications" ON public.alert_notifications TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: oncall_schedules Service role manages on-call schedules; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages on-call schedules" ON public.oncall_schedules TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: incident_pages Service role manages pages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages pages" ON public.incident_pages TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: oncall_services Service role manages services; Type: POLICY; Schema: public; Owner: -
@@ -6255,6 +6762,12 @@ ALTER TABLE public.export_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.export_schedules ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: incident_pages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.incident_pages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: incident_timeline; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6343,6 +6856,24 @@ ALTER TABLE public.metric_totals ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.notification_policies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_feed_tokens; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_feed_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_notification_rules; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_notification_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_schedules; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_schedules ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: oncall_services; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6716,6 +7247,18 @@ REVOKE ALL ON FUNCTION private.notification_policies_stamp() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.oncall_audit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION oncall_feed_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.oncall_feed_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION oncall_feed_tokens_stay_revoked(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.oncall_feed_tokens_stay_revoked() FROM PUBLIC;
+
+--
 -- Name: FUNCTION org_ids_with_role(roles text[]); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6986,6 +7529,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.anomaly_detector_states TO se
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.job_runs TO service_role;
+
+--
+-- Name: TABLE oncall_rate_state; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.oncall_rate_state TO service_role;
 
 --
 -- Name: TABLE rollup_state; Type: ACL; Schema: private; Owner: -
@@ -7856,6 +8405,13 @@ GRANT INSERT(enabled),UPDATE(enabled) ON TABLE public.export_schedules TO authen
 GRANT INSERT(start_day) ON TABLE public.export_schedules TO authenticated;
 
 --
+-- Name: TABLE incident_pages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.incident_pages TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.incident_pages TO service_role;
+
+--
 -- Name: TABLE incident_timeline; Type: ACL; Schema: public; Owner: -
 --
 
@@ -8108,6 +8664,104 @@ GRANT INSERT(organization_id) ON TABLE public.notification_policies TO authentic
 GRANT INSERT(document),UPDATE(document) ON TABLE public.notification_policies TO authenticated;
 
 --
+-- Name: TABLE oncall_feed_tokens; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_feed_tokens TO service_role;
+
+--
+-- Name: COLUMN oncall_feed_tokens.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.schedule_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(schedule_id) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.revoked_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: COLUMN oncall_feed_tokens.last_used_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(last_used_at) ON TABLE public.oncall_feed_tokens TO authenticated;
+
+--
+-- Name: TABLE oncall_notification_rules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT DELETE ON TABLE public.oncall_notification_rules TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_notification_rules TO service_role;
+
+--
+-- Name: COLUMN oncall_notification_rules.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.oncall_notification_rules TO authenticated;
+
+--
+-- Name: COLUMN oncall_notification_rules.document; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(document) ON TABLE public.oncall_notification_rules TO authenticated;
+
+--
+-- Name: COLUMN oncall_notification_rules.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.oncall_notification_rules TO authenticated;
+
+--
+-- Name: COLUMN oncall_notification_rules.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.oncall_notification_rules TO authenticated;
+
+--
+-- Name: TABLE oncall_schedules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.oncall_schedules TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_schedules TO service_role;
+
+--
+-- Name: COLUMN oncall_schedules.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(name) ON TABLE public.oncall_schedules TO authenticated;
+
+--
 -- Name: TABLE oncall_services; Type: ACL; Schema: public; Owner: -
 --
 
@@ -8173,6 +8827,18 @@ GRANT SELECT(created_at) ON TABLE public.oncall_services TO authenticated;
 --
 
 GRANT SELECT(updated_at) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.page_email_via; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(page_email_via),UPDATE(page_email_via) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.page_slack_via; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(page_slack_via),UPDATE(page_slack_via) ON TABLE public.oncall_services TO authenticated;
 
 --
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -

@@ -24,6 +24,9 @@ import { nextAttemptAt } from '../net/retry-policy.ts';
  * 3. Retries follow retry-policy.ts (backoff with jitter, Retry-After honoured); permanent failures
  *    and exhausted retries end as 'failed' with the last error visible through the API; a 410 Gone
  *    disables the contact point (its pending notifications are then dropped, with the reason).
+ * 4. A page to a person (src/oncall/escalate-incidents.ts) names its recipient: their address on the
+ *    contact point (`to` of an email, `mention` of a Slack message) replaces the contact point's own
+ *    before the settings are validated, so a bad address fails like bad settings, never elsewhere.
  */
 const PER_CONTACT_POINT = 10;
 /** One project's share of a pass: a tenant with many slow receivers cannot take every claim. */
@@ -143,7 +146,7 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
      set status = 'sending', attempts = n.attempts + 1, lease_until = to_timestamp(($2::float8 + ${LEASE_MS}) / 1000.0)
      from public.contact_points cp
      where n.id = any($1::uuid[]) and cp.id = n.contact_point_id
-     returning n.id, n.attempts, n.payload, n.contact_point_id, cp.name, cp.kind, cp.settings, cp.secret_ciphertext, cp.disabled_at, cp.disabled_reason,
+     returning n.id, n.attempts, n.payload, n.contact_point_id, cp.name, cp.kind, cp.settings || coalesce(n.recipient, '{}'::jsonb) as settings, cp.secret_ciphertext, cp.disabled_at, cp.disabled_reason,
        n.created_at, n.seq`,
     [ids, now],
   );

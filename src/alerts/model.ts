@@ -56,4 +56,9 @@ export interface Notification {
    * their alerts are this one's alerts.
    */
   folded?: number;
+  /**
+   * Actions the reader can take by following a link (a page to a person: acknowledge, resolve,
+   * signed for them): buttons in Slack, links in email. Never set on a group's notification.
+   */
+  actions?: Array<{ label: string; url: string }>;
 }

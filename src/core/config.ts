@@ -97,6 +97,10 @@ export const ConfigSchema = z
     OUTBOUND_ALLOW_PRIVATE: parsed(parseAllowList).optional(),
     /** The dashboard's base URL, for links back to alerts in notifications. Unset: no links but the senders' own. */
     DASHBOARD_URL: url(['https:', 'http:']).optional(),
+    /** Where people reach this server's functions (links in pages: acknowledge, resolve). Default SUPABASE_URL. */
+    PUBLIC_URL: url(['https:', 'http:']).optional(),
+    /** Signs one-click acknowledge/resolve links; default derived from JWT_SECRET (or the generated one). */
+    ONCALL_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Ports a public address chosen by a tenant may be reached on: `*` or ports and ranges. */
     OUTBOUND_ALLOWED_PORTS: parsed(parsePortRule).default(parsePortRule(DEFAULT_ALLOWED_PORTS)),
   })
@@ -138,6 +142,8 @@ export const ConfigSchema = z
       logTail: { maxPerKey: env.LOG_TAIL_MAX_PER_KEY, maxPerUser: env.LOG_TAIL_MAX_PER_USER, maxPerProject: env.LOG_TAIL_MAX_PER_PROJECT, maxPerProcess: env.LOG_TAIL_MAX_PER_PROCESS },
       exports: { encryptionKey: env.SECRET_ENCRYPTION_KEY ?? env.EXPORT_ENCRYPTION_KEY },
       dashboardUrl: env.DASHBOARD_URL ?? null,
+      publicUrl: env.PUBLIC_URL ?? env.SUPABASE_URL ?? null,
+      oncall: { linkSecret: env.ONCALL_LINK_SECRET ?? null },
       outbound: { allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ?? [], ports: env.OUTBOUND_ALLOWED_PORTS },
     };
   });

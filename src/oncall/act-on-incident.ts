@@ -16,6 +16,18 @@ export type IncidentAction = { type: 'acknowledge' } | { type: 'resolve' } | { t
  * Acting on a resolved incident is a 409 naming the reason (a note is still recorded).
  */
 export async function actOnIncident(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, id: string, action: IncidentAction) {
+  // The escalation job holds an incident's row while it steps it: an action that waited on it finds
+  // a new version and is applied again to what the job wrote (once; a second change is a 409).
+  for (let attempt = 1; ; attempt++) {
+    const view = await actOnce(deps, actor, id, action);
+    if (view !== STALE) return view;
+    if (attempt >= 2) throw new AppError('CONFLICT', 'The incident changed meanwhile; read it again and retry');
+  }
+}
+
+const STALE = Symbol('stale');
+
+async function actOnce(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, id: string, action: IncidentAction) {
   const by = actor.sub;
   if (!by) throw forbidden('Incidents are acknowledged and resolved by a signed-in user');
   const row = await withClaims(deps.db, actor, async (tx) => {
@@ -29,8 +41,7 @@ export async function actOnIncident(deps: Pick<Deps, 'db' | 'clock'>, actor: Cla
     if (step.rejected !== null) throw new AppError('CONFLICT', `Cannot ${action.type} this incident: ${step.rejected}`);
     if (step.timeline.length === 0) return current;
     const written = await asServiceRoleWithin(tx, actor, () => writeStep(tx, current, current.policy === null ? withoutPaging(step) : step));
-    if (!written) throw new AppError('CONFLICT', 'The incident changed meanwhile; read it again and retry');
-    return written;
+    return written ?? STALE;
   });
-  return toIncidentView(row);
+  return row === STALE ? STALE : toIncidentView(row);
 }

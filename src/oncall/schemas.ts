@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EscalationPolicy } from './escalation.ts';
+import { NotificationRules } from './notification-rules.ts';
 
 /** Bounds of the oncall API (documented in docs/API.md). */
 export const ONCALL_LIMITS = {
@@ -25,6 +26,20 @@ export const CreateService = z.strictObject({
 });
 export type CreateService = z.output<typeof CreateService>;
 
+export const UpdateService = z
+  .strictObject({
+    name: Name.optional(),
+    escalationPolicyId: z.uuid().nullable().optional(),
+    urgency: z.enum(['high', 'low', 'severity']).optional(),
+    reopenWindowSeconds: z.number().int('must be whole seconds').min(0).max(ONCALL_LIMITS.maxReopenWindowSeconds).optional(),
+    /** The email contact point of the service's project that carries pages to people's addresses (null: none). */
+    pageEmailVia: z.uuid().nullable().optional(),
+    /** The Slack contact point of the service's project that carries pages to people, mentioning them (null: none). */
+    pageSlackVia: z.uuid().nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
+export type UpdateService = z.output<typeof UpdateService>;
+
 export const ServicesQuery = z.object({ projectId: z.uuid().optional() });
 
 export const CreatePolicy = z.strictObject({
@@ -48,3 +63,22 @@ export const IncidentsQuery = z.object({
 export type IncidentsQuery = z.output<typeof IncidentsQuery>;
 
 export const AddNote = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(ONCALL_LIMITS.noteMaxChars) });
+
+/** A Slack member id (U…, or W… on Enterprise Grid), as Slack shows it in a profile. */
+const SLACK_MEMBER = /^[UW][A-Z0-9]{2,20}$/;
+
+/**
+ * A person's notification rules, as the core validates them, plus what this installation can
+ * deliver: a Slack method's address is a member id; webhook, SMS and voice methods are not built yet.
+ */
+export const PutNotificationRules = NotificationRules.superRefine((r, ctx) => {
+  r.methods.forEach((m, i) => {
+    if (m.kind === 'slack' && !SLACK_MEMBER.test(m.address)) {
+      ctx.addIssue({ code: 'custom', path: ['methods', i, 'address'], message: 'must be a Slack member id, e.g. U024BE7LH' });
+    }
+  });
+});
+export type PutNotificationRules = z.output<typeof PutNotificationRules>;
+
+/** Method kinds people can save now (the rest answer 501: they need a carrier this installation lacks). */
+export const DELIVERABLE_METHOD_KINDS: ReadonlySet<string> = new Set(['email', 'slack']);

@@ -12,7 +12,8 @@ import type { EscalationPolicy, EscalationState, Urgency } from './escalation.ts
 import { type Incident, type IncidentStep, isCurrent, type TimelineEntry } from './incidents.ts';
 
 // ------------------------------------------------------------------------------------ services
-export const SERVICE_COLUMNS = 'id, organization_id, project_id, name, escalation_policy_id, urgency, reopen_window_seconds, created_by, created_at, updated_at';
+export const SERVICE_COLUMNS =
+  'id, organization_id, project_id, name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, created_by, created_at, updated_at';
 
 export interface ServiceRow {
   id: string;
@@ -22,6 +23,8 @@ export interface ServiceRow {
   escalation_policy_id: string | null;
   urgency: 'high' | 'low' | 'severity';
   reopen_window_seconds: number;
+  page_email_via: string | null;
+  page_slack_via: string | null;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -35,6 +38,8 @@ export const toServiceView = (r: ServiceRow) => ({
   escalationPolicyId: r.escalation_policy_id,
   urgency: r.urgency,
   reopenWindowSeconds: r.reopen_window_seconds,
+  pageEmailVia: r.page_email_via,
+  pageSlackVia: r.page_slack_via,
   createdBy: r.created_by,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),

@@ -355,6 +355,7 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
     'cron-evaluate-alerts': cron('evaluate-alerts'),
     'cron-dispatch-notifications': cron('dispatch-notifications'),
     'cron-deliver-webhooks': cron('deliver-webhooks'),
+    'cron-escalate-incidents': cron('escalate-incidents'),
   };
 
   it('has a route case for every function of the table', () => {

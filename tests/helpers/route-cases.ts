@@ -7,8 +7,11 @@
  */
 import { expect } from 'vitest';
 import { FUNCTIONS } from '../../src/app/functions.ts';
+import { linkSecret } from '../../src/oncall/action-links.ts';
+import { overrideId } from '../../src/oncall/schedule-store.ts';
+import { signActionLink } from '../../src/oncall/signatures.ts';
 import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
-import type { TestEnv } from './env.ts';
+import { TEST_JWT_SECRET, type TestEnv } from './env.ts';
 
 const NOW = Date.now();
 const HOUR = 3_600_000;
@@ -180,6 +183,12 @@ async function escalationPolicy(tt: MatrixTenant): Promise<string> {
   );
   return p!.id;
 }
+/** A link acknowledging the tenant's incident as its owner, signed as the test server signs them. */
+async function actionToken(tt: MatrixTenant, action: 'ack' | 'resolve'): Promise<string> {
+  const secret = (await linkSecret({ jwtSecret: TEST_JWT_SECRET }))!;
+  return signActionLink(secret, { incidentId: await oncallIncident(tt), action, userId: tt.people.owner.id, expiresAt: Date.now() + HOUR });
+}
+
 const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
 async function oncallIncident(tt: MatrixTenant): Promise<string> {
   const serviceId = await oncallService(tt);
@@ -192,6 +201,48 @@ async function oncallIncident(tt: MatrixTenant): Promise<string> {
   return i!.id;
 }
 const window = { from: iso(NOW - HOUR), to: iso(NOW + HOUR) };
+
+// ---- oncall schedules: a daily UTC rotation of the member and the unassigned member (both of
+// organization A) from 2030-01-01 09:00, written as the database owner. A fixture schedule per tenant
+// for reads and additive writes; a new one for each request that removes or swaps.
+const scheduleDoc = (tt: MatrixTenant, overrides: unknown[] = []) => ({
+  zone: 'UTC',
+  layers: [{ id: 'daily', versions: [{ effectiveFrom: '2030-01-01T09:00:00Z', rotation: { type: 'daily' }, handoff: '09:00', members: [tt.people.member.id, tt.people.unassigned.id] }] }],
+  overrides,
+});
+async function newOncallSchedule(tt: MatrixTenant, overrides: unknown[] = []): Promise<string> {
+  const [s] = await db().query<{ id: string }>(
+    `insert into public.oncall_schedules (organization_id, name, time_zone, document) values ($1, $2, 'UTC', $3::text::jsonb) returning id`,
+    [tt.orgId, `s-${unique()}`, JSON.stringify(scheduleDoc(tt, overrides))],
+  );
+  return s!.id;
+}
+const oncallSchedules = new Map<string, string>();
+async function oncallSchedule(tt: MatrixTenant): Promise<string> {
+  let id = oncallSchedules.get(tt.orgId);
+  const [live] = id ? await db().query<{ id: string }>('select id from public.oncall_schedules where id = $1', [id]) : [];
+  if (!live) oncallSchedules.set(tt.orgId, (id = await newOncallSchedule(tt)));
+  return id!;
+}
+/** The fixture schedule's feed (made by the member) and its token, one per tenant. */
+const oncallFeedTokens = new Map<string, string>();
+async function oncallFeed(tt: MatrixTenant, token = `oai_cal_${unique()}${unique()}${unique()}${unique()}${unique()}${unique()}`.padEnd(51, 'x').slice(0, 51)): Promise<{ id: string; token: string }> {
+  const [f] = await db().query<{ id: string }>(
+    `insert into public.oncall_feed_tokens (organization_id, schedule_id, token_hash, created_by) values ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4) returning id`,
+    [tt.orgId, await oncallSchedule(tt), token, tt.people.member.id],
+  );
+  return { id: f!.id, token };
+}
+async function oncallFeedToken(tt: MatrixTenant): Promise<string> {
+  let token = oncallFeedTokens.get(tt.orgId);
+  const [live] = token ? await db().query(`select 1 from public.oncall_feed_tokens where token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex') and revoked_at is null`, [token]) : [];
+  if (!live) oncallFeedTokens.set(tt.orgId, (token = (await oncallFeed(tt)).token));
+  return token!;
+}
+/** The caller's own id where they are a person of tenant A (members override only for themselves). */
+const selfOr = (tt: MatrixTenant, caller: string) => (caller in tt.people ? tt.people[caller as keyof MatrixTenant['people']].id : tt.people.member.id);
+/** Who may override for themselves: owners and admins (anyone), members; viewers may not. */
+const SCHEDULE_EDITORS = ['owner', 'admin', 'member', 'unassigned'] as const;
 
 export const CASES: RouteCase[] = [
   // ---------------------------------------------------------------------------------------- ingest
@@ -457,7 +508,16 @@ export const CASES: RouteCase[] = [
   { route: 'oncall POST /services', allow: OWNERS, ok: 201, request: ({ t }) => ({ path: '/services', body: { ...A(t), name: `svc-${unique()}` } }) },
   { route: 'oncall GET /services', allow: READERS, request: ({ t }) => ({ path: '/services', query: A(t) }) },
   { route: 'oncall GET /services/:id', allow: READERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}` }) },
+  { route: 'oncall PATCH /services/:id', allow: OWNERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}`, body: { urgency: 'high' } }) },
   { route: 'oncall DELETE /services/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/services/${await newOncallService(t)}` }) },
+  // A person's own notification rules: every signed-in person, whatever their role (keys have no person).
+  { route: 'oncall GET /me/notification-rules', allow: USERS, request: () => ({ path: '/me/notification-rules' }) },
+  {
+    route: 'oncall PUT /me/notification-rules',
+    allow: USERS,
+    request: () => ({ path: '/me/notification-rules', body: { methods: [{ id: 'm', kind: 'email', address: 'me@example.com' }], high: [{ methodId: 'm', delayMinutes: 0 }] } }),
+  },
+  { route: 'oncall DELETE /me/notification-rules', allow: USERS, ok: 204, request: () => ({ path: '/me/notification-rules' }) },
   {
     route: 'oncall POST /escalation-policies',
     allow: OWNERS,
@@ -478,6 +538,77 @@ export const CASES: RouteCase[] = [
   { route: 'oncall POST /incidents/:id/acknowledge', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/acknowledge` }) },
   { route: 'oncall POST /incidents/:id/resolve', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/resolve` }) },
   { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },
+  // Schedules: an organization's members read; owners and admins manage; people change their own time.
+  {
+    route: 'oncall POST /schedules',
+    allow: OWNERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/schedules', body: { organizationId: t.orgId, name: `s-${unique()}`, schedule: scheduleDoc(t) } }),
+  },
+  { route: 'oncall GET /schedules', allow: ORG_MEMBERS, request: ({ t }) => ({ path: '/schedules', query: { organizationId: t.orgId } }) },
+  { route: 'oncall GET /schedules/:id', allow: ORG_MEMBERS, request: async ({ t }) => ({ path: `/schedules/${await oncallSchedule(t)}` }) },
+  { route: 'oncall PUT /schedules/:id', allow: OWNERS, request: async ({ t }) => ({ path: `/schedules/${await oncallSchedule(t)}`, body: { name: `s-${unique()}`, schedule: scheduleDoc(t) } }) },
+  { route: 'oncall DELETE /schedules/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/schedules/${await newOncallSchedule(t)}` }) },
+  { route: 'oncall GET /schedules/:id/on-call', allow: ORG_MEMBERS, request: async ({ t }) => ({ path: `/schedules/${await oncallSchedule(t)}/on-call`, query: { at: '2030-01-02T12:00:00Z' } }) },
+  {
+    route: 'oncall GET /schedules/:id/shifts',
+    allow: ORG_MEMBERS,
+    request: async ({ t }) => ({ path: `/schedules/${await oncallSchedule(t)}/shifts`, query: { from: '2030-01-01T00:00:00Z', to: '2030-01-08T00:00:00Z' } }),
+  },
+  {
+    route: 'oncall POST /schedules/:id/overrides',
+    allow: SCHEDULE_EDITORS,
+    ok: 201,
+    request: async ({ t, caller }) => ({ path: `/schedules/${await oncallSchedule(t)}/overrides`, body: { userId: selfOr(t, caller), start: '2030-02-01T00:00:00Z', end: '2030-02-01T06:00:00Z' } }),
+  },
+  {
+    // The member's own override, in a schedule of its own: the unassigned member and the viewer may not remove it.
+    route: 'oncall DELETE /schedules/:id/overrides/:overrideId',
+    allow: ['owner', 'admin', 'member'],
+    ok: 204,
+    request: async ({ t }) => {
+      const o = { user: t.people.member.id, start: '2030-02-01T00:00:00Z', end: '2030-02-01T06:00:00Z' };
+      const id = await newOncallSchedule(t, [o]);
+      return { path: `/schedules/${id}/overrides/${overrideId({ user: o.user, start: Date.parse(o.start), end: Date.parse(o.end) })}` };
+    },
+  },
+  {
+    // The member's and the unassigned member's first turns: either of them may swap them.
+    route: 'oncall POST /schedules/:id/swaps',
+    allow: SCHEDULE_EDITORS,
+    ok: 201,
+    request: async ({ t }) => ({
+      path: `/schedules/${await newOncallSchedule(t)}/swaps`,
+      body: {
+        shifts: [
+          { userId: t.people.member.id, start: '2030-01-01T09:00:00Z', end: '2030-01-02T09:00:00Z' },
+          { userId: t.people.unassigned.id, start: '2030-01-02T09:00:00Z', end: '2030-01-03T09:00:00Z' },
+        ],
+      },
+    }),
+  },
+  // Feeds: any member makes one of what they can read; the creator (the member) or an owner or admin revokes.
+  { route: 'oncall POST /schedules/:id/feeds', allow: ORG_MEMBERS, ok: 201, request: async ({ t }) => ({ path: `/schedules/${await oncallSchedule(t)}/feeds` }) },
+  { route: 'oncall POST /me/feeds', allow: ORG_MEMBERS, ok: 201, request: ({ t }) => ({ path: '/me/feeds', body: { organizationId: t.orgId } }) },
+  { route: 'oncall GET /feeds', allow: USERS, request: () => ({ path: '/feeds' }) },
+  { route: 'oncall DELETE /feeds/:id', allow: ['owner', 'admin', 'member'], ok: 204, request: async ({ t }) => ({ path: `/feeds/${(await oncallFeed(t)).id}` }) },
+  // Signed one-click links from pages: the token names the person it acts as; any caller with it is served.
+  {
+    route: 'oncall GET /actions/:action/:token',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async ({ t }) => ({ path: `/actions/ack/${await actionToken(t, 'ack')}` }),
+  },
+  {
+    route: 'oncall POST /actions/:action/:token',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async ({ t }) => ({ path: `/actions/ack/${await actionToken(t, 'ack')}` }),
+  },
+  // The token in the URL is the credential (calendar apps send nothing else): any caller with it is served.
+  {
+    route: 'oncall GET /feeds/:token/calendar.ics',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async ({ t }) => ({ path: `/feeds/${await oncallFeedToken(t)}/calendar.ics` }),
+  },
 
   // ------------------------------------------------------------------------------------------ orgs
   { route: 'orgs POST /', allow: USERS, ok: 201, request: () => ({ path: '/', body: { name: 'New', slug: `org-${unique()}` } }) },

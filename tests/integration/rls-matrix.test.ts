@@ -49,6 +49,9 @@ interface Fixture {
   oncallServiceId: string;
   oncallIncidentId: string;
   incidentTimelineId: number;
+  oncallScheduleId: string;
+  oncallFeedId: string;
+  incidentPageId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -424,6 +427,42 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.incident_timeline set kind = 'forged' where id = $1 returning id`, [f.incidentTimelineId]],
       delete: ['delete from public.incident_timeline where id = $1 returning id', [f.incidentTimelineId]],
     },
+    incident_pages: {
+      select: ['select id from public.incident_pages where id = $1', [f.incidentPageId]],
+      insert: [
+        `insert into public.incident_pages (incident_id, organization_id, project_id, page_key, cycle, round, level, recipient_type, recipient_id, target, urgency, paged_at)
+         values ($1, $2, $3, 'forged/1/0/1/user:x', 1, 0, 1, 'user', 'x', '{}', 'high', now()) returning id`,
+        [f.oncallIncidentId, t.orgId, t.projectA],
+      ],
+      update: ['update public.incident_pages set next_rule_at = now() where id = $1 returning id', [f.incidentPageId]],
+      delete: ['delete from public.incident_pages where id = $1 returning id', [f.incidentPageId]],
+    },
+    // The owner's own rules: each person reads and removes only their own.
+    oncall_notification_rules: {
+      select: ['select user_id from public.oncall_notification_rules where user_id = $1', [t.people.owner.id]],
+      insert: [`insert into public.oncall_notification_rules (user_id, document) values ($1, '{}') returning user_id`, [t.people.viewer.id]],
+      update: [`update public.oncall_notification_rules set document = '{}' where user_id = $1 returning user_id`, [t.people.owner.id]],
+      delete: ['delete from public.oncall_notification_rules where user_id = $1 returning user_id', [t.people.owner.id]],
+    },
+    oncall_rate_state: {
+      select: ['select user_id from private.oncall_rate_state where user_id = $1', [t.people.owner.id]],
+      insert: [`insert into private.oncall_rate_state (user_id, state) values ($1, '{}') returning user_id`, [t.people.viewer.id]],
+      update: [`update private.oncall_rate_state set state = '{}' where user_id = $1 returning user_id`, [t.people.owner.id]],
+      delete: ['delete from private.oncall_rate_state where user_id = $1 returning user_id', [t.people.owner.id]],
+    },
+    oncall_schedules: {
+      select: ['select id from public.oncall_schedules where id = $1', [f.oncallScheduleId]],
+      insert: [`insert into public.oncall_schedules (organization_id, name, time_zone, document) values ($1, 'new', 'UTC', '{"zone": "UTC", "layers": []}') returning id`, [t.orgId]],
+      update: [`update public.oncall_schedules set name = 'renamed' where id = $1 returning id`, [f.oncallScheduleId]],
+      delete: ['delete from public.oncall_schedules where id = $1 returning id', [f.oncallScheduleId]],
+    },
+    // The fixture feed is the member's (its creator).
+    oncall_feed_tokens: {
+      select: ['select id from public.oncall_feed_tokens where id = $1', [f.oncallFeedId]],
+      insert: [`insert into public.oncall_feed_tokens (organization_id, schedule_id, token_hash) values ($1, $2, repeat('f', 64)) returning id`, [t.orgId, f.oncallScheduleId]],
+      update: ['update public.oncall_feed_tokens set revoked_at = now() where id = $1 returning id', [f.oncallFeedId]],
+      delete: ['delete from public.oncall_feed_tokens where id = $1 returning id', [f.oncallFeedId]],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -442,7 +481,7 @@ const ALERT_WRITERS: MatrixActor[] = ['owner', 'admin', 'member', 'service_role'
 
 /** Who is allowed, per table and operation. Everyone else must be denied. */
 /** The jobs' own tables, moved out of the Data API's schema into private (migration ..20261206000500). */
-const INTERNAL = ['rollup_state', 'job_runs', 'anomaly_detector_states'];
+const INTERNAL = ['rollup_state', 'job_runs', 'anomaly_detector_states', 'oncall_rate_state'];
 
 const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   organizations: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: ['owner', 'service_role'] },
@@ -457,6 +496,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   audit_log: { select: MANAGERS, insert: SERVICE, update: [], delete: [] },
   api_keys: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: MANAGERS },
   job_runs: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  oncall_rate_state: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   // Members set no limits; deleting the row (back to defaults) is for the service role.
   project_ingest_settings: { select: PROJECT_READERS, insert: MANAGERS, update: MANAGERS, delete: SERVICE },
   // Readers see a project's log retention; owners and admins change it; back to defaults is for the service role.
@@ -515,6 +555,14 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   oncall_services: { select: PROJECT_READERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   incidents: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   incident_timeline: { select: PROJECT_READERS, insert: SERVICE, update: [], delete: SERVICE },
+  // Schedules: members read, owners and admins rename and remove; the document is the API's (service
+  // role). Feeds: created by the API; their creator (and owners, admins) read and revoke them.
+  oncall_schedules: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
+  oncall_feed_tokens: { select: [...MANAGERS, 'member'], insert: SERVICE, update: [...MANAGERS, 'member'], delete: SERVICE },
+  // Pages are the escalation job's (readers see them); a person's notification rules are theirs
+  // alone to read and remove, written only by the API after validating them.
+  incident_pages: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  oncall_notification_rules: { select: ['owner', 'service_role'], insert: SERVICE, update: SERVICE, delete: ['owner', 'service_role'] },
 };
 
 describe('RLS matrix', () => {
@@ -670,7 +718,25 @@ describe('RLS matrix', () => {
       `insert into public.incident_timeline (incident_id, organization_id, project_id, at, kind) values ($1, $2, $3, now(), 'opened') returning id`,
       [oncallIncident!.id, tenant.orgId, p],
     );
+    const [incidentPage] = await env.db.query<{ id: string }>(
+      `insert into public.incident_pages (incident_id, organization_id, project_id, page_key, cycle, round, level, recipient_type, recipient_id, target, urgency, paged_at)
+       values ($1, $2, $3, $4, 1, 0, 1, 'user', 'u', '{"type": "user", "id": "u"}', 'high', now()) returning id`,
+      [oncallIncident!.id, tenant.orgId, p, `${oncallIncident!.id}/1/0/1/user:u`],
+    );
+    await env.db.query(`insert into public.oncall_notification_rules (user_id, document) values ($1, '{"methods": [], "high": [], "low": []}')`, [tenant.people.owner.id]);
+    await env.db.query(`insert into private.oncall_rate_state (user_id, state) values ($1, '{}')`, [tenant.people.owner.id]);
+    const [oncallSchedule] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_schedules (organization_id, name, time_zone, document) values ($1, 'primary', 'UTC', '{"zone": "UTC", "layers": []}') returning id`,
+      [tenant.orgId],
+    );
+    const [oncallFeed] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_feed_tokens (organization_id, schedule_id, token_hash, created_by) values ($1, $2, repeat('e', 64), $3) returning id`,
+      [tenant.orgId, oncallSchedule!.id, tenant.people.member.id],
+    );
     fixture = {
+      oncallScheduleId: oncallSchedule!.id,
+      oncallFeedId: oncallFeed!.id,
+      incidentPageId: incidentPage!.id,
       escalationPolicyId: escalationPolicy!.id,
       oncallServiceId: oncallService!.id,
       oncallIncidentId: oncallIncident!.id,

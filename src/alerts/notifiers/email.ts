@@ -136,6 +136,12 @@ export function renderEmail(n: Notification): Rendered {
     text.push(`…and ${hidden} more alert${hidden === 1 ? '' : 's'}`, '');
     html.push(`<p>…and ${hidden} more alert${hidden === 1 ? '' : 's'}</p>`);
   }
+  for (const action of n.actions ?? []) {
+    const url = safeLink(action.url);
+    if (!url) continue;
+    text.push(`${action.label}: ${url}`);
+    html.push(`<p><a href="${escapeHtml(url)}" style="font-weight:bold">${escapeHtml(action.label)}</a></p>`);
+  }
   if (hub) {
     text.push(`Open ObservAI Hub: ${hub}`);
     html.push(`<p><a href="${escapeHtml(hub)}">Open ObservAI Hub</a></p>`);

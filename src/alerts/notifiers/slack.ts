@@ -87,6 +87,12 @@ export function slackMessage(n: Notification, settings: SlackSettings): SlackMes
   if (hidden > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${hidden} more alert${hidden === 1 ? '' : 's'}` }] });
 
   const buttons: object[] = [];
+  (n.actions ?? []).forEach((action, i) => {
+    const url = safeLink(action.url);
+    if (url && url.length <= 3000) {
+      buttons.push({ type: 'button', action_id: `action-${i}`, text: { type: 'plain_text', text: truncate(action.label, 75) }, url, ...(i === 0 ? { style: 'primary' } : {}) });
+    }
+  });
   shown.forEach((a, i) => {
     const url = safeLink(a.url);
     if (url && url.length <= 3000) {

@@ -1,8 +1,10 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
+import { notFound } from '../../core/errors.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
+import { followLink, isLinkAction, type LinkPage, showLink } from '../act-by-link.ts';
 import { actOnIncident } from '../act-on-incident.ts';
 import { createEscalationPolicy } from '../create-escalation-policy.ts';
 import { createService } from '../create-service.ts';
@@ -15,8 +17,11 @@ import { getService } from '../get-service.ts';
 import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
-import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, PoliciesQuery, ServicesQuery, UpdatePolicy } from '../schemas.ts';
+import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
+import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, PoliciesQuery, PutNotificationRules, ServicesQuery, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
+import { updateService } from '../update-service.ts';
+import { scheduleRoutes } from './schedule-routes.ts';
 
 /**
  * The oncall function: services (each with an Events v2 routing key shown once), escalation
@@ -35,6 +40,21 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     return c.json(result.body, result.status);
   });
 
+  // Signed one-click links from pages (acknowledge, resolve): the token is the credential, like the
+  // routing key above. GET asks to confirm; POST acts as the person the link was signed for.
+  const linkAnswer = (c: Context<AppEnv>, p: LinkPage) =>
+    c.html(p.html, p.status, { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+  app.get('/actions/:action/:token', async (c) => {
+    const action = c.req.param('action');
+    if (!isLinkAction(action)) throw notFound('Action');
+    return linkAnswer(c, await showLink(deps, action, c.req.param('token')));
+  });
+  app.post('/actions/:action/:token', async (c) => {
+    const action = c.req.param('action');
+    if (!isLinkAction(action)) throw notFound('Action');
+    return linkAnswer(c, await followLink(deps, action, c.req.param('token')));
+  });
+
   // ---- services: readers list and read; owners and admins create and remove.
   app.post('/services', async (c) => {
     const claims = actorClaims(c);
@@ -47,6 +67,11 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
   app.get('/services/:id', async (c) => {
     const { claims } = readerClaims(c);
     return c.json({ service: await getService(deps, claims, parseParams(c, IdParams).id) });
+  });
+  app.patch('/services/:id', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    return c.json({ service: await updateService(deps, claims, id, await parseBody(c, UpdateService)) });
   });
   app.delete('/services/:id', async (c) => {
     await deleteService(deps, actorClaims(c), parseParams(c, IdParams).id);
@@ -98,6 +123,20 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     const { text } = await parseBody(c, AddNote);
     return c.json({ incident: await actOnIncident(deps, claims, id, { type: 'note', text }) }, 201);
   });
+
+  // ---- the caller's own notification rules (how and when a page reaches them).
+  app.get('/me/notification-rules', async (c) => c.json(await getMyNotificationRules(deps, actorClaims(c))));
+  app.put('/me/notification-rules', async (c) => {
+    const claims = actorClaims(c);
+    return c.json(await putMyNotificationRules(deps, claims, await parseBody(c, PutNotificationRules)));
+  });
+  app.delete('/me/notification-rules', async (c) => {
+    await deleteMyNotificationRules(deps, actorClaims(c));
+    return c.body(null, 204);
+  });
+
+  // ---- on-call schedules, shifts and iCal feeds.
+  app.route('/', scheduleRoutes(deps));
 
   return app;
 }

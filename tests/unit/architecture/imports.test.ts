@@ -29,6 +29,8 @@ const PUBLIC_MODULES = new Set([
   'logs/count-logs.ts', // log alert rules are evaluated by the logs domain's own count
   'traces/schemas.ts', // span kinds and the statistics' row shape and limits, which trace alert rules use
   'traces/service-stats.ts', // trace alert rules are evaluated by the service statistics themselves
+  'alerts/model.ts', // incident pages are notifications of alerting's shape (ADR 0011, amendments)
+  'alerts/deliver-notifications.ts', // the escalation job sends its pages with alerting's delivery engine, from the same log
 ]);
 const NODE_BUILTINS_ALLOWED = new Set(['node:crypto', 'node:buffer', 'node:dns', 'node:http', 'node:https', 'node:net', 'node:stream']);
 

@@ -1,0 +1,266 @@
+/**
+ * Escalation end to end (issue 20): an incident opened by the Events v2 endpoint is stepped by the
+ * escalate-incidents job under a fake clock through its policy snapshot: level 1 pages a person by
+ * their own notification rules (a Slack mention at once, again after 2 minutes, through the
+ * service's Slack contact point: a real local receiver), level 2 a webhook contact point; an
+ * acknowledgement stops every later level and rule, its timeout re-pages from level 1; the
+ * resolution is told once to the contact points paged; a step
+ * computed before an acknowledgement committed writes nothing and pages nobody; low urgency
+ * notifies level 1 once; a person without rules is emailed at their account's address; the rules
+ * API validates what it saves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeClock } from '../../src/core/clock.ts';
+import { asServiceRole } from '../../src/db/scoped.ts';
+import { linkSecret } from '../../src/oncall/action-links.ts';
+import { escalateDue } from '../../src/oncall/escalate-incidents.ts';
+import { signActionLink } from '../../src/oncall/signatures.ts';
+import { tickIncident } from '../../src/oncall/incidents.ts';
+import { claimDueIncidents, writeTicks } from '../../src/oncall/page-store.ts';
+import { toCore } from '../../src/oncall/views.ts';
+import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
+
+const START = '2026-03-02T09:00:00.000Z';
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const MIN = 60_000;
+type Json = Record<string, any>;
+
+let env: TestEnv & { clock: FakeClock };
+let t: Tenant;
+let slack: Receiver;
+let hook: Receiver;
+let mail: Receiver;
+let slackCp: string;
+let emailCp: string;
+let hookCp: string;
+
+async function call(method: string, path: string, o: { as?: Person; body?: unknown; base?: string } = {}): Promise<{ status: number; body: Json }> {
+  const res = await env.request(method, `/functions/v1/${o.base ?? 'oncall'}${path}`, { token: (o.as ?? t.people.owner).jwt, body: o.body });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+}
+
+async function service(name: string, policy: Json, extra: Json = {}): Promise<{ id: string; key: string }> {
+  const p = await call('POST', '/escalation-policies', { body: { organizationId: t.orgId, name: `${name}-policy`, policy } });
+  expect(p.status, JSON.stringify(p.body)).toBe(201);
+  const s = await call('POST', '/services', { body: { projectId: t.projectA, name, escalationPolicyId: p.body.escalationPolicy.id, ...extra } });
+  expect(s.status, JSON.stringify(s.body)).toBe(201);
+  const patched = await call('PATCH', `/services/${s.body.service.id}`, { body: { pageSlackVia: slackCp, pageEmailVia: emailCp } });
+  expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+  return { id: s.body.service.id, key: s.body.integrationKey };
+}
+
+async function trigger(routingKey: string, dedupKey: string, severity = 'critical'): Promise<string> {
+  const res = await env.request('POST', '/functions/v1/oncall/v2/enqueue', {
+    body: { routing_key: routingKey, event_action: 'trigger', dedup_key: dedupKey, payload: { summary: `Disk full on ${dedupKey}`, source: 'db-1', severity } },
+  });
+  expect(res.status).toBe(202);
+  const [row] = await env.db.query<{ id: string }>('select id from public.incidents where dedup_key = $1 order by created_at desc limit 1', [dedupKey]);
+  return row!.id;
+}
+
+const pass = () => escalateDue(env.deps);
+const timeline = (id: string) => env.db.query<{ kind: string; details: Json }>('select kind, details from public.incident_timeline where incident_id = $1 order by at, id', [id]);
+const slackTexts = () => slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text);
+
+beforeAll(async () => {
+  [slack, hook, mail] = await Promise.all([startReceiver(), startReceiver(), startReceiver({ status: 200, body: '{"id":"m1"}' })]);
+  env = (await createTestEnv({
+    fakeTime: START,
+    env: { OUTBOUND_ALLOW_PRIVATE: [slack, hook, mail].map((r) => `127.0.0.1:${r.port}`).join(','), SECRET_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://oncall.example.test' },
+  })) as TestEnv & { clock: FakeClock };
+  t = await createTenant(env);
+  const cp = async (body: Json) => {
+    const r = await call('POST', '/contact-points', { base: 'alerts', body: { projectId: t.projectA, ...body } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.contactPoint.id as string;
+  };
+  slackCp = await cp({ name: 'pages-slack', kind: 'slack', settings: {}, secret: `${slack.url}/services/T0/B0/x` });
+  emailCp = await cp({ name: 'pages-mail', kind: 'email', settings: { transport: 'http', http: { url: `${mail.url}/emails` }, from: 'Pages <pages@example.com>', to: ['nobody@example.com'] }, secret: 're_key' });
+  hookCp = await cp({ name: 'ops-hook', kind: 'webhook', settings: { url: `${hook.url}/hook` } });
+}, 60_000);
+
+afterAll(async () => {
+  await env?.close();
+  await Promise.all([slack?.close(), hook?.close(), mail?.close()]);
+});
+
+describe('notification rules API', () => {
+  it('a person reads the default (email at once), saves rules, and bad ones are refused naming the field', async () => {
+    const viewer = t.people.viewer;
+    const initial = await call('GET', '/me/notification-rules', { as: viewer });
+    expect(initial.status).toBe(200);
+    expect(initial.body).toMatchObject({ default: true, rules: { methods: [{ kind: 'email', address: viewer.email }], high: [{ delayMinutes: 0 }] } });
+
+    const badSlack = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 's', kind: 'slack', address: '@bob' }], high: [{ methodId: 's', delayMinutes: 0 }] } });
+    expect(badSlack.status).toBe(400);
+    expect(JSON.stringify(badSlack.body)).toContain('methods.0.address');
+    const unknownMethod = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [], high: [{ methodId: 'x', delayMinutes: 0 }] } });
+    expect(unknownMethod.status).toBe(400);
+    expect(JSON.stringify(unknownMethod.body)).toContain("no contact method 'x'");
+    const sms = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 'p', kind: 'sms', address: '+447700900123' }], high: [{ methodId: 'p', delayMinutes: 0 }] } });
+    expect(sms.status).toBe(501);
+    expect(sms.body.error.message).toContain('methods.0.kind');
+    expect((await env.db.query('select 1 from public.oncall_notification_rules where user_id = $1', [viewer.id])).length).toBe(0);
+
+    const ok = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 's', kind: 'slack', address: 'U0VIEWER' }], high: [{ methodId: 's', delayMinutes: 0 }] } });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await call('GET', '/me/notification-rules', { as: viewer })).body).toMatchObject({ default: false, rules: { methods: [{ address: 'U0VIEWER' }] } });
+    expect((await call('DELETE', '/me/notification-rules', { as: viewer })).status).toBe(204);
+    expect((await call('GET', '/me/notification-rules', { as: viewer })).body.default).toBe(true);
+  });
+
+  it('a service carries pages only through contact points of its kind, in its project', async () => {
+    const s = await call('POST', '/services', { body: { projectId: t.projectA, name: 'carriers' } });
+    const wrongKind = await call('PATCH', `/services/${s.body.service.id}`, { body: { pageSlackVia: hookCp } });
+    expect(wrongKind.status).toBe(400);
+    expect(JSON.stringify(wrongKind.body)).toContain('body.pageSlackVia');
+    expect((await call('PATCH', `/services/${s.body.service.id}`, { as: t.people.member, body: { name: 'x' } })).status).toBe(403);
+  });
+});
+
+describe('escalation', () => {
+  it('pages level 1 by the person\'s rules, level 2 after its delay; an ack stops the rest and its timeout re-pages', async () => {
+    const put = await call('PUT', '/me/notification-rules', {
+      as: t.people.admin,
+      body: { methods: [{ id: 'slack', kind: 'slack', address: 'U0ADMIN' }], high: [{ methodId: 'slack', delayMinutes: 0 }, { methodId: 'slack', delayMinutes: 2 }] },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const s = await service('db', {
+      levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }, { delayMinutes: 5, targets: [{ type: 'contact_point', id: hookCp }] }],
+      repeat: 0,
+      ackTimeoutMinutes: 30,
+    });
+    const id = await trigger(s.key, 'disk-1');
+
+    const first = await pass();
+    expect(first).toMatchObject({ stepped: 1, pages: 1, notifications: 1, sent: 1 });
+    expect(slackTexts()).toEqual([expect.stringContaining('<@U0ADMIN>')]);
+    expect(slackTexts()[0]).toContain('Disk full on disk-1');
+    expect(await pass()).toMatchObject({ stepped: 0, pages: 0, notifications: 0 });
+
+    env.clock.advance(2 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 1 });
+    expect(slack.received).toHaveLength(2);
+    expect(hook.received).toHaveLength(0);
+
+    env.clock.advance(3 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1 });
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.parse(hook.received[0]!.body).data.groupKey).toBe(`incident:${id}`);
+
+    const ack = await call('POST', `/incidents/${id}/acknowledge`, { as: t.people.admin });
+    expect(ack.status).toBe(200);
+    env.clock.advance(29 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
+    env.clock.advance(MIN);
+    // The ack timed out: a new cycle from level 1 (the person again, at once).
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1 });
+    expect(slack.received).toHaveLength(3);
+    const kinds = (await timeline(id)).map((e) => e.kind);
+    expect(kinds).toEqual(['opened', 'alert_added', 'escalated', 'notified', 'person_notified', 'person_notified', 'escalated', 'notified', 'acknowledged', 'ack_timed_out', 'escalated', 'notified', 'person_notified']);
+
+    // Resolved: the contact point paged is told once (PagerDuty closes its incident by the same
+    // dedup key); nothing more for anyone, whatever time passes.
+    expect((await call('POST', `/incidents/${id}/resolve`, { as: t.people.admin })).status).toBe(200);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 1, sent: 1 });
+    expect(hook.received).toHaveLength(2);
+    const told = JSON.parse(hook.received[1]!.body).data;
+    expect(told).toMatchObject({ status: 'resolved', groupKey: `incident:${id}` });
+    env.clock.advance(60 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
+    expect(slack.received).toHaveLength(3);
+    expect(hook.received).toHaveLength(2);
+    const [open] = await env.db.query<{ n: number }>('select count(*)::int as n from public.incident_pages where next_rule_at is not null and incident_id = $1', [id]);
+    expect(open!.n).toBe(0);
+  });
+
+  it('a step computed before an acknowledgement committed writes nothing and pages nobody', async () => {
+    const s = await service('race', { levels: [{ delayMinutes: 0, targets: [{ type: 'contact_point', id: hookCp }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'race-1');
+    const now = env.clock.now().getTime();
+    // The job read the incident and computed its step...
+    const [row] = await asServiceRole(env.db, (tx) => claimDueIncidents(tx, now, 10_000).then((rows) => rows.filter((r) => r.id === id)));
+    const step = tickIncident(toCore(row!), now, (target) => [{ type: 'contact_point', id: target.id }]);
+    expect(step.effects).toHaveLength(1);
+    // ...then the acknowledgement committed first.
+    expect((await call('POST', `/incidents/${id}/acknowledge`, { as: t.people.owner })).status).toBe(200);
+    const written = await asServiceRole(env.db, (tx) => writeTicks(tx, [{ row: row!, step }], () => []));
+    expect(written.written.size).toBe(0);
+    expect(written.pages).toBe(0);
+    expect((await env.db.query('select 1 from public.incident_pages where incident_id = $1', [id])).length).toBe(0);
+    const before = hook.received.length;
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
+    expect(hook.received.length).toBe(before);
+  });
+
+  it('low urgency notifies level 1 once and never escalates; a person without rules is emailed at their address', async () => {
+    const s = await service(
+      'batch',
+      { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.member.id }] }, { delayMinutes: 1, targets: [{ type: 'contact_point', id: hookCp }] }], repeat: 2, ackTimeoutMinutes: null },
+      { urgency: 'low' },
+    );
+    const id = await trigger(s.key, 'batch-1', 'warning');
+    const hooks = hook.received.length;
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1 });
+    expect(mail.received).toHaveLength(1);
+    const email = JSON.parse(mail.received[0]!.body) as { to: string[]; subject: string };
+    expect(email.to).toEqual([t.people.member.email]);
+    expect(email.subject).toContain('Disk full on batch-1');
+    env.clock.advance(10 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
+    expect(hook.received.length).toBe(hooks);
+    const [inc] = await env.db.query<{ urgency: string; next_wake_at: Date | null }>('select urgency, next_wake_at from public.incidents where id = $1', [id]);
+    expect(inc).toMatchObject({ urgency: 'low', next_wake_at: null });
+  });
+
+  it('a target outside the organization reaches nobody and the timeline says so', async () => {
+    const s = await service('outsider', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.outsider.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'outsider-1');
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 0, notifications: 0 });
+    const escalated = (await timeline(id)).find((e) => e.kind === 'escalated');
+    expect(escalated!.details.unreachable).toEqual([{ type: 'user', id: t.people.outsider.id }]);
+  });
+
+  it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
+    const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'links-1');
+    const before = slack.received.length;
+    expect(await pass()).toMatchObject({ stepped: 1, notifications: 1, sent: 1 });
+    const message = JSON.parse(slack.received[before]!.body) as { blocks: Array<{ type: string; elements?: Array<{ text: { text: string }; url: string }> }> };
+    const buttons = message.blocks.find((b) => b.type === 'actions')!.elements!;
+    expect(buttons.map((b) => b.text.text).slice(0, 2)).toEqual(['Acknowledge', 'Resolve']);
+    const ackPath = new URL(buttons[0]!.url).pathname;
+    const resolvePath = new URL(buttons[1]!.url).pathname;
+    expect(ackPath).toMatch(/^\/functions\/v1\/oncall\/actions\/ack\//);
+
+    const shown = await env.request('GET', ackPath);
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await shown.text()).toContain('<form method="post">');
+    const [still] = await env.db.query<{ state: string }>('select state from public.incidents where id = $1', [id]);
+    expect(still!.state).toBe('triggered');
+
+    // The ack link's token on the resolve path, and a tampered one: refused, nothing changes.
+    const token = ackPath.split('/').pop()!;
+    expect((await env.request('POST', `/functions/v1/oncall/actions/resolve/${token}`)).status).toBe(401);
+    expect((await env.request('POST', `/functions/v1/oncall/actions/ack/${token.slice(0, -2)}xx`)).status).toBe(401);
+
+    const acked = await env.request('POST', ackPath);
+    expect(acked.status).toBe(200);
+    expect(await acked.text()).toContain('acknowledged');
+    const [row] = await env.db.query<{ state: string; acknowledged_by: string }>('select state, acknowledged_by from public.incidents where id = $1', [id]);
+    expect(row).toMatchObject({ state: 'acknowledged', acknowledged_by: t.people.admin.id });
+
+    // A link signed for someone outside the organization finds nothing; an expired one is refused.
+    const secret = (await linkSecret(env.deps))!;
+    const outsider = await signActionLink(secret, { incidentId: id, action: 'resolve', userId: t.people.outsider.id, expiresAt: env.clock.now().getTime() + 60_000 });
+    expect((await env.request('POST', `/functions/v1/oncall/actions/resolve/${outsider}`)).status).toBe(404);
+    env.clock.advance(25 * 60 * MIN);
+    expect((await env.request('POST', resolvePath)).status).toBe(401);
+    const [after] = await env.db.query<{ state: string }>('select state from public.incidents where id = $1', [id]);
+    expect(after!.state).toBe('acknowledged');
+  });
+});
