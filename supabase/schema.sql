@@ -2369,7 +2369,7 @@ CREATE TABLE public.contact_points (
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT contact_points_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'pagerduty'::text, 'alertmanager'::text, 'email'::text]))),
+    CONSTRAINT contact_points_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'pagerduty'::text, 'alertmanager'::text, 'email'::text, 'oncall'::text]))),
     CONSTRAINT contact_points_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT contact_points_secret_ciphertext_check CHECK ((secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
     CONSTRAINT contact_points_settings_check CHECK ((jsonb_typeof(settings) = 'object'::text))
@@ -4196,6 +4196,12 @@ CREATE INDEX api_keys_rotated_from_idx ON public.api_keys USING btree (rotated_f
 --
 
 CREATE INDEX audit_log_organization_id_created_at_idx ON public.audit_log USING btree (organization_id, created_at DESC);
+
+--
+-- Name: contact_points_oncall_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contact_points_oncall_idx ON public.contact_points USING btree (id) WHERE (kind = 'oncall'::text);
 
 --
 -- Name: contact_points_organization_id_idx; Type: INDEX; Schema: public; Owner: -

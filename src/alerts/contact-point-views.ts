@@ -205,3 +205,10 @@ export function checkDestinations(outbound: Deps['outbound'], kind: ContactKind,
   for (const [path, url] of urlFields(settings)) check(['body.settings', ...path].join('.'), url);
   if (secret !== undefined && URL_SECRET.has(kind)) check('body.secret', secret);
 }
+
+/** An on-call contact point names a service of its own project (readable by the caller), or it is a 400. */
+export async function checkOncallService(tx: Queryable, kind: ContactKind, settings: Record<string, unknown> | undefined, projectId: string): Promise<void> {
+  if (kind !== 'oncall' || settings === undefined) return;
+  const [found] = await tx.query('select 1 from public.oncall_services where id = $1 and project_id = $2', [settings.serviceId, projectId]);
+  if (!found) throw invalid('body.settings.serviceId', "is not an on-call service of the contact point's project");
+}

@@ -119,6 +119,8 @@ async function claim(tx: Queryable, now: number): Promise<Claimed[]> {
        and not exists (select 1 from public.alert_notifications s
                        where s.contact_point_id = n.contact_point_id and s.status = 'sending'
                          and s.lease_until > to_timestamp($1::float8 / 1000.0))
+       -- An on-call contact point's notifications are the escalation job's (src/oncall/alert-intake.ts).
+       and not exists (select 1 from public.contact_points o where o.id = n.contact_point_id and o.kind = 'oncall')
      order by n.next_attempt_at, n.created_at, n.seq limit $2 for update of n skip locked`,
     [now, PER_PASS * 4],
   );

@@ -60,6 +60,9 @@ export async function testContactPoint(deps: Pick<Deps, 'db' | 'config' | 'outbo
   const [stored] = await asServiceRole(deps.db, (tx) =>
     tx.query<{ settings: unknown; secret_ciphertext: string | null }>('select settings, secret_ciphertext from public.contact_points where id = $1', [cp.id]),
   );
+  if (cp.kind === 'oncall') {
+    return notSent('An on-call contact point opens incidents rather than sending: send its service a test event (POST /oncall/v2/enqueue) instead');
+  }
   const notifier = NOTIFIERS[cp.kind];
   const settings = notifier.settings.safeParse(stored?.settings);
   if (!settings.success) return notSent("The contact point's settings are no longer valid: set them again");

@@ -7,6 +7,7 @@ import {
   CONTACT_POINT_COLUMNS,
   type ContactPointRow,
   checkDestinations,
+  checkOncallService,
   findContactPoint,
   lockAlertingConfig,
   parseSecret,
@@ -34,6 +35,7 @@ export async function updateContactPoint(deps: Pick<Deps, 'db' | 'config' | 'out
     const secret = typeof input.secret === 'string' ? parseSecret(kind, input.secret) : undefined;
     if (input.secret === null && NOTIFIERS[kind].secret.required) throw secretRequired(kind);
     checkDestinations(deps.outbound, kind, settings, secret);
+    await checkOncallService(tx, kind, settings, cp.project_id);
 
     // Only the columns that change: reading secret_ciphertext (even `set x = x`) is not granted.
     const sets: string[] = [];

@@ -44,7 +44,7 @@ async function throttle(deps: Pick<Deps, 'cache' | 'logger' | 'clock'>, hash: st
 /** What PagerDuty answers for a routing key it does not know: the same 400 as any invalid event, naming nothing else. */
 export const UNKNOWN_ROUTING_KEY: InvalidEvent = { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid routing key'] } };
 
-interface ServiceForEvents {
+export interface ServiceForEvents {
   id: string;
   organization_id: string;
   project_id: string;
@@ -126,7 +126,7 @@ export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | '
         }
         // 'follow' (merged incidents) cannot happen yet: nothing merges. Anything else opens.
         const urgency: Urgency = service.urgency === 'severity' ? decision.urgency : service.urgency;
-        await open_(tx, service, { groupKey, dedupKey: decision.dedupKey, title: decision.title, urgency, alert, severity: event.payload!.severity, details: eventDetails(event), now });
+        await openNewIncident(tx, service, { groupKey, dedupKey: decision.dedupKey, title: decision.title, urgency, alert, severity: event.payload!.severity, details: eventDetails(event), now });
         break;
       }
     }
@@ -134,7 +134,7 @@ export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | '
   });
 }
 
-async function findOpen(tx: Queryable, serviceId: string, groupKey: string): Promise<IncidentRow | undefined> {
+export async function findOpen(tx: Queryable, serviceId: string, groupKey: string): Promise<IncidentRow | undefined> {
   const [row] = await tx.query<IncidentRow>(
     `select ${INCIDENT_COLUMNS} from public.incidents where service_id = $1 and md5(group_key) = md5($2) and group_key = $2 and state <> 'resolved'`,
     [serviceId, groupKey],
@@ -142,7 +142,7 @@ async function findOpen(tx: Queryable, serviceId: string, groupKey: string): Pro
   return row;
 }
 
-async function findLastResolved(tx: Queryable, serviceId: string, groupKey: string): Promise<IncidentRow | undefined> {
+export async function findLastResolved(tx: Queryable, serviceId: string, groupKey: string): Promise<IncidentRow | undefined> {
   const [row] = await tx.query<IncidentRow>(
     `select ${INCIDENT_COLUMNS} from public.incidents where service_id = $1 and md5(group_key) = md5($2) and group_key = $2 and state = 'resolved'
      order by resolved_at desc nulls last limit 1`,
@@ -152,10 +152,10 @@ async function findLastResolved(tx: Queryable, serviceId: string, groupKey: stri
 }
 
 /** Opens an incident with the service's escalation policy snapshotted (none: recorded, nobody paged). */
-async function open_(
+export async function openNewIncident(
   tx: Queryable,
   service: ServiceForEvents,
-  o: { groupKey: string; dedupKey: string; title: string; urgency: Urgency; alert: string; severity: string; details: Record<string, unknown>; now: number },
+  o: { groupKey: string; dedupKey: string | null; title: string; urgency: Urgency; alert: string; severity: string | null; details: Record<string, unknown>; now: number },
 ): Promise<void> {
   const [policy] = service.escalation_policy_id
     ? await tx.query<{ document: EscalationPolicy }>('select document from public.escalation_policies where id = $1', [service.escalation_policy_id])

@@ -3,6 +3,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { actionLinks } from './action-links.ts';
+import { intakeAlertNotifications } from './alert-intake.ts';
 import type { Queryable } from '../db/types.ts';
 import type { EscalationTarget, Recipient } from './escalation.ts';
 import { tickIncident } from './incidents.ts';
@@ -68,6 +69,8 @@ export const escalateIncidents: Job = {
 export type EscalateDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'smtp' | 'defer'>> & { jwtSecret?: string };
 
 export interface EscalationPass {
+  /** Notifications of on-call contact points applied to incidents (or failed: their service is gone). */
+  intake: number;
   /** Incidents stepped (written), and those whose step was dropped (changed meanwhile). */
   stepped: number;
   stale: number;
@@ -81,13 +84,14 @@ export interface EscalationPass {
 
 export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
-  const summary = { passes: 0, stepped: 0, pages: 0, notifications: 0, undeliverable: 0, folded: 0, sent: 0, failed: 0 };
+  const summary = { passes: 0, intake: 0, stepped: 0, pages: 0, notifications: 0, undeliverable: 0, folded: 0, sent: 0, failed: 0 };
   const inflight = new Set<Promise<unknown>>();
   try {
     for (;;) {
       const started = performance.now();
       const pass = await escalateDue(deps, { inflight });
       summary.passes += 1;
+      summary.intake += pass.intake;
       summary.stepped += pass.stepped;
       summary.pages += pass.pages;
       summary.notifications += pass.notifications;
@@ -100,7 +104,7 @@ export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext
       // due at once, and the next run starts within the minute).
       if (inflight.size === 0 && (await asServiceRole(deps.db, (tx) => nothingOpen(tx)))) break;
       // A full pass may have left more due: go again at once.
-      if (pass.stepped + pass.stale < INCIDENTS_PER_PASS) await deps.clock.sleep(Math.max(0, TICK_MS - (performance.now() - started)));
+      if (pass.stepped + pass.stale < INCIDENTS_PER_PASS && pass.intake === 0) await deps.clock.sleep(Math.max(0, TICK_MS - (performance.now() - started)));
     }
   } finally {
     const running = Promise.allSettled([...inflight]);
@@ -114,7 +118,9 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
   const [row] = await tx.query<{ idle: boolean }>(
     `select not (exists (select 1 from public.incidents where state <> 'resolved' and next_wake_at is not null)
       or exists (select 1 from public.incident_pages where next_rule_at is not null)
-      or exists (select 1 from public.incident_pages where resolve_notice)) as idle`,
+      or exists (select 1 from public.incident_pages where resolve_notice)
+      or exists (select 1 from public.alert_notifications n join public.contact_points cp on cp.id = n.contact_point_id
+                 where cp.kind = 'oncall' and n.status = 'pending')) as idle`,
   );
   return row?.idle ?? false;
 }
@@ -123,6 +129,8 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
 export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Promise<unknown>> } = {}): Promise<EscalationPass> {
   const now = deps.clock.now().getTime();
   const dashboardUrl = deps.config?.dashboardUrl ?? null;
+  // Alert groups sent to on-call contact points first: what they open is stepped in this pass.
+  const intake = await asServiceRole(deps.db, (tx) => intakeAlertNotifications(tx, now));
   // STEP_WORKERS transactions side by side, each claiming its own share (skip locked): a storm's
   // writes are row inserts, which one backend does one at a time.
   const parts = await Promise.all(
@@ -140,7 +148,7 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
     sent = d.sent;
     failed = d.failed;
   }
-  return { ...steps, notifications: made, undeliverable: people.undeliverable, folded: people.folded, sent, failed };
+  return { ...steps, intake: intake.applied + intake.failed, notifications: made, undeliverable: people.undeliverable, folded: people.folded, sent, failed };
 }
 
 async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | null, limit: number) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeClock } from '../../src/core/clock.ts';
 import { asServiceRole } from '../../src/db/scoped.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
+import { dispatchTick } from '../../src/alerts/dispatch-notifications.ts';
 import { escalateDue } from '../../src/oncall/escalate-incidents.ts';
 import { signActionLink } from '../../src/oncall/signatures.ts';
 import { tickIncident } from '../../src/oncall/incidents.ts';
@@ -224,6 +225,56 @@ describe('escalation', () => {
     expect(escalated!.details.unreachable).toEqual([{ type: 'user', id: t.people.outsider.id }]);
   });
 
+  it('an alert group routed to an on-call contact point opens an incident that pages, and resolves it when its alerts resolve', async () => {
+    const s = await service('alerts', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const bad = await call('POST', '/contact-points', { base: 'alerts', body: { projectId: t.projectA, name: 'oncall-x', kind: 'oncall', settings: { serviceId: t.orgId } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('body.settings.serviceId');
+    const cp = await call('POST', '/contact-points', { base: 'alerts', body: { projectId: t.projectA, name: 'oncall-db', kind: 'oncall', settings: { serviceId: s.id } } });
+    expect(cp.status, JSON.stringify(cp.body)).toBe(201);
+    const test = await call('POST', `/contact-points/${cp.body.contactPoint.id}/test`, { base: 'alerts' });
+    expect(test.body.ok ?? test.body.result?.ok).toBe(false);
+    const policy = await call('PUT', '/policy', {
+      base: 'alerts',
+      body: { projectId: t.projectA, policy: { route: { receiver: 'oncall-db', group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '4h' } } },
+    });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(200);
+    const post = async (endsInMinutes: number) => {
+      const res = await env.request('POST', '/functions/v1/alerts/api/v2/alerts', {
+        headers: { authorization: `Bearer ${t.keyA.secret}` },
+        body: [{ labels: { alertname: 'DiskFull', host: 'db-1', severity: 'critical' }, annotations: { summary: 'Disk 97% full' }, endsAt: new Date(env.clock.now().getTime() + endsInMinutes * MIN).toISOString() }],
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+    };
+
+    await post(10);
+    // The group is made on one dispatcher tick and flushed on the next (group_wait 0s).
+    await dispatchTick(env.deps);
+    env.clock.advance(5_000);
+    await dispatchTick(env.deps);
+    const before = slack.received.length;
+    expect(await pass()).toMatchObject({ intake: 1, stepped: 1, pages: 1, notifications: 1, sent: 1 });
+    const [incident] = await env.db.query<{ id: string; title: string; severity: string; state: string }>(
+      'select id, title, severity, state from public.incidents where service_id = $1',
+      [s.id],
+    );
+    expect(incident).toMatchObject({ title: 'DiskFull: Disk 97% full', severity: 'critical', state: 'triggered' });
+    expect(slack.received.length).toBe(before + 1);
+    expect(slackTexts().at(-1)).toContain('DiskFull');
+    const [n] = await env.db.query<{ status: string }>("select status from public.alert_notifications where contact_point_id = $1", [cp.body.contactPoint.id]);
+    expect(n!.status).toBe('sent');
+
+    await post(-0.01);
+    env.clock.advance(MIN);
+    await dispatchTick(env.deps);
+    env.clock.advance(5_000);
+    await dispatchTick(env.deps);
+    expect(await pass()).toMatchObject({ intake: 1, stepped: 0 });
+    const [after] = await env.db.query<{ state: string; resolved_by: string | null }>('select state, resolved_by from public.incidents where id = $1', [incident!.id]);
+    expect(after).toMatchObject({ state: 'resolved', resolved_by: null });
+    const resolved = (await timeline(incident!.id)).find((e) => e.kind === 'resolved');
+    expect(resolved!.details.automatically).toBe(true);
+  });
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
     const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
     const id = await trigger(s.key, 'links-1');
@@ -263,4 +314,5 @@ describe('escalation', () => {
     const [after] = await env.db.query<{ state: string }>('select state from public.incidents where id = $1', [id]);
     expect(after!.state).toBe('acknowledged');
   });
+
 });

@@ -1,9 +1,11 @@
 /**
  * Every contact-point kind behind the one Notifier interface (./types.ts). The delivery engine looks
- * the kind up here, validates settings and secret with the notifier's schemas, and calls `send`.
+ * the kind up here, validates settings and secret with the notifier's schemas, and calls `send`
+ * (all but `oncall`, whose notifications the escalate-incidents job applies from the log).
  */
 import { alertmanagerNotifier } from './alertmanager.ts';
 import { emailNotifier } from './email.ts';
+import { oncallNotifier } from './oncall.ts';
 import { pagerDutyNotifier } from './pagerduty.ts';
 import { slackNotifier } from './slack.ts';
 import type { ContactKind, Notifier } from './types.ts';
@@ -16,6 +18,7 @@ export const NOTIFIERS: Record<ContactKind, Notifier<any>> = {
   pagerduty: pagerDutyNotifier,
   alertmanager: alertmanagerNotifier,
   email: emailNotifier,
+  oncall: oncallNotifier,
 };
 
 export { classifyResponse, MAX_RESPONSE_BYTES, NO_ANSWER } from '../../net/http-delivery.ts';
