@@ -1,13 +1,21 @@
 import type { Deps } from '../core/deps.ts';
 import { AppError, forbidden } from '../core/errors.ts';
 import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
+import type { EscalationTarget } from './escalation.ts';
 import { applyEvent, type IncidentEvent } from './incidents.ts';
 import { findIncident, lockIncidentKey, toCore, toIncidentView, withoutPaging, writeStep } from './views.ts';
 
-export type IncidentAction = { type: 'acknowledge' } | { type: 'resolve' } | { type: 'note'; text: string };
+export type IncidentAction =
+  | { type: 'acknowledge' }
+  | { type: 'unacknowledge' }
+  | { type: 'resolve' }
+  | { type: 'note'; text: string }
+  | { type: 'snooze'; until: number }
+  | { type: 'reassign'; targets: EscalationTarget[] };
 
 /**
- * Acknowledges, resolves or adds a note to an incident, by the signed-in user: whoever may change
+ * Acknowledges (or takes back the acknowledgement), snoozes, reassigns, resolves or adds a note to
+ * an incident, by the signed-in user: whoever may change
  * its project (owners, admins, the members assigned to it). 404 when the caller cannot see the
  * incident, 403 when they can but may not change it (a viewer). The incident core decides; the state,
  * the version and the timeline are written together as the service role (users hold no write grant),
@@ -36,7 +44,7 @@ async function actOnce(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, id: stri
     if (!w!.may) throw forbidden('Only members who may change the project can act on its incidents');
     await lockIncidentKey(tx, seen.service_id, seen.group_key);
     const current = await findIncident(tx, id);
-    const event: IncidentEvent = action.type === 'note' ? { type: 'note', by, text: action.text } : { type: action.type, by };
+    const event: IncidentEvent = { ...action, by };
     const step = applyEvent(toCore(current), event, deps.clock.now().getTime());
     if (step.rejected !== null) throw new AppError('CONFLICT', `Cannot ${action.type} this incident: ${step.rejected}`);
     if (step.timeline.length === 0) return current;

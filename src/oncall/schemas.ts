@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EscalationPolicy } from './escalation.ts';
+import { EscalationPolicy, EscalationTargets } from './escalation.ts';
 import { NotificationRules } from './notification-rules.ts';
 
 /** Bounds of the oncall API (documented in docs/API.md). */
@@ -82,3 +82,30 @@ export type PutNotificationRules = z.output<typeof PutNotificationRules>;
 
 /** Method kinds people can save now (the rest answer 501: they need a carrier this installation lacks). */
 export const DELIVERABLE_METHOD_KINDS: ReadonlySet<string> = new Set(['email', 'slack']);
+
+/** Snooze: acknowledged until a time within the next 24 hours (then triggered again, from level 1). */
+export const SnoozeIncident = z
+  .strictObject({
+    until: z.iso.datetime({ offset: true }).optional(),
+    minutes: z.number().int('must be whole minutes').min(1).max(1440).optional(),
+  })
+  .refine((b) => (b.until === undefined) !== (b.minutes === undefined), 'give either until or minutes');
+export type SnoozeIncident = z.output<typeof SnoozeIncident>;
+
+/** Reassign: these targets take level 1's place for the rest of the incident, paged at once. */
+export const ReassignIncident = z.strictObject({ targets: EscalationTargets });
+
+/** MTTA/MTTR over incidents opened in [from, to) (default: the last 30 days; at most 366 days). */
+export const IncidentStatsQuery = z
+  .object({
+    projectId: z.uuid().optional(),
+    serviceId: z.uuid().optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be after from' })
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, {
+    path: ['to'],
+    message: 'the range is at most 366 days',
+  });
+export type IncidentStatsQuery = z.output<typeof IncidentStatsQuery>;

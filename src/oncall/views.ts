@@ -179,6 +179,8 @@ export const toIncidentView = (r: IncidentRow) => ({
   version: r.version,
   escalationPolicyId: r.escalation_policy_id,
   nextWakeAt: iso(r.next_wake_at),
+  held: r.held,
+  snoozedUntil: iso(r.snoozed_until),
   acknowledgedAt: iso(r.acknowledged_at),
   acknowledgedBy: r.acknowledged_by,
   resolvedAt: iso(r.resolved_at),
@@ -246,7 +248,9 @@ export async function writeStep(tx: Queryable, prev: IncidentRow, step: Incident
   const date = (v: number | null) => (v === null ? null : new Date(v).toISOString());
   const [row] = await tx.query<IncidentRow>(
     `update public.incidents set state = $3, version = $4, held = $5, escalation = $6::text::jsonb, next_wake_at = $7,
-       snoozed_until = $8, acknowledged_at = $9, acknowledged_by = $10, resolved_at = $11, resolved_by = $12, merged_into = $13
+       snoozed_until = $8, acknowledged_at = $9, acknowledged_by = $10, resolved_at = $11, resolved_by = $12, merged_into = $13,
+       -- A reassignment replaces level 1 of the snapshot; an incident without a policy keeps none.
+       policy = case when policy is null then null else $14::text::jsonb end
      where id = $1 and version = $2
      returning ${INCIDENT_COLUMNS}`,
     [
@@ -263,6 +267,7 @@ export async function writeStep(tx: Queryable, prev: IncidentRow, step: Incident
       date(i.resolvedAt),
       i.resolvedBy,
       i.mergedInto,
+      JSON.stringify(i.policy),
     ],
   );
   if (!row) return null;

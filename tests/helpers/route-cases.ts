@@ -190,13 +190,14 @@ async function actionToken(tt: MatrixTenant, action: 'ack' | 'resolve'): Promise
 }
 
 const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
-async function oncallIncident(tt: MatrixTenant): Promise<string> {
+async function oncallIncident(tt: MatrixTenant, state: 'triggered' | 'acknowledged' = 'triggered'): Promise<string> {
   const serviceId = await oncallService(tt);
   const key = `k-${unique()}`;
   const [i] = await db().query<{ id: string }>(
-    `insert into public.incidents (organization_id, project_id, service_id, group_key, dedup_key, title, urgency, escalation)
-     values ($1, $2, $3, $4, $5, 'Matrix incident', 'high', '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}') returning id`,
-    [tt.orgId, tt.projectA, serviceId, `pagerduty/${serviceId}/${key}`, key],
+    `insert into public.incidents (organization_id, project_id, service_id, group_key, dedup_key, title, urgency, escalation, state, acknowledged_at, acknowledged_by)
+     values ($1, $2, $3, $4, $5, 'Matrix incident', 'high', '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}',
+       $6, case when $6 = 'acknowledged' then now() end, case when $6 = 'acknowledged' then 'matrix' end) returning id`,
+    [tt.orgId, tt.projectA, serviceId, `pagerduty/${serviceId}/${key}`, key, state],
   );
   return i!.id;
 }
@@ -537,6 +538,18 @@ export const CASES: RouteCase[] = [
   // Acting on an incident is a signed-in user's (it records who): whoever may change project A.
   { route: 'oncall POST /incidents/:id/acknowledge', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/acknowledge` }) },
   { route: 'oncall POST /incidents/:id/resolve', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/resolve` }) },
+  {
+    route: 'oncall POST /incidents/:id/unacknowledge',
+    allow: WRITERS,
+    request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t, 'acknowledged')}/unacknowledge` }),
+  },
+  { route: 'oncall POST /incidents/:id/snooze', allow: WRITERS, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/snooze`, body: { minutes: 30 } }) },
+  {
+    route: 'oncall POST /incidents/:id/reassign',
+    allow: WRITERS,
+    request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/reassign`, body: { targets: [{ type: 'user', id: t.people.member.id }] } }),
+  },
+  { route: 'oncall GET /incidents/stats', allow: READERS, request: ({ t }) => ({ path: '/incidents/stats', query: A(t) }) },
   { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },
   // Schedules: an organization's members read; owners and admins manage; people change their own time.
   {

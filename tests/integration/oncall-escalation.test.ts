@@ -170,7 +170,7 @@ describe('escalation', () => {
     expect(hook.received).toHaveLength(2);
     const told = JSON.parse(hook.received[1]!.body).data;
     expect(told).toMatchObject({ status: 'resolved', groupKey: `incident:${id}` });
-    env.clock.advance(60 * MIN);
+    env.clock.advance(10 * MIN);
     expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
     expect(slack.received).toHaveLength(3);
     expect(hook.received).toHaveLength(2);
@@ -275,6 +275,44 @@ describe('escalation', () => {
     const resolved = (await timeline(incident!.id)).find((e) => e.kind === 'resolved');
     expect(resolved!.details.automatically).toBe(true);
   });
+  it('snooze, unacknowledge and reassign through the API drive the escalation; MTTA and MTTR per service', async () => {
+    const s = await service('verbs', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'verbs-1');
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
+    env.clock.advance(3 * MIN);
+    const snoozed = await call('POST', `/incidents/${id}/snooze`, { body: { minutes: 10 } });
+    expect(snoozed.status, JSON.stringify(snoozed.body)).toBe(200);
+    expect(snoozed.body.incident).toMatchObject({ state: 'acknowledged', snoozedUntil: new Date(env.clock.now().getTime() + 10 * MIN).toISOString() });
+    expect((await call('POST', `/incidents/${id}/snooze`, { body: { minutes: 2000 } })).status).toBe(400);
+    env.clock.advance(10 * MIN);
+    // The snooze ended: triggered again, level 1 paged again in a new cycle.
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
+    expect((await call('POST', `/incidents/${id}/acknowledge`)).status).toBe(200);
+    const unacked = await call('POST', `/incidents/${id}/unacknowledge`);
+    expect(unacked.body.incident.state).toBe('triggered');
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
+    const badTargets = await call('POST', `/incidents/${id}/reassign`, { body: { targets: [] } });
+    expect(badTargets.status).toBe(400);
+    const reassigned = await call('POST', `/incidents/${id}/reassign`, { body: { targets: [{ type: 'user', id: t.people.member.id }] } });
+    expect(reassigned.status, JSON.stringify(reassigned.body)).toBe(200);
+    const mails = mail.received.length;
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1 });
+    expect(mail.received.length).toBe(mails + 1);
+    const kinds = (await timeline(id)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['acknowledged', 'snoozed', 'snooze_ended', 'unacknowledged', 'reassigned']));
+
+    env.clock.advance(7 * MIN - 5_000);
+    expect((await call('POST', `/incidents/${id}/resolve`)).status).toBe(200);
+    const stats = await call('GET', `/incidents/stats?projectId=${t.projectA}&serviceId=${s.id}&from=${new Date(Date.parse(START) - MIN).toISOString()}`);
+    expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+    expect(stats.body.services).toEqual([expect.objectContaining({ serviceId: s.id, name: 'verbs', opened: 1, acknowledged: 1, resolved: 1 })]);
+    // Opened at the trigger, first acknowledged (by the snooze) 3 minutes later, resolved 20 minutes after opening.
+    expect(stats.body.total).toMatchObject({ opened: 1, acknowledged: 1, resolved: 1, mttaSeconds: 180, mttrSeconds: 1195, mttrP50Seconds: 1195 });
+    const tooLong = await call('GET', `/incidents/stats?projectId=${t.projectA}&from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`);
+    expect(tooLong.status).toBe(400);
+    expect(JSON.stringify(tooLong.body)).toContain('366 days');
+  });
+
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
     const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
     const id = await trigger(s.key, 'links-1');

@@ -13,12 +13,13 @@ import { deleteService } from '../delete-service.ts';
 import { enqueueEvent } from '../enqueue-event.ts';
 import { getEscalationPolicy } from '../get-escalation-policy.ts';
 import { getIncident } from '../get-incident.ts';
+import { incidentStats } from '../incident-stats.ts';
 import { getService } from '../get-service.ts';
 import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
 import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
-import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, PoliciesQuery, PutNotificationRules, ServicesQuery, UpdatePolicy, UpdateService } from '../schemas.ts';
+import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
 import { updateService } from '../update-service.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -105,6 +106,10 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = readerClaims(c);
     return c.json({ incidents: await listIncidents(deps, claims, keyProjectId, parseQuery(c, IncidentsQuery)) });
   });
+  app.get('/incidents/stats', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    return c.json(await incidentStats(deps, claims, keyProjectId, parseQuery(c, IncidentStatsQuery)));
+  });
   app.get('/incidents/:id', async (c) => {
     const { claims } = readerClaims(c);
     return c.json(await getIncident(deps, claims, parseParams(c, IdParams).id));
@@ -116,6 +121,23 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
   app.post('/incidents/:id/resolve', async (c) => {
     const claims = actorClaims(c);
     return c.json({ incident: await actOnIncident(deps, claims, parseParams(c, IdParams).id, { type: 'resolve' }) });
+  });
+  app.post('/incidents/:id/unacknowledge', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ incident: await actOnIncident(deps, claims, parseParams(c, IdParams).id, { type: 'unacknowledge' }) });
+  });
+  app.post('/incidents/:id/snooze', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    const body = await parseBody(c, SnoozeIncident);
+    const until = body.until !== undefined ? Date.parse(body.until) : deps.clock.now().getTime() + body.minutes! * 60_000;
+    return c.json({ incident: await actOnIncident(deps, claims, id, { type: 'snooze', until }) });
+  });
+  app.post('/incidents/:id/reassign', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    const { targets } = await parseBody(c, ReassignIncident);
+    return c.json({ incident: await actOnIncident(deps, claims, id, { type: 'reassign', targets }) });
   });
   app.post('/incidents/:id/notes', async (c) => {
     const claims = actorClaims(c);
