@@ -2784,6 +2784,30 @@ CREATE SEQUENCE public.logs_id_seq
 ALTER SEQUENCE public.logs_id_seq OWNED BY public.logs.id;
 
 --
+-- Name: maintenance_windows; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.maintenance_windows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    reason text,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT maintenance_windows_check CHECK ((ends_at > starts_at)),
+    CONSTRAINT maintenance_windows_reason_check CHECK ((char_length(reason) <= 500))
+);
+
+--
+-- Name: TABLE maintenance_windows; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.maintenance_windows IS 'When a service''s incidents page nobody: held while a window is on.';
+
+--
 -- Name: metric_definitions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3674,6 +3698,13 @@ ALTER TABLE ONLY public.log_retention_settings
     ADD CONSTRAINT log_retention_settings_pkey PRIMARY KEY (project_id);
 
 --
+-- Name: maintenance_windows maintenance_windows_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.maintenance_windows
+    ADD CONSTRAINT maintenance_windows_pkey PRIMARY KEY (id);
+
+--
 -- Name: metric_definitions metric_definitions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4312,6 +4343,12 @@ CREATE INDEX incidents_next_wake_idx ON public.incidents USING btree (next_wake_
 CREATE UNIQUE INDEX incidents_one_open_idx ON public.incidents USING btree (service_id, md5(group_key)) WHERE (state <> 'resolved'::text);
 
 --
+-- Name: incidents_open_service_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_open_service_idx ON public.incidents USING btree (service_id) WHERE (state <> 'resolved'::text);
+
+--
 -- Name: incidents_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4400,6 +4437,24 @@ CREATE INDEX logs_project_id_time_idx ON ONLY public.logs USING btree (project_i
 --
 
 CREATE INDEX logs_trace_id_idx ON ONLY public.logs USING btree (trace_id) WHERE (trace_id IS NOT NULL);
+
+--
+-- Name: maintenance_windows_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX maintenance_windows_organization_id_idx ON public.maintenance_windows USING btree (organization_id);
+
+--
+-- Name: maintenance_windows_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX maintenance_windows_project_id_idx ON public.maintenance_windows USING btree (project_id);
+
+--
+-- Name: maintenance_windows_service_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX maintenance_windows_service_idx ON public.maintenance_windows USING btree (service_id, ends_at);
 
 --
 -- Name: metric_group_totals_bucket_idx; Type: INDEX; Schema: public; Owner: -
@@ -4966,6 +5021,12 @@ CREATE TRIGGER logs_count_delete AFTER DELETE ON public.logs REFERENCING OLD TAB
 CREATE TRIGGER logs_count_insert AFTER INSERT ON public.logs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.log_counts_add();
 
 --
+-- Name: maintenance_windows maintenance_windows_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER maintenance_windows_audit AFTER INSERT OR DELETE OR UPDATE ON public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('maintenance_window');
+
+--
 -- Name: metric_definitions metric_definitions_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5514,6 +5575,20 @@ ALTER TABLE ONLY public.log_retention_settings
     ADD CONSTRAINT log_retention_settings_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
+-- Name: maintenance_windows maintenance_windows_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.maintenance_windows
+    ADD CONSTRAINT maintenance_windows_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: maintenance_windows maintenance_windows_service_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.maintenance_windows
+    ADD CONSTRAINT maintenance_windows_service_id_organization_id_fkey FOREIGN KEY (service_id, organization_id) REFERENCES public.oncall_services(id, organization_id) ON DELETE CASCADE;
+
+--
 -- Name: metric_definitions metric_definitions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6000,6 +6075,12 @@ CREATE POLICY "Members can read log retention of projects they may see" ON publi
 --
 
 CREATE POLICY "Members can read logs of projects they may see" ON public.logs FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: maintenance_windows Members can read maintenance windows of projects they may see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read maintenance windows of projects they may see" ON public.maintenance_windows FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
 -- Name: metric_group_totals Members can read metric group totals of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -6576,6 +6657,12 @@ CREATE POLICY "Service role manages incident timelines" ON public.incident_timel
 CREATE POLICY "Service role manages incidents" ON public.incidents TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: maintenance_windows Service role manages maintenance windows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages maintenance windows" ON public.maintenance_windows TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: metric_group_totals Service role manages metric group totals; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6814,6 +6901,12 @@ ALTER TABLE public.log_retention_settings ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.logs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: maintenance_windows; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.maintenance_windows ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: metric_definitions; Type: ROW SECURITY; Schema: public; Owner: -
@@ -8567,6 +8660,13 @@ GRANT INSERT(span_days),UPDATE(span_days) ON TABLE public.log_retention_settings
 --
 
 GRANT USAGE ON SEQUENCE public.logs_id_seq TO service_role;
+
+--
+-- Name: TABLE maintenance_windows; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.maintenance_windows TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.maintenance_windows TO service_role;
 
 --
 -- Name: TABLE metric_definitions; Type: ACL; Schema: public; Owner: -

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/types.ts';
 import type { Urgency } from './escalation.ts';
 import { findLastResolved, findOpen, openNewIncident, type ServiceForEvents } from './enqueue-event.ts';
 import { applyEvent, type IncidentStep, reopenIncident, routeEvent } from './incidents.ts';
+import { inMaintenance } from './maintenance.ts';
 import { appendTimeline, type IncidentRow, lockIncidentKey, toCore, withoutPaging, writeStep } from './views.ts';
 
 /**
@@ -131,7 +132,7 @@ async function applyNotification(tx: Queryable, service: ServiceForEvents, n: Pe
   const last = await findLastResolved(tx, service.id, groupKey);
   const route = routeEvent(null, last ? toCore(last) : null, { type: 'fired', alert }, now, service.reopen_window_seconds * 1000);
   if (route.action === 'reopen' && last) {
-    if (await write(last, reopenIncident(toCore(last), now, false))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
+    if (await write(last, reopenIncident(toCore(last), now, await inMaintenance(tx, service.id, now)))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
     return 'opened';
   }
   const label = payload.commonLabels.severity;

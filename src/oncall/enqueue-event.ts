@@ -5,6 +5,7 @@ import { asServiceRole } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import type { EscalationPolicy, Urgency } from './escalation.ts';
 import { applyEvent, type IncidentStep, openIncident, reopenIncident, routeEvent } from './incidents.ts';
+import { inMaintenance } from './maintenance.ts';
 import { type Accepted, decidePagerDutyEvent, type InvalidEvent, type PagerDutyEvent, pagerDutyGroupKey, parsePagerDutyEvent } from './pagerduty-events.ts';
 import { appendTimeline, INCIDENT_COLUMNS, type IncidentRow, lockIncidentKey, RECORD_ONLY, toCore, withoutPaging, writeStep } from './views.ts';
 
@@ -121,7 +122,7 @@ export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | '
         const last = await findLastResolved(tx, service.id, groupKey);
         const route = routeEvent(null, last ? toCore(last) : null, { type: 'fired', alert }, now, service.reopen_window_seconds * 1000);
         if (route.action === 'reopen' && last) {
-          if (await apply(last, reopenIncident(toCore(last), now, false))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
+          if (await apply(last, reopenIncident(toCore(last), now, await inMaintenance(tx, service.id, now)))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
           break;
         }
         // 'follow' (merged incidents) cannot happen yet: nothing merges. Anything else opens.
@@ -164,7 +165,7 @@ export async function openNewIncident(
   let step = openIncident(
     { id, policyId: service.escalation_policy_id ?? '', groupKey: o.groupKey, title: o.title, urgency: o.urgency, policy: policy?.document ?? RECORD_ONLY, alert: o.alert },
     o.now,
-    false,
+    await inMaintenance(tx, service.id, o.now),
   );
   if (!policy) step = withoutPaging(step);
   const i = step.incident;

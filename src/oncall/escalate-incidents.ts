@@ -4,6 +4,7 @@ import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { actionLinks } from './action-links.ts';
 import { intakeAlertNotifications } from './alert-intake.ts';
+import { applyMaintenance } from './maintenance.ts';
 import type { Queryable } from '../db/types.ts';
 import type { EscalationTarget, Recipient } from './escalation.ts';
 import { tickIncident } from './incidents.ts';
@@ -69,6 +70,8 @@ export const escalateIncidents: Job = {
 export type EscalateDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Deps, 'config' | 'outbound' | 'smtp' | 'defer'>> & { jwtSecret?: string };
 
 export interface EscalationPass {
+  /** Incidents held or released as their service's maintenance windows started or ended. */
+  maintenance: number;
   /** Notifications of on-call contact points applied to incidents (or failed: their service is gone). */
   intake: number;
   /** Incidents stepped (written), and those whose step was dropped (changed meanwhile). */
@@ -119,6 +122,7 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
     `select not (exists (select 1 from public.incidents where state <> 'resolved' and next_wake_at is not null)
       or exists (select 1 from public.incident_pages where next_rule_at is not null)
       or exists (select 1 from public.incident_pages where resolve_notice)
+      or exists (select 1 from public.incidents where held and state <> 'resolved')
       or exists (select 1 from public.alert_notifications n join public.contact_points cp on cp.id = n.contact_point_id
                  where cp.kind = 'oncall' and n.status = 'pending')) as idle`,
   );
@@ -129,8 +133,10 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
 export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Promise<unknown>> } = {}): Promise<EscalationPass> {
   const now = deps.clock.now().getTime();
   const dashboardUrl = deps.config?.dashboardUrl ?? null;
-  // Alert groups sent to on-call contact points first: what they open is stepped in this pass.
+  // Alert groups sent to on-call contact points first, then maintenance windows that started or
+  // ended: what they open or release is stepped in this pass.
   const intake = await asServiceRole(deps.db, (tx) => intakeAlertNotifications(tx, now));
+  const maintenance = await asServiceRole(deps.db, (tx) => applyMaintenance(tx, now));
   // STEP_WORKERS transactions side by side, each claiming its own share (skip locked): a storm's
   // writes are row inserts, which one backend does one at a time.
   const parts = await Promise.all(
@@ -148,7 +154,7 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
     sent = d.sent;
     failed = d.failed;
   }
-  return { ...steps, intake: intake.applied + intake.failed, notifications: made, undeliverable: people.undeliverable, folded: people.folded, sent, failed };
+  return { ...steps, intake: intake.applied + intake.failed, maintenance, notifications: made, undeliverable: people.undeliverable, folded: people.folded, sent, failed };
 }
 
 async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | null, limit: number) {

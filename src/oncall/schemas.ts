@@ -109,3 +109,11 @@ export const IncidentStatsQuery = z
     message: 'the range is at most 366 days',
   });
 export type IncidentStatsQuery = z.output<typeof IncidentStatsQuery>;
+
+export const CreateMaintenance = z.strictObject({
+  /** Default now. */
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  endsAt: z.iso.datetime({ offset: true }),
+  reason: z.string().trim().max(500).optional(),
+});
+export type CreateMaintenance = z.output<typeof CreateMaintenance>;

@@ -189,6 +189,16 @@ async function actionToken(tt: MatrixTenant, action: 'ack' | 'resolve'): Promise
   return signActionLink(secret, { incidentId: await oncallIncident(tt), action, userId: tt.people.owner.id, expiresAt: Date.now() + HOUR });
 }
 
+/** A maintenance window of the tenant's service, still to come (ending it removes it). */
+async function maintenanceWindow(tt: MatrixTenant): Promise<string> {
+  const serviceId = await oncallService(tt);
+  const [w] = await db().query<{ id: string }>(
+    `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at) values ($1, $2, $3, now() + interval '30 days', now() + interval '31 days') returning id`,
+    [tt.orgId, tt.projectA, serviceId],
+  );
+  return w!.id;
+}
+
 const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
 async function oncallIncident(tt: MatrixTenant, state: 'triggered' | 'acknowledged' = 'triggered'): Promise<string> {
   const serviceId = await oncallService(tt);
@@ -510,6 +520,14 @@ export const CASES: RouteCase[] = [
   { route: 'oncall GET /services', allow: READERS, request: ({ t }) => ({ path: '/services', query: A(t) }) },
   { route: 'oncall GET /services/:id', allow: READERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}` }) },
   { route: 'oncall PATCH /services/:id', allow: OWNERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}`, body: { urgency: 'high' } }) },
+  {
+    route: 'oncall POST /services/:id/maintenance',
+    allow: OWNERS,
+    ok: 201,
+    request: async ({ t }) => ({ path: `/services/${await oncallService(t)}/maintenance`, body: { startsAt: iso(NOW + 30 * 24 * HOUR), endsAt: iso(NOW + 31 * 24 * HOUR) } }),
+  },
+  { route: 'oncall GET /services/:id/maintenance', allow: READERS, request: async ({ t }) => ({ path: `/services/${await oncallService(t)}/maintenance` }) },
+  { route: 'oncall DELETE /maintenance/:id', allow: OWNERS, request: async ({ t }) => ({ path: `/maintenance/${await maintenanceWindow(t)}` }) },
   { route: 'oncall DELETE /services/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/services/${await newOncallService(t)}` }) },
   // A person's own notification rules: every signed-in person, whatever their role (keys have no person).
   { route: 'oncall GET /me/notification-rules', allow: USERS, request: () => ({ path: '/me/notification-rules' }) },

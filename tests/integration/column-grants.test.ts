@@ -419,6 +419,9 @@ describe('incident response: what the API checks is not the Data API\'s (as an o
     // Incidents and their timeline change only through the API's core.
     ['open an incident', `insert into public.incidents (organization_id, project_id, service_id, group_key, state, urgency) select organization_id, project_id, id, 'g', 'triggered', 'high' from public.oncall_services where escalation_policy_id = $1`],
     ['resolve incidents', `update public.incidents set state = 'resolved' where service_id in (select id from public.oncall_services where escalation_policy_id = $1)`],
+    // Maintenance windows hold paging: only the API, after authorizing an owner or admin, writes one.
+    ['open a maintenance window without the API', `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at)
+      select organization_id, project_id, id, now(), now() + interval '1 hour' from public.oncall_services where escalation_policy_id = $1`],
     // The job trusts a person's rules: only the API, after validating them, writes them.
     ['save notification rules without the API', `insert into public.oncall_notification_rules (user_id, document) select auth.uid(), '{"methods": "x"}' where $1::uuid is not null`],
     ['record a page', `insert into public.incident_pages (incident_id, organization_id, project_id, page_key, cycle, round, level, recipient_type, recipient_id, target, urgency, paged_at)

@@ -313,6 +313,41 @@ describe('escalation', () => {
     expect(JSON.stringify(tooLong.body)).toContain('366 days');
   });
 
+  it('a maintenance window holds new and running incidents (nobody paged) and releases them when it ends', async () => {
+    const s = await service('maint', {
+      levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }, { delayMinutes: 5, targets: [{ type: 'contact_point', id: hookCp }] }],
+      repeat: 0,
+      ackTimeoutMinutes: null,
+    });
+    const running = await trigger(s.key, 'maint-1');
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
+    const inMinutes = (m: number) => new Date(env.clock.now().getTime() + m * MIN).toISOString();
+    expect((await call('POST', `/services/${s.id}/maintenance`, { body: { endsAt: inMinutes(-1) } })).status).toBe(400);
+    expect((await call('POST', `/services/${s.id}/maintenance`, { as: t.people.member, body: { endsAt: inMinutes(30) } })).status).toBe(403);
+    const w = await call('POST', `/services/${s.id}/maintenance`, { body: { endsAt: inMinutes(30), reason: 'database upgrade' } });
+    expect(w.status, JSON.stringify(w.body)).toBe(201);
+    expect(await pass()).toMatchObject({ maintenance: 1, stepped: 0 });
+    const held = await trigger(s.key, 'maint-2');
+    const [opened] = await env.db.query<{ held: boolean; next_wake_at: Date | null }>('select held, next_wake_at from public.incidents where id = $1', [held]);
+    expect(opened).toEqual({ held: true, next_wake_at: null });
+    const slackBefore = slack.received.length;
+    const hooksBefore = hook.received.length;
+    env.clock.advance(6 * MIN);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 0 });
+    expect([slack.received.length, hook.received.length]).toEqual([slackBefore, hooksBefore]);
+    expect((await call('GET', `/services/${s.id}/maintenance`, { as: t.people.viewer })).body.maintenanceWindows).toHaveLength(1);
+
+    const ended = await call('DELETE', `/maintenance/${w.body.maintenanceWindow.id}`);
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect(ended.body.maintenanceWindow.endsAt).toBe(env.clock.now().toISOString());
+    // Both released: a new cycle from level 1 each, paged at once.
+    expect(await pass()).toMatchObject({ maintenance: 2, stepped: 2, pages: 2 });
+    expect(slack.received.length).toBe(slackBefore + 2);
+    expect((await timeline(running)).map((e) => e.kind)).toEqual(expect.arrayContaining(['held', 'released']));
+    expect((await timeline(held)).map((e) => e.kind).slice(0, 3)).toEqual(['opened', 'alert_added', 'held']);
+    expect((await call('DELETE', `/maintenance/${w.body.maintenanceWindow.id}`)).status).toBe(409);
+  });
+
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
     const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
     const id = await trigger(s.key, 'links-1');

@@ -52,6 +52,7 @@ interface Fixture {
   oncallScheduleId: string;
   oncallFeedId: string;
   incidentPageId: string;
+  maintenanceWindowId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -450,6 +451,15 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update private.oncall_rate_state set state = '{}' where user_id = $1 returning user_id`, [t.people.owner.id]],
       delete: ['delete from private.oncall_rate_state where user_id = $1 returning user_id', [t.people.owner.id]],
     },
+    maintenance_windows: {
+      select: ['select id from public.maintenance_windows where id = $1', [f.maintenanceWindowId]],
+      insert: [
+        `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at) values ($1, $2, $3, now(), now() + interval '1 hour') returning id`,
+        [t.orgId, t.projectA, f.oncallServiceId],
+      ],
+      update: [`update public.maintenance_windows set ends_at = ends_at + interval '1 hour' where id = $1 returning id`, [f.maintenanceWindowId]],
+      delete: ['delete from public.maintenance_windows where id = $1 returning id', [f.maintenanceWindowId]],
+    },
     oncall_schedules: {
       select: ['select id from public.oncall_schedules where id = $1', [f.oncallScheduleId]],
       insert: [`insert into public.oncall_schedules (organization_id, name, time_zone, document) values ($1, 'new', 'UTC', '{"zone": "UTC", "layers": []}') returning id`, [t.orgId]],
@@ -558,6 +568,8 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   // Schedules: members read, owners and admins rename and remove; the document is the API's (service
   // role). Feeds: created by the API; their creator (and owners, admins) read and revoke them.
   oncall_schedules: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
+  // Maintenance windows: the project's readers see them; only the API (after authorizing owners and admins) writes them.
+  maintenance_windows: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   oncall_feed_tokens: { select: [...MANAGERS, 'member'], insert: SERVICE, update: [...MANAGERS, 'member'], delete: SERVICE },
   // Pages are the escalation job's (readers see them); a person's notification rules are theirs
   // alone to read and remove, written only by the API after validating them.
@@ -733,7 +745,12 @@ describe('RLS matrix', () => {
       `insert into public.oncall_feed_tokens (organization_id, schedule_id, token_hash, created_by) values ($1, $2, repeat('e', 64), $3) returning id`,
       [tenant.orgId, oncallSchedule!.id, tenant.people.member.id],
     );
+    const [maintenanceWindow] = await env.db.query<{ id: string }>(
+      `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at) values ($1, $2, $3, now() + interval '1 day', now() + interval '2 days') returning id`,
+      [tenant.orgId, p, oncallService!.id],
+    );
     fixture = {
+      maintenanceWindowId: maintenanceWindow!.id,
       oncallScheduleId: oncallSchedule!.id,
       oncallFeedId: oncallFeed!.id,
       incidentPageId: incidentPage!.id,

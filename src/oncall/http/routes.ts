@@ -14,12 +14,13 @@ import { enqueueEvent } from '../enqueue-event.ts';
 import { getEscalationPolicy } from '../get-escalation-policy.ts';
 import { getIncident } from '../get-incident.ts';
 import { incidentStats } from '../incident-stats.ts';
+import { createMaintenance, endMaintenance, listMaintenance } from '../maintenance.ts';
 import { getService } from '../get-service.ts';
 import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
 import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
-import { AddNote, CreatePolicy, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
+import { AddNote, CreateMaintenance, CreatePolicy, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
 import { updateService } from '../update-service.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -73,6 +74,19 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     const claims = actorClaims(c);
     const { id } = parseParams(c, IdParams);
     return c.json({ service: await updateService(deps, claims, id, await parseBody(c, UpdateService)) });
+  });
+  app.post('/services/:id/maintenance', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    return c.json({ maintenanceWindow: await createMaintenance(deps, claims, id, await parseBody(c, CreateMaintenance)) }, 201);
+  });
+  app.get('/services/:id/maintenance', async (c) => {
+    const { claims } = readerClaims(c);
+    return c.json({ maintenanceWindows: await listMaintenance(deps, claims, parseParams(c, IdParams).id) });
+  });
+  app.delete('/maintenance/:id', async (c) => {
+    const claims = actorClaims(c);
+    return c.json(await endMaintenance(deps, claims, parseParams(c, IdParams).id));
   });
   app.delete('/services/:id', async (c) => {
     await deleteService(deps, actorClaims(c), parseParams(c, IdParams).id);
