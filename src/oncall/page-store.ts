@@ -134,7 +134,7 @@ export async function writeTicks(
   const done = ticks.filter((t) => written.has(t.row.id));
   await appendTimelines(
     tx,
-    done.flatMap(({ row, step }) => step.timeline.map((entry) => ({ row, entry }))),
+    done.flatMap(({ row, step }) => foldNotified(step.timeline).map((entry) => ({ row, entry }))),
   );
   const pages = done.flatMap(({ row, step }) => step.effects.flatMap((e) => (e.type === 'page' ? [{ row, page: e.page }] : [])));
   let insertedPages: Array<{ row: IncidentRow; page: Page }> = [];
@@ -174,6 +174,30 @@ export async function writeTicks(
   return { written, pages: insertedPages.length, notifications };
 }
 
+/**
+ * One row per level paged: the core's `notified` entries (whom a level paged, by which channel) are
+ * stored in their `escalated` entry as `notified: [{ recipient, channel, urgency }]`, so a storm
+ * writes one timeline row per level instead of one per recipient more (bench:oncall).
+ */
+export function foldNotified(entries: readonly TimelineEntry[]): Array<TimelineEntry | RecordedEntry> {
+  const out: Array<TimelineEntry | RecordedEntry> = [];
+  const levels = new Map<string, { notified: unknown[] }>();
+  for (const e of entries) {
+    if (e.kind === 'escalated') {
+      const folded = { ...e, notified: [] as unknown[] };
+      levels.set(`${e.cycle}/${e.round}/${e.level}`, folded);
+      out.push(folded);
+    } else if (e.kind === 'notified') {
+      const level = levels.get(`${e.cycle}/${e.round}/${e.level}`);
+      if (level) level.notified.push({ recipient: e.recipient, channel: e.channel, urgency: e.urgency });
+      else out.push(e);
+    } else {
+      out.push(e);
+    }
+  }
+  return out;
+}
+
 /** Timeline rows for many incidents in one statement. */
 export async function appendTimelines(tx: Queryable, items: ReadonlyArray<{ row: Pick<IncidentRow, 'id' | 'organization_id' | 'project_id'>; entry: TimelineEntry | RecordedEntry }>): Promise<void> {
   if (items.length === 0) return;
@@ -194,7 +218,7 @@ export async function appendTimelines(tx: Queryable, items: ReadonlyArray<{ row:
 }
 
 /** A timeline entry the job records beside the core's (a person's notification made, or not). */
-export type RecordedEntry = { kind: 'person_notified' | 'notify_failed' | 'notify_folded'; at: number; by: null } & Record<string, unknown>;
+export type RecordedEntry = { kind: 'person_notified' | 'notify_failed' | 'notify_folded' | 'escalated'; at: number; by: null } & Record<string, unknown>;
 
 /** Adds page notifications to the notification log, each once (its unique key); returns how many were new. */
 export async function insertNotifications(tx: Queryable, rows: readonly PageNotificationRow[]): Promise<number> {

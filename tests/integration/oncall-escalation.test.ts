@@ -161,7 +161,11 @@ describe('escalation', () => {
     expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1 });
     expect(slack.received).toHaveLength(3);
     const kinds = (await timeline(id)).map((e) => e.kind);
-    expect(kinds).toEqual(['opened', 'alert_added', 'escalated', 'notified', 'person_notified', 'person_notified', 'escalated', 'notified', 'acknowledged', 'ack_timed_out', 'escalated', 'notified', 'person_notified']);
+    expect(kinds).toEqual(['opened', 'alert_added', 'escalated', 'person_notified', 'person_notified', 'escalated', 'acknowledged', 'ack_timed_out', 'escalated', 'person_notified']);
+    // Whom each level paged, by which channel, is in its `escalated` row.
+    const levels = (await timeline(id)).filter((e) => e.kind === 'escalated').map((e) => e.details.notified);
+    expect(levels[0]).toEqual([{ recipient: { type: 'user', id: t.people.admin.id }, channel: 'notification_rules', urgency: 'high' }]);
+    expect(levels[1]).toEqual([{ recipient: { type: 'contact_point', id: hookCp }, channel: 'contact_point', urgency: 'high' }]);
 
     // Resolved: the contact point paged is told once (PagerDuty closes its incident by the same
     // dedup key); nothing more for anyone, whatever time passes.
