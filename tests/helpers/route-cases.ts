@@ -567,6 +567,7 @@ export const CASES: RouteCase[] = [
     allow: WRITERS,
     request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/reassign`, body: { targets: [{ type: 'user', id: t.people.member.id }] } }),
   },
+  { route: 'oncall GET /incidents/stream', allow: READERS, request: ({ t }) => ({ path: '/incidents/stream', query: A(t) }) },
   { route: 'oncall GET /incidents/stats', allow: READERS, request: ({ t }) => ({ path: '/incidents/stats', query: A(t) }) },
   { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },
   // Schedules: an organization's members read; owners and admins manage; people change their own time.

@@ -20,6 +20,7 @@ import { tickIncident } from '../../src/oncall/incidents.ts';
 import { claimDueIncidents, writeTicks } from '../../src/oncall/page-store.ts';
 import { toCore } from '../../src/oncall/views.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { nextEventPolling, sseReader, until } from '../helpers/sse.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
 
@@ -350,6 +351,27 @@ describe('escalation', () => {
     expect((await timeline(running)).map((e) => e.kind)).toEqual(expect.arrayContaining(['held', 'released']));
     expect((await timeline(held)).map((e) => e.kind).slice(0, 3)).toEqual(['opened', 'alert_added', 'held']);
     expect((await call('DELETE', `/maintenance/${w.body.maintenanceWindow.id}`)).status).toBe(409);
+  });
+
+  it('incident changes stream as Server-Sent Events to the project\'s readers', async () => {
+    const s = await service('stream', { levels: [{ delayMinutes: 0, targets: [{ type: 'contact_point', id: hookCp }] }], repeat: 0, ackTimeoutMinutes: null });
+    expect((await env.request('GET', `/functions/v1/oncall/incidents/stream?projectId=${t.projectA}`, { token: t.people.outsider.jwt })).status).toBe(404);
+    const res = await env.request('GET', `/functions/v1/oncall/incidents/stream?projectId=${t.projectA}&serviceId=${s.id}`, { token: t.people.viewer.jwt });
+    expect(res.status).toBe(200);
+    const reader = sseReader(res);
+    try {
+      await reader.next('ready');
+      const id = await trigger(s.key, 'stream-1');
+      const first = JSON.parse((await nextEventPolling(reader, env.clock, 'incident', { ms: 1000, maxPolls: 3 })).event.data!);
+      expect(first).toMatchObject({ incidentId: id, kind: 'opened', incident: { state: 'triggered', serviceId: s.id } });
+      expect(JSON.parse((await reader.next('incident')).data!).kind).toBe('alert_added');
+      expect((await call('POST', `/incidents/${id}/acknowledge`)).status).toBe(200);
+      const acked = JSON.parse((await nextEventPolling(reader, env.clock, 'incident', { ms: 1000, maxPolls: 3 })).event.data!);
+      expect(acked).toMatchObject({ kind: 'acknowledged', actor: t.people.owner.id, incident: { state: 'acknowledged' } });
+    } finally {
+      await reader.cancel();
+      await until(() => env.clock.sleepers() === 0, 'the stream to stop');
+    }
   });
 
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {

@@ -3,7 +3,11 @@ import type { Deps } from '../../core/deps.ts';
 import { notFound } from '../../core/errors.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
-import { parseBody, parseParams, parseQuery } from '../../http/validate.ts';
+import { respondWithStream } from '../../http/sse-stream.ts';
+import { createStreamSlots } from '../../http/stream-slots.ts';
+import { invalid, parseBody, parseParams, parseQuery } from '../../http/validate.ts';
+import { streamCredential } from '../../auth/stream-credential.ts';
+import { IncidentStreamQuery, openIncidentStream, TimelineId } from '../stream-incidents.ts';
 import { followLink, isLinkAction, type LinkPage, showLink } from '../act-by-link.ts';
 import { actOnIncident } from '../act-on-incident.ts';
 import { createEscalationPolicy } from '../create-escalation-policy.ts';
@@ -31,8 +35,12 @@ import { scheduleRoutes } from './schedule-routes.ts';
  * endpoint. RLS decides every read: what the caller cannot see is a 404. Incident changes are the
  * API's (the incident core, then state + version + timeline in one transaction).
  */
+/** The incidents stream as a kind of stream: its name in messages, and its slot sets' prefix. */
+const INCIDENT_STREAM = { name: 'incident stream', plural: 'incident streams', reading: 'incident changes', prefix: 'incident-stream' };
+
 export function oncallRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const incidentSlots = createStreamSlots(deps, { ...INCIDENT_STREAM, caps: deps.config.logTail });
 
   // PagerDuty Events API v2: the routing key in the body is the credential (no JWT, no API key, as
   // PagerDuty's own endpoint); whatever identity the request carries is not used.
@@ -119,6 +127,24 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
   app.get('/incidents', async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     return c.json({ incidents: await listIncidents(deps, claims, keyProjectId, parseQuery(c, IncidentsQuery)) });
+  });
+  // Incident changes as Server-Sent Events, with the alert stream's machinery and caps.
+  app.get('/incidents/stream', async (c) => {
+    const { claims, keyProjectId } = readerClaims(c);
+    const q = parseQuery(c, IncidentStreamQuery);
+    const header = c.req.header('last-event-id');
+    if (header !== undefined && !TimelineId.safeParse(header).success) throw invalid('header.last-event-id', 'must be an incident timeline id');
+    const stream = await openIncidentStream(deps, claims, keyProjectId, streamCredential(c.get('identity'), claims), { ...q, lastId: header ?? q.lastId });
+    return respondWithStream(c, deps, INCIDENT_STREAM, incidentSlots, {
+      projectId: stream.projectId,
+      get lastId() {
+        return stream.lastId;
+      },
+      async poll() {
+        const { changes, end } = await stream.poll();
+        return { end, events: changes.map((ch) => ({ event: 'incident', id: ch.id, data: JSON.stringify(ch) })) };
+      },
+    });
   });
   app.get('/incidents/stats', async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
