@@ -922,7 +922,7 @@ declare
   entity text := tg_argv[0];
   verb text := case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end;
 begin
-  r := r - 'integration_key_hash' - 'created_at' - 'updated_at';
+  r := r - 'integration_key_hash' - 'signing_secret_ciphertext' - 'token_hash' - 'created_at' - 'updated_at';
   perform private.audit((r ->> 'organization_id')::uuid, entity || '.' || verb, entity, r ->> 'id', r);
   return null;
 end
@@ -3104,6 +3104,26 @@ COMMENT ON COLUMN public.oncall_services.page_email_via IS 'The email contact po
 COMMENT ON COLUMN public.oncall_services.page_slack_via IS 'The Slack contact point (of the service''s project) that carries pages to people, mentioning them.';
 
 --
+-- Name: oncall_slack_apps; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_slack_apps (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    signing_secret_ciphertext text NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_slack_apps_signing_secret_ciphertext_check CHECK ((signing_secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text))
+);
+
+--
+-- Name: TABLE oncall_slack_apps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_slack_apps IS 'An organization''s Slack app: the sealed signing secret that verifies its interactive requests.';
+
+--
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3815,6 +3835,20 @@ ALTER TABLE ONLY public.oncall_services
 
 ALTER TABLE ONLY public.oncall_services
     ADD CONSTRAINT oncall_services_project_id_name_key UNIQUE (project_id, name);
+
+--
+-- Name: oncall_slack_apps oncall_slack_apps_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_slack_apps
+    ADD CONSTRAINT oncall_slack_apps_organization_id_key UNIQUE (organization_id);
+
+--
+-- Name: oncall_slack_apps oncall_slack_apps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_slack_apps
+    ADD CONSTRAINT oncall_slack_apps_pkey PRIMARY KEY (id);
 
 --
 -- Name: organization_members organization_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5111,6 +5145,18 @@ CREATE TRIGGER oncall_services_audit_update AFTER UPDATE ON public.oncall_servic
 CREATE TRIGGER oncall_services_touch_updated_at BEFORE UPDATE ON public.oncall_services FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: oncall_slack_apps oncall_slack_apps_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_slack_apps_audit AFTER INSERT OR DELETE OR UPDATE ON public.oncall_slack_apps FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('oncall_slack_app');
+
+--
+-- Name: oncall_slack_apps oncall_slack_apps_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_slack_apps_touch_updated_at BEFORE UPDATE ON public.oncall_slack_apps FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: organization_members organization_members_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5720,6 +5766,20 @@ ALTER TABLE ONLY public.oncall_services
 
 ALTER TABLE ONLY public.oncall_services
     ADD CONSTRAINT oncall_services_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_slack_apps oncall_slack_apps_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_slack_apps
+    ADD CONSTRAINT oncall_slack_apps_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_slack_apps oncall_slack_apps_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_slack_apps
+    ADD CONSTRAINT oncall_slack_apps_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: organization_members organization_members_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6507,6 +6567,12 @@ CREATE POLICY "Owners and admins can unassign members" ON public.project_members
 CREATE POLICY "Owners and admins can update their organization" ON public.organizations FOR UPDATE TO authenticated USING ((id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: oncall_slack_apps Owners and admins read their organization's Slack app; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's Slack app" ON public.oncall_slack_apps FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: organizations Owners can delete their organization; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6559,6 +6625,12 @@ CREATE POLICY "People read their own notification rules" ON public.oncall_notifi
 --
 
 CREATE POLICY "People remove their own notification rules" ON public.oncall_notification_rules FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: oncall_slack_apps Service role manages Slack apps; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages Slack apps" ON public.oncall_slack_apps TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: alert_groups Service role manages alert groups; Type: POLICY; Schema: public; Owner: -
@@ -6979,6 +7051,12 @@ ALTER TABLE public.oncall_schedules ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.oncall_services ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_slack_apps; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_slack_apps ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: organization_members; Type: ROW SECURITY; Schema: public; Owner: -
@@ -8945,6 +9023,42 @@ GRANT SELECT(page_email_via),UPDATE(page_email_via) ON TABLE public.oncall_servi
 --
 
 GRANT SELECT(page_slack_via),UPDATE(page_slack_via) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: TABLE oncall_slack_apps; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_slack_apps TO service_role;
+
+--
+-- Name: COLUMN oncall_slack_apps.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.oncall_slack_apps TO authenticated;
+
+--
+-- Name: COLUMN oncall_slack_apps.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.oncall_slack_apps TO authenticated;
+
+--
+-- Name: COLUMN oncall_slack_apps.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.oncall_slack_apps TO authenticated;
+
+--
+-- Name: COLUMN oncall_slack_apps.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.oncall_slack_apps TO authenticated;
+
+--
+-- Name: COLUMN oncall_slack_apps.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.oncall_slack_apps TO authenticated;
 
 --
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -

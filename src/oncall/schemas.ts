@@ -117,3 +117,6 @@ export const CreateMaintenance = z.strictObject({
   reason: z.string().trim().max(500).optional(),
 });
 export type CreateMaintenance = z.output<typeof CreateMaintenance>;
+
+export const PutSlackApp = z.strictObject({ organizationId: z.uuid(), signingSecret: z.string().trim().min(1).max(200) });
+export const OrganizationQuery = z.object({ organizationId: z.uuid() });

@@ -28,6 +28,8 @@ export interface MatrixRequest {
   body?: unknown;
   /** Raw body with its content type (protocol routes). */
   raw?: { body: string; contentType: string };
+  /** Headers a protocol sends (a signature over the raw body). */
+  headers?: Record<string, string>;
 }
 
 export interface RouteCase {
@@ -65,7 +67,7 @@ export async function createMatrixTenant(env: TestEnv): Promise<MatrixTenant> {
 
 /** Calls the route as the caller; returns the status (the body is read, or cancelled for a stream). */
 export async function callAs(env: TestEnv, t: MatrixTenant, caller: Caller, method: string, fn: string, req: MatrixRequest): Promise<{ status: number; text: string }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...req.headers };
   if (caller === 'service') headers.authorization = `Bearer ${await env.serviceJwt()}`;
   else if (caller === 'ingestKey' || caller === 'readKey' || caller === 'adminKey' || caller === 'otherKey') headers['x-api-key'] = t.keys[caller];
   else if (caller !== 'anonymous') headers.authorization = `Bearer ${t.people[caller].jwt}`;

@@ -9,7 +9,8 @@ import { expect } from 'vitest';
 import { FUNCTIONS } from '../../src/app/functions.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
 import { overrideId } from '../../src/oncall/schedule-store.ts';
-import { signActionLink } from '../../src/oncall/signatures.ts';
+import { signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
+import { createSecretBox } from '../../src/core/secret-box.ts';
 import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
 import { TEST_JWT_SECRET, type TestEnv } from './env.ts';
 
@@ -197,6 +198,24 @@ async function maintenanceWindow(tt: MatrixTenant): Promise<string> {
     [tt.orgId, tt.projectA, serviceId],
   );
   return w!.id;
+}
+
+/** A Slack interaction with nothing to do (no button of ours), signed with the tenant's app's secret as Slack signs them. */
+async function slackRequest(tt: MatrixTenant) {
+  const secret = 'b'.repeat(32);
+  const [row] = await db().query<{ id: string }>('select id from public.oncall_slack_apps where organization_id = $1', [tt.orgId]);
+  // The seal is bound to the row's id: the one there, or the one inserted.
+  const id = row?.id ?? crypto.randomUUID();
+  const sealed = await (await createSecretBox(ROUTE_CASES_ENV.SECRET_ENCRYPTION_KEY)).seal(secret, id);
+  await db().query(
+    `insert into public.oncall_slack_apps (id, organization_id, signing_secret_ciphertext) values ($1, $2, $3)
+     on conflict (organization_id) do update set signing_secret_ciphertext = excluded.signing_secret_ciphertext`,
+    [id, tt.orgId, sealed],
+  );
+  const appId = id;
+  const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U0MATRIX' }, actions: [{ action_id: 'x', value: 'y' }] }))}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  return { path: `/slack/actions/${appId}`, raw: { body, contentType: 'application/x-www-form-urlencoded' }, headers: { 'x-slack-request-timestamp': ts, 'x-slack-signature': await slackSignature(secret, ts, body) } };
 }
 
 const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
@@ -634,6 +653,27 @@ export const CASES: RouteCase[] = [
     route: 'oncall POST /actions/:action/:token',
     allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
     request: async ({ t }) => ({ path: `/actions/ack/${await actionToken(t, 'ack')}` }),
+  },
+  // An organization's Slack app (its signing secret): owners and admins.
+  { route: 'oncall PUT /slack-app', allow: OWNERS, request: ({ t }) => ({ path: '/slack-app', body: { organizationId: t.orgId, signingSecret: 'a'.repeat(32) } }) },
+  { route: 'oncall GET /slack-app', allow: OWNERS, request: ({ t }) => ({ path: '/slack-app', query: { organizationId: t.orgId } }) },
+  {
+    route: 'oncall DELETE /slack-app',
+    allow: OWNERS,
+    ok: 204,
+    request: async ({ t }) => {
+      await db().query(
+        `insert into public.oncall_slack_apps (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') on conflict (organization_id) do nothing`,
+        [t.orgId],
+      );
+      return { path: '/slack-app', query: { organizationId: t.orgId } };
+    },
+  },
+  // Slack's requests carry only Slack's signature: with a valid one any caller is served (200).
+  {
+    route: 'oncall POST /slack/actions/:id',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async ({ t }) => slackRequest(t),
   },
   // The token in the URL is the credential (calendar apps send nothing else): any caller with it is served.
   {

@@ -15,7 +15,7 @@ import { asServiceRole } from '../../src/db/scoped.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
 import { dispatchTick } from '../../src/alerts/dispatch-notifications.ts';
 import { escalateDue } from '../../src/oncall/escalate-incidents.ts';
-import { signActionLink } from '../../src/oncall/signatures.ts';
+import { signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
 import { tickIncident } from '../../src/oncall/incidents.ts';
 import { claimDueIncidents, writeTicks } from '../../src/oncall/page-store.ts';
 import { toCore } from '../../src/oncall/views.ts';
@@ -372,6 +372,59 @@ describe('escalation', () => {
       await reader.cancel();
       await until(() => env.clock.sleepers() === 0, 'the stream to stop');
     }
+  });
+
+  it('Slack interactive requests, signed as Slack signs them, acknowledge as the member who pressed and update the message', async () => {
+    // The shape of Slack's signing secrets (32 hex characters; Slack's docs show 8f742231b10e8888abcd99yyyzzz85a5).
+    const SIGNING = '8f742231b10e8888abcd99eeeeee85a5';
+    expect((await call('PUT', '/slack-app', { body: { organizationId: t.orgId, signingSecret: 'not-a-secret' } })).status).toBe(400);
+    expect((await call('PUT', '/slack-app', { as: t.people.member, body: { organizationId: t.orgId, signingSecret: SIGNING } })).status).toBe(403);
+    const saved = await call('PUT', '/slack-app', { body: { organizationId: t.orgId, signingSecret: SIGNING } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    expect(JSON.stringify(saved.body)).not.toContain(SIGNING);
+    const path = saved.body.slackApp.requestPath as string;
+
+    const s = await service('slack-int', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'slack-1');
+    const before = slack.received.length;
+    expect(await pass()).toMatchObject({ stepped: 1, sent: 1 });
+    const message = JSON.parse(slack.received[before]!.body) as { text: string; blocks: Array<{ type: string; elements?: Array<{ url: string }> }> };
+    const [ack, resolve] = message.blocks.find((b) => b.type === 'actions')!.elements!;
+
+    // Built exactly as Slack builds it: form-encoded `payload`, v0 HMAC of v0:timestamp:body.
+    const press = async (user: string, button: { url: string }, o: { skewSeconds?: number; secret?: string; app?: string } = {}) => {
+      const body = `payload=${encodeURIComponent(JSON.stringify({
+        type: 'block_actions',
+        user: { id: user },
+        response_url: `${slack.url}/actions/T0/1/xyz`,
+        message: message,
+        actions: [{ action_id: 'action-0', type: 'button', url: button.url }],
+      }))}`;
+      const ts = String(Math.floor(env.clock.now().getTime() / 1000) - (o.skewSeconds ?? 0));
+      return env.request('POST', o.app ?? path, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': await slackSignature(o.secret ?? SIGNING, ts, body) },
+        body,
+      });
+    };
+    expect((await press('U0ADMIN', ack!, { skewSeconds: 301 })).status).toBe(401);
+    expect((await press('U0ADMIN', ack!, { secret: 'f'.repeat(32) })).status).toBe(401);
+    expect((await press('U0ADMIN', ack!, { app: `/functions/v1/oncall/slack/actions/${crypto.randomUUID()}` })).status).toBe(401);
+    const [untouched] = await env.db.query<{ state: string }>('select state from public.incidents where id = $1', [id]);
+    expect(untouched!.state).toBe('triggered');
+
+    const updates = slack.received.length;
+    expect((await press('U0NOBODY', resolve!)).status).toBe(200);
+    expect(JSON.parse(slack.received[updates]!.body).blocks.at(-1).elements[0].text).toContain('not linked');
+    expect((await press('U0ADMIN', ack!)).status).toBe(200);
+    const [row] = await env.db.query<{ state: string; acknowledged_by: string }>('select state, acknowledged_by from public.incidents where id = $1', [id]);
+    expect(row).toMatchObject({ state: 'acknowledged', acknowledged_by: t.people.admin.id });
+    const update = JSON.parse(slack.received[updates + 1]!.body) as { replace_original: boolean; blocks: Array<{ type: string; elements?: Array<{ text: string }> }> };
+    expect(slack.received[updates + 1]!.path).toBe('/actions/T0/1/xyz');
+    expect(update.replace_original).toBe(true);
+    expect(update.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(update.blocks.at(-1)!.elements![0]!.text).toContain('Acknowledged by <@U0ADMIN>');
+    expect((await call('DELETE', `/slack-app?organizationId=${t.orgId}`)).status).toBe(204);
+    expect((await press('U0ADMIN', resolve!)).status).toBe(401);
   });
 
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {

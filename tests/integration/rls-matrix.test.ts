@@ -53,6 +53,7 @@ interface Fixture {
   oncallFeedId: string;
   incidentPageId: string;
   maintenanceWindowId: string;
+  slackAppId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -451,6 +452,12 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update private.oncall_rate_state set state = '{}' where user_id = $1 returning user_id`, [t.people.owner.id]],
       delete: ['delete from private.oncall_rate_state where user_id = $1 returning user_id', [t.people.owner.id]],
     },
+    oncall_slack_apps: {
+      select: ['select id from public.oncall_slack_apps where id = $1', [f.slackAppId]],
+      insert: [`insert into public.oncall_slack_apps (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`, [t.other.orgId]],
+      update: [`update public.oncall_slack_apps set updated_at = now() where id = $1 returning id`, [f.slackAppId]],
+      delete: ['delete from public.oncall_slack_apps where id = $1 returning id', [f.slackAppId]],
+    },
     maintenance_windows: {
       select: ['select id from public.maintenance_windows where id = $1', [f.maintenanceWindowId]],
       insert: [
@@ -569,6 +576,8 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   // role). Feeds: created by the API; their creator (and owners, admins) read and revoke them.
   oncall_schedules: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   // Maintenance windows: the project's readers see them; only the API (after authorizing owners and admins) writes them.
+  // An organization's Slack app: its owners and admins see that there is one (never the secret); only the API writes it.
+  oncall_slack_apps: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   maintenance_windows: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   oncall_feed_tokens: { select: [...MANAGERS, 'member'], insert: SERVICE, update: [...MANAGERS, 'member'], delete: SERVICE },
   // Pages are the escalation job's (readers see them); a person's notification rules are theirs
@@ -749,7 +758,12 @@ describe('RLS matrix', () => {
       `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at) values ($1, $2, $3, now() + interval '1 day', now() + interval '2 days') returning id`,
       [tenant.orgId, p, oncallService!.id],
     );
+    const [slackApp] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_slack_apps (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+      [tenant.orgId],
+    );
     fixture = {
+      slackAppId: slackApp!.id,
       maintenanceWindowId: maintenanceWindow!.id,
       oncallScheduleId: oncallSchedule!.id,
       oncallFeedId: oncallFeed!.id,

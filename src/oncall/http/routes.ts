@@ -19,12 +19,13 @@ import { getEscalationPolicy } from '../get-escalation-policy.ts';
 import { getIncident } from '../get-incident.ts';
 import { incidentStats } from '../incident-stats.ts';
 import { createMaintenance, endMaintenance, listMaintenance } from '../maintenance.ts';
+import { deleteSlackApp, getSlackApp, handleSlackAction, putSlackApp } from '../slack-actions.ts';
 import { getService } from '../get-service.ts';
 import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
 import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
-import { AddNote, CreateMaintenance, CreatePolicy, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
+import { AddNote, CreateMaintenance, CreatePolicy, OrganizationQuery, PutSlackApp, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
 import { updateService } from '../update-service.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -63,6 +64,31 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     const action = c.req.param('action');
     if (!isLinkAction(action)) throw notFound('Action');
     return linkAnswer(c, await followLink(deps, action, c.req.param('token')));
+  });
+
+  // Slack's interactive requests: the app's signing secret is the credential (Slack sends no other).
+  app.post('/slack/actions/:id', async (c) => {
+    const status = await handleSlackAction(
+      deps,
+      c.req.param('id'),
+      { timestamp: c.req.header('x-slack-request-timestamp') ?? null, signature: c.req.header('x-slack-signature') ?? null },
+      await c.req.text(),
+    );
+    return status === 200 ? c.body(null, 200) : c.json({ error: { code: 'UNAUTHENTICATED', message: 'The request is not signed by this Slack app' } }, 401);
+  });
+  // ---- an organization's Slack app (its signing secret): owners and admins.
+  app.put('/slack-app', async (c) => {
+    const claims = actorClaims(c);
+    const { organizationId, signingSecret } = await parseBody(c, PutSlackApp);
+    return c.json({ slackApp: await putSlackApp(deps, claims, organizationId, signingSecret) });
+  });
+  app.get('/slack-app', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ slackApp: await getSlackApp(deps, claims, parseQuery(c, OrganizationQuery).organizationId) });
+  });
+  app.delete('/slack-app', async (c) => {
+    await deleteSlackApp(deps, actorClaims(c), parseQuery(c, OrganizationQuery).organizationId);
+    return c.body(null, 204);
   });
 
   // ---- services: readers list and read; owners and admins create and remove.
