@@ -3036,6 +3036,27 @@ CREATE TABLE public.oncall_notification_rules (
 COMMENT ON TABLE public.oncall_notification_rules IS 'Each person''s contact methods and notification rules (how and when a page reaches them).';
 
 --
+-- Name: oncall_pagerduty_webhooks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.oncall_pagerduty_webhooks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    signing_secret_ciphertext text NOT NULL,
+    description text,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oncall_pagerduty_webhooks_description_check CHECK ((char_length(description) <= 200)),
+    CONSTRAINT oncall_pagerduty_webhooks_signing_secret_ciphertext_check CHECK ((signing_secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text))
+);
+
+--
+-- Name: TABLE oncall_pagerduty_webhooks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.oncall_pagerduty_webhooks IS 'PagerDuty webhook v3 subscriptions that report acknowledgements and resolutions back; secrets sealed.';
+
+--
 -- Name: oncall_schedules; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3786,6 +3807,13 @@ ALTER TABLE ONLY public.oncall_feed_tokens
 
 ALTER TABLE ONLY public.oncall_notification_rules
     ADD CONSTRAINT oncall_notification_rules_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: oncall_pagerduty_webhooks oncall_pagerduty_webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_pagerduty_webhooks
+    ADD CONSTRAINT oncall_pagerduty_webhooks_pkey PRIMARY KEY (id);
 
 --
 -- Name: oncall_schedules oncall_schedules_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4557,6 +4585,12 @@ CREATE INDEX oncall_feed_tokens_schedule_id_idx ON public.oncall_feed_tokens USI
 CREATE INDEX oncall_feed_tokens_user_id_idx ON public.oncall_feed_tokens USING btree (user_id);
 
 --
+-- Name: oncall_pagerduty_webhooks_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_pagerduty_webhooks_organization_id_idx ON public.oncall_pagerduty_webhooks USING btree (organization_id);
+
+--
 -- Name: oncall_services_escalation_policy_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5107,6 +5141,12 @@ CREATE TRIGGER oncall_feed_tokens_stay_revoked BEFORE UPDATE ON public.oncall_fe
 --
 
 CREATE TRIGGER oncall_notification_rules_touch_updated_at BEFORE UPDATE ON public.oncall_notification_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: oncall_pagerduty_webhooks oncall_pagerduty_webhooks_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER oncall_pagerduty_webhooks_audit AFTER INSERT OR DELETE ON public.oncall_pagerduty_webhooks FOR EACH ROW EXECUTE FUNCTION private.oncall_audit('oncall_pagerduty_webhook');
 
 --
 -- Name: oncall_schedules oncall_schedules_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -5710,6 +5750,20 @@ ALTER TABLE ONLY public.oncall_feed_tokens
 
 ALTER TABLE ONLY public.oncall_notification_rules
     ADD CONSTRAINT oncall_notification_rules_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: oncall_pagerduty_webhooks oncall_pagerduty_webhooks_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_pagerduty_webhooks
+    ADD CONSTRAINT oncall_pagerduty_webhooks_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: oncall_pagerduty_webhooks oncall_pagerduty_webhooks_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_pagerduty_webhooks
+    ADD CONSTRAINT oncall_pagerduty_webhooks_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: oncall_schedules oncall_schedules_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6567,6 +6621,12 @@ CREATE POLICY "Owners and admins can unassign members" ON public.project_members
 CREATE POLICY "Owners and admins can update their organization" ON public.organizations FOR UPDATE TO authenticated USING ((id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))) WITH CHECK ((id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: oncall_pagerduty_webhooks Owners and admins read their organization's PagerDuty webhooks; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's PagerDuty webhooks" ON public.oncall_pagerduty_webhooks FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: oncall_slack_apps Owners and admins read their organization's Slack app; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6625,6 +6685,12 @@ CREATE POLICY "People read their own notification rules" ON public.oncall_notifi
 --
 
 CREATE POLICY "People remove their own notification rules" ON public.oncall_notification_rules FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: oncall_pagerduty_webhooks Service role manages PagerDuty webhooks; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages PagerDuty webhooks" ON public.oncall_pagerduty_webhooks TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: oncall_slack_apps Service role manages Slack apps; Type: POLICY; Schema: public; Owner: -
@@ -7039,6 +7105,12 @@ ALTER TABLE public.oncall_feed_tokens ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.oncall_notification_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: oncall_pagerduty_webhooks; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.oncall_pagerduty_webhooks ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: oncall_schedules; Type: ROW SECURITY; Schema: public; Owner: -
@@ -8931,6 +9003,42 @@ GRANT SELECT(created_at) ON TABLE public.oncall_notification_rules TO authentica
 --
 
 GRANT SELECT(updated_at) ON TABLE public.oncall_notification_rules TO authenticated;
+
+--
+-- Name: TABLE oncall_pagerduty_webhooks; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.oncall_pagerduty_webhooks TO service_role;
+
+--
+-- Name: COLUMN oncall_pagerduty_webhooks.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.oncall_pagerduty_webhooks TO authenticated;
+
+--
+-- Name: COLUMN oncall_pagerduty_webhooks.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.oncall_pagerduty_webhooks TO authenticated;
+
+--
+-- Name: COLUMN oncall_pagerduty_webhooks.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(description) ON TABLE public.oncall_pagerduty_webhooks TO authenticated;
+
+--
+-- Name: COLUMN oncall_pagerduty_webhooks.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.oncall_pagerduty_webhooks TO authenticated;
+
+--
+-- Name: COLUMN oncall_pagerduty_webhooks.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.oncall_pagerduty_webhooks TO authenticated;
 
 --
 -- Name: TABLE oncall_schedules; Type: ACL; Schema: public; Owner: -

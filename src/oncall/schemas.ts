@@ -120,3 +120,10 @@ export type CreateMaintenance = z.output<typeof CreateMaintenance>;
 
 export const PutSlackApp = z.strictObject({ organizationId: z.uuid(), signingSecret: z.string().trim().min(1).max(200) });
 export const OrganizationQuery = z.object({ organizationId: z.uuid() });
+
+export const CreatePagerDutyWebhook = z.strictObject({
+  organizationId: z.uuid(),
+  /** The subscription's signing secret, as PagerDuty shows it when the subscription is created. */
+  secret: z.string().trim().min(16, 'must be the webhook subscription\'s signing secret').max(200),
+  description: z.string().trim().max(200).optional(),
+});

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { FUNCTIONS } from '../../src/app/functions.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
 import { overrideId } from '../../src/oncall/schedule-store.ts';
-import { signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
+import { pagerDutySignature, signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
 import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
 import { TEST_JWT_SECRET, type TestEnv } from './env.ts';
@@ -198,6 +198,15 @@ async function maintenanceWindow(tt: MatrixTenant): Promise<string> {
     [tt.orgId, tt.projectA, serviceId],
   );
   return w!.id;
+}
+
+/** A PagerDuty webhook subscription of the tenant's organization, with its secret sealed as the API seals it. */
+async function pagerDutyWebhook(tt: MatrixTenant): Promise<{ id: string; secret: string }> {
+  const id = crypto.randomUUID();
+  const secret = `pd-${unique()}-0123456789abcdef`;
+  const sealed = await (await createSecretBox(ROUTE_CASES_ENV.SECRET_ENCRYPTION_KEY)).seal(secret, id);
+  await db().query('insert into public.oncall_pagerduty_webhooks (id, organization_id, signing_secret_ciphertext) values ($1, $2, $3)', [id, tt.orgId, sealed]);
+  return { id, secret };
 }
 
 /** A Slack interaction with nothing to do (no button of ours), signed with the tenant's app's secret as Slack signs them. */
@@ -653,6 +662,25 @@ export const CASES: RouteCase[] = [
     route: 'oncall POST /actions/:action/:token',
     allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
     request: async ({ t }) => ({ path: `/actions/ack/${await actionToken(t, 'ack')}` }),
+  },
+  // PagerDuty webhook subscriptions (their signing secrets): owners and admins.
+  {
+    route: 'oncall POST /pagerduty-webhooks',
+    allow: OWNERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/pagerduty-webhooks', body: { organizationId: t.orgId, secret: `pd-${unique()}-0123456789abcdef` } }),
+  },
+  { route: 'oncall GET /pagerduty-webhooks', allow: OWNERS, request: ({ t }) => ({ path: '/pagerduty-webhooks', query: { organizationId: t.orgId } }) },
+  { route: 'oncall DELETE /pagerduty-webhooks/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/pagerduty-webhooks/${(await pagerDutyWebhook(t)).id}` }) },
+  // PagerDuty's deliveries carry only its signature: with a valid one any caller is served (200).
+  {
+    route: 'oncall POST /pagerduty/webhooks/:id',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async ({ t }) => {
+      const hook = await pagerDutyWebhook(t);
+      const body = JSON.stringify({ event: { event_type: 'incident.priority_updated', data: { type: 'incident', incident_key: 'x' } } });
+      return { path: `/pagerduty/webhooks/${hook.id}`, raw: { body, contentType: 'application/json' }, headers: { 'x-pagerduty-signature': await pagerDutySignature(hook.secret, body) } };
+    },
   },
   // An organization's Slack app (its signing secret): owners and admins.
   { route: 'oncall PUT /slack-app', allow: OWNERS, request: ({ t }) => ({ path: '/slack-app', body: { organizationId: t.orgId, signingSecret: 'a'.repeat(32) } }) },

@@ -422,6 +422,7 @@ describe('incident response: what the API checks is not the Data API\'s (as an o
     // A Slack app's signing secret is sealed by the API and read by nobody but the server.
     ["read a Slack app's signing secret", `select signing_secret_ciphertext from public.oncall_slack_apps where $1::uuid is not null`],
     ['replace a Slack app\'s signing secret', `update public.oncall_slack_apps set signing_secret_ciphertext = 'v1.0123456789abcdef.aaaa.bbbb' where $1::uuid is not null`],
+    ["read a PagerDuty webhook's signing secret", `select signing_secret_ciphertext from public.oncall_pagerduty_webhooks where $1::uuid is not null`],
     // Maintenance windows hold paging: only the API, after authorizing an owner or admin, writes one.
     ['open a maintenance window without the API', `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at)
       select organization_id, project_id, id, now(), now() + interval '1 hour' from public.oncall_services where escalation_policy_id = $1`],

@@ -15,7 +15,7 @@ import { asServiceRole } from '../../src/db/scoped.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
 import { dispatchTick } from '../../src/alerts/dispatch-notifications.ts';
 import { escalateDue } from '../../src/oncall/escalate-incidents.ts';
-import { signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
+import { pagerDutySignature, signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
 import { tickIncident } from '../../src/oncall/incidents.ts';
 import { claimDueIncidents, writeTicks } from '../../src/oncall/page-store.ts';
 import { toCore } from '../../src/oncall/views.ts';
@@ -425,6 +425,43 @@ describe('escalation', () => {
     expect(update.blocks.at(-1)!.elements![0]!.text).toContain('Acknowledged by <@U0ADMIN>');
     expect((await call('DELETE', `/slack-app?organizationId=${t.orgId}`)).status).toBe(204);
     expect((await press('U0ADMIN', resolve!)).status).toBe(401);
+  });
+
+  it('PagerDuty webhooks v3 bring an acknowledgement and a resolution made in PagerDuty back, verified by their signature', async () => {
+    const SECRET = 'pd-webhook-secret-0123456789abcdef';
+    const created = await call('POST', '/pagerduty-webhooks', { body: { organizationId: t.orgId, secret: SECRET, description: 'PagerDuty account' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+    const path = created.body.pagerdutyWebhook.path as string;
+    const s = await service('pd-back', { levels: [{ delayMinutes: 0, targets: [{ type: 'contact_point', id: hookCp }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'pd-1');
+    // As PagerDuty sends it: the v3 envelope, signed v1= HMAC-SHA256 of the raw body (one stale signature first, as during a rotation).
+    const deliver = async (eventType: string, incidentKey: string, secret = SECRET) => {
+      const body = JSON.stringify({
+        event: {
+          id: crypto.randomUUID(),
+          event_type: eventType,
+          resource_type: 'incident',
+          occurred_at: env.clock.now().toISOString(),
+          agent: { id: 'PLH1HKV', summary: 'Tenex Engineer', type: 'user_reference' },
+          data: { id: 'PGR0VU2', type: 'incident', status: eventType.split('.')[1], incident_key: incidentKey, title: 'Disk full' },
+        },
+      });
+      const signature = `v1=${'0'.repeat(64)}, ${await pagerDutySignature(secret, body)}`;
+      return env.request('POST', path, { headers: { 'content-type': 'application/json', 'x-pagerduty-signature': signature }, body });
+    };
+    expect((await deliver('incident.acknowledged', `incident:${id}`, 'another-secret-0123456789')).status).toBe(401);
+    const ack = await deliver('incident.acknowledged', `incident:${id}`);
+    expect(ack.status).toBe(200);
+    expect(await ack.json()).toEqual({ applied: true });
+    expect((await deliver('incident.priority_updated', `incident:${id}`)).status).toBe(200);
+    expect(await (await deliver('incident.resolved', 'some-other-key')).json()).toEqual({ applied: false });
+    expect(await (await deliver('incident.resolved', `incident:${id}`)).json()).toEqual({ applied: true });
+    const [row] = await env.db.query<{ state: string; acknowledged_by: string; resolved_by: string }>('select state, acknowledged_by, resolved_by from public.incidents where id = $1', [id]);
+    expect(row).toMatchObject({ state: 'resolved', acknowledged_by: 'pagerduty:Tenex Engineer', resolved_by: 'pagerduty:Tenex Engineer' });
+    expect((await call('GET', `/pagerduty-webhooks?organizationId=${t.orgId}`)).body.pagerdutyWebhooks).toHaveLength(1);
+    expect((await call('DELETE', `/pagerduty-webhooks/${created.body.pagerdutyWebhook.id}`)).status).toBe(204);
+    expect((await deliver('incident.acknowledged', `incident:${id}`)).status).toBe(401);
   });
 
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {

@@ -54,6 +54,7 @@ interface Fixture {
   incidentPageId: string;
   maintenanceWindowId: string;
   slackAppId: string;
+  pagerdutyWebhookId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -452,6 +453,12 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update private.oncall_rate_state set state = '{}' where user_id = $1 returning user_id`, [t.people.owner.id]],
       delete: ['delete from private.oncall_rate_state where user_id = $1 returning user_id', [t.people.owner.id]],
     },
+    oncall_pagerduty_webhooks: {
+      select: ['select id from public.oncall_pagerduty_webhooks where id = $1', [f.pagerdutyWebhookId]],
+      insert: [`insert into public.oncall_pagerduty_webhooks (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`, [t.orgId]],
+      update: [`update public.oncall_pagerduty_webhooks set description = 'x' where id = $1 returning id`, [f.pagerdutyWebhookId]],
+      delete: ['delete from public.oncall_pagerduty_webhooks where id = $1 returning id', [f.pagerdutyWebhookId]],
+    },
     oncall_slack_apps: {
       select: ['select id from public.oncall_slack_apps where id = $1', [f.slackAppId]],
       insert: [`insert into public.oncall_slack_apps (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`, [t.other.orgId]],
@@ -577,6 +584,7 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   oncall_schedules: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: MANAGERS },
   // Maintenance windows: the project's readers see them; only the API (after authorizing owners and admins) writes them.
   // An organization's Slack app: its owners and admins see that there is one (never the secret); only the API writes it.
+  oncall_pagerduty_webhooks: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   oncall_slack_apps: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   maintenance_windows: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   oncall_feed_tokens: { select: [...MANAGERS, 'member'], insert: SERVICE, update: [...MANAGERS, 'member'], delete: SERVICE },
@@ -762,7 +770,12 @@ describe('RLS matrix', () => {
       `insert into public.oncall_slack_apps (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
       [tenant.orgId],
     );
+    const [pdWebhook] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_pagerduty_webhooks (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
+      [tenant.orgId],
+    );
     fixture = {
+      pagerdutyWebhookId: pdWebhook!.id,
       slackAppId: slackApp!.id,
       maintenanceWindowId: maintenanceWindow!.id,
       oncallScheduleId: oncallSchedule!.id,

@@ -19,13 +19,14 @@ import { getEscalationPolicy } from '../get-escalation-policy.ts';
 import { getIncident } from '../get-incident.ts';
 import { incidentStats } from '../incident-stats.ts';
 import { createMaintenance, endMaintenance, listMaintenance } from '../maintenance.ts';
+import { createPagerDutyWebhook, deletePagerDutyWebhook, listPagerDutyWebhooks, receivePagerDutyWebhook } from '../pagerduty-webhooks.ts';
 import { deleteSlackApp, getSlackApp, handleSlackAction, putSlackApp } from '../slack-actions.ts';
 import { getService } from '../get-service.ts';
 import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
 import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
-import { AddNote, CreateMaintenance, CreatePolicy, OrganizationQuery, PutSlackApp, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
+import { AddNote, CreateMaintenance, CreatePagerDutyWebhook, CreatePolicy, OrganizationQuery, PutSlackApp, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
 import { updateService } from '../update-service.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -75,6 +76,23 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
       await c.req.text(),
     );
     return status === 200 ? c.body(null, 200) : c.json({ error: { code: 'UNAUTHENTICATED', message: 'The request is not signed by this Slack app' } }, 401);
+  });
+  // PagerDuty webhooks v3: the subscription's signature is the credential.
+  app.post('/pagerduty/webhooks/:id', async (c) => {
+    const r = await receivePagerDutyWebhook(deps, c.req.param('id'), c.req.header('x-pagerduty-signature') ?? null, await c.req.text());
+    return r.status === 200 ? c.json({ applied: r.applied }) : c.json({ error: { code: 'UNAUTHENTICATED', message: 'The request is not signed by this webhook subscription' } }, 401);
+  });
+  app.post('/pagerduty-webhooks', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ pagerdutyWebhook: await createPagerDutyWebhook(deps, claims, await parseBody(c, CreatePagerDutyWebhook)) }, 201);
+  });
+  app.get('/pagerduty-webhooks', async (c) => {
+    const claims = actorClaims(c);
+    return c.json({ pagerdutyWebhooks: await listPagerDutyWebhooks(deps, claims, parseQuery(c, OrganizationQuery).organizationId) });
+  });
+  app.delete('/pagerduty-webhooks/:id', async (c) => {
+    await deletePagerDutyWebhook(deps, actorClaims(c), parseParams(c, IdParams).id);
+    return c.body(null, 204);
   });
   // ---- an organization's Slack app (its signing secret): owners and admins.
   app.put('/slack-app', async (c) => {
