@@ -160,7 +160,8 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
 async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | null, limit: number) {
   const rows = await claimDueIncidents(tx, now, limit);
   if (rows.length === 0) return { stepped: 0, stale: 0, pages: 0, notifications: 0 };
-  const [reach, onCall] = await Promise.all([loadReach(tx, rows), onCallUsers(tx, scheduleIdsOf(rows), now)]);
+  const onCall = await onCallUsers(tx, scheduleIdsOf(rows), now);
+  const reach = await loadReach(tx, rows, Object.values(onCall).flat());
   const ticks: TickWrite[] = rows.map((row) => {
     const member = (id: string) => reach.members.has(`${row.organization_id}/${id}`);
     const resolve = (t: EscalationTarget): Recipient[] => {

@@ -34,9 +34,9 @@ export interface Reach {
   services: Map<string, string>;
 }
 
-/** What the targets of these incidents' policies resolve to, read once for the whole batch. */
-export async function loadReach(tx: Queryable, rows: readonly IncidentRow[]): Promise<Reach> {
-  const users = new Set<string>();
+/** What the targets of these incidents' policies resolve to (and whether the people on call are members), read once for the whole batch. */
+export async function loadReach(tx: Queryable, rows: readonly IncidentRow[], onCall: readonly string[] = []): Promise<Reach> {
+  const users = new Set<string>(onCall);
   const contactPoints = new Set<string>();
   for (const r of rows) {
     for (const level of r.policy?.levels ?? []) {

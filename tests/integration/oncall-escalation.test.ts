@@ -464,6 +464,24 @@ describe('escalation', () => {
     expect((await deliver('incident.acknowledged', `incident:${id}`)).status).toBe(401);
   });
 
+  it('a schedule target pages whoever is on call now, by their own rules', async () => {
+    const schedule = await call('POST', '/schedules', {
+      body: {
+        organizationId: t.orgId,
+        name: 'Primary',
+        schedule: { zone: 'UTC', layers: [{ id: 'daily', versions: [{ effectiveFrom: '2026-03-01T09:00:00Z', rotation: { type: 'daily' }, handoff: '09:00', members: [t.people.admin.id] }] }] },
+      },
+    });
+    expect(schedule.status, JSON.stringify(schedule.body)).toBe(201);
+    const s = await service('scheduled', { levels: [{ delayMinutes: 0, targets: [{ type: 'schedule', id: schedule.body.schedule.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'scheduled-1');
+    const before = slack.received.length;
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1, notifications: 1, sent: 1 });
+    expect(slackTexts()[before]).toContain('<@U0ADMIN>');
+    const escalated = (await timeline(id)).find((e) => e.kind === 'escalated')!;
+    expect(escalated.details.notified).toEqual([{ recipient: { type: 'user', id: t.people.admin.id }, channel: 'notification_rules', urgency: 'high' }]);
+  });
+
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
     const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
     const id = await trigger(s.key, 'links-1');
