@@ -2536,7 +2536,6 @@ CREATE TABLE public.incident_pages (
     paged_at timestamp with time zone NOT NULL,
     next_rule_at timestamp with time zone,
     rules_done text[] DEFAULT '{}'::text[] NOT NULL,
-    resolve_notice boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT incident_pages_page_key_check CHECK ((char_length(page_key) <= 512)),
     CONSTRAINT incident_pages_recipient_type_check CHECK ((recipient_type = ANY (ARRAY['user'::text, 'contact_point'::text]))),
@@ -2548,7 +2547,7 @@ CREATE TABLE public.incident_pages (
 -- Name: TABLE incident_pages; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.incident_pages IS 'Who each escalation step paged: one row per page key, written with the step.';
+COMMENT ON TABLE public.incident_pages IS 'The people each escalation step paged, and how far their notification rules have gone: one row per page key, written with the step.';
 
 --
 -- Name: incident_timeline; Type: TABLE; Schema: public; Owner: -
@@ -2617,6 +2616,7 @@ CREATE TABLE public.incidents (
     merged_into uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolve_notice boolean DEFAULT false NOT NULL,
     CONSTRAINT incidents_dedup_key_check CHECK ((char_length(dedup_key) <= 255)),
     CONSTRAINT incidents_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT incidents_group_key_check CHECK (((char_length(group_key) >= 1) AND (char_length(group_key) <= 2048))),
@@ -4357,12 +4357,6 @@ CREATE INDEX export_schedules_organization_id_idx ON public.export_schedules USI
 CREATE INDEX incident_pages_incident_idx ON public.incident_pages USING btree (incident_id, paged_at);
 
 --
--- Name: incident_pages_resolve_notice_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX incident_pages_resolve_notice_idx ON public.incident_pages USING btree (incident_id) WHERE resolve_notice;
-
---
 -- Name: incident_pages_rules_due_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4421,6 +4415,12 @@ CREATE INDEX incidents_organization_id_idx ON public.incidents USING btree (orga
 --
 
 CREATE INDEX incidents_project_created_idx ON public.incidents USING btree (project_id, created_at DESC, id);
+
+--
+-- Name: incidents_resolve_notice_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_resolve_notice_idx ON public.incidents USING btree (resolved_at) WHERE resolve_notice;
 
 --
 -- Name: ingest_usage_organization_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -121,7 +121,7 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
   const [row] = await tx.query<{ idle: boolean }>(
     `select not (exists (select 1 from public.incidents where state <> 'resolved' and next_wake_at is not null)
       or exists (select 1 from public.incident_pages where next_rule_at is not null)
-      or exists (select 1 from public.incident_pages where resolve_notice)
+      or exists (select 1 from public.incidents where resolve_notice and state = 'resolved')
       or exists (select 1 from public.incidents where held and state <> 'resolved')
       or exists (select 1 from public.alert_notifications n join public.contact_points cp on cp.id = n.contact_point_id
                  where cp.kind = 'oncall' and n.status = 'pending')) as idle`,

@@ -109,9 +109,10 @@ export async function writeTicks(
   if (ticks.length === 0) return { written: new Set(), pages: 0, notifications: 0 };
   const updated = await tx.query<{ id: string }>(
     `update public.incidents i set state = x.state, version = x.version, escalation = x.escalation, next_wake_at = x.next_wake_at,
-       snoozed_until = x.snoozed_until, acknowledged_at = x.acknowledged_at, acknowledged_by = x.acknowledged_by
+       snoozed_until = x.snoozed_until, acknowledged_at = x.acknowledged_at, acknowledged_by = x.acknowledged_by,
+       resolve_notice = i.resolve_notice or x.notice
      from jsonb_to_recordset($1::text::jsonb) as x(id uuid, based integer, state text, version integer, escalation jsonb,
-       next_wake_at timestamptz, snoozed_until timestamptz, acknowledged_at timestamptz, acknowledged_by text)
+       next_wake_at timestamptz, snoozed_until timestamptz, acknowledged_at timestamptz, acknowledged_by text, notice boolean)
      where i.id = x.id and i.version = x.based
      returning i.id`,
     [
@@ -126,6 +127,8 @@ export async function writeTicks(
           snoozed_until: ts(step.incident.snoozedUntil),
           acknowledged_at: ts(step.incident.acknowledgedAt),
           acknowledged_by: step.incident.acknowledgedBy,
+          // It pages a contact point: the contact points paged are told when it resolves.
+          notice: step.effects.some((e) => e.type === 'page' && e.page.recipient.type === 'contact_point'),
         })),
       ),
     ],
@@ -137,20 +140,21 @@ export async function writeTicks(
     done.flatMap(({ row, step }) => foldNotified(step.timeline).map((entry) => ({ row, entry }))),
   );
   const pages = done.flatMap(({ row, step }) => step.effects.flatMap((e) => (e.type === 'page' ? [{ row, page: e.page }] : [])));
-  let insertedPages: Array<{ row: IncidentRow; page: Page }> = [];
-  if (pages.length > 0) {
+  const people = pages.filter((p) => p.page.recipient.type === 'user');
+  let peoplePaged = 0;
+  if (people.length > 0) {
     const inserted = await tx.query<{ page_key: string }>(
       `insert into public.incident_pages (incident_id, organization_id, project_id, page_key, cycle, round, level, recipient_type, recipient_id,
-         target, urgency, paged_at, next_rule_at, resolve_notice)
-       select x.incident_id, x.organization_id, x.project_id, x.page_key, x.cycle, x.round, x.level, x.recipient_type, x.recipient_id,
-         x.target, x.urgency, x.paged_at, case when x.recipient_type = 'user' then x.paged_at end, x.recipient_type = 'contact_point'
+         target, urgency, paged_at, next_rule_at)
+       select x.incident_id, x.organization_id, x.project_id, x.page_key, x.cycle, x.round, x.level, 'user', x.recipient_id,
+         x.target, x.urgency, x.paged_at, x.paged_at
        from jsonb_to_recordset($1::text::jsonb) as x(incident_id uuid, organization_id uuid, project_id uuid, page_key text, cycle integer,
-         round integer, level integer, recipient_type text, recipient_id text, target jsonb, urgency text, paged_at timestamptz)
+         round integer, level integer, recipient_id text, target jsonb, urgency text, paged_at timestamptz)
        on conflict (page_key) do nothing
        returning page_key`,
       [
         JSON.stringify(
-          pages.map(({ row, page }) => ({
+          people.map(({ row, page }) => ({
             incident_id: row.id,
             organization_id: row.organization_id,
             project_id: row.project_id,
@@ -158,7 +162,6 @@ export async function writeTicks(
             cycle: page.cycle,
             round: page.round,
             level: page.level,
-            recipient_type: page.recipient.type,
             recipient_id: page.recipient.id,
             target: page.target satisfies EscalationTarget,
             urgency: page.urgency,
@@ -167,11 +170,11 @@ export async function writeTicks(
         ),
       ],
     );
-    const fresh = new Set(inserted.map((r) => r.page_key));
-    insertedPages = pages.filter((p) => fresh.has(p.page.key));
+    peoplePaged = inserted.length;
   }
-  const notifications = await insertNotifications(tx, notify(insertedPages.filter((p) => p.page.recipient.type === 'contact_point')));
-  return { written, pages: insertedPages.length, notifications };
+  // A contact point's page is its notification: the log's unique key (`page:<page key>`) makes it once.
+  const notifications = await insertNotifications(tx, notify(pages.filter((p) => p.page.recipient.type === 'contact_point')));
+  return { written, pages: peoplePaged + notifications, notifications };
 }
 
 /**
@@ -369,23 +372,23 @@ export interface ResolvedPageRow {
 }
 
 /**
- * The contact points paged for incidents that are now resolved and not yet told: each (incident,
- * contact point) once, marked told in the same statement (the caller's transaction adds the notices).
+ * The contact points paged for incidents that are now resolved and not yet told (a contact point's
+ * page is its notification with no person's recipient): each (incident, contact point) once, the
+ * incident marked told in the same statement (the caller's transaction adds the notices).
  */
 export async function takeResolvedPages(tx: Queryable, limit: number): Promise<ResolvedPageRow[]> {
   return tx.query<ResolvedPageRow>(
     `with due as (
-       select p.id from public.incident_pages p join public.incidents i on i.id = p.incident_id
-       where p.resolve_notice and i.state = 'resolved' order by i.resolved_at limit $1 for update of p skip locked),
+       select id from public.incidents where resolve_notice and state = 'resolved' order by resolved_at limit $1 for update skip locked),
      told as (
-       update public.incident_pages p set resolve_notice = false from due where p.id = due.id
-       returning p.incident_id, p.recipient_id)
-     select distinct on (t.incident_id, t.recipient_id) t.incident_id, i.organization_id, i.project_id, cp.id as contact_point_id,
+       update public.incidents i set resolve_notice = false from due where i.id = due.id returning i.id)
+     select distinct on (i.id, cp.id) i.id as incident_id, i.organization_id, i.project_id, cp.id as contact_point_id,
        cp.name as contact_point_name, cp.send_resolved, i.title, i.severity, i.urgency, i.details, i.created_at as opened_at, i.resolved_at,
        pr.name as project_name, s.name as service_name
      from told t
-     join public.incidents i on i.id = t.incident_id
-     join public.contact_points cp on cp.id::text = t.recipient_id
+     join public.incidents i on i.id = t.id
+     join public.alert_notifications n on n.incident_id = i.id and n.group_key like 'page:%' and n.recipient is null
+     join public.contact_points cp on cp.id = n.contact_point_id
      join public.projects pr on pr.id = i.project_id
      join public.oncall_services s on s.id = i.service_id`,
     [limit],

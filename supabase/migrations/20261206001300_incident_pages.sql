@@ -5,8 +5,9 @@
 --
 -- Invariants:
 -- 1. A page exists once per core page key (incident, cycle, round, level, recipient): the job inserts
---    pages `on conflict do nothing`, in the transaction that wrote the step under its version guard,
---    so a step is never paged twice and a step computed before an acknowledgement committed writes
+--    a person's page (incident_pages) or a contact point's notification (`page:<page key>`) `on
+--    conflict do nothing`, in the transaction that wrote the step under its version guard, so a
+--    step is never paged twice and a step computed before an acknowledgement committed writes
 --    nothing.
 -- 2. A page of a contact point is one notification (group key `page:<page key>`), and once its
 --    incident is resolved one resolved notice per (incident, contact point) (`page-resolved:<id>`),
@@ -42,7 +43,14 @@ create index oncall_services_page_slack_via_idx on public.oncall_services (page_
 grant select (page_email_via, page_slack_via) on public.oncall_services to authenticated;
 grant update (page_email_via, page_slack_via) on public.oncall_services to authenticated;
 
+-- ============================================================================ incidents
+-- The incident paged a contact point and its resolution is still to be told to the contact points
+-- paged (send_resolved; once per incident and contact point: `page-resolved:<incident>`).
+alter table public.incidents add column resolve_notice boolean not null default false;
+create index incidents_resolve_notice_idx on public.incidents (resolved_at) where resolve_notice;
+
 -- ============================================================================ pages
+-- A person's pages (a contact point's page is its notification on the log, `page:<page key>`).
 create table public.incident_pages (
   id uuid primary key default gen_random_uuid(),
   incident_id uuid not null references public.incidents (id) on delete cascade,
@@ -62,9 +70,6 @@ create table public.incident_pages (
   -- A person's page: when their next notification rule is due (null: none left); the rules done.
   next_rule_at timestamptz,
   rules_done text[] not null default '{}',
-  -- A contact point's page: its incident's resolution is still to be told (send_resolved, once per
-  -- incident and contact point: `page-resolved:<incident>`).
-  resolve_notice boolean not null default false,
   -- organization_id and project_id are the incident's (copied for RLS); the incident's own foreign
   -- keys cascade, so pages need none of their own beside the incident's: one check a row, not three.
   created_at timestamptz not null default now()
@@ -72,8 +77,7 @@ create table public.incident_pages (
 alter table public.incident_pages enable row level security;
 create index incident_pages_incident_idx on public.incident_pages (incident_id, paged_at);
 create index incident_pages_rules_due_idx on public.incident_pages (next_rule_at) where next_rule_at is not null;
-create index incident_pages_resolve_notice_idx on public.incident_pages (incident_id) where resolve_notice;
-comment on table public.incident_pages is 'Who each escalation step paged: one row per page key, written with the step.';
+comment on table public.incident_pages is 'The people each escalation step paged, and how far their notification rules have gone: one row per page key, written with the step.';
 
 -- The escalation job writes a timeline row for every level and page of a storm: the timeline's own
 -- organization foreign key (and its index) only repeated what its incident's foreign keys already
