@@ -1,7 +1,7 @@
 import type { AlertView, Notification } from '../alerts/model.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Urgency } from './escalation.ts';
-import { findLastResolved, findOpen, openNewIncident, type ServiceForEvents } from './enqueue-event.ts';
+import { findLastResolved, findOpen, followMerged, openNewIncident, type ServiceForEvents } from './enqueue-event.ts';
 import { applyEvent, type IncidentStep, reopenIncident, routeEvent } from './incidents.ts';
 import { inMaintenance } from './maintenance.ts';
 import { appendTimeline, type IncidentRow, lockIncidentKey, toCore, withoutPaging, writeStep } from './views.ts';
@@ -135,6 +135,7 @@ async function applyNotification(tx: Queryable, service: ServiceForEvents, n: Pe
     if (await write(last, reopenIncident(toCore(last), now, await inMaintenance(tx, service.id, now)))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
     return 'opened';
   }
+  if (route.action === 'follow' && (await followMerged(tx, route.incidentId, alert, now))) return 'updated';
   const label = payload.commonLabels.severity;
   const severity = label && SEVERITIES.has(label) ? label : null;
   const urgency: Urgency = service.urgency === 'severity' ? (severity === 'critical' || severity === 'error' ? 'high' : 'low') : service.urgency;

@@ -125,7 +125,8 @@ export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | '
           if (await apply(last, reopenIncident(toCore(last), now, await inMaintenance(tx, service.id, now)))) await appendTimeline(tx, last, [{ kind: 'alert_added', at: now, by: null, alert }]);
           break;
         }
-        // 'follow' (merged incidents) cannot happen yet: nothing merges. Anything else opens.
+        // The last one was merged into another that is still open: the event goes there.
+        if (route.action === 'follow' && (await followMerged(tx, route.incidentId, alert, now))) break;
         const urgency: Urgency = service.urgency === 'severity' ? decision.urgency : service.urgency;
         await openNewIncident(tx, service, { groupKey, dedupKey: decision.dedupKey, title: decision.title, urgency, alert, severity: event.payload!.severity, details: eventDetails(event), now });
         break;
@@ -196,4 +197,16 @@ export async function openNewIncident(
     ],
   );
   await appendTimeline(tx, row!, step.timeline);
+}
+
+/**
+ * An alert for the key of an incident merged into another: recorded on that one while it is open
+ * (true), else nothing (false: the caller opens a new incident). Only a timeline row, so no version
+ * moves and no key lock is needed beyond the caller's.
+ */
+export async function followMerged(tx: Queryable, incidentId: string, alert: string, now: number): Promise<boolean> {
+  const [into] = await tx.query<IncidentRow>(`select ${INCIDENT_COLUMNS} from public.incidents where id = $1 and state <> 'resolved'`, [incidentId]);
+  if (!into) return false;
+  await appendTimeline(tx, into, [{ kind: 'alert_added', at: now, by: null, alert }]);
+  return true;
 }

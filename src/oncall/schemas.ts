@@ -127,3 +127,5 @@ export const CreatePagerDutyWebhook = z.strictObject({
   secret: z.string().trim().min(16, 'must be the webhook subscription\'s signing secret').max(200),
   description: z.string().trim().max(200).optional(),
 });
+
+export const MergeIncident = z.strictObject({ into: z.uuid() });

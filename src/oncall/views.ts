@@ -185,6 +185,7 @@ export const toIncidentView = (r: IncidentRow) => ({
   acknowledgedBy: r.acknowledged_by,
   resolvedAt: iso(r.resolved_at),
   resolvedBy: r.resolved_by,
+  mergedInto: r.merged_into,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });

@@ -595,6 +595,11 @@ export const CASES: RouteCase[] = [
     allow: WRITERS,
     request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/reassign`, body: { targets: [{ type: 'user', id: t.people.member.id }] } }),
   },
+  {
+    route: 'oncall POST /incidents/:id/merge',
+    allow: WRITERS,
+    request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/merge`, body: { into: await oncallIncident(t) } }),
+  },
   { route: 'oncall GET /incidents/stream', allow: READERS, request: ({ t }) => ({ path: '/incidents/stream', query: A(t) }) },
   { route: 'oncall GET /incidents/stats', allow: READERS, request: ({ t }) => ({ path: '/incidents/stats', query: A(t) }) },
   { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },

@@ -482,6 +482,28 @@ describe('escalation', () => {
     expect(escalated.details.notified).toEqual([{ recipient: { type: 'user', id: t.people.admin.id }, channel: 'notification_rules', urgency: 'high' }]);
   });
 
+  it('merging an incident resolves it into another, and later events for its key follow it there', async () => {
+    const s = await service('merging', { levels: [{ delayMinutes: 0, targets: [{ type: 'contact_point', id: hookCp }] }], repeat: 0, ackTimeoutMinutes: null });
+    const a = await trigger(s.key, 'merge-a');
+    const b = await trigger(s.key, 'merge-b');
+    expect((await call('POST', `/incidents/${a}/merge`, { body: { into: a } })).status).toBe(400);
+    expect((await call('POST', `/incidents/${a}/merge`, { as: t.people.viewer, body: { into: b } })).status).toBe(403);
+    const merged = await call('POST', `/incidents/${a}/merge`, { body: { into: b } });
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    expect(merged.body.incident).toMatchObject({ id: a, state: 'resolved', mergedInto: b, resolvedBy: t.people.owner.id });
+    expect(merged.body.into).toMatchObject({ id: b, state: 'triggered' });
+    expect((await call('POST', `/incidents/${a}/merge`, { body: { into: b } })).status).toBe(409);
+    await trigger(s.key, 'merge-a');
+    expect((await env.db.query('select 1 from public.incidents where service_id = $1', [s.id])).length).toBe(2);
+    const kinds = (await timeline(b)).map((e) => e.kind);
+    expect(kinds).toEqual(['opened', 'alert_added', 'merged_from', 'alert_added']);
+    expect((await timeline(a)).map((e) => e.kind).slice(-2)).toEqual(['merged_into', 'resolved']);
+    // Only the incident merged into pages (the other was resolved before its first step).
+    expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
+    expect((await call('POST', `/incidents/${b}/resolve`)).status).toBe(200);
+    expect(await pass()).toMatchObject({ stepped: 0, notifications: 1 });
+  });
+
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
     const s = await service('links', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }] }], repeat: 0, ackTimeoutMinutes: null });
     const id = await trigger(s.key, 'links-1');

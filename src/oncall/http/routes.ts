@@ -19,6 +19,7 @@ import { getEscalationPolicy } from '../get-escalation-policy.ts';
 import { getIncident } from '../get-incident.ts';
 import { incidentStats } from '../incident-stats.ts';
 import { createMaintenance, endMaintenance, listMaintenance } from '../maintenance.ts';
+import { mergeIncident } from '../merge-incidents.ts';
 import { createPagerDutyWebhook, deletePagerDutyWebhook, listPagerDutyWebhooks, receivePagerDutyWebhook } from '../pagerduty-webhooks.ts';
 import { deleteSlackApp, getSlackApp, handleSlackAction, putSlackApp } from '../slack-actions.ts';
 import { getService } from '../get-service.ts';
@@ -26,7 +27,7 @@ import { listEscalationPolicies } from '../list-escalation-policies.ts';
 import { listIncidents } from '../list-incidents.ts';
 import { listServices } from '../list-services.ts';
 import { deleteMyNotificationRules, getMyNotificationRules, putMyNotificationRules } from '../my-notification-rules.ts';
-import { AddNote, CreateMaintenance, CreatePagerDutyWebhook, CreatePolicy, OrganizationQuery, PutSlackApp, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
+import { AddNote, CreateMaintenance, MergeIncident, CreatePagerDutyWebhook, CreatePolicy, OrganizationQuery, PutSlackApp, CreateService, IdParams, IncidentsQuery, IncidentStatsQuery, PoliciesQuery, PutNotificationRules, ReassignIncident, ServicesQuery, SnoozeIncident, UpdatePolicy, UpdateService } from '../schemas.ts';
 import { updateEscalationPolicy } from '../update-escalation-policy.ts';
 import { updateService } from '../update-service.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -222,6 +223,11 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     const { id } = parseParams(c, IdParams);
     const { targets } = await parseBody(c, ReassignIncident);
     return c.json({ incident: await actOnIncident(deps, claims, id, { type: 'reassign', targets }) });
+  });
+  app.post('/incidents/:id/merge', async (c) => {
+    const claims = actorClaims(c);
+    const { id } = parseParams(c, IdParams);
+    return c.json(await mergeIncident(deps, claims, id, (await parseBody(c, MergeIncident)).into));
   });
   app.post('/incidents/:id/notes', async (c) => {
     const claims = actorClaims(c);
