@@ -2369,7 +2369,7 @@ CREATE TABLE public.contact_points (
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT contact_points_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'pagerduty'::text, 'alertmanager'::text, 'email'::text, 'oncall'::text]))),
+    CONSTRAINT contact_points_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'pagerduty'::text, 'alertmanager'::text, 'email'::text, 'oncall'::text, 'sms'::text, 'voice'::text]))),
     CONSTRAINT contact_points_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT contact_points_secret_ciphertext_check CHECK ((secret_ciphertext ~ '^v1\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$'::text)),
     CONSTRAINT contact_points_settings_check CHECK ((jsonb_typeof(settings) = 'object'::text))
@@ -3100,6 +3100,8 @@ CREATE TABLE public.oncall_services (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     page_email_via uuid,
     page_slack_via uuid,
+    page_sms_via uuid,
+    page_voice_via uuid,
     CONSTRAINT oncall_services_integration_key_hash_check CHECK ((integration_key_hash ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT oncall_services_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT oncall_services_reopen_window_seconds_check CHECK (((reopen_window_seconds >= 0) AND (reopen_window_seconds <= 604800))),
@@ -3123,6 +3125,18 @@ COMMENT ON COLUMN public.oncall_services.page_email_via IS 'The email contact po
 --
 
 COMMENT ON COLUMN public.oncall_services.page_slack_via IS 'The Slack contact point (of the service''s project) that carries pages to people, mentioning them.';
+
+--
+-- Name: COLUMN oncall_services.page_sms_via; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oncall_services.page_sms_via IS 'The SMS contact point (of the service''s project) that texts pages to people''s numbers.';
+
+--
+-- Name: COLUMN oncall_services.page_voice_via; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oncall_services.page_voice_via IS 'The voice contact point (of the service''s project) that calls people''s numbers for pages.';
 
 --
 -- Name: oncall_slack_apps; Type: TABLE; Schema: public; Owner: -
@@ -4615,6 +4629,18 @@ CREATE INDEX oncall_services_page_email_via_idx ON public.oncall_services USING 
 CREATE INDEX oncall_services_page_slack_via_idx ON public.oncall_services USING btree (page_slack_via);
 
 --
+-- Name: oncall_services_page_sms_via_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_page_sms_via_idx ON public.oncall_services USING btree (page_sms_via);
+
+--
+-- Name: oncall_services_page_voice_via_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_page_voice_via_idx ON public.oncall_services USING btree (page_voice_via);
+
+--
 -- Name: organization_members_user_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5813,6 +5839,20 @@ ALTER TABLE ONLY public.oncall_services
 
 ALTER TABLE ONLY public.oncall_services
     ADD CONSTRAINT oncall_services_page_slack_via_project_id_fkey FOREIGN KEY (page_slack_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_slack_via);
+
+--
+-- Name: oncall_services oncall_services_page_sms_via_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_page_sms_via_project_id_fkey FOREIGN KEY (page_sms_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_sms_via);
+
+--
+-- Name: oncall_services oncall_services_page_voice_via_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_page_voice_via_project_id_fkey FOREIGN KEY (page_voice_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_voice_via);
 
 --
 -- Name: oncall_services oncall_services_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -9131,6 +9171,18 @@ GRANT SELECT(page_email_via),UPDATE(page_email_via) ON TABLE public.oncall_servi
 --
 
 GRANT SELECT(page_slack_via),UPDATE(page_slack_via) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.page_sms_via; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(page_sms_via),UPDATE(page_sms_via) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.page_voice_via; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(page_voice_via),UPDATE(page_voice_via) ON TABLE public.oncall_services TO authenticated;
 
 --
 -- Name: TABLE oncall_slack_apps; Type: ACL; Schema: public; Owner: -

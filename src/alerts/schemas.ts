@@ -273,7 +273,7 @@ export const PutPolicy = z.strictObject({
 });
 export type PutPolicy = z.output<typeof PutPolicy>;
 
-export const CONTACT_KINDS = ['webhook', 'slack', 'pagerduty', 'alertmanager', 'email', 'oncall'] as const;
+export const CONTACT_KINDS = ['webhook', 'slack', 'pagerduty', 'alertmanager', 'email', 'oncall', 'sms', 'voice'] as const;
 
 /** A receiver name routes refer to (several contact points may share one: each gets the notification). */
 const ContactPointName = z

@@ -225,6 +225,8 @@ async function notifyPeople(tx: Queryable, now: number, dashboardUrl: string | n
     const plan = planPersonPage(rules, page.urgency, new Date(page.paged_at).getTime(), now, new Set(page.rules_done), {
       email: page.email_via,
       slack: page.slack_via,
+      sms: page.sms_via,
+      voice: page.voice_via,
     });
     const incident = { id: page.incident_id, organization_id: page.organization_id, project_id: page.project_id };
     if (!rules) {

@@ -16,8 +16,8 @@ import { type ContactMethod, type ContactMethodKind, type NotificationRules, per
  *   ours as one of its own (dedup_key) across levels and cycles;
  * - a person without rules is notified by email at once at their account's address (PagerDuty's
  *   default rule), when the service has an email carrier;
- * - a rule whose method the service cannot carry (no carrier for its kind, or a kind without one:
- *   webhook, sms, voice) is reported as undeliverable, never silently skipped;
+ * - a rule whose method the service cannot carry (no carrier for its kind, or a webhook, which has
+ *   none yet) is reported as undeliverable, never silently skipped;
  * - a rule already done for the page (by its rule key) is never planned again.
  */
 
@@ -31,6 +31,8 @@ export interface Carrier {
 export interface Carriers {
   email: Carrier | null;
   slack: Carrier | null;
+  sms: Carrier | null;
+  voice: Carrier | null;
 }
 
 export interface IncidentInfo {
@@ -56,14 +58,11 @@ export function rulesOrDefault(rules: NotificationRules | null, accountEmail: st
 
 /** The contact point carrying a method, and the recipient it is sent to there; or why it cannot be. */
 export function carry(method: ContactMethod, carriers: Carriers): { carrier: Carrier; recipient: Record<string, unknown> } | { reason: string } {
-  const via = (kind: ContactMethodKind): Carrier | null => (kind === 'email' ? carriers.email : kind === 'slack' ? carriers.slack : null);
-  const carrier = via(method.kind);
-  if (method.kind === 'webhook' || method.kind === 'sms' || method.kind === 'voice') {
-    return { reason: `${method.kind} methods cannot be delivered by this installation yet` };
-  }
+  if (method.kind === 'webhook') return { reason: 'webhook methods cannot be delivered by this installation yet' };
+  const carrier = carriers[method.kind as Exclude<ContactMethodKind, 'webhook'>];
   if (!carrier) return { reason: `the service has no ${method.kind} contact point for pages (page_${method.kind}_via)` };
   if (carrier.kind !== method.kind) return { reason: `the service's ${method.kind} carrier is a ${carrier.kind} contact point` };
-  return { carrier, recipient: method.kind === 'email' ? { to: [method.address] } : { mention: `<@${method.address}>` } };
+  return { carrier, recipient: method.kind === 'slack' ? { mention: `<@${method.address}>` } : { to: [method.address] } };
 }
 
 export interface PlannedNotification {

@@ -293,6 +293,8 @@ export interface PersonPageRow {
   email: string | null;
   email_via: Carrier | null;
   slack_via: Carrier | null;
+  sms_via: Carrier | null;
+  voice_via: Carrier | null;
 }
 
 /** People's pages with a rule due, of incidents still triggered in the page's cycle, locked. */
@@ -302,7 +304,9 @@ export async function claimDuePersonPages(tx: Queryable, now: number, limit: num
        p.paged_at, p.rules_done, i.title, i.severity, i.details, i.created_at as opened_at, pr.name as project_name, s.name as service_name,
        r.document, pf.email,
        case when ce.id is null then null else jsonb_build_object('id', ce.id, 'name', ce.name, 'kind', ce.kind) end as email_via,
-       case when cs.id is null then null else jsonb_build_object('id', cs.id, 'name', cs.name, 'kind', cs.kind) end as slack_via
+       case when cs.id is null then null else jsonb_build_object('id', cs.id, 'name', cs.name, 'kind', cs.kind) end as slack_via,
+       case when cx.id is null then null else jsonb_build_object('id', cx.id, 'name', cx.name, 'kind', cx.kind) end as sms_via,
+       case when cv.id is null then null else jsonb_build_object('id', cv.id, 'name', cv.name, 'kind', cv.kind) end as voice_via
      from public.incident_pages p
      join public.incidents i on i.id = p.incident_id
      join public.oncall_services s on s.id = i.service_id
@@ -312,6 +316,8 @@ export async function claimDuePersonPages(tx: Queryable, now: number, limit: num
      left join public.profiles pf on pf.id = m.user_id
      left join public.contact_points ce on ce.id = s.page_email_via
      left join public.contact_points cs on cs.id = s.page_slack_via
+     left join public.contact_points cx on cx.id = s.page_sms_via
+     left join public.contact_points cv on cv.id = s.page_voice_via
      where p.recipient_type = 'user' and p.next_rule_at <= to_timestamp($1::float8 / 1000.0)
        and i.state = 'triggered' and not i.held and (i.escalation ->> 'cycle')::int = p.cycle
      order by p.next_rule_at limit $2

@@ -36,6 +36,9 @@ export const UpdateService = z
     pageEmailVia: z.uuid().nullable().optional(),
     /** The Slack contact point of the service's project that carries pages to people, mentioning them (null: none). */
     pageSlackVia: z.uuid().nullable().optional(),
+    /** The SMS and voice contact points of the service's project that text and call people's numbers (null: none). */
+    pageSmsVia: z.uuid().nullable().optional(),
+    pageVoiceVia: z.uuid().nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
 export type UpdateService = z.output<typeof UpdateService>;
@@ -69,7 +72,7 @@ const SLACK_MEMBER = /^[UW][A-Z0-9]{2,20}$/;
 
 /**
  * A person's notification rules, as the core validates them, plus what this installation can
- * deliver: a Slack method's address is a member id; webhook, SMS and voice methods are not built yet.
+ * deliver: a Slack method's address is a member id; webhook methods are not built yet.
  */
 export const PutNotificationRules = NotificationRules.superRefine((r, ctx) => {
   r.methods.forEach((m, i) => {
@@ -80,8 +83,8 @@ export const PutNotificationRules = NotificationRules.superRefine((r, ctx) => {
 });
 export type PutNotificationRules = z.output<typeof PutNotificationRules>;
 
-/** Method kinds people can save now (the rest answer 501: they need a carrier this installation lacks). */
-export const DELIVERABLE_METHOD_KINDS: ReadonlySet<string> = new Set(['email', 'slack']);
+/** Method kinds people can save now (a webhook answers 501: no carrier for it is built yet). */
+export const DELIVERABLE_METHOD_KINDS: ReadonlySet<string> = new Set(['email', 'slack', 'sms', 'voice']);
 
 /** Snooze: acknowledged until a time within the next 24 hours (then triggered again, from level 1). */
 export const SnoozeIncident = z

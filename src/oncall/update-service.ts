@@ -19,7 +19,7 @@ export async function updateService(deps: Pick<Deps, 'db'>, actor: Claims, id: s
       const [policy] = await tx.query('select 1 from public.escalation_policies where id = $1 and organization_id = $2', [input.escalationPolicyId, seen.organization_id]);
       if (!policy) throw invalid('body.escalationPolicyId', "is not an escalation policy of the service's organization");
     }
-    for (const [field, kind] of [['pageEmailVia', 'email'], ['pageSlackVia', 'slack']] as const) {
+    for (const [field, kind] of [['pageEmailVia', 'email'], ['pageSlackVia', 'slack'], ['pageSmsVia', 'sms'], ['pageVoiceVia', 'voice']] as const) {
       const cp = input[field];
       if (cp == null) continue;
       const [found] = await tx.query<{ kind: string }>('select kind from public.contact_points where id = $1 and project_id = $2', [cp, seen.project_id]);
@@ -38,6 +38,8 @@ export async function updateService(deps: Pick<Deps, 'db'>, actor: Claims, id: s
     if (input.reopenWindowSeconds !== undefined) set('reopen_window_seconds', input.reopenWindowSeconds);
     if (input.pageEmailVia !== undefined) set('page_email_via', input.pageEmailVia);
     if (input.pageSlackVia !== undefined) set('page_slack_via', input.pageSlackVia);
+    if (input.pageSmsVia !== undefined) set('page_sms_via', input.pageSmsVia);
+    if (input.pageVoiceVia !== undefined) set('page_voice_via', input.pageVoiceVia);
     if (sets.length === 0) return seen;
     const [updated] = await tx.query<ServiceRow>(`update public.oncall_services set ${sets.join(', ')} where id = $1 returning ${SERVICE_COLUMNS}`, values);
     return updated!;

@@ -34,6 +34,7 @@ let t: Tenant;
 let slack: Receiver;
 let hook: Receiver;
 let mail: Receiver;
+let twilio: Receiver;
 let slackCp: string;
 let emailCp: string;
 let hookCp: string;
@@ -68,10 +69,15 @@ const timeline = (id: string) => env.db.query<{ kind: string; details: Json }>('
 const slackTexts = () => slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text);
 
 beforeAll(async () => {
-  [slack, hook, mail] = await Promise.all([startReceiver(), startReceiver(), startReceiver({ status: 200, body: '{"id":"m1"}' })]);
+  [slack, hook, mail, twilio] = await Promise.all([
+    startReceiver(),
+    startReceiver(),
+    startReceiver({ status: 200, body: '{"id":"m1"}' }),
+    startReceiver({ status: 201, body: '{"sid":"SM0123"}' }),
+  ]);
   env = (await createTestEnv({
     fakeTime: START,
-    env: { OUTBOUND_ALLOW_PRIVATE: [slack, hook, mail].map((r) => `127.0.0.1:${r.port}`).join(','), SECRET_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://oncall.example.test' },
+    env: { OUTBOUND_ALLOW_PRIVATE: [slack, hook, mail, twilio].map((r) => `127.0.0.1:${r.port}`).join(','), SECRET_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://oncall.example.test' },
   })) as TestEnv & { clock: FakeClock };
   t = await createTenant(env);
   const cp = async (body: Json) => {
@@ -86,7 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.close();
-  await Promise.all([slack?.close(), hook?.close(), mail?.close()]);
+  await Promise.all([slack?.close(), hook?.close(), mail?.close(), twilio?.close()]);
 });
 
 describe('notification rules API', () => {
@@ -102,9 +108,15 @@ describe('notification rules API', () => {
     const unknownMethod = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [], high: [{ methodId: 'x', delayMinutes: 0 }] } });
     expect(unknownMethod.status).toBe(400);
     expect(JSON.stringify(unknownMethod.body)).toContain("no contact method 'x'");
-    const sms = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 'p', kind: 'sms', address: '+447700900123' }], high: [{ methodId: 'p', delayMinutes: 0 }] } });
-    expect(sms.status).toBe(501);
-    expect(sms.body.error.message).toContain('methods.0.kind');
+    const hook = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 'w', kind: 'webhook', address: 'https://example.com/me' }], high: [{ methodId: 'w', delayMinutes: 0 }] } });
+    expect(hook.status).toBe(501);
+    expect(hook.body.error.message).toContain('methods.0.kind');
+    const quietPhone = await call('PUT', '/me/notification-rules', {
+      as: viewer,
+      body: { methods: [{ id: 'p', kind: 'voice', address: '+447700900123' }], high: [{ methodId: 'p', delayMinutes: 0 }], low: [{ methodId: 'p', delayMinutes: 0 }] },
+    });
+    expect(quietPhone.status).toBe(400);
+    expect(JSON.stringify(quietPhone.body)).toContain('low urgency never pages');
     expect((await env.db.query('select 1 from public.oncall_notification_rules where user_id = $1', [viewer.id])).length).toBe(0);
 
     const ok = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 's', kind: 'slack', address: 'U0VIEWER' }], high: [{ methodId: 's', delayMinutes: 0 }] } });
@@ -502,6 +514,40 @@ describe('escalation', () => {
     expect(await pass()).toMatchObject({ stepped: 1, pages: 1 });
     expect((await call('POST', `/incidents/${b}/resolve`)).status).toBe(200);
     expect(await pass()).toMatchObject({ stepped: 0, notifications: 1 });
+  });
+
+  it('people are texted and called through the service\'s SMS and voice contact points, as a Twilio-compatible API receives it', async () => {
+    const phone = async (kind: 'sms' | 'voice') => {
+      const r = await call('POST', '/contact-points', {
+        base: 'alerts',
+        body: { projectId: t.projectA, name: `pages-${kind}`, kind, settings: { accountSid: 'AC0123456789abcdef0123456789abcdef', from: '+15005550006', to: ['+15005550001'], apiBaseUrl: twilio.url }, secret: 'auth-token-123' },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body.contactPoint.id as string;
+    };
+    const [sms, voice] = [await phone('sms'), await phone('voice')];
+    const rules = await call('PUT', '/me/notification-rules', {
+      as: t.people.unassigned,
+      body: { methods: [{ id: 'text', kind: 'sms', address: '+15005550009' }, { id: 'call', kind: 'voice', address: '+15005550009' }], high: [{ methodId: 'text', delayMinutes: 0 }, { methodId: 'call', delayMinutes: 1 }] },
+    });
+    expect(rules.status, JSON.stringify(rules.body)).toBe(200);
+    const s = await service('phones', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.unassigned.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    expect((await call('PATCH', `/services/${s.id}`, { body: { pageSmsVia: voice } })).status).toBe(400);
+    expect((await call('PATCH', `/services/${s.id}`, { body: { pageSmsVia: sms, pageVoiceVia: voice } })).status).toBe(200);
+    const id = await trigger(s.key, 'phones-1');
+    expect(await pass()).toMatchObject({ stepped: 1, notifications: 1, sent: 1 });
+    const texted = twilio.received[0]!;
+    expect(texted.path).toBe('/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json');
+    expect(texted.headers.authorization).toBe(`Basic ${Buffer.from('AC0123456789abcdef0123456789abcdef:auth-token-123').toString('base64')}`);
+    const form = new URLSearchParams(texted.body);
+    expect([form.get('To'), form.get('From')]).toEqual(['+15005550009', '+15005550006']);
+    expect(form.get('Body')).toContain('Disk full on phones-1');
+    env.clock.advance(MIN);
+    expect(await pass()).toMatchObject({ notifications: 1, sent: 1 });
+    const called = twilio.received[1]!;
+    expect(called.path).toMatch(/\/Calls\.json$/);
+    expect(new URLSearchParams(called.body).get('Twiml')).toMatch(/^<Response><Say>.*Disk full on phones-1.*<\/Say><\/Response>$/);
+    expect((await call('POST', `/incidents/${id}/resolve`)).status).toBe(200);
   });
 
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {

@@ -6,6 +6,7 @@
 import { alertmanagerNotifier } from './alertmanager.ts';
 import { emailNotifier } from './email.ts';
 import { oncallNotifier } from './oncall.ts';
+import { smsNotifier, voiceNotifier } from './phone.ts';
 import { pagerDutyNotifier } from './pagerduty.ts';
 import { slackNotifier } from './slack.ts';
 import type { ContactKind, Notifier } from './types.ts';
@@ -19,6 +20,8 @@ export const NOTIFIERS: Record<ContactKind, Notifier<any>> = {
   alertmanager: alertmanagerNotifier,
   email: emailNotifier,
   oncall: oncallNotifier,
+  sms: smsNotifier,
+  voice: voiceNotifier,
 };
 
 export { classifyResponse, MAX_RESPONSE_BYTES, NO_ANSWER } from '../../net/http-delivery.ts';

@@ -13,7 +13,7 @@ import type { OutboundGuard } from '../../net/outbound.ts';
 import type { DeliveryResult, SmtpMessage, SmtpSender } from '../../net/delivery.ts';
 import type { Notification } from '../model.ts';
 
-export type ContactKind = 'webhook' | 'slack' | 'pagerduty' | 'alertmanager' | 'email' | 'oncall';
+export type ContactKind = 'webhook' | 'slack' | 'pagerduty' | 'alertmanager' | 'email' | 'oncall' | 'sms' | 'voice';
 
 export interface ContactTarget {
   id: string;
