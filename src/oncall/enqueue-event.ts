@@ -82,6 +82,19 @@ export async function enqueueEvent(deps: Pick<Deps, 'db' | 'clock' | 'cache' | '
   const hash = await sha256Hex(event.routing_key);
   const throttled = await throttle(deps, hash);
   if (throttled) return throttled;
+  // The escalation job steps incidents without the key's lock (under its version guard): an event
+  // whose incident it changed between our read and our write is applied once more to what it wrote,
+  // so a sender is not told 409 (PagerDuty's clients do not retry one).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyOnce(deps, event, hash);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFLICT') || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function applyOnce(deps: Pick<Deps, 'db' | 'clock'>, event: PagerDutyEvent, hash: string): Promise<Accepted | InvalidEvent> {
   return asServiceRole(deps.db, async (tx) => {
     const [service] = await tx.query<ServiceForEvents>(
       'select id, organization_id, project_id, escalation_policy_id, urgency, reopen_window_seconds from public.oncall_services where integration_key_hash = $1',
