@@ -4437,6 +4437,12 @@ CREATE INDEX incidents_project_created_idx ON public.incidents USING btree (proj
 CREATE INDEX incidents_resolve_notice_idx ON public.incidents USING btree (resolved_at) WHERE resolve_notice;
 
 --
+-- Name: incidents_resolved_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX incidents_resolved_at_idx ON public.incidents USING btree (resolved_at) WHERE (state = 'resolved'::text);
+
+--
 -- Name: ingest_usage_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4513,6 +4519,12 @@ CREATE INDEX logs_project_id_time_idx ON ONLY public.logs USING btree (project_i
 --
 
 CREATE INDEX logs_trace_id_idx ON ONLY public.logs USING btree (trace_id) WHERE (trace_id IS NOT NULL);
+
+--
+-- Name: maintenance_windows_ends_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX maintenance_windows_ends_at_idx ON public.maintenance_windows USING btree (ends_at);
 
 --
 -- Name: maintenance_windows_organization_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -14,6 +14,9 @@ export const WEBHOOK_RETENTION_DAYS = 30;
 /** Alerting: the notification log (finished notifications, with their attempts) and the alert history. */
 export const ALERT_NOTIFICATION_RETENTION_DAYS = 30;
 export const ALERT_HISTORY_RETENTION_DAYS = 90;
+/** Incident response: resolved incidents (a year of MTTA/MTTR stays answerable) and ended maintenance windows. */
+export const INCIDENT_RETENTION_DAYS = 400;
+export const MAINTENANCE_RETENTION_DAYS = 90;
 const BATCH = 5_000;
 
 /**
@@ -21,8 +24,9 @@ const BATCH = 5_000;
  * logs per project and level and spans per project (src/retention/log-retention.ts), invitations
  * that ended (accepted, revoked or expired), job run history, closed anomaly episodes and
  * incidents older than their retention (open ones are never touched), webhook events with their
- * messages and attempts (none still due), finished alert notifications with their attempts, and
- * alert history (transitions). Deletes
+ * messages and attempts (none still due), finished alert notifications with their attempts, alert
+ * history (transitions), resolved incidents (with their timeline and pages) and ended maintenance
+ * windows. Deletes
  * in bounded batches until done or out of budget.
  *
  * With `dryRun` in the context (an operator's preview: GET /logs/retention/preview as the service
@@ -42,6 +46,8 @@ export const cleanupRetention = {
     const webhookCutoff = new Date(now.getTime() - WEBHOOK_RETENTION_DAYS * 86_400_000);
     const notificationCutoff = new Date(now.getTime() - ALERT_NOTIFICATION_RETENTION_DAYS * 86_400_000);
     const alertHistoryCutoff = new Date(now.getTime() - ALERT_HISTORY_RETENTION_DAYS * 86_400_000);
+    const incidentCutoff = new Date(now.getTime() - INCIDENT_RETENTION_DAYS * 86_400_000);
+    const maintenanceCutoff = new Date(now.getTime() - MAINTENANCE_RETENTION_DAYS * 86_400_000);
     // [name, table, the rows past retention given the cutoff $1, cutoff]
     const targets: Array<[string, string, string, Date]> = [
       ['invitations', 'public.invitations', 'coalesce(accepted_at, revoked_at, expires_at) < $1', invitationCutoff],
@@ -59,6 +65,9 @@ export const cleanupRetention = {
       // Attempts go with their notification (on delete cascade); one still to be sent is kept.
       ['alertNotifications', 'public.alert_notifications', `status in ('sent', 'failed', 'dropped') and created_at < $1`, notificationCutoff],
       ['alertHistory', 'public.alert_transitions', 'at < $1', alertHistoryCutoff],
+      // Timeline rows, pages and page notifications go with their incident (on delete cascade).
+      ['incidents', 'public.incidents', `state = 'resolved' and resolved_at < $1`, incidentCutoff],
+      ['maintenanceWindows', 'public.maintenance_windows', 'ends_at < $1', maintenanceCutoff],
     ];
     if (dryRun) {
       const wouldDelete: Record<string, number> = {};

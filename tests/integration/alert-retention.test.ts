@@ -62,4 +62,40 @@ describe('alerting retention', () => {
     expect(history).toEqual([String(keptHistory!.id)]);
     expect(history).not.toContain(String(oldHistory!.id));
   });
+
+  it('removes resolved incidents 400 days after their resolution (with their timeline) and maintenance windows 90 days after they ended; open ones stay', async () => {
+    const [svc] = await env.db.query<{ id: string }>(
+      `insert into public.oncall_services (organization_id, project_id, name, integration_key_hash) values ($1, $2, 'retention', repeat('e', 64)) returning id`,
+      [t.orgId, t.projectA],
+    );
+    const incident = async (key: string, state: string, resolvedDaysAgo: number | null) => {
+      const [i] = await env.db.query<{ id: string }>(
+        `insert into public.incidents (organization_id, project_id, service_id, group_key, title, urgency, state, escalation, resolved_at, created_at)
+         values ($1, $2, $3, $4, 't', 'high', $5, '{"cycle": 0, "cycleStartedAt": null, "nextStep": 0, "nextAt": null, "ackExpiresAt": null}',
+           case when $6::int is null then null else now() - make_interval(days => $6::int) end, now() - interval '500 days') returning id`,
+        [t.orgId, t.projectA, svc!.id, key, state, resolvedDaysAgo],
+      );
+      await env.db.query(`insert into public.incident_timeline (incident_id, organization_id, project_id, at, kind) values ($1, $2, $3, now(), 'opened')`, [i!.id, t.orgId, t.projectA]);
+      return i!.id;
+    };
+    const old = await incident('old', 'resolved', 401);
+    const kept = await incident('kept', 'resolved', 399);
+    const open = await incident('open', 'triggered', null);
+    const windowEnded = (days: number) =>
+      env.db.query<{ id: string }>(
+        `insert into public.maintenance_windows (organization_id, project_id, service_id, starts_at, ends_at)
+         values ($1, $2, $3, now() - make_interval(days => $4 + 1), now() - make_interval(days => $4)) returning id`,
+        [t.orgId, t.projectA, svc!.id, days],
+      );
+    await windowEnded(91);
+    const [recentWindow] = await windowEnded(89);
+
+    const run = await runJob(env.deps, cleanupRetention, { budgetMs: 60_000 });
+    expect(run.outcome, run.error ?? '').toBe('ok');
+    expect(run.summary).toMatchObject({ deleted: { incidents: 1, maintenanceWindows: 1 } });
+    const left = (await env.db.query<{ id: string }>('select id from public.incidents where service_id = $1', [svc!.id])).map((r) => r.id);
+    expect(left.sort()).toEqual([kept, open].sort());
+    expect(await env.db.query('select 1 from public.incident_timeline where incident_id = $1', [old])).toHaveLength(0);
+    expect((await env.db.query<{ id: string }>('select id from public.maintenance_windows where service_id = $1', [svc!.id])).map((r) => r.id)).toEqual([recentWindow!.id]);
+  });
 });
