@@ -1,11 +1,13 @@
 /**
- * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N]`
+ * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original]`
  *
  * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
  * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
  * NAB standard profile, 15% probation, one corpus-wide threshold, normalised null = 0 and
  * perfect = 100):
- * - synthetic: the seeded generated set (tests/fixtures/anomalies/generate-eval-set.ts);
+ * - synthetic: the seeded generated set (tests/fixtures/anomalies/generate-eval-set.ts); `--original`
+ *   leaves out the series added for issue 21 (flatlines, variance drops, more drifts), to compare
+ *   with figures from before them;
  * - recorded: real metrics recorded on this machine with injected faults
  *   (tests/fixtures/anomalies/recorded/, README.md there).
  * For each it prints the window score at the best corpus-wide threshold and at the product's
@@ -33,7 +35,7 @@ function line(name: string, s: Summary): string {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' } },
+    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' }, original: { type: 'boolean' } },
   });
   const names = (values.detector ?? [...DETECTOR_NAMES]).filter((n): n is DetectorName => {
     if (!isDetectorName(n)) throw new Error(`unknown detector ${n}; valid: ${DETECTOR_NAMES.join(', ')}`);
@@ -41,7 +43,7 @@ function main(): void {
   });
   const wanted = values.suite ?? ['synthetic', 'recorded'];
   const suites: [string, EvalSeries[]][] = [];
-  if (wanted.includes('synthetic')) suites.push(['synthetic', syntheticSuite(values.seed ? Number(values.seed) : undefined)]);
+  if (wanted.includes('synthetic')) suites.push(['synthetic', syntheticSuite(values.seed ? Number(values.seed) : undefined, { original: values.original === true })]);
   if (wanted.includes('recorded')) suites.push(['recorded', recordedSuite()]);
 
   for (const [suiteName, suite] of suites) {

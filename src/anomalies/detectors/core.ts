@@ -78,7 +78,7 @@ export type BaseState = {
 
 export type Explanation = {
   detector: DetectorName;
-  /** For the ensemble, the member whose score won. */
+  /** For the ensemble, the member whose score won; for `onset`, its member or `onset` (its own channels). */
   component: DetectorName;
   status: 'scored' | 'warmup' | 'skipped';
   expected: number | null;
@@ -91,9 +91,11 @@ export type Explanation = {
   unit: 'stddev' | 'mad';
   /**
    * 'point': this value against the band. 'sustained': a recent average against the baseline
-   * (EWMA shift/drift statistics), which can flag values still inside the band.
+   * (EWMA shift/drift statistics), which can flag values still inside the band. 'spread': the
+   * series' recent variability against its usual one (`onset`: a flatline or a variance drop);
+   * `deviation` is then in standard deviations of that statistic, negative = less variable.
    */
-  statistic: 'point' | 'sustained';
+  statistic: 'point' | 'sustained' | 'spread';
   direction: 'up' | 'down' | 'none';
 };
 
@@ -108,6 +110,11 @@ export type StepResult = {
    * pages. Absent: the same as `anomalous`.
    */
   persisting?: boolean;
+  /**
+   * `onset`: the row would have paged but the series' false-alarm budget for the day is spent
+   * (its raised bar kept the score below the threshold); the state counts these rows.
+   */
+  suppressed?: boolean;
 };
 
 /** What a model says about the next value before learning it. */

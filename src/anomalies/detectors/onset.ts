@@ -1,10 +1,16 @@
+import { gateExcursion, gaussianSurprise, histTailLearn, histTailSurprise } from './calibration.ts';
+import type { ExcursionGate, TailHist, TailOpts } from './calibration.ts';
 import { ANOMALY_THRESHOLD, isUsablePoint, resolveConfig, skippedResult } from './core.ts';
 import type { BaseState, StepResult } from './core.ts';
 import { createEwmaState, stepEwma } from './ewma.ts';
 import type { EwmaState } from './ewma.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
+import { createSpreadChannel, stepSpreadChannel, SPREAD_TUNING } from './spread-channel.ts';
+import type { SpreadChannel } from './spread-channel.ts';
 import type { Detector } from './types.ts';
+
+export { gaussianSurprise };
 
 /**
  * Onset scores (the default detector; docs/anomaly-detection.md, "Score semantics"): a row's score
@@ -27,7 +33,15 @@ import type { Detector } from './types.ts';
  *    already seen scores. Recovery: when an onset is reported, the point band of the last normal
  *    row is frozen for RECOVERY_ROWS rows, and a value back inside it (the series returning to its
  *    previous normal) has its surprise cut to RECOVERY_FACTOR.
- * 4. score = q^2 / (1 + q^2), q = gated surprise / (HALF_SCORE_SURPRISE x sensitivity x feedback).
+ * 4. Spread channel (spread-channel.ts): flatlines and variance drops, which the member cannot see
+ *    (a value inside its band scores 0 however long the series has stood still). Its surprise, less
+ *    the Bonferroni penalty of its scales and of the channel, is reported per excursion
+ *    (calibration.ts gateExcursion: its evidence grows with every still row, so the memory gate
+ *    would let it page on every row). While it reports a collapse, the member's spreads are held
+ *    at what they were before it, so the return of ordinary noise is not an anomaly.
+ * 5. score = q^2 / (1 + q^2), q = gated surprise / (HALF_SCORE_SURPRISE x sensitivity x feedback
+ *    x the false-alarm budget's raise: past `budget` pages in a day of data time, each further page
+ *    needs twice the surprise; the rows this holds back are counted in the state).
  *
  * Every constant below was chosen by `npm run eval:anomalies` on both suites (synthetic and
  * recorded), never on a public benchmark.
@@ -73,11 +87,39 @@ export const ONSET_TUNING = {
   normalSurprise: 2,
   /** Surprise (decades) at which the score is 0.5 at medium sensitivity. */
   halfScoreSurprise: 4,
+  /**
+   * The spread channel (flatlines, variance drops): its evidence accumulates row by row, so it
+   * reports excursions (calibration.ts gateExcursion): from `channelStart` decades, again at
+   * `channelRatio` times the last report, until the surprise falls below `channelEnd`.
+   */
+  channelStart: 2,
+  channelEnd: 1,
+  channelRatio: 2,
+  /** Decades taken off the channel's surprise: Bonferroni for a second channel besides the member's three scales. */
+  channelPenalty: Math.log10(3),
+  spreadChannel: true,
+  /**
+   * While the spread channel reports a collapse, the member's spreads are held at least at what
+   * they were before it (for at most this many rows), so the return of ordinary noise after a
+   * flatline or a variance drop is not taken for an anomaly.
+   */
+  pinRows: 1440,
+  /**
+   * False-alarm budget per series: pages (a flagged row more than budgetGapRows cadences after the
+   * previous one) in the last budgetWindowMs of data time. Past `budget` of them, the k-th further
+   * page needs 2^k times the surprise (so at most budget + 2 pages a day at medium); rows
+   * the raise kept below 0.5 are counted in the state (`budget.suppressed`), not dropped silently.
+   * 0 turns the budget off.
+   */
+  budget: 6,
+  budgetWindowMs: 86_400_000,
+  budgetGapRows: 3,
 };
 
 const HIST_BINS = 64;
 const HIST_WIDTH = 0.05;
-const LN10 = Math.log(10);
+/** E|x_t - x_(t-1)| of white noise is this many standard deviations (sqrt(2) x sqrt(2 / pi)). */
+const DIFF_TO_STD = 1.1284;
 /** Medium sensitivity's threshold in robust sigmas: sensitivity scales the surprise relative to it. */
 const MEDIUM_THRESHOLD = 5;
 
@@ -119,6 +161,19 @@ export type OnsetState = {
   /** The member's score at the previous scored row and its time, while the calibration warms up. */
   warmPrev?: number;
   warmPrevAt?: number;
+  /**
+   * The spread channel (spread-channel.ts) and its excursion gate. Absent in states saved before
+   * it: created on the next row, it learns from there (and scores after its own warm-up).
+   */
+  spread?: SpreadChannel;
+  spreadGate?: ExcursionGate;
+  /** The member's spreads at the last row the spread channel found normal, and when a collapse was first reported. */
+  pin?: { at: number | null; absResidual: number; absShift: number; absDrift: number; absDiff: number };
+  /**
+   * The false-alarm budget (ONSET_TUNING.budget): times of this series' pages in the last day, the
+   * last flagged row, and how many rows the raise kept from paging (the excess, counted).
+   */
+  budget?: { pages: number[]; lastFlag: number | null; suppressed: number };
 };
 
 function createCalibrator(): Calibrator {
@@ -149,6 +204,10 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     cal: createCalibrator(),
     memory: 0,
     rows: 0,
+    spread: createSpreadChannel(),
+    spreadGate: { reported: 0 },
+    pin: { at: null, absResidual: 0, absShift: 0, absDrift: 0, absDiff: 0 },
+    budget: { pages: [], lastFlag: null, suppressed: 0 },
   };
 }
 
@@ -159,81 +218,10 @@ function ratioOf(score: number): number {
   return Math.min(1e4, Math.pow(score / (1 - score), 0.25));
 }
 
-/** -log10 of the standard normal upper tail at z (0 for z <= 0). */
-export function gaussianSurprise(z: number): number {
-  if (!(z > 0)) return 0;
-  if (z < 5) {
-    // Abramowitz-Stegun 7.1.26 erfc approximation (|error| < 1.5e-7).
-    const x = z / Math.SQRT2;
-    const t = 1 / (1 + 0.3275911 * x);
-    const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return -Math.log10(Math.max(0.5 * poly * Math.exp(-x * x), 1e-300));
-  }
-  // Asymptotic tail: Q(z) ~ phi(z) / z * (1 - 1/z^2).
-  const lnQ = -0.5 * z * z - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(1 - 1 / (z * z));
-  return -lnQ / LN10;
-}
-
-function histBin(u: number): number {
-  return Math.min(HIST_BINS - 1, Math.max(0, Math.floor(u / HIST_WIDTH)));
-}
-
-/** Mass of the histogram at or above u (linear inside the bin). */
-function massAbove(h: number[], u: number): number {
-  const b = histBin(u);
-  let m = 0;
-  for (let i = HIST_BINS - 1; i > b; i--) m += h[i]!;
-  const frac = b === HIST_BINS - 1 ? 1 : Math.min(1, Math.max(0, b + 1 - u / HIST_WIDTH));
-  return m + h[b]! * frac;
-}
-
-/** The value above which `mass` of the histogram lies. */
-function quantileAbove(h: number[], mass: number): number {
-  let m = 0;
-  for (let i = HIST_BINS - 1; i >= 0; i--) {
-    const next = m + h[i]!;
-    if (next >= mass) {
-      const inside = h[i]! > 0 ? (mass - m) / h[i]! : 0;
-      return (i + 1 - inside) * HIST_WIDTH;
-    }
-    m = next;
-  }
-  return 0;
-}
-
-/** Single rows: empirical tail up to the TAIL_LEVEL quantile, exponential above it. */
-function tailSurprise(s: Scale, u: number): number {
+/** Single rows: the histogram tail's parameters (calibration.ts histTailSurprise). */
+function tailOpts(): TailOpts {
   const P = ONSET_TUNING;
-  const h = s.hist!;
-  const total = s.total!;
-  if (!(total > 0)) return 0;
-  const tailMass = (1 - P.tailLevel) * total;
-  const q = quantileAbove(h, tailMass);
-  if (u <= q) return -Math.log10(Math.min(1, Math.max(massAbove(h, u), tailMass) / total));
-  return -Math.log10(1 - P.tailLevel) + (u - q) / (Math.max(s.excess!, P.minExcess) * LN10);
-}
-
-function tailLearn(s: Scale, u: number, alpha: number): void {
-  const P = ONSET_TUNING;
-  const h = s.hist!;
-  if (s.total! > 0) {
-    const q = quantileAbove(h, (1 - P.tailLevel) * s.total!);
-    if (u > q) {
-      // Winsorized, and from a prior, so one early outlier cannot make the tail look heavy (which
-      // would hide the next anomaly).
-      const y = Math.min(u - q, P.excessCap * Math.max(s.excess!, P.minExcess));
-      s.excess! += Math.min(P.maxExcessRate, alpha / (1 - P.tailLevel)) * (y - s.excess!);
-    }
-  }
-  h[histBin(u)]! += s.weight!;
-  s.total! += s.weight!;
-  s.weight! /= 1 - alpha;
-  if (s.weight! > 1e6) {
-    const k = 1 / s.weight!;
-    for (let i = 0; i < HIST_BINS; i++) h[i]! *= k;
-    s.total! *= k;
-    s.weight = 1;
-  }
+  return { width: HIST_WIDTH, tailLevel: P.tailLevel, minExcess: P.minExcess, excessCap: P.excessCap, maxExcessRate: P.maxExcessRate };
 }
 
 /** Surprise (decades) of this raw ratio against the calibrator's history; then learns it. */
@@ -247,8 +235,9 @@ function calibrate(c: Calibrator, ratio: number): number {
   for (const s of c.scales) {
     s.short = c.n === 1 ? u : s.short + (2 / (s.span + 1)) * (u - s.short);
     if (s.hist) {
-      if (warm) surprise = Math.max(surprise, tailSurprise(s, s.short));
-      tailLearn(s, s.short, alpha);
+      const h = s as Scale & TailHist;
+      if (warm) surprise = Math.max(surprise, histTailSurprise(h, s.short, tailOpts()));
+      histTailLearn(h, s.short, alpha, tailOpts());
       continue;
     }
     const sd = Math.max(Math.sqrt(s.var), P.minSpread, P.minRelSpread * s.mean);
@@ -264,16 +253,76 @@ function calibrate(c: Calibrator, ratio: number): number {
   return warm ? Math.min(P.maxSurprise, Math.max(0, surprise - Math.log10(c.scales.length))) : 0;
 }
 
+type Channels = { spread: SpreadChannel; spreadGate: ExcursionGate };
+
+function channelsOf(state: OnsetState): Channels {
+  state.spread ??= createSpreadChannel();
+  state.spreadGate ??= { reported: 0 };
+  return state as OnsetState & Channels;
+}
+
+/**
+ * Steps the spread channel on every usable row (it learns during the member's warm-up too) and
+ * returns its surprise (decades, less its Bonferroni penalties; the drop is in `spread.z`). A flatline
+ * or a variance drop has no direction: only a detector watching both directions pages for one,
+ * and only when the noise that vanished was above the minimum deviations.
+ */
+function readSpread(state: OnsetState, ch: Channels, point: DataPoint, expected: number | null): number {
+  const P = ONSET_TUNING;
+  const cfg = state.config;
+  const raw = stepSpreadChannel(ch.spread, point.value, ch.spreadGate.reported > 0);
+  if (!(raw > 0)) return 0;
+  const noise = ch.spread.typical / DIFF_TO_STD;
+  const ok = P.spreadChannel && cfg.direction === 'both' && noise >= cfg.minAbsDeviation && noise >= cfg.minRelDeviation * Math.abs(expected ?? point.value);
+  return ok ? Math.max(0, Math.min(P.maxSurprise, raw - Math.log10(SPREAD_TUNING.spans.length) - P.channelPenalty)) : 0;
+}
+
+/**
+ * While the spread channel reports a collapse, the member's spreads may not shrink below what
+ * they were before it: learning the collapse would make ordinary noise look anomalous when it
+ * comes back. At most ONSET_TUNING.pinRows rows after the collapse was reported (then a lasting
+ * quieter regime is the new normal).
+ */
+function pinMemberSpreads(state: OnsetState, ch: Channels, spreadSurprise: number): void {
+  const P = ONSET_TUNING;
+  const m = state.parts.ewma.model;
+  const active = ch.spreadGate.reported > 0;
+  if (!active) {
+    if (spreadSurprise < P.channelEnd) {
+      // In place: this runs on almost every row.
+      const pin = (state.pin ??= { at: null, absResidual: 0, absShift: 0, absDrift: 0, absDiff: 0 });
+      pin.at = null;
+      pin.absResidual = m.absResidual;
+      pin.absShift = m.absShift;
+      pin.absDrift = m.absDrift;
+      pin.absDiff = m.absDiff ?? 0;
+    }
+    return;
+  }
+  const pin = state.pin;
+  if (!pin) return;
+  pin.at ??= state.rows;
+  if (state.rows - pin.at > P.pinRows) return;
+  m.absResidual = Math.max(m.absResidual, pin.absResidual);
+  m.absShift = Math.max(m.absShift, pin.absShift);
+  m.absDrift = Math.max(m.absDrift, pin.absDrift);
+  if (m.absDiff !== undefined) m.absDiff = Math.max(m.absDiff, pin.absDiff);
+}
+
 export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   if (!isUsablePoint(point)) {
     const skipped = skippedResult(state.parts.ewma, point, 'stddev');
     return { ...skipped, explanation: { ...skipped.explanation, detector: 'onset' } };
   }
   const P = ONSET_TUNING;
+  const ch = channelsOf(state);
   const member = stepEwma(state.parts.ewma, point);
   const e = member.explanation;
+  const spreadSurprise = readSpread(state, ch, point, e.expected);
   let surprise = e.status === 'scored' ? calibrate(state.cal, ratioOf(member.score)) : 0;
   let gated = 0;
+  let bySpread = false;
+  let suppressed = false;
   let score: number;
   if (state.cal.n <= P.calWarmup) {
     // The calibration is still learning the series: the member's own score, but only the first row
@@ -298,33 +347,79 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
     state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), surprise);
 
+    // The spread channel's evidence accumulates: it reports its excursions.
+    const spreadGated = gateExcursion(ch.spreadGate, spreadSurprise, P.channelStart, P.channelEnd, P.channelRatio);
+    if (spreadGated > gated) {
+      gated = spreadGated;
+      bySpread = true;
+    }
+
     // Sensitivity and "not an anomaly" feedback move the surprise that scores 0.5: medium (5 robust
     // sigmas) keeps halfScoreSurprise, high (3.5) lowers it, low (7) raises it; feedback multiplies
     // it by the raise recorded in the member.
     const half = P.halfScoreSurprise * (state.config.threshold / MEDIUM_THRESHOLD) * state.parts.ewma.thresholdScale;
-    const q = gated / half;
-    score = (q * q) / (1 + q * q);
+    score = scoreOf(gated, half * budgetRaise(state, point.timestamp));
+    if (score < ANOMALY_THRESHOLD && scoreOf(gated, half) >= ANOMALY_THRESHOLD) {
+      state.budget!.suppressed += 1;
+      suppressed = true;
+    }
   }
+  if (score >= ANOMALY_THRESHOLD) recordPage(state, point.timestamp);
+  pinMemberSpreads(state, ch, spreadSurprise);
 
   state.rows += 1;
+  const anySurprise = Math.max(surprise, spreadSurprise);
   if (e.status === 'scored' && e.lower !== null && e.upper !== null) {
     if (gated >= P.recoveryOnset) {
       if (!state.ref || state.rows - state.ref.at > P.recoveryRows) {
         state.ref = { at: state.rows, lower: state.band?.lower ?? e.lower, upper: state.band?.upper ?? e.upper };
       }
-    } else if (surprise < P.normalSurprise) state.band = { lower: e.lower, upper: e.upper };
+    } else if (anySurprise < P.normalSurprise) state.band = { lower: e.lower, upper: e.upper };
   }
-  return {
+  const result: StepResult = {
     score,
     anomalous: score >= ANOMALY_THRESHOLD,
-    explanation: { ...e, detector: 'onset', component: e.detector },
-    persisting: member.anomalous,
+    // The spread channel's explanation: the member's band and expectation (still what a value
+    // should be), with the standardised drop of the series' variability as the deviation.
+    explanation: bySpread
+      ? { ...e, detector: 'onset', component: 'onset', statistic: 'spread', deviation: -ch.spread.z, direction: 'none' }
+      : { ...e, detector: 'onset', component: e.detector },
+    persisting: member.anomalous || spreadSurprise >= P.normalSurprise,
   };
+  if (suppressed) result.suppressed = true;
+  return result;
+}
+
+function scoreOf(gated: number, half: number): number {
+  const q = gated / half;
+  return (q * q) / (1 + q * q);
+}
+
+/**
+ * The false-alarm budget's raise of the surprise that scores 0.5: 1 while the series has paged
+ * fewer than ONSET_TUNING.budget times in the last day, then doubling with every page over it. The
+ * budget lives in the detector's state (no table): the scanner and the CLI enforce it alike.
+ */
+function budgetRaise(state: OnsetState, t: number): number {
+  const P = ONSET_TUNING;
+  const b = (state.budget ??= { pages: [], lastFlag: null, suppressed: 0 });
+  while (b.pages.length > 0 && b.pages[0]! <= t - P.budgetWindowMs) b.pages.shift();
+  if (!(P.budget > 0) || b.pages.length < P.budget) return 1;
+  return Math.pow(2, 1 + b.pages.length - P.budget);
+}
+
+/** A flagged row is a new page unless the previous flag was at most budgetGapRows cadences before. */
+function recordPage(state: OnsetState, t: number): void {
+  const P = ONSET_TUNING;
+  const b = (state.budget ??= { pages: [], lastFlag: null, suppressed: 0 });
+  const gap = P.budgetGapRows * (state.parts.ewma.cadenceMs ?? 60_000);
+  if (b.lastFlag === null || t - b.lastFlag > gap) b.pages.push(t);
+  b.lastFlag = t;
 }
 
 export const onsetDetector: Detector<OnsetState> = {
   name: 'onset',
-  description: 'Onset scores: the ewma detector\'s deviations calibrated against their own history at three time scales (anomaly likelihood), reported when newly surprising.',
+  description: 'Onset scores: the ewma detector\'s deviations calibrated against their own history at three time scales (anomaly likelihood), plus flatlines and variance drops, reported when newly surprising; a false-alarm budget per series per day.',
   createState: createOnsetState,
   step: stepOnset,
 };

@@ -36,6 +36,14 @@ const MEANT_FOR: [DetectorName, string, AnomalyType, number][] = [
   // early in a quantised series can page up to ~15 points in (seed 2).
   ['onset', 'counter', 'level_shift', 15],
   ['onset', 'daily-5m', 'spike', 0],
+  // Flatlines (the last value repeated) and variance drops (noise to 5-25%) through its spread
+  // channel: stillness needs a few rows to be surprising, more when the drop is partial.
+  ['onset', 'flat-noise', 'flatline', 16],
+  ['onset', 'cpu-ar', 'flatline', 16],
+  ['onset', 'counter', 'flatline', 20],
+  ['onset', 'daily-5m', 'flatline', 16],
+  ['onset', 'cpu-ar', 'variance_drop', 30],
+  ['onset', 'flat-noise', 'variance_drop', 40],
 ];
 
 describe.each(MEANT_FOR)('%s on %s finds %s', (detector, kindName, type, maxDelay) => {

@@ -62,6 +62,9 @@ describe('scanner and detect CLI agree on onsets (default detector)', { timeout:
     ['counter', 'dip', 4],
     ['cpu-ar', 'spike', 5],
     ['heavy-tail', 'none', 6],
+    // The spread channel's pages and its "still still" minutes (persisting) agree too.
+    ['cpu-ar', 'flatline', 7],
+    ['flat-noise', 'variance_drop', 8],
   ])('%s with %s (seed %i)', (kind, type, seed) => {
     const { timestamps, values } = series(kind, type, seed);
     const scores = cliScores(timestamps, values);
@@ -73,7 +76,7 @@ describe('scanner and detect CLI agree on onsets (default detector)', { timeout:
     // Every episode opens at a flagged row; every flagged row is in an episode.
     for (const [start] of episodes) expect(flags).toContain(start);
     for (const t of flags) expect(episodes.some(([start, end]) => start <= t && t <= end), `flagged ${t}`).toBe(true);
-    // Not vacuous: the spikes and shifts page (a counter's dips to 0 and the variance change may not).
-    if (type === 'spike' || type === 'level_shift') expect(flags.length).toBeGreaterThan(0);
+    // Not vacuous: the spikes, shifts and flatlines page (a counter's dips to 0 and the variance change may not).
+    if (type === 'spike' || type === 'level_shift' || type === 'flatline') expect(flags.length).toBeGreaterThan(0);
   });
 });
