@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 
 const Name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
-/** Placeholders while validating a document on its own: the row supplies the real id and name. */
+/** The id and name the core requires while a document is validated alone; stored rows use their own columns (schedule-store.ts parseStored). */
 const DOC_ID = 'schedule';
 const DOC_NAME = 'schedule';
 
