@@ -3102,6 +3102,7 @@ CREATE TABLE public.oncall_services (
     page_slack_via uuid,
     page_sms_via uuid,
     page_voice_via uuid,
+    page_webhook_via uuid,
     CONSTRAINT oncall_services_integration_key_hash_check CHECK ((integration_key_hash ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT oncall_services_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT oncall_services_reopen_window_seconds_check CHECK (((reopen_window_seconds >= 0) AND (reopen_window_seconds <= 604800))),
@@ -3137,6 +3138,12 @@ COMMENT ON COLUMN public.oncall_services.page_sms_via IS 'The SMS contact point 
 --
 
 COMMENT ON COLUMN public.oncall_services.page_voice_via IS 'The voice contact point (of the service''s project) that calls people''s numbers for pages.';
+
+--
+-- Name: COLUMN oncall_services.page_webhook_via; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oncall_services.page_webhook_via IS 'The webhook contact point (of the service''s project) that posts pages to people''s own webhook URLs, signed with its secret.';
 
 --
 -- Name: oncall_slack_apps; Type: TABLE; Schema: public; Owner: -
@@ -4653,6 +4660,12 @@ CREATE INDEX oncall_services_page_sms_via_idx ON public.oncall_services USING bt
 CREATE INDEX oncall_services_page_voice_via_idx ON public.oncall_services USING btree (page_voice_via);
 
 --
+-- Name: oncall_services_page_webhook_via_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX oncall_services_page_webhook_via_idx ON public.oncall_services USING btree (page_webhook_via);
+
+--
 -- Name: organization_members_user_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5865,6 +5878,13 @@ ALTER TABLE ONLY public.oncall_services
 
 ALTER TABLE ONLY public.oncall_services
     ADD CONSTRAINT oncall_services_page_voice_via_project_id_fkey FOREIGN KEY (page_voice_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_voice_via);
+
+--
+-- Name: oncall_services oncall_services_page_webhook_via_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.oncall_services
+    ADD CONSTRAINT oncall_services_page_webhook_via_project_id_fkey FOREIGN KEY (page_webhook_via, project_id) REFERENCES public.contact_points(id, project_id) ON DELETE SET NULL (page_webhook_via);
 
 --
 -- Name: oncall_services oncall_services_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -9195,6 +9215,12 @@ GRANT SELECT(page_sms_via),UPDATE(page_sms_via) ON TABLE public.oncall_services 
 --
 
 GRANT SELECT(page_voice_via),UPDATE(page_voice_via) ON TABLE public.oncall_services TO authenticated;
+
+--
+-- Name: COLUMN oncall_services.page_webhook_via; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(page_webhook_via),UPDATE(page_webhook_via) ON TABLE public.oncall_services TO authenticated;
 
 --
 -- Name: TABLE oncall_slack_apps; Type: ACL; Schema: public; Owner: -

@@ -3,6 +3,7 @@ import { AppError, forbidden } from '../core/errors.ts';
 import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import type { EscalationTarget } from './escalation.ts';
 import { applyEvent, type IncidentEvent } from './incidents.ts';
+import { checkTargets } from './policy-targets.ts';
 import { findIncident, lockIncidentKey, toCore, toIncidentView, withoutPaging, writeStep } from './views.ts';
 
 export type IncidentAction =
@@ -42,6 +43,9 @@ async function actOnce(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, id: stri
     const seen = await findIncident(tx, id);
     const [w] = await tx.query<{ may: boolean }>('select $1::uuid in (select private.writable_project_ids()) as may', [seen.project_id]);
     if (!w!.may) throw forbidden('Only members who may change the project can act on its incidents');
+    if (action.type === 'reassign') {
+      await checkTargets(tx, { organizationId: seen.organization_id, projectId: seen.project_id }, action.targets.map((target, i) => ({ field: `body.targets.${i}.id`, target })));
+    }
     await lockIncidentKey(tx, seen.service_id, seen.group_key);
     const current = await findIncident(tx, id);
     const event: IncidentEvent = { ...action, by };

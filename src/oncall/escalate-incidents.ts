@@ -9,10 +9,12 @@ import type { Queryable } from '../db/types.ts';
 import type { EscalationTarget, Recipient } from './escalation.ts';
 import { tickIncident } from './incidents.ts';
 import { capNotifications, EMPTY_RATE_STATE, type RateState } from './notification-rules.ts';
-import { type Carrier, type IncidentInfo, pageNotification, planPersonPage, rulesOrDefault } from './page-plan.ts';
+import type { Page } from './escalation.ts';
+import { type Carrier, type Carriers, type IncidentInfo, pageNotification, type PlannedNotification, planPersonPage, rulesOrDefault } from './page-plan.ts';
 import {
   advancePersonPages,
   appendTimelines,
+  carriersOf,
   claimDueIncidents,
   claimDuePersonPages,
   insertNotifications,
@@ -20,16 +22,16 @@ import {
   lockRateStates,
   type PageNotificationRow,
   type PersonPageRow,
-  type RecordedEntry,
   saveRateStates,
   scheduleIdsOf,
   stopStalePersonPages,
   takeResolvedPages,
   type TickWrite,
+  type TimelineItem,
   writeTicks,
 } from './page-store.ts';
 import { onCallUsers } from './schedule-store.ts';
-import { toCore, withoutPaging } from './views.ts';
+import { type IncidentRow, toCore, withoutPaging } from './views.ts';
 
 /**
  * The escalate-incidents job (every minute; cron-escalate-incidents on Supabase), ticking every few
@@ -139,11 +141,18 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
   const maintenance = await asServiceRole(deps.db, (tx) => applyMaintenance(tx, now));
   // STEP_WORKERS transactions side by side, each claiming its own share (skip locked): a storm's
   // writes are row inserts, which one backend does one at a time.
-  const parts = await Promise.all(
-    Array.from({ length: STEP_WORKERS }, () => asServiceRole(deps.db, (tx) => stepIncidents(tx, now, dashboardUrl, INCIDENTS_PER_PASS / STEP_WORKERS))),
-  );
-  const steps = parts.reduce((a, b) => ({ stepped: a.stepped + b.stepped, stale: a.stale + b.stale, pages: a.pages + b.pages, notifications: a.notifications + b.notifications }));
   const links = (incidentId: string, userId: string) => actionLinks(deps, incidentId, userId, now);
+  const parts = await Promise.all(
+    Array.from({ length: STEP_WORKERS }, () => asServiceRole(deps.db, (tx) => stepIncidents(tx, now, dashboardUrl, INCIDENTS_PER_PASS / STEP_WORKERS, links))),
+  );
+  const steps = parts.reduce((a, b) => ({
+    stepped: a.stepped + b.stepped,
+    stale: a.stale + b.stale,
+    pages: a.pages + b.pages,
+    notifications: a.notifications + b.notifications,
+    undeliverable: a.undeliverable + b.undeliverable,
+    folded: a.folded + b.folded,
+  }));
   const people = await asServiceRole(deps.db, (tx) => notifyPeople(tx, now, dashboardUrl, links));
   const resolved = await asServiceRole(deps.db, (tx) => tellResolutions(tx, now, dashboardUrl));
   const made = steps.notifications + people.notifications + resolved;
@@ -154,12 +163,23 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
     sent = d.sent;
     failed = d.failed;
   }
-  return { ...steps, intake: intake.applied + intake.failed, maintenance, notifications: made, undeliverable: people.undeliverable, folded: people.folded, sent, failed };
+  return {
+    stepped: steps.stepped,
+    stale: steps.stale,
+    pages: steps.pages,
+    intake: intake.applied + intake.failed,
+    maintenance,
+    notifications: made,
+    undeliverable: steps.undeliverable + people.undeliverable,
+    folded: steps.folded + people.folded,
+    sent,
+    failed,
+  };
 }
 
-async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | null, limit: number) {
+async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | null, limit: number, links: Links) {
   const rows = await claimDueIncidents(tx, now, limit);
-  if (rows.length === 0) return { stepped: 0, stale: 0, pages: 0, notifications: 0 };
+  if (rows.length === 0) return { stepped: 0, stale: 0, pages: 0, notifications: 0, undeliverable: 0, folded: 0 };
   const onCall = await onCallUsers(tx, scheduleIdsOf(rows), now);
   const reach = await loadReach(tx, rows, Object.values(onCall).flat());
   const ticks: TickWrite[] = rows.map((row) => {
@@ -173,136 +193,183 @@ async function stepIncidents(tx: Queryable, now: number, dashboardUrl: string | 
     const step = tickIncident(toCore(row), now, resolve);
     return { row, step: row.policy === null ? withoutPaging(step) : step };
   });
-  const info = (row: (typeof rows)[number]): IncidentInfo => ({
+  const service = (row: IncidentRow) => reach.services.get(row.service_id) ?? { name: 'service', carriers: NO_CARRIERS };
+  const info = (row: IncidentRow): IncidentInfo => ({
     id: row.id,
     title: row.title,
     severity: row.severity,
     urgency: row.urgency,
-    serviceName: reach.services.get(row.service_id) ?? 'service',
+    serviceName: service(row).name,
     project: { id: row.project_id, name: reach.projects.get(row.project_id) ?? row.project_id },
     openedAt: new Date(row.created_at).getTime(),
     details: row.details,
   });
-  const result = await writeTicks(tx, ticks, (pages) =>
-    pages.map(({ row, page }): PageNotificationRow => {
-      const cp = reach.contactPoints.get(page.recipient.id)!;
-      const id = crypto.randomUUID();
-      return {
-        id,
-        projectId: row.project_id,
-        organizationId: row.organization_id,
-        incidentId: row.id,
-        contactPointId: page.recipient.id,
-        groupKey: `page:${page.key}`,
-        receiver: cp.name,
-        payload: pageNotification({ id, incident: info(row), page, receiver: cp.name, createdAt: now, dashboardUrl }),
-        recipient: null,
-        at: now,
-      };
-    }),
-  );
-  return { stepped: result.written.size, stale: rows.length - result.written.size, pages: result.pages, notifications: result.notifications };
+  // A person's rules due at once (an email at once, PagerDuty's default) are planned with the page and
+  // made in this transaction; the later ones are the people's pass's (notifyPeople), from the page row.
+  const plans = new Map<string, PersonPlan>();
+  const planFor = (row: IncidentRow, page: Page): PersonPlan => {
+    const person = reach.people.get(page.recipient.id);
+    const rules = rulesOrDefault(person?.rules ?? null, person?.email ?? null);
+    const plan = planPersonPage(rules, page.urgency, page.at, now, new Set(), service(row).carriers);
+    const planned = { rulesMissing: rules === null, due: plan.due, nextAt: plan.nextAt };
+    plans.set(page.key, planned);
+    return planned;
+  };
+  const result = await writeTicks(tx, ticks, {
+    notify: (pages) =>
+      pages.map(({ row, page }): PageNotificationRow => {
+        const cp = reach.contactPoints.get(page.recipient.id)!;
+        const id = crypto.randomUUID();
+        return {
+          id,
+          projectId: row.project_id,
+          organizationId: row.organization_id,
+          incidentId: row.id,
+          contactPointId: page.recipient.id,
+          groupKey: `page:${page.key}`,
+          receiver: cp.name,
+          payload: pageNotification({ id, incident: info(row), page, receiver: cp.name, createdAt: now, dashboardUrl }),
+          recipient: null,
+          at: now,
+        };
+      }),
+    plan: (row, page) => {
+      const p = planFor(row, page);
+      return { done: p.due.map((d) => d.ruleKey), nextAt: p.nextAt };
+    },
+  });
+  const paged = result.people.map(({ row, page }): PlannedPage => ({
+    page: { page_key: page.key, recipient_id: page.recipient.id, cycle: page.cycle, round: page.round, level: page.level },
+    incident: info(row),
+    organizationId: row.organization_id,
+    ...plans.get(page.key)!,
+  }));
+  const people = await notifyPlanned(tx, paged, now, dashboardUrl, links);
+  await appendTimelines(tx, [...result.timeline, ...people.timeline]);
+  await people.commit();
+  return {
+    stepped: result.written.size,
+    stale: rows.length - result.written.size,
+    pages: result.pages,
+    notifications: result.notifications + people.notifications,
+    undeliverable: people.undeliverable,
+    folded: people.folded,
+  };
 }
 
 type Links = (incidentId: string, userId: string) => Promise<Array<{ label: string; url: string }>>;
 
+const NO_CARRIERS: Carriers = { email: null, slack: null, sms: null, voice: null, webhook: null };
+
+/** What a person's rules call for on one page now: the notifications due (each with its carrier, or why none) and when the next is due. */
+interface PersonPlan {
+  rulesMissing: boolean;
+  due: PlannedNotification[];
+  nextAt: number | null;
+}
+
+/** A person's page with its plan and what its notifications show. */
+interface PlannedPage extends PersonPlan {
+  page: Pick<PersonPageRow, 'page_key' | 'recipient_id' | 'cycle' | 'round' | 'level'>;
+  incident: IncidentInfo;
+  organizationId: string;
+}
+
+/** People's pages with a later rule now due (the first ones are made with the page, stepIncidents). */
 async function notifyPeople(tx: Queryable, now: number, dashboardUrl: string | null, links: Links) {
   await stopStalePersonPages(tx, now);
   const pages = await claimDuePersonPages(tx, now, PEOPLE_PAGES_PER_PASS);
   if (pages.length === 0) return { notifications: 0, undeliverable: 0, folded: 0 };
-  const states = await lockRateStates(tx, [...new Set(pages.map((p) => p.recipient_id))]);
-  const newStates = new Map<string, RateState>();
-  const rows: PageNotificationRow[] = [];
-  const timeline: Array<{ row: { id: string; organization_id: string; project_id: string }; entry: RecordedEntry }> = [];
-  const advances: Array<{ id: string; done: string[]; nextAt: number | null }> = [];
+  const planned = pages.map((page): PlannedPage => {
+    const rules = rulesOrDefault(page.document, page.email);
+    const plan = planPersonPage(rules, page.urgency, new Date(page.paged_at).getTime(), now, new Set(page.rules_done), carriersOf(page));
+    return { page, incident: joinedInfo(page), organizationId: page.organization_id, rulesMissing: rules === null, ...plan };
+  });
+  const made = await notifyPlanned(tx, planned, now, dashboardUrl, links);
+  await appendTimelines(tx, made.timeline);
+  await advancePersonPages(tx, pages.map((page, i) => ({ id: page.id, done: planned[i]!.due.map((d) => d.ruleKey), nextAt: planned[i]!.nextAt })));
+  await made.commit();
+  return { notifications: made.notifications, undeliverable: made.undeliverable, folded: made.folded };
+}
+
+/**
+ * Makes the notifications people's due rules call for, within each person's cap (the excess folded
+ * into one summary): inserts them, and returns the timeline entries for the caller to append and
+ * `commit`, which saves the cap states. The states are locked only when someone has something to
+ * send, as late as the caller's transaction allows (two step workers paging the same person take
+ * turns from here to their commit).
+ */
+async function notifyPlanned(tx: Queryable, planned: readonly PlannedPage[], now: number, dashboardUrl: string | null, links: Links) {
+  const timeline: TimelineItem[] = [];
   let undeliverable = 0;
   let folded = 0;
-
-  type Candidate = { incidentId: string; page: PersonPageRow; ruleKey: string; kind: string; carrier: Carrier; recipient: Record<string, unknown> };
+  type Candidate = { incidentId: string; p: PlannedPage; ruleKey: string; kind: string; carrier: Carrier; recipient: Record<string, unknown> };
   const byPerson = new Map<string, Candidate[]>();
-  for (const page of pages) {
-    const rules = rulesOrDefault(page.document, page.email);
-    const plan = planPersonPage(rules, page.urgency, new Date(page.paged_at).getTime(), now, new Set(page.rules_done), {
-      email: page.email_via,
-      slack: page.slack_via,
-      sms: page.sms_via,
-      voice: page.voice_via,
-    });
-    const incident = { id: page.incident_id, organization_id: page.organization_id, project_id: page.project_id };
-    if (!rules) {
+  for (const p of planned) {
+    const incident = { id: p.incident.id, organization_id: p.organizationId, project_id: p.incident.project.id };
+    const userId = p.page.recipient_id;
+    if (p.rulesMissing) {
       undeliverable += 1;
-      timeline.push({ row: incident, entry: { kind: 'notify_failed', at: now, by: null, userId: page.recipient_id, reason: 'no notification rules and no email address' } });
+      timeline.push({ row: incident, entry: { kind: 'notify_failed', at: now, by: null, userId, reason: 'no notification rules and no email address' } });
     }
-    for (const d of plan.due) {
+    for (const d of p.due) {
       if ('reason' in d.via) {
         undeliverable += 1;
-        timeline.push({ row: incident, entry: { kind: 'notify_failed', at: now, by: null, userId: page.recipient_id, method: d.method.kind, rule: d.ruleKey, reason: d.via.reason } });
+        timeline.push({ row: incident, entry: { kind: 'notify_failed', at: now, by: null, userId, method: d.method.kind, rule: d.ruleKey, reason: d.via.reason } });
       } else {
-        const list = byPerson.get(page.recipient_id) ?? [];
-        list.push({ incidentId: page.incident_id, page, ruleKey: d.ruleKey, kind: d.method.kind, carrier: d.via.carrier, recipient: d.via.recipient });
-        byPerson.set(page.recipient_id, list);
+        const list = byPerson.get(userId) ?? [];
+        list.push({ incidentId: p.incident.id, p, ruleKey: d.ruleKey, kind: d.method.kind, carrier: d.via.carrier, recipient: d.via.recipient });
+        byPerson.set(userId, list);
       }
     }
-    advances.push({ id: page.id, done: plan.due.map((d) => d.ruleKey), nextAt: plan.nextAt });
   }
-
-  const infoOf = joinedInfo;
+  const states = await lockRateStates(tx, [...byPerson.keys()]);
+  const newStates = new Map<string, RateState>();
+  const rows: PageNotificationRow[] = [];
+  const row = (c: Candidate, id: string, groupKey: string, payload: PageNotificationRow['payload']): PageNotificationRow => ({
+    id,
+    projectId: c.p.incident.project.id,
+    organizationId: c.p.organizationId,
+    incidentId: c.incidentId,
+    contactPointId: c.carrier.id,
+    groupKey,
+    receiver: c.carrier.name,
+    payload,
+    recipient: c.recipient,
+    at: now,
+  });
   for (const [userId, candidates] of byPerson) {
     const capped = capNotifications(states.get(userId) ?? EMPTY_RATE_STATE, candidates, now);
     newStates.set(userId, capped.state);
     const sending = new Set(capped.send);
     for (const c of candidates) {
-      const incident = { id: c.incidentId, organization_id: c.page.organization_id, project_id: c.page.project_id };
+      const incident = { id: c.incidentId, organization_id: c.p.organizationId, project_id: c.p.incident.project.id };
       if (!sending.has(c)) {
         folded += 1;
         timeline.push({ row: incident, entry: { kind: 'notify_folded', at: now, by: null, userId, method: c.kind, rule: c.ruleKey } });
         continue;
       }
       const id = crypto.randomUUID();
-      rows.push({
-        id,
-        projectId: c.page.project_id,
-        organizationId: c.page.organization_id,
-        incidentId: c.incidentId,
-        contactPointId: c.carrier.id,
-        groupKey: `page:${c.page.page_key}/${c.ruleKey}`,
-        receiver: c.carrier.name,
-        payload: { ...pageNotification({ id, incident: infoOf(c.page), page: c.page, receiver: c.carrier.name, createdAt: now, dashboardUrl }), actions: await links(c.incidentId, userId) },
-        recipient: c.recipient,
-        at: now,
-      });
+      const payload = pageNotification({ id, incident: c.p.incident, page: c.p.page, receiver: c.carrier.name, createdAt: now, dashboardUrl });
+      rows.push(row(c, id, `page:${c.p.page.page_key}/${c.ruleKey}`, { ...payload, actions: await links(c.incidentId, userId) }));
       timeline.push({ row: incident, entry: { kind: 'person_notified', at: now, by: null, userId, method: c.kind, rule: c.ruleKey, contactPointId: c.carrier.id } });
     }
     if (capped.summary) {
       // The summary goes where this person's first candidate went (the same carrier and address).
       const c = candidates[0]!;
       const id = crypto.randomUUID();
-      const payload = pageNotification({ id, incident: infoOf(c.page), page: c.page, receiver: c.carrier.name, createdAt: now, dashboardUrl });
+      const payload = pageNotification({ id, incident: c.p.incident, page: c.p.page, receiver: c.carrier.name, createdAt: now, dashboardUrl });
       const title = `${capped.summary.folded} more notification${capped.summary.folded === 1 ? '' : 's'} held back (at most 10 per 15 minutes)`;
       payload.alerts = [{ ...payload.alerts[0]!, fingerprint: `summary:${userId}:${now}`, labels: { alertname: title, incidents: String(capped.summary.incidentIds.length) }, annotations: { summary: title, description: `Incidents: ${capped.summary.incidentIds.join(', ')}` } }];
       payload.commonLabels = payload.alerts[0]!.labels;
       payload.commonAnnotations = payload.alerts[0]!.annotations;
       payload.groupKey = `person-summary:${userId}`;
       payload.folded = capped.summary.folded;
-      rows.push({
-        id,
-        projectId: c.page.project_id,
-        organizationId: c.page.organization_id,
-        incidentId: c.incidentId,
-        contactPointId: c.carrier.id,
-        groupKey: `person-summary:${userId}/${now}`,
-        receiver: c.carrier.name,
-        payload,
-        recipient: c.recipient,
-        at: now,
-      });
+      rows.push(row(c, id, `person-summary:${userId}/${now}`, payload));
     }
   }
   const notifications = await insertNotifications(tx, rows);
-  await appendTimelines(tx, timeline);
-  await advancePersonPages(tx, advances);
-  await saveRateStates(tx, newStates, now);
-  return { notifications, undeliverable, folded };
+  return { notifications, undeliverable, folded, timeline, commit: () => saveRateStates(tx, newStates, now) };
 }
 
 /** Tells each contact point paged for an incident now resolved that it is (once; never if it sends no resolved notices). */

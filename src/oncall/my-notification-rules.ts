@@ -1,9 +1,9 @@
 import type { Deps } from '../core/deps.ts';
-import { AppError, forbidden } from '../core/errors.ts';
+import { forbidden } from '../core/errors.ts';
 import { toIso as iso } from '../core/time.ts';
 import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import { rulesOrDefault } from './page-plan.ts';
-import { DELIVERABLE_METHOD_KINDS, type PutNotificationRules } from './schemas.ts';
+import type { PutNotificationRules } from './schemas.ts';
 
 /**
  * The caller's own notification rules: how and when a page reaches them (issue 20 item 3). Only
@@ -33,11 +33,6 @@ export async function getMyNotificationRules(deps: Pick<Deps, 'db'>, actor: Clai
 
 export async function putMyNotificationRules(deps: Pick<Deps, 'db'>, actor: Claims, rules: PutNotificationRules) {
   const userId = personOf(actor);
-  const unsupported = rules.methods.findIndex((m) => !DELIVERABLE_METHOD_KINDS.has(m.kind));
-  if (unsupported >= 0) {
-    const kind = rules.methods[unsupported]!.kind;
-    throw new AppError('NOT_IMPLEMENTED', `methods.${unsupported}.kind: ${kind} methods cannot be delivered by this installation yet (email and slack can)`);
-  }
   return withClaims(deps.db, actor, async (tx) => {
     const [row] = await asServiceRoleWithin(tx, actor, () =>
       tx.query<RulesRow>(

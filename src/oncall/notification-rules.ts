@@ -45,11 +45,20 @@ export const NotificationRule = z.strictObject({
 });
 export type NotificationRule = z.infer<typeof NotificationRule>;
 
-const ADDRESS: Partial<Record<ContactMethodKind, [RegExp, string]>> = {
+/** An http(s) URL without credentials, as a webhook contact point's (the SSRF guard checks its host at every send). */
+const WEB_URL = {
+  test(s: string): boolean {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.hostname !== '';
+  },
+};
+
+const ADDRESS: Partial<Record<ContactMethodKind, [{ test(s: string): boolean }, string]>> = {
   email: [/^[^\s@]+@[^\s@]+$/, 'must be an email address'],
   sms: [/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number, e.g. +447700900123'],
   voice: [/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number, e.g. +447700900123'],
-  webhook: [/^https:\/\//, 'must be an https URL'],
+  webhook: [WEB_URL, 'must be an http(s) URL without a user name or password'],
 };
 
 export const NotificationRules = z

@@ -16,8 +16,11 @@ import { type ContactMethod, type ContactMethodKind, type NotificationRules, per
  *   ours as one of its own (dedup_key) across levels and cycles;
  * - a person without rules is notified by email at once at their account's address (PagerDuty's
  *   default rule), when the service has an email carrier;
- * - a rule whose method the service cannot carry (no carrier for its kind, or a webhook, which has
- *   none yet) is reported as undeliverable, never silently skipped;
+ * - a rule whose method the service cannot carry (no carrier for its kind) is reported as
+ *   undeliverable, never silently skipped;
+ * - a person's webhook is posted to their URL by the service's webhook carrier, signed with its
+ *   secret (Standard Webhooks), so whoever runs the receiver verifies it with the secret the
+ *   service's admins hold; the URL passes the SSRF guard at every send, as every webhook does;
  * - a rule already done for the page (by its rule key) is never planned again.
  */
 
@@ -33,6 +36,7 @@ export interface Carriers {
   slack: Carrier | null;
   sms: Carrier | null;
   voice: Carrier | null;
+  webhook: Carrier | null;
 }
 
 export interface IncidentInfo {
@@ -58,12 +62,20 @@ export function rulesOrDefault(rules: NotificationRules | null, accountEmail: st
 
 /** The contact point carrying a method, and the recipient it is sent to there; or why it cannot be. */
 export function carry(method: ContactMethod, carriers: Carriers): { carrier: Carrier; recipient: Record<string, unknown> } | { reason: string } {
-  if (method.kind === 'webhook') return { reason: 'webhook methods cannot be delivered by this installation yet' };
-  const carrier = carriers[method.kind as Exclude<ContactMethodKind, 'webhook'>];
+  const carrier = carriers[method.kind];
   if (!carrier) return { reason: `the service has no ${method.kind} contact point for pages (page_${method.kind}_via)` };
   if (carrier.kind !== method.kind) return { reason: `the service's ${method.kind} carrier is a ${carrier.kind} contact point` };
-  return { carrier, recipient: method.kind === 'slack' ? { mention: `<@${method.address}>` } : { to: [method.address] } };
+  return { carrier, recipient: RECIPIENT[method.kind](method.address) };
 }
+
+/** A person's address as the carrier's settings it replaces when sent (merged over the contact point's). */
+const RECIPIENT: Record<ContactMethodKind, (address: string) => Record<string, unknown>> = {
+  email: (a) => ({ to: [a] }),
+  sms: (a) => ({ to: [a] }),
+  voice: (a) => ({ to: [a] }),
+  slack: (a) => ({ mention: `<@${a}>` }),
+  webhook: (a) => ({ url: a }),
+};
 
 export interface PlannedNotification {
   ruleKey: string;

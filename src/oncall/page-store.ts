@@ -7,11 +7,23 @@ import type { Notification } from '../alerts/model.ts';
 import type { Queryable } from '../db/types.ts';
 import type { EscalationTarget, Page } from './escalation.ts';
 import type { IncidentStep, TimelineEntry } from './incidents.ts';
-import type { NotificationRules, RateState } from './notification-rules.ts';
-import type { Carrier } from './page-plan.ts';
+import { EMPTY_RATE_STATE, type NotificationRules, type RateState } from './notification-rules.ts';
+import type { Carrier, Carriers } from './page-plan.ts';
 import { INCIDENT_COLUMNS, type IncidentRow } from './views.ts';
 
 const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A service's carriers (alias `s`), as `<kind>_via` columns: the contact point's id, name and kind, or null. */
+const CARRIER_KINDS = ['email', 'slack', 'sms', 'voice', 'webhook'] as const satisfies ReadonlyArray<keyof Carriers>;
+const CARRIER_COLUMNS = CARRIER_KINDS.map(
+  (k) => `case when c_${k}.id is null then null else jsonb_build_object('id', c_${k}.id, 'name', c_${k}.name, 'kind', c_${k}.kind) end as ${k}_via`,
+).join(', ');
+const CARRIER_JOINS = CARRIER_KINDS.map((k) => `left join public.contact_points c_${k} on c_${k}.id = s.page_${k}_via`).join(' ');
+
+/** The carriers of a row that selected CARRIER_COLUMNS. */
+export function carriersOf(r: Record<`${keyof Carriers}_via`, Carrier | null>): Carriers {
+  return { email: r.email_via, slack: r.slack_via, sms: r.sms_via, voice: r.voice_via, webhook: r.webhook_via };
+}
 
 /** Incidents whose timers are due (a page, an ack expiry), oldest first, locked: a second runner skips them. */
 export async function claimDueIncidents(tx: Queryable, now: number, limit: number): Promise<IncidentRow[]> {
@@ -30,8 +42,10 @@ export interface Reach {
   contactPoints: Map<string, { projectId: string; name: string; kind: string }>;
   /** Project names, for notification titles. */
   projects: Map<string, string>;
-  /** Service names. */
-  services: Map<string, string>;
+  /** Services: their names and the contact points that carry pages to people. */
+  services: Map<string, { name: string; carriers: Carriers }>;
+  /** The people a target may page (members only): their notification rules and account address. */
+  people: Map<string, { rules: NotificationRules | null; email: string | null }>;
 }
 
 /** What the targets of these incidents' policies resolve to (and whether the people on call are members), read once for the whole batch. */
@@ -50,8 +64,12 @@ export async function loadReach(tx: Queryable, rows: readonly IncidentRow[], onC
   const [members, cps, projects, services] = await Promise.all([
     users.size === 0
       ? Promise.resolve([])
-      : tx.query<{ organization_id: string; user_id: string }>(
-          `select organization_id, user_id from public.organization_members where organization_id = any($1::uuid[]) and user_id::text = any($2::text[])`,
+      : tx.query<{ organization_id: string; user_id: string; document: NotificationRules | null; email: string | null }>(
+          `select m.organization_id, m.user_id, r.document, pf.email
+           from public.organization_members m
+           left join public.oncall_notification_rules r on r.user_id = m.user_id
+           left join public.profiles pf on pf.id = m.user_id
+           where m.organization_id = any($1::uuid[]) and m.user_id::text = any($2::text[])`,
           [orgs, [...users]],
         ),
     contactPoints.size === 0
@@ -61,13 +79,19 @@ export async function loadReach(tx: Queryable, rows: readonly IncidentRow[], onC
           [[...contactPoints]],
         ),
     tx.query<{ id: string; name: string }>('select id, name from public.projects where id = any($1::uuid[])', [[...new Set(rows.map((r) => r.project_id))]]),
-    tx.query<{ id: string; name: string }>('select id, name from public.oncall_services where id = any($1::uuid[])', [[...new Set(rows.map((r) => r.service_id))]]),
+    tx.query<{ id: string; name: string } & Record<`${keyof Carriers}_via`, Carrier | null>>(
+      `select s.id, s.name, ${CARRIER_COLUMNS}
+       from public.oncall_services s ${CARRIER_JOINS}
+       where s.id = any($1::uuid[])`,
+      [[...new Set(rows.map((r) => r.service_id))]],
+    ),
   ]);
   return {
     members: new Set(members.map((m) => `${m.organization_id}/${m.user_id}`)),
     contactPoints: new Map(cps.map((c) => [c.id, { projectId: c.project_id, name: c.name, kind: c.kind }])),
     projects: new Map(projects.map((p) => [p.id, p.name])),
-    services: new Map(services.map((s) => [s.id, s.name])),
+    services: new Map(services.map((s) => [s.id, { name: s.name, carriers: carriersOf(s) }])),
+    people: new Map(members.map((m) => [m.user_id, { rules: m.document, email: m.email }])),
   };
 }
 
@@ -96,17 +120,32 @@ export interface PageNotificationRow {
   at: number;
 }
 
+/** Where a person's new page stands with their rules: the rule keys done at once, and when the next is due. */
+export interface PersonPagePlan {
+  done: string[];
+  nextAt: number | null;
+}
+
+/** A timeline row to append (appendTimelines). */
+export type TimelineItem = { row: Pick<IncidentRow, 'id' | 'organization_id' | 'project_id'>; entry: TimelineEntry | RecordedEntry };
+
 /**
  * Writes the ticks whose incident is still at the version they were computed from: state, version,
- * escalation and wake-up; then, for those written, their timeline, their pages and the pages'
- * notifications to contact points (made by `notify` from the pages written). Returns the ids written.
+ * escalation and wake-up; then, for those written, the pages of people (with the rules `plan` says
+ * are done at once, and when the next is due) and the pages' notifications to contact points (made
+ * by `notify` from the pages written). Returns the ids written, the people's pages inserted (a page
+ * exists once: one already there is not returned) and the steps' timeline, for the caller to append
+ * with its own in one statement.
  */
 export async function writeTicks(
   tx: Queryable,
   ticks: readonly TickWrite[],
-  notify: (written: ReadonlyArray<{ row: IncidentRow; page: Page }>) => PageNotificationRow[],
-): Promise<{ written: Set<string>; pages: number; notifications: number }> {
-  if (ticks.length === 0) return { written: new Set(), pages: 0, notifications: 0 };
+  hooks: {
+    notify: (written: ReadonlyArray<{ row: IncidentRow; page: Page }>) => PageNotificationRow[];
+    plan?: (row: IncidentRow, page: Page) => PersonPagePlan;
+  },
+): Promise<{ written: Set<string>; pages: number; notifications: number; people: Array<{ row: IncidentRow; page: Page }>; timeline: TimelineItem[] }> {
+  if (ticks.length === 0) return { written: new Set(), pages: 0, notifications: 0, people: [], timeline: [] };
   const updated = await tx.query<{ id: string }>(
     `update public.incidents i set state = x.state, version = x.version, escalation = x.escalation, next_wake_at = x.next_wake_at,
        snoozed_until = x.snoozed_until, acknowledged_at = x.acknowledged_at, acknowledged_by = x.acknowledged_by,
@@ -135,46 +174,50 @@ export async function writeTicks(
   );
   const written = new Set(updated.map((u) => u.id));
   const done = ticks.filter((t) => written.has(t.row.id));
-  await appendTimelines(
-    tx,
-    done.flatMap(({ row, step }) => foldNotified(step.timeline).map((entry) => ({ row, entry }))),
-  );
+  const timeline = done.flatMap(({ row, step }) => foldNotified(step.timeline).map((entry) => ({ row, entry })));
   const pages = done.flatMap(({ row, step }) => step.effects.flatMap((e) => (e.type === 'page' ? [{ row, page: e.page }] : [])));
   const people = pages.filter((p) => p.page.recipient.type === 'user');
-  let peoplePaged = 0;
+  let peoplePaged: Array<{ row: IncidentRow; page: Page }> = [];
   if (people.length > 0) {
     const inserted = await tx.query<{ page_key: string }>(
       `insert into public.incident_pages (incident_id, organization_id, project_id, page_key, cycle, round, level, recipient_type, recipient_id,
-         target, urgency, paged_at, next_rule_at)
+         target, urgency, paged_at, rules_done, next_rule_at)
        select x.incident_id, x.organization_id, x.project_id, x.page_key, x.cycle, x.round, x.level, 'user', x.recipient_id,
-         x.target, x.urgency, x.paged_at, x.paged_at
+         x.target, x.urgency, x.paged_at, x.rules_done, x.next_rule_at
        from jsonb_to_recordset($1::text::jsonb) as x(incident_id uuid, organization_id uuid, project_id uuid, page_key text, cycle integer,
-         round integer, level integer, recipient_id text, target jsonb, urgency text, paged_at timestamptz)
+         round integer, level integer, recipient_id text, target jsonb, urgency text, paged_at timestamptz, rules_done text[], next_rule_at timestamptz)
        on conflict (page_key) do nothing
        returning page_key`,
       [
         JSON.stringify(
-          people.map(({ row, page }) => ({
-            incident_id: row.id,
-            organization_id: row.organization_id,
-            project_id: row.project_id,
-            page_key: page.key,
-            cycle: page.cycle,
-            round: page.round,
-            level: page.level,
-            recipient_id: page.recipient.id,
-            target: page.target satisfies EscalationTarget,
-            urgency: page.urgency,
-            paged_at: ts(page.at),
-          })),
+          people.map(({ row, page }) => {
+            // Without a plan the page's rules are the people's pass's, from the page's time.
+            const plan = hooks.plan?.(row, page) ?? { done: [], nextAt: page.at };
+            return {
+              incident_id: row.id,
+              organization_id: row.organization_id,
+              project_id: row.project_id,
+              page_key: page.key,
+              cycle: page.cycle,
+              round: page.round,
+              level: page.level,
+              recipient_id: page.recipient.id,
+              target: page.target satisfies EscalationTarget,
+              urgency: page.urgency,
+              paged_at: ts(page.at),
+              rules_done: plan.done,
+              next_rule_at: ts(plan.nextAt),
+            };
+          }),
         ),
       ],
     );
-    peoplePaged = inserted.length;
+    const keys = new Set(inserted.map((r) => r.page_key));
+    peoplePaged = people.filter((p) => keys.has(p.page.key));
   }
   // A contact point's page is its notification: the log's unique key (`page:<page key>`) makes it once.
-  const notifications = await insertNotifications(tx, notify(pages.filter((p) => p.page.recipient.type === 'contact_point')));
-  return { written, pages: peoplePaged + notifications, notifications };
+  const notifications = await insertNotifications(tx, hooks.notify(pages.filter((p) => p.page.recipient.type === 'contact_point')));
+  return { written, pages: peoplePaged.length + notifications, notifications, people: peoplePaged, timeline };
 }
 
 /**
@@ -202,7 +245,7 @@ export function foldNotified(entries: readonly TimelineEntry[]): Array<TimelineE
 }
 
 /** Timeline rows for many incidents in one statement. */
-export async function appendTimelines(tx: Queryable, items: ReadonlyArray<{ row: Pick<IncidentRow, 'id' | 'organization_id' | 'project_id'>; entry: TimelineEntry | RecordedEntry }>): Promise<void> {
+export async function appendTimelines(tx: Queryable, items: readonly TimelineItem[]): Promise<void> {
   if (items.length === 0) return;
   await tx.query(
     `insert into public.incident_timeline (incident_id, organization_id, project_id, at, kind, actor, details)
@@ -295,6 +338,7 @@ export interface PersonPageRow {
   slack_via: Carrier | null;
   sms_via: Carrier | null;
   voice_via: Carrier | null;
+  webhook_via: Carrier | null;
 }
 
 /** People's pages with a rule due, of incidents still triggered in the page's cycle, locked. */
@@ -302,11 +346,7 @@ export async function claimDuePersonPages(tx: Queryable, now: number, limit: num
   return tx.query<PersonPageRow>(
     `select p.id, p.page_key, p.incident_id, p.organization_id, p.project_id, p.recipient_id, p.cycle, p.round, p.level, p.urgency,
        p.paged_at, p.rules_done, i.title, i.severity, i.details, i.created_at as opened_at, pr.name as project_name, s.name as service_name,
-       r.document, pf.email,
-       case when ce.id is null then null else jsonb_build_object('id', ce.id, 'name', ce.name, 'kind', ce.kind) end as email_via,
-       case when cs.id is null then null else jsonb_build_object('id', cs.id, 'name', cs.name, 'kind', cs.kind) end as slack_via,
-       case when cx.id is null then null else jsonb_build_object('id', cx.id, 'name', cx.name, 'kind', cx.kind) end as sms_via,
-       case when cv.id is null then null else jsonb_build_object('id', cv.id, 'name', cv.name, 'kind', cv.kind) end as voice_via
+       r.document, pf.email, ${CARRIER_COLUMNS}
      from public.incident_pages p
      join public.incidents i on i.id = p.incident_id
      join public.oncall_services s on s.id = i.service_id
@@ -314,10 +354,7 @@ export async function claimDuePersonPages(tx: Queryable, now: number, limit: num
      left join public.organization_members m on m.organization_id = p.organization_id and m.user_id::text = p.recipient_id
      left join public.oncall_notification_rules r on r.user_id = m.user_id
      left join public.profiles pf on pf.id = m.user_id
-     left join public.contact_points ce on ce.id = s.page_email_via
-     left join public.contact_points cs on cs.id = s.page_slack_via
-     left join public.contact_points cx on cx.id = s.page_sms_via
-     left join public.contact_points cv on cv.id = s.page_voice_via
+     ${CARRIER_JOINS}
      where p.recipient_type = 'user' and p.next_rule_at <= to_timestamp($1::float8 / 1000.0)
        and i.state = 'triggered' and not i.held and (i.escalation ->> 'cycle')::int = p.cycle
      order by p.next_rule_at limit $2
@@ -326,11 +363,22 @@ export async function claimDuePersonPages(tx: Queryable, now: number, limit: num
   );
 }
 
-/** The cap states of these people, locked for this transaction. */
+/**
+ * The cap states of these people, locked for this transaction: a row is made first for whoever has
+ * none, so two transactions paging the same person (the job's step workers side by side) take turns
+ * on it rather than both starting from an empty state. Rows are made and locked in id order: no
+ * deadlock between transactions locking overlapping sets.
+ */
 export async function lockRateStates(tx: Queryable, userIds: readonly string[]): Promise<Map<string, RateState>> {
   if (userIds.length === 0) return new Map();
+  await tx.query(
+    `insert into private.oncall_rate_state (user_id, state)
+     select p.id, $2::text::jsonb from public.profiles p where p.id::text = any($1::text[]) order by p.id
+     on conflict (user_id) do nothing`,
+    [userIds, JSON.stringify(EMPTY_RATE_STATE)],
+  );
   const rows = await tx.query<{ user_id: string; state: RateState }>(
-    `select user_id::text as user_id, state from private.oncall_rate_state where user_id::text = any($1::text[]) for update`,
+    `select user_id::text as user_id, state from private.oncall_rate_state where user_id::text = any($1::text[]) order by user_id for update`,
     [userIds],
   );
   return new Map(rows.map((r) => [r.user_id, r.state]));

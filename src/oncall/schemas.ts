@@ -39,6 +39,8 @@ export const UpdateService = z
     /** The SMS and voice contact points of the service's project that text and call people's numbers (null: none). */
     pageSmsVia: z.uuid().nullable().optional(),
     pageVoiceVia: z.uuid().nullable().optional(),
+    /** The webhook contact point of the service's project that posts pages to people's own URLs, signed with its secret (null: none). */
+    pageWebhookVia: z.uuid().nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
 export type UpdateService = z.output<typeof UpdateService>;
@@ -82,9 +84,6 @@ export const PutNotificationRules = NotificationRules.superRefine((r, ctx) => {
   });
 });
 export type PutNotificationRules = z.output<typeof PutNotificationRules>;
-
-/** Method kinds people can save now (a webhook answers 501: no carrier for it is built yet). */
-export const DELIVERABLE_METHOD_KINDS: ReadonlySet<string> = new Set(['email', 'slack', 'sms', 'voice']);
 
 /** Snooze: acknowledged until a time within the next 24 hours (then triggered again, from level 1). */
 export const SnoozeIncident = z

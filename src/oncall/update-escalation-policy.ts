@@ -1,5 +1,6 @@
 import type { Deps } from '../core/deps.ts';
 import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
+import { checkTargets, policyTargets } from './policy-targets.ts';
 import type { UpdatePolicy } from './schemas.ts';
 import { findPolicy, POLICY_COLUMNS, type PolicyRow, requireOrgManager, toPolicyView } from './views.ts';
 
@@ -13,6 +14,7 @@ export async function updateEscalationPolicy(deps: Pick<Deps, 'db'>, actor: Clai
   const row = await withClaims(deps.db, actor, async (tx) => {
     const current = await findPolicy(tx, id);
     await requireOrgManager(tx, current.organization_id);
+    if (input.policy) await checkTargets(tx, { organizationId: current.organization_id }, policyTargets(input.policy, 'body.policy'));
     const [updated] = await asServiceRoleWithin(tx, actor, () =>
       tx.query<PolicyRow>(
         `update public.escalation_policies set name = coalesce($2, name), document = coalesce($3::text::jsonb, document) where id = $1 returning ${POLICY_COLUMNS}`,

@@ -6,7 +6,7 @@ import { findService, requireOrgManager, SERVICE_COLUMNS, type ServiceRow, toSer
 
 /**
  * Changes a service (owners and admins): its name, policy, urgency, reopen window, and the contact
- * points of its project that carry pages to people (email, Slack). Written under the caller's claims:
+ * points of its project that carry pages to people (email, Slack, SMS, voice, webhook). Written under the caller's claims:
  * the column grants and the update policy are the Data API's own, the composite foreign keys keep
  * the policy in the organization and the carriers in the project; the kinds are checked here so a
  * Slack contact point never carries email.
@@ -19,7 +19,7 @@ export async function updateService(deps: Pick<Deps, 'db'>, actor: Claims, id: s
       const [policy] = await tx.query('select 1 from public.escalation_policies where id = $1 and organization_id = $2', [input.escalationPolicyId, seen.organization_id]);
       if (!policy) throw invalid('body.escalationPolicyId', "is not an escalation policy of the service's organization");
     }
-    for (const [field, kind] of [['pageEmailVia', 'email'], ['pageSlackVia', 'slack'], ['pageSmsVia', 'sms'], ['pageVoiceVia', 'voice']] as const) {
+    for (const [field, kind] of [['pageEmailVia', 'email'], ['pageSlackVia', 'slack'], ['pageSmsVia', 'sms'], ['pageVoiceVia', 'voice'], ['pageWebhookVia', 'webhook']] as const) {
       const cp = input[field];
       if (cp == null) continue;
       const [found] = await tx.query<{ kind: string }>('select kind from public.contact_points where id = $1 and project_id = $2', [cp, seen.project_id]);
@@ -40,6 +40,7 @@ export async function updateService(deps: Pick<Deps, 'db'>, actor: Claims, id: s
     if (input.pageSlackVia !== undefined) set('page_slack_via', input.pageSlackVia);
     if (input.pageSmsVia !== undefined) set('page_sms_via', input.pageSmsVia);
     if (input.pageVoiceVia !== undefined) set('page_voice_via', input.pageVoiceVia);
+    if (input.pageWebhookVia !== undefined) set('page_webhook_via', input.pageWebhookVia);
     if (sets.length === 0) return seen;
     const [updated] = await tx.query<ServiceRow>(`update public.oncall_services set ${sets.join(', ')} where id = $1 returning ${SERVICE_COLUMNS}`, values);
     return updated!;

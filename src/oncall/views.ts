@@ -13,7 +13,7 @@ import { type Incident, type IncidentStep, isCurrent, type TimelineEntry } from 
 
 // ------------------------------------------------------------------------------------ services
 export const SERVICE_COLUMNS =
-  'id, organization_id, project_id, name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, page_sms_via, page_voice_via, created_by, created_at, updated_at';
+  'id, organization_id, project_id, name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, page_sms_via, page_voice_via, page_webhook_via, created_by, created_at, updated_at';
 
 export interface ServiceRow {
   id: string;
@@ -26,6 +26,7 @@ export interface ServiceRow {
   page_email_via: string | null;
   page_slack_via: string | null;
   page_sms_via: string | null;
+  page_webhook_via: string | null;
   page_voice_via: string | null;
   created_by: string | null;
   created_at: Date;
@@ -43,6 +44,7 @@ export const toServiceView = (r: ServiceRow) => ({
   pageEmailVia: r.page_email_via,
   pageSlackVia: r.page_slack_via,
   pageSmsVia: r.page_sms_via,
+  pageWebhookVia: r.page_webhook_via,
   pageVoiceVia: r.page_voice_via,
   createdBy: r.created_by,
   createdAt: iso(r.created_at),

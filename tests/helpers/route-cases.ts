@@ -180,7 +180,7 @@ async function oncallService(tt: MatrixTenant): Promise<string> {
 async function escalationPolicy(tt: MatrixTenant): Promise<string> {
   const [p] = await db().query<{ id: string }>(
     `insert into public.escalation_policies (organization_id, name, document) values ($1, $2, $3::text::jsonb) returning id`,
-    [tt.orgId, `p-${unique()}`, JSON.stringify(ONCALL_POLICY)],
+    [tt.orgId, `p-${unique()}`, JSON.stringify(oncallPolicy(tt))],
   );
   return p!.id;
 }
@@ -227,7 +227,8 @@ async function slackRequest(tt: MatrixTenant) {
   return { path: `/slack/actions/${appId}`, raw: { body, contentType: 'application/x-www-form-urlencoded' }, headers: { 'x-slack-request-timestamp': ts, 'x-slack-signature': await slackSignature(secret, ts, body) } };
 }
 
-const ONCALL_POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }], repeat: 0, ackTimeoutMinutes: null };
+/** A policy paging the tenant's member (targets are checked against the organization when saved). */
+const oncallPolicy = (tt: MatrixTenant) => ({ levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: tt.people.member.id }] }], repeat: 0, ackTimeoutMinutes: null });
 async function oncallIncident(tt: MatrixTenant, state: 'triggered' | 'acknowledged' = 'triggered'): Promise<string> {
   const serviceId = await oncallService(tt);
   const key = `k-${unique()}`;
@@ -569,14 +570,14 @@ export const CASES: RouteCase[] = [
     route: 'oncall POST /escalation-policies',
     allow: OWNERS,
     ok: 201,
-    request: ({ t }) => ({ path: '/escalation-policies', body: { organizationId: t.orgId, name: `p-${unique()}`, policy: ONCALL_POLICY } }),
+    request: ({ t }) => ({ path: '/escalation-policies', body: { organizationId: t.orgId, name: `p-${unique()}`, policy: oncallPolicy(t) } }),
   },
   { route: 'oncall GET /escalation-policies', allow: ORG_MEMBERS, request: ({ t }) => ({ path: '/escalation-policies', query: { organizationId: t.orgId } }) },
   { route: 'oncall GET /escalation-policies/:id', allow: ORG_MEMBERS, request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}` }) },
   {
     route: 'oncall PUT /escalation-policies/:id',
     allow: OWNERS,
-    request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}`, body: { name: `p-${unique()}`, policy: ONCALL_POLICY } }),
+    request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}`, body: { name: `p-${unique()}`, policy: oncallPolicy(t) } }),
   },
   { route: 'oncall DELETE /escalation-policies/:id', allow: OWNERS, ok: 204, request: async ({ t }) => ({ path: `/escalation-policies/${await escalationPolicy(t)}` }) },
   { route: 'oncall GET /incidents', allow: READERS, request: ({ t }) => ({ path: '/incidents', query: { ...A(t), state: 'open' } }) },

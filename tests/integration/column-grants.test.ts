@@ -98,7 +98,7 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   oncall_feed_tokens: { UPDATE: 'revoked_at' },
   // Pages (..20261206001300): a service's carriers of pages to people are the users' to re-aim (the
   // foreign keys keep them in the project); pages and notification rules are the API's and the job's.
-  oncall_services: { UPDATE: 'name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, page_sms_via, page_voice_via' },
+  oncall_services: { UPDATE: 'name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, page_sms_via, page_voice_via, page_webhook_via' },
 };
 
 describe('column grants', () => {

@@ -31,7 +31,8 @@ const enqueue = (body: unknown) => call('POST', '/v2/enqueue', { body });
 
 const { dedup_key: _omitted, ...TRIGGER_NO_KEY } = DOC_TRIGGER;
 
-const POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: 'u1' }] }, { delayMinutes: 5, targets: [{ type: 'contact_point', id: 'cp1' }] }], repeat: 1, ackTimeoutMinutes: 30 };
+/** Level 1 the member, level 2 a webhook contact point of project A (both made in beforeAll). */
+let POLICY: { levels: Array<{ delayMinutes: number; targets: Array<{ type: string; id: string }> }>; repeat: number; ackTimeoutMinutes: number };
 
 let policyId: string;
 let serviceId: string;
@@ -47,6 +48,11 @@ const timelineOf = (id: string) => env.db.query<{ kind: string; actor: string | 
 beforeAll(async () => {
   env = await createTestEnv();
   t = await createTenant(env);
+  const [cp] = await env.db.query<{ id: string }>(
+    `insert into public.contact_points (project_id, organization_id, name, kind, settings) values ($1, $2, 'ops-hook', 'webhook', '{"url": "https://hooks.example.com/ops"}') returning id`,
+    [t.projectA, t.orgId],
+  );
+  POLICY = { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.member.id }] }, { delayMinutes: 5, targets: [{ type: 'contact_point', id: cp!.id }] }], repeat: 1, ackTimeoutMinutes: 30 };
 }, 60_000);
 afterAll(async () => {
   await env?.close();

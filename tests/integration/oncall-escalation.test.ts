@@ -9,7 +9,8 @@
  * notifies level 1 once; a person without rules is emailed at their account's address; the rules
  * API validates what it saves.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FakeClock } from '../../src/core/clock.ts';
 import { asServiceRole } from '../../src/db/scoped.ts';
 import { linkSecret } from '../../src/oncall/action-links.ts';
@@ -108,9 +109,9 @@ describe('notification rules API', () => {
     const unknownMethod = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [], high: [{ methodId: 'x', delayMinutes: 0 }] } });
     expect(unknownMethod.status).toBe(400);
     expect(JSON.stringify(unknownMethod.body)).toContain("no contact method 'x'");
-    const hook = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 'w', kind: 'webhook', address: 'https://example.com/me' }], high: [{ methodId: 'w', delayMinutes: 0 }] } });
-    expect(hook.status).toBe(501);
-    expect(hook.body.error.message).toContain('methods.0.kind');
+    const badHook = await call('PUT', '/me/notification-rules', { as: viewer, body: { methods: [{ id: 'w', kind: 'webhook', address: 'https://me:pw@example.com/me' }], high: [{ methodId: 'w', delayMinutes: 0 }] } });
+    expect(badHook.status).toBe(400);
+    expect(badHook.body.error.message).toContain('methods.0.address');
     const quietPhone = await call('PUT', '/me/notification-rules', {
       as: viewer,
       body: { methods: [{ id: 'p', kind: 'voice', address: '+447700900123' }], high: [{ methodId: 'p', delayMinutes: 0 }], low: [{ methodId: 'p', delayMinutes: 0 }] },
@@ -205,7 +206,7 @@ describe('escalation', () => {
     expect(step.effects).toHaveLength(1);
     // ...then the acknowledgement committed first.
     expect((await call('POST', `/incidents/${id}/acknowledge`, { as: t.people.owner })).status).toBe(200);
-    const written = await asServiceRole(env.db, (tx) => writeTicks(tx, [{ row: row!, step }], () => []));
+    const written = await asServiceRole(env.db, (tx) => writeTicks(tx, [{ row: row!, step }], { notify: () => [] }));
     expect(written.written.size).toBe(0);
     expect(written.pages).toBe(0);
     expect((await env.db.query('select 1 from public.incident_pages where incident_id = $1', [id])).length).toBe(0);
@@ -234,12 +235,24 @@ describe('escalation', () => {
     expect(inc).toMatchObject({ urgency: 'low', next_wake_at: null });
   });
 
-  it('a target outside the organization reaches nobody and the timeline says so', async () => {
-    const s = await service('outsider', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.outsider.id }] }], repeat: 0, ackTimeoutMinutes: null });
-    const id = await trigger(s.key, 'outsider-1');
+  it('a policy naming a target outside the organization is refused when saved; one that reaches nobody when paging is on the timeline', async () => {
+    const outsider = await call('POST', '/escalation-policies', {
+      body: { organizationId: t.orgId, name: 'outsider', policy: { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.admin.id }, { type: 'user', id: t.people.outsider.id }] }], repeat: 0, ackTimeoutMinutes: null } },
+    });
+    expect(outsider.status).toBe(400);
+    expect(outsider.body.error.message).toBe('body.policy.levels.0.targets.1.id: is not a member of the organization');
+    const typo = await call('POST', '/escalation-policies', { body: { organizationId: t.orgId, name: 'typo', policy: { levels: [{ delayMinutes: 0, targets: [{ type: 'schedule', id: 'primary' }] }], repeat: 0, ackTimeoutMinutes: null } } });
+    expect(typo.body.error.message).toBe("body.policy.levels.0.targets.0.id: is not one of the organization's on-call schedules");
+    // A contact point of the organization's other project saves, and reaches nobody from this one.
+    const other = await call('POST', '/contact-points', { base: 'alerts', body: { projectId: t.projectB, name: 'b-hook', kind: 'webhook', settings: { url: `${hook.url}/b` } } });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    const target = { type: 'contact_point', id: other.body.contactPoint.id };
+    const s = await service('elsewhere', { levels: [{ delayMinutes: 0, targets: [target] }], repeat: 0, ackTimeoutMinutes: null });
+    const id = await trigger(s.key, 'elsewhere-1');
     expect(await pass()).toMatchObject({ stepped: 1, pages: 0, notifications: 0 });
     const escalated = (await timeline(id)).find((e) => e.kind === 'escalated');
-    expect(escalated!.details.unreachable).toEqual([{ type: 'user', id: t.people.outsider.id }]);
+    expect(escalated!.details.unreachable).toEqual([target]);
+    expect((await call('POST', `/incidents/${id}/reassign`, { body: { targets: [target] } })).body.error.message).toBe("body.targets.0.id: is not a contact point of the incident's project");
   });
 
   it('an alert group routed to an on-call contact point opens an incident that pages, and resolves it when its alerts resolve', async () => {
@@ -548,6 +561,44 @@ describe('escalation', () => {
     expect(called.path).toMatch(/\/Calls\.json$/);
     expect(new URLSearchParams(called.body).get('Twiml')).toMatch(/^<Response><Say>.*Disk full on phones-1.*<\/Say><\/Response>$/);
     expect((await call('POST', `/incidents/${id}/resolve`)).status).toBe(200);
+  });
+
+  it("a person's own webhook gets the page from the service's webhook carrier, signed with its secret (Standard Webhooks)", async () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const carrier = await call('POST', '/contact-points', { base: 'alerts', body: { projectId: t.projectA, name: 'pages-webhook', kind: 'webhook', settings: { url: `${hook.url}/carrier` }, secret } });
+    expect(carrier.status, JSON.stringify(carrier.body)).toBe(201);
+    const rules = await call('PUT', '/me/notification-rules', {
+      as: t.people.unassigned,
+      body: { methods: [{ id: 'mine', kind: 'webhook', address: `${hook.url}/people/unassigned` }], high: [{ methodId: 'mine', delayMinutes: 0 }] },
+    });
+    expect(rules.status, JSON.stringify(rules.body)).toBe(200);
+    const s = await service('own-hook', { levels: [{ delayMinutes: 0, targets: [{ type: 'user', id: t.people.unassigned.id }] }], repeat: 0, ackTimeoutMinutes: null });
+    // Without a carrier the rule is reported, never skipped.
+    const unreachable = await trigger(s.key, 'own-hook-0');
+    expect(await pass()).toMatchObject({ stepped: 1, undeliverable: 1, notifications: 0 });
+    expect((await timeline(unreachable)).find((e) => e.kind === 'notify_failed')?.details).toMatchObject({ method: 'webhook', reason: expect.stringContaining('page_webhook_via') });
+    expect((await call('PATCH', `/services/${s.id}`, { body: { pageWebhookVia: slackCp } })).status).toBe(400);
+    const patched = await call('PATCH', `/services/${s.id}`, { body: { pageWebhookVia: carrier.body.contactPoint.id } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.service.pageWebhookVia).toBe(carrier.body.contactPoint.id);
+    const before = hook.received.length;
+    const id = await trigger(s.key, 'own-hook-1');
+    expect(await pass()).toMatchObject({ stepped: 1, notifications: 1, sent: 1 });
+    const got = hook.received.slice(before);
+    expect(got.map((r) => r.path)).toEqual(['/people/unassigned']);
+    // Verified as a receiver would, at the (fake) time it was sent.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(env.clock.now());
+    try {
+      const verified = new Webhook(secret).verify(got[0]!.body, got[0]!.headers as Record<string, string>) as { type: string; data: { groupKey: string; alerts: Array<{ labels: Record<string, string> }> } };
+      expect(verified.type).toBe('alert.firing');
+      expect(verified.data.groupKey).toBe(`incident:${id}`);
+      expect(verified.data.alerts[0]!.labels.alertname).toContain('own-hook-1');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await timeline(id)).find((e) => e.kind === 'person_notified')?.details).toMatchObject({ method: 'webhook', contactPointId: carrier.body.contactPoint.id });
+    for (const incident of [unreachable, id]) expect((await call('POST', `/incidents/${incident}/resolve`)).status).toBe(200);
   });
 
   it('a page carries signed links: GET asks to confirm, POST acknowledges as the person; a link does one thing, for a while', async () => {
