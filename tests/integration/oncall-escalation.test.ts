@@ -338,6 +338,8 @@ describe('escalation', () => {
     expect(stats.body.services).toEqual([expect.objectContaining({ serviceId: s.id, name: 'verbs', opened: 1, acknowledged: 1, resolved: 1 })]);
     // Opened at the trigger, first acknowledged (by the snooze) 3 minutes later, resolved 20 minutes after opening.
     expect(stats.body.total).toMatchObject({ opened: 1, acknowledged: 1, resolved: 1, mttaSeconds: 180, mttrSeconds: 1195, mttrP50Seconds: 1195 });
+    expect(stats.body.policies).toEqual([expect.objectContaining({ escalationPolicyId: expect.any(String), name: 'verbs-policy', opened: 1, acknowledged: 1, mttaSeconds: 180 })]);
+    expect(stats.body.responders).toEqual([expect.objectContaining({ acknowledgedBy: t.people.owner.id, acknowledged: 1, mttaSeconds: 180 })]);
     const tooLong = await call('GET', `/incidents/stats?projectId=${t.projectA}&from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`);
     expect(tooLong.status).toBe(400);
     expect(JSON.stringify(tooLong.body)).toContain('366 days');
