@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file makes its own database (a PGlite instance or a fresh Postgres database).
     fileParallelism: true,
+    // No test reads a developer's .env (scripts/gateway.ts loads it; its children inherit this).
+    env: { OBSERVAI_ENV_FILE: '' },
   },
 });

@@ -145,7 +145,7 @@ async function reuseDemo(db: Db): Promise<DemoSeed> {
   const [demo] = await db.query<{ id: string; organization_id: string }>(`select id, organization_id from public.projects where slug = 'demo' limit 1`);
   if (!demo) throw new Error('REUSE_DB: no demo project found; was the database made by a benchmark with KEEP_DB=1?');
   const { apiKey, secret } = await createApiKey({ db, clock: systemClock }, { role: 'service_role' }, { projectId: demo.id, name: 'bench key', scopes: ['ingest', 'read'] });
-  return { organizationId: demo.organization_id, projectId: demo.id, apiKey: secret, ownerJwt: '', ownerEmail: '', ownerUserId: apiKey.createdBy ?? '' };
+  return { organizationId: demo.organization_id, projectId: demo.id, apiKey: secret, ownerJwt: '', ownerEmail: '', ownerUserId: apiKey.createdBy ?? '', serviceToken: '', anonKey: '', expiresAt: '' };
 }
 
 /** Heap + indexes + toast of a partitioned table's partitions. */

@@ -28,6 +28,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { logEvent, metricEvent, type Scenario, spanEvent } from './workload.ts';
+// QUOTAS=ab: quotas on and off in the same run (see startGateway below).
 
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
@@ -55,26 +56,49 @@ function clearRedis() {
 clearRedis();
 
 const gatewayArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const gateway = spawn(process.execPath, [...gatewayArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
-  env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, OBSERVAI_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10', GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '2' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}/functions/v1/ingest`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {
-    // starting
-  }
-  if (i > 300) throw new Error('gateway did not start');
-  await new Promise((r) => setTimeout(r, 200));
+/**
+ * QUOTAS=ab (docs/BILLING.md): a second gateway on the same database with BILLING_QUOTAS=false, the
+ * demo organization on a plan that blocks at a limit never reached (so the first gateway checks its
+ * quota counters on every request), and each scenario's maximum rate measured on both, alternating
+ * off/on QUOTA_PAIRS times (default 3) in the same run. Prints one line per pair and the medians.
+ */
+const QUOTAS_AB = process.env.QUOTAS === 'ab';
+function startGateway(p: number, extra: Record<string, string>) {
+  return spawn(process.execPath, [...gatewayArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
+    env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, OBSERVAI_DATA_DIR: dataDir, PORT: String(p), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10', GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '2', ...extra },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
+async function waitHealthy(url: string) {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // starting
+    }
+    if (i > 300) throw new Error('gateway did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+const gateway = startGateway(port, {});
+const base = `http://127.0.0.1:${port}/functions/v1/ingest`;
+await waitHealthy(base);
+const offPort = port + 500;
+const gatewayOff = QUOTAS_AB ? startGateway(offPort, { BILLING_QUOTAS: 'false', SEED_DEMO: 'false' }) : undefined;
+const baseOff = `http://127.0.0.1:${offPort}/functions/v1/ingest`;
+if (gatewayOff) await waitHealthy(baseOff);
 const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as { apiKey: string; projectId: string; organizationId: string };
 // Lift the demo project's limits out of the way of a throughput test.
 const COPY_STREAMS = Number(process.env.COPY_STREAMS ?? 2);
 const sql = postgres(dbUrl.toString(), { max: Math.max(2, COPY_STREAMS), onnotice: () => {} });
 await sql`insert into public.project_ingest_settings (project_id, organization_id, max_series, requests_per_minute, events_per_minute)
           values (${demo.projectId}, ${demo.organizationId}, 100000, 1000000, 1000000000)`;
+if (QUOTAS_AB) {
+  // Blocks at a limit no run reaches: every request moves and checks its quota counters.
+  await sql`insert into public.billing_plans (id, name, organization_id, retention_days_limit, metrics_events_limit, metrics_policy, logs_events_limit, logs_policy, traces_events_limit, traces_policy)
+            values ('bench-quotas', 'Bench', ${demo.organizationId}, 400, 1000000000000, 'block', 1000000000000, 'block', 1000000000000, 'block')`;
+  await sql`update public.organizations set plan = 'bench-quotas' where id = ${demo.organizationId}`;
+}
 
 interface LoadResult {
   cpuMicros: number;
@@ -87,9 +111,9 @@ interface LoadResult {
   statuses: Record<string, number>;
 }
 
-function load(scenario: Scenario, seconds: number, rate = 0): Promise<LoadResult> {
+function load(scenario: Scenario, seconds: number, rate = 0, url = base): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn('node_modules/.bin/tsx', ['bench/load.ts', base, demo.apiKey, scenario, String(seconds), String(CONCURRENCY), String(BATCH), String(rate)], {
+    const p = spawn('node_modules/.bin/tsx', ['bench/load.ts', url, demo.apiKey, scenario, String(seconds), String(CONCURRENCY), String(BATCH), String(rate)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -173,6 +197,36 @@ async function copyCeiling(scenario: Scenario, rows: number, phase: number): Pro
     },
   );
   return rows / ((performance.now() - started) / 1000);
+}
+
+if (QUOTAS_AB) {
+  const pairs = Number(process.env.QUOTA_PAIRS ?? 3);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const scenario of SCENARIOS) {
+    const off: LoadResult[] = [];
+    const on: LoadResult[] = [];
+    for (let i = 0; i < pairs; i++) {
+      await settle();
+      off.push(await load(scenario, SECONDS, 0, baseOff));
+      await settle();
+      on.push(await load(scenario, SECONDS, 0, base));
+      const bad = (r: LoadResult) => (r.failures ? ` (non-2xx: ${JSON.stringify(r.statuses)})` : '');
+      console.log(`quotas ${scenario} pair ${i + 1}: off ${off[i]!.eventsPerSecond.toFixed(0)} events/s p95 ${off[i]!.p95.toFixed(1)} ms${bad(off[i]!)} | on ${on[i]!.eventsPerSecond.toFixed(0)} events/s p95 ${on[i]!.p95.toFixed(1)} ms${bad(on[i]!)}`);
+    }
+    const m = (rs: LoadResult[], k: 'eventsPerSecond' | 'p95') => median(rs.map((r) => r[k]));
+    console.log(
+      `quotas ${scenario}: off ${m(off, 'eventsPerSecond').toFixed(0)} events/s (p95 ${m(off, 'p95').toFixed(1)} ms), on ${m(on, 'eventsPerSecond').toFixed(0)} events/s (p95 ${m(on, 'p95').toFixed(1)} ms), medians of ${pairs} alternating pairs`,
+    );
+  }
+  gatewayOff!.kill('SIGTERM');
+  gateway.kill('SIGTERM');
+  await Promise.all([new Promise((r) => gateway.once('exit', r)), new Promise((r) => gatewayOff!.once('exit', r))]);
+  await sql.end();
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.end();
+  rmSync(dataDir, { recursive: true, force: true });
+  clearRedis();
+  process.exit(0);
 }
 
 const summary: string[] = [];

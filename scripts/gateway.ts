@@ -5,8 +5,8 @@
  * listens, and hands each connection to one of that many worker processes (src/node/cluster.ts).
  */
 import cluster from 'node:cluster';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { serve } from '@hono/node-server';
 import { ConfigError, parseConfig } from '../src/core/config.ts';
 import { createGatewayApp } from '../src/app/app.ts';
@@ -14,10 +14,17 @@ import { JOBS } from '../src/app/jobs.ts';
 import { startScheduler } from '../src/jobs/scheduler.ts';
 import { serveGatewayWorker, startGatewayPrimary } from '../src/node/cluster.ts';
 import { createNodeDeps, migrateDb } from '../src/node/deps.ts';
+import { loadEnvFile } from '../src/node/env-file.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
 import { seedDemo } from '../src/orgs/seed-demo.ts';
 
 async function main() {
+  try {
+    loadEnvFile();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(78); // EX_CONFIG
+  }
   let config;
   try {
     config = parseConfig(process.env);
@@ -34,24 +41,31 @@ async function main() {
   const applied = await migrateDb(deps.db, config);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
+  if (config.mode === 'embedded') holdPidFile(config.dataDir);
   if (config.seedDemo && config.mode !== 'supabase' && deps.jwtSecret) {
+    const file = join(config.dataDir, 'demo.json');
     const demo = await seedDemo(deps, { jwtSecret: deps.jwtSecret });
     if (demo) {
       mkdirSync(config.dataDir, { recursive: true });
-      const file = join(config.dataDir, 'demo.json');
-      const { organizationId, projectId, apiKey, ownerJwt } = demo;
-      writeFileSync(file, `${JSON.stringify({ organizationId, projectId, apiKey, ownerJwt }, null, 2)}\n`, { mode: 0o600 });
+      const url = `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${config.port}`;
+      const { organizationId, projectId, apiKey, ownerJwt, ownerEmail, serviceToken, anonKey, expiresAt } = demo;
+      const saved = { url, organizationId, projectId, apiKey, ownerEmail, ownerJwt, serviceToken, anonKey, expiresAt };
+      writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
       console.log(
         [
           '',
-          'Demo tenant created (saved to ' + file + '):',
-          `  organization  ${organizationId}`,
-          `  project       ${projectId}`,
-          `  API key       ${apiKey}`,
-          `  owner JWT     ${ownerJwt}`,
+          `Demo tenant created (saved to ${displayPath(file)}; the tokens expire ${expiresAt}, \`npm run token\` mints more):`,
+          `  organization   ${organizationId}`,
+          `  project        ${projectId}`,
+          `  API key        ${apiKey}`,
+          `  owner JWT      ${ownerJwt}`,
+          `  service token  ${serviceToken}`,
+          `  anon key       ${anonKey}`,
           '',
         ].join('\n'),
       );
+    } else if (existsSync(file)) {
+      console.log(`Demo tenant: ${displayPath(file)}`);
     }
   }
 
@@ -81,6 +95,23 @@ async function main() {
     return;
   }
   serveRequests(config, deps, logger, scheduler);
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : `./${rel}`;
+}
+
+/**
+ * The embedded database (PGlite) must be open in one process only: <data dir>/gateway.pid says which
+ * one holds it, so `npm run token -- user` refuses to open it under a running gateway. Removed on exit.
+ */
+function holdPidFile(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'gateway.pid');
+  writeFileSync(file, `${process.pid}\n`);
+  process.on('exit', () => rmSync(file, { force: true }));
 }
 
 /** A worker of GATEWAY_WORKERS > 1: serves the connections its primary hands over. */

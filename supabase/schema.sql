@@ -400,6 +400,43 @@ $$;
 COMMENT ON FUNCTION private.backfill_metric_totals(p_since timestamp with time zone) IS 'Recomputes the metric totals of every day with rollups since p_since (all days when null) from the series rollups; writes only rows that differ.';
 
 --
+-- Name: billing_plans_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_plans_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.organization_id is not null then
+    perform private.audit(new.organization_id, case when tg_op = 'INSERT' then 'billing.plan_created' else 'billing.plan_updated' end,
+      'plan', new.id, to_jsonb(new) - 'created_at' - 'updated_at');
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: billing_quota_warnings_webhooks(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_quota_warnings_webhooks() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.emit_webhook_event(new.organization_id, null, 'billing.quota_warning', jsonb_build_object(
+    'id', new.organization_id::text || ':' || to_char(new.period, 'YYYY-MM') || ':' || new.signal || ':' || new.threshold,
+    'organizationId', new.organization_id, 'period', to_char(new.period, 'YYYY-MM'), 'signal', new.signal,
+    'threshold', new.threshold, 'used', new.used, 'limit', new.events_limit,
+    'policy', (select case new.signal when 'metrics' then b.metrics_policy when 'logs' then b.logs_policy else b.traces_policy end
+               from public.organizations o join public.billing_plans b on b.id = o.plan where o.id = new.organization_id)),
+    '/functions/v1/billing/' || new.organization_id || '/usage');
+  return null;
+end
+$$;
+
+--
 -- Name: colleague_ids(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -433,7 +470,6 @@ CREATE TABLE public.organizations (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT organizations_billing_email_check CHECK (((billing_email IS NULL) OR (billing_email ~ '^[^@\s]+@[^@\s]+$'::text))),
     CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT organizations_plan_check CHECK ((plan = ANY (ARRAY['free'::text, 'team'::text, 'enterprise'::text]))),
     CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
 );
 
@@ -992,6 +1028,30 @@ $$;
 COMMENT ON FUNCTION private.org_ids_with_role(roles text[]) IS 'Organizations where the current user holds one of the given roles.';
 
 --
+-- Name: organization_billing_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_billing_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  changed text[] := array(
+    select key from jsonb_each(to_jsonb(new)) n
+    where key not in ('updated_at', 'organization_id')
+      -- A new row: the fields given (not null, not the default status); an update: the fields changed.
+      and case when tg_op = 'INSERT' then n.value <> 'null'::jsonb and not (key = 'subscription_status' and n.value = '"none"'::jsonb)
+               else n.value is distinct from (to_jsonb(old) -> key) end);
+begin
+  if cardinality(changed) > 0 then
+    perform private.audit(new.organization_id, 'billing.details_changed', 'organization', new.organization_id::text,
+      jsonb_build_object('fields', to_jsonb(changed)));
+  end if;
+  return null;
+end
+$$;
+
+--
 -- Name: organization_members_audit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1052,6 +1112,35 @@ end
 $$;
 
 --
+-- Name: organization_members_within_plan(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_members_within_plan() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  lim integer;
+  plan_name text;
+  have integer;
+begin
+  select b.members_limit, b.name into lim, plan_name
+  from public.organizations o join public.billing_plans b on b.id = o.plan where o.id = new.organization_id;
+  if lim is null then
+    return new;
+  end if;
+  -- Serialises joins to one organization, so two cannot both take the last place.
+  perform pg_advisory_xact_lock(hashtext('observai.plan:members:' || new.organization_id::text));
+  select count(*) into have from public.organization_members where organization_id = new.organization_id;
+  if have + 1 > lim then
+    raise exception 'The organization already has % members, and its % plan allows %; remove a member or upgrade the plan first', have, plan_name, lim
+      using errcode = 'OA400';
+  end if;
+  return new;
+end
+$$;
+
+--
 -- Name: organizations_audit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1069,6 +1158,22 @@ begin
       jsonb_build_object('plan', jsonb_build_array(old.plan, new.plan), 'billing_email_changed', new.billing_email is distinct from old.billing_email));
   end if;
   return null;
+end
+$$;
+
+--
+-- Name: organizations_plan_is_theirs(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organizations_plan_is_theirs() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.billing_plans b where b.id = new.plan and b.organization_id is not null and b.organization_id <> new.id) then
+    raise exception 'Plan % is not available to this organization', new.plan using errcode = 'OA400';
+  end if;
+  return new;
 end
 $$;
 
@@ -1910,6 +2015,23 @@ CREATE TABLE private.server_secrets (
 COMMENT ON TABLE private.server_secrets IS 'Secrets the server derives keys from (cursor signatures, public log ids); readable only by the database owner, the role the server connects as. Never replace a row: see 20261206000200_log_ids.sql.';
 
 --
+-- Name: stripe_events; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.stripe_events (
+    id text NOT NULL,
+    type text NOT NULL,
+    organization_id uuid,
+    received_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE stripe_events; Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON TABLE private.stripe_events IS 'Stripe webhook events applied, by event id: the idempotency record.';
+
+--
 -- Name: visible_logs; Type: VIEW; Schema: private; Owner: -
 --
 
@@ -2352,6 +2474,94 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: billing_plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_plans (
+    id text NOT NULL,
+    name text NOT NULL,
+    organization_id uuid,
+    base_price_cents bigint DEFAULT 0 NOT NULL,
+    metrics_events_limit bigint,
+    metrics_events_included bigint DEFAULT 0 NOT NULL,
+    metrics_price_per_million_cents bigint DEFAULT 0 NOT NULL,
+    metrics_policy text DEFAULT 'overage'::text NOT NULL,
+    logs_events_limit bigint,
+    logs_events_included bigint DEFAULT 0 NOT NULL,
+    logs_price_per_million_cents bigint DEFAULT 0 NOT NULL,
+    logs_policy text DEFAULT 'overage'::text NOT NULL,
+    traces_events_limit bigint,
+    traces_events_included bigint DEFAULT 0 NOT NULL,
+    traces_price_per_million_cents bigint DEFAULT 0 NOT NULL,
+    traces_policy text DEFAULT 'overage'::text NOT NULL,
+    active_series_limit integer,
+    members_limit integer,
+    alert_rules_limit integer,
+    webhook_endpoints_limit integer,
+    api_requests_per_minute integer,
+    retention_days_limit integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_plans_active_series_limit_check CHECK ((active_series_limit >= 0)),
+    CONSTRAINT billing_plans_alert_rules_limit_check CHECK ((alert_rules_limit >= 0)),
+    CONSTRAINT billing_plans_api_requests_per_minute_check CHECK ((api_requests_per_minute >= 1)),
+    CONSTRAINT billing_plans_base_price_cents_check CHECK ((base_price_cents >= 0)),
+    CONSTRAINT billing_plans_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
+    CONSTRAINT billing_plans_logs_block_needs_limit CHECK (((logs_policy = 'overage'::text) OR (logs_events_limit IS NOT NULL))),
+    CONSTRAINT billing_plans_logs_events_included_check CHECK ((logs_events_included >= 0)),
+    CONSTRAINT billing_plans_logs_events_limit_check CHECK ((logs_events_limit >= 0)),
+    CONSTRAINT billing_plans_logs_included_within_limit CHECK (((logs_events_limit IS NULL) OR (logs_events_included <= logs_events_limit))),
+    CONSTRAINT billing_plans_logs_policy_check CHECK ((logs_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
+    CONSTRAINT billing_plans_logs_price_per_million_cents_check CHECK ((logs_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_members_limit_check CHECK ((members_limit >= 1)),
+    CONSTRAINT billing_plans_metrics_block_needs_limit CHECK (((metrics_policy = 'overage'::text) OR (metrics_events_limit IS NOT NULL))),
+    CONSTRAINT billing_plans_metrics_events_included_check CHECK ((metrics_events_included >= 0)),
+    CONSTRAINT billing_plans_metrics_events_limit_check CHECK ((metrics_events_limit >= 0)),
+    CONSTRAINT billing_plans_metrics_included_within_limit CHECK (((metrics_events_limit IS NULL) OR (metrics_events_included <= metrics_events_limit))),
+    CONSTRAINT billing_plans_metrics_policy_check CHECK ((metrics_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
+    CONSTRAINT billing_plans_metrics_price_per_million_cents_check CHECK ((metrics_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT billing_plans_retention_days_limit_check CHECK (((retention_days_limit >= 1) AND (retention_days_limit <= 3650))),
+    CONSTRAINT billing_plans_traces_block_needs_limit CHECK (((traces_policy = 'overage'::text) OR (traces_events_limit IS NOT NULL))),
+    CONSTRAINT billing_plans_traces_events_included_check CHECK ((traces_events_included >= 0)),
+    CONSTRAINT billing_plans_traces_events_limit_check CHECK ((traces_events_limit >= 0)),
+    CONSTRAINT billing_plans_traces_included_within_limit CHECK (((traces_events_limit IS NULL) OR (traces_events_included <= traces_events_limit))),
+    CONSTRAINT billing_plans_traces_policy_check CHECK ((traces_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
+    CONSTRAINT billing_plans_traces_price_per_million_cents_check CHECK ((traces_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_webhook_endpoints_limit_check CHECK ((webhook_endpoints_limit >= 0))
+);
+
+--
+-- Name: TABLE billing_plans; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.billing_plans IS 'Plans as data: limits, included amounts and prices per signal; shared (free, pro, enterprise) or custom to one organization.';
+
+--
+-- Name: billing_quota_warnings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_quota_warnings (
+    organization_id uuid NOT NULL,
+    period date NOT NULL,
+    signal text NOT NULL,
+    threshold smallint NOT NULL,
+    used bigint NOT NULL,
+    events_limit bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_quota_warnings_events_limit_check CHECK ((events_limit >= 0)),
+    CONSTRAINT billing_quota_warnings_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text]))),
+    CONSTRAINT billing_quota_warnings_threshold_check CHECK ((threshold = ANY (ARRAY[80, 100]))),
+    CONSTRAINT billing_quota_warnings_used_check CHECK ((used >= 0))
+);
+
+--
+-- Name: TABLE billing_quota_warnings; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.billing_quota_warnings IS 'Quota warnings sent (80 % and 100 % of a signal''s monthly limit), one per threshold per period; each emits a billing.quota_warning webhook event.';
+
+--
 -- Name: contact_points; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2646,8 +2856,15 @@ CREATE TABLE public.ingest_usage (
     metric_min_time timestamp with time zone,
     metric_max_time timestamp with time zone,
     tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    api_key_id uuid,
+    metric_events integer DEFAULT 0 NOT NULL,
+    log_events integer DEFAULT 0 NOT NULL,
+    span_events integer DEFAULT 0 NOT NULL,
     CONSTRAINT ingest_usage_bytes_check CHECK ((bytes >= 0)),
-    CONSTRAINT ingest_usage_events_check CHECK ((events >= 0))
+    CONSTRAINT ingest_usage_events_check CHECK ((events >= 0)),
+    CONSTRAINT ingest_usage_log_events_check CHECK ((log_events >= 0)),
+    CONSTRAINT ingest_usage_metric_events_check CHECK ((metric_events >= 0)),
+    CONSTRAINT ingest_usage_span_events_check CHECK ((span_events >= 0))
 );
 
 --
@@ -3166,6 +3383,36 @@ CREATE TABLE public.oncall_slack_apps (
 COMMENT ON TABLE public.oncall_slack_apps IS 'An organization''s Slack app: the sealed signing secret that verifies its interactive requests.';
 
 --
+-- Name: organization_billing; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organization_billing (
+    organization_id uuid NOT NULL,
+    company_name text,
+    address text,
+    tax_id text,
+    stripe_customer_id text,
+    stripe_subscription_id text,
+    subscription_status text DEFAULT 'none'::text NOT NULL,
+    last_invoice_id text,
+    last_invoice_status text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organization_billing_address_check CHECK (((char_length(address) >= 1) AND (char_length(address) <= 1000))),
+    CONSTRAINT organization_billing_company_name_check CHECK (((char_length(company_name) >= 1) AND (char_length(company_name) <= 200))),
+    CONSTRAINT organization_billing_last_invoice_status_check CHECK ((last_invoice_status = ANY (ARRAY['paid'::text, 'payment_failed'::text]))),
+    CONSTRAINT organization_billing_stripe_customer_id_check CHECK ((stripe_customer_id ~ '^cus_[A-Za-z0-9]+$'::text)),
+    CONSTRAINT organization_billing_stripe_subscription_id_check CHECK ((stripe_subscription_id ~ '^sub_[A-Za-z0-9]+$'::text)),
+    CONSTRAINT organization_billing_subscription_status_check CHECK ((subscription_status = ANY (ARRAY['none'::text, 'incomplete'::text, 'incomplete_expired'::text, 'trialing'::text, 'active'::text, 'past_due'::text, 'canceled'::text, 'unpaid'::text, 'paused'::text]))),
+    CONSTRAINT organization_billing_tax_id_check CHECK (((char_length(tax_id) >= 1) AND (char_length(tax_id) <= 64)))
+);
+
+--
+-- Name: TABLE organization_billing; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organization_billing IS 'Billing details and Stripe state of an organization; owners only.';
+
+--
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3261,6 +3508,72 @@ CREATE TABLE public.series_rejections (
 --
 
 COMMENT ON TABLE public.series_rejections IS 'Points refused because their new series would pass the project series limit, counted per metric per day.';
+
+--
+-- Name: usage_daily; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.usage_daily (
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    api_key_id uuid,
+    day date NOT NULL,
+    signal text NOT NULL,
+    events bigint DEFAULT 0 NOT NULL,
+    bytes bigint DEFAULT 0 NOT NULL,
+    requests bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT usage_daily_bytes_check CHECK ((bytes >= 0)),
+    CONSTRAINT usage_daily_events_check CHECK ((events >= 0)),
+    CONSTRAINT usage_daily_requests_check CHECK ((requests >= 0)),
+    CONSTRAINT usage_daily_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text])))
+);
+
+--
+-- Name: TABLE usage_daily; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.usage_daily IS 'Metered usage per organization, project, API key, UTC day and signal: the meter-usage job''s exact roll-up of ingest_usage.';
+
+--
+-- Name: usage_reported; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.usage_reported (
+    organization_id uuid NOT NULL,
+    period date NOT NULL,
+    signal text NOT NULL,
+    events bigint NOT NULL,
+    pending_identifier text,
+    pending_value bigint,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_reported_events_check CHECK ((events >= 0)),
+    CONSTRAINT usage_reported_pending_value_check CHECK ((pending_value > 0)),
+    CONSTRAINT usage_reported_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text])))
+);
+
+--
+-- Name: TABLE usage_reported; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.usage_reported IS 'How much of each period''s usage has been reported to Stripe (the meter reports the difference, with an identifier Stripe deduplicates).';
+
+--
+-- Name: usage_series_daily; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.usage_series_daily (
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    day date NOT NULL,
+    active_series integer NOT NULL,
+    CONSTRAINT usage_series_daily_active_series_check CHECK ((active_series >= 0))
+);
+
+--
+-- Name: TABLE usage_series_daily; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.usage_series_daily IS 'Active metric series per project per day (the month''s statement shows the peak).';
 
 --
 -- Name: webhook_attempts; Type: TABLE; Schema: public; Owner: -
@@ -3494,6 +3807,13 @@ ALTER TABLE ONLY private.server_secrets
     ADD CONSTRAINT server_secrets_pkey PRIMARY KEY (name);
 
 --
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
+
+--
 -- Name: alert_groups alert_groups_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3611,6 +3931,20 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+--
+-- Name: billing_plans billing_plans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_plans
+    ADD CONSTRAINT billing_plans_pkey PRIMARY KEY (id);
+
+--
+-- Name: billing_quota_warnings billing_quota_warnings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_quota_warnings
+    ADD CONSTRAINT billing_quota_warnings_pkey PRIMARY KEY (organization_id, period, signal, threshold);
 
 --
 -- Name: contact_points contact_points_id_project_id_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3900,6 +4234,27 @@ ALTER TABLE ONLY public.oncall_slack_apps
     ADD CONSTRAINT oncall_slack_apps_pkey PRIMARY KEY (id);
 
 --
+-- Name: organization_billing organization_billing_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_billing
+    ADD CONSTRAINT organization_billing_pkey PRIMARY KEY (organization_id);
+
+--
+-- Name: organization_billing organization_billing_stripe_customer_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_billing
+    ADD CONSTRAINT organization_billing_stripe_customer_id_key UNIQUE (stripe_customer_id);
+
+--
+-- Name: organization_billing organization_billing_stripe_subscription_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_billing
+    ADD CONSTRAINT organization_billing_stripe_subscription_id_key UNIQUE (stripe_subscription_id);
+
+--
 -- Name: organization_members organization_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3968,6 +4323,27 @@ ALTER TABLE ONLY public.projects
 
 ALTER TABLE ONLY public.series_rejections
     ADD CONSTRAINT series_rejections_pkey PRIMARY KEY (project_id, day, metric_name);
+
+--
+-- Name: usage_daily usage_daily_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_daily
+    ADD CONSTRAINT usage_daily_key UNIQUE NULLS NOT DISTINCT (organization_id, day, project_id, api_key_id, signal);
+
+--
+-- Name: usage_reported usage_reported_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_reported
+    ADD CONSTRAINT usage_reported_pkey PRIMARY KEY (organization_id, period, signal);
+
+--
+-- Name: usage_series_daily usage_series_daily_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_series_daily
+    ADD CONSTRAINT usage_series_daily_pkey PRIMARY KEY (organization_id, day, project_id);
 
 --
 -- Name: webhook_attempts webhook_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4312,6 +4688,12 @@ CREATE INDEX api_keys_rotated_from_idx ON public.api_keys USING btree (rotated_f
 CREATE INDEX audit_log_organization_id_created_at_idx ON public.audit_log USING btree (organization_id, created_at DESC);
 
 --
+-- Name: billing_plans_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_plans_organization_id_idx ON public.billing_plans USING btree (organization_id);
+
+--
 -- Name: contact_points_oncall_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4460,6 +4842,12 @@ CREATE INDEX ingest_usage_organization_id_idx ON public.ingest_usage USING btree
 --
 
 CREATE INDEX ingest_usage_project_id_at_idx ON public.ingest_usage USING btree (project_id, at);
+
+--
+-- Name: ingest_usage_tx_id_all_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ingest_usage_tx_id_all_idx ON public.ingest_usage USING btree (tx_id);
 
 --
 -- Name: ingest_usage_tx_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4672,6 +5060,12 @@ CREATE INDEX oncall_services_page_webhook_via_idx ON public.oncall_services USIN
 CREATE INDEX organization_members_user_id_idx ON public.organization_members USING btree (user_id);
 
 --
+-- Name: organizations_plan_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organizations_plan_idx ON public.organizations USING btree (plan);
+
+--
 -- Name: project_members_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4712,6 +5106,18 @@ COMMENT ON INDEX public.spans_project_id_start_idx IS 'A project''s spans newest
 --
 
 CREATE UNIQUE INDEX spans_trace_id_span_id_key ON ONLY public.spans USING btree (trace_id, span_id, project_id, start_time, event_key);
+
+--
+-- Name: usage_daily_project_id_day_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX usage_daily_project_id_day_idx ON public.usage_daily USING btree (project_id, day);
+
+--
+-- Name: usage_series_daily_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX usage_series_daily_project_id_idx ON public.usage_series_daily USING btree (project_id, day);
 
 --
 -- Name: webhook_attempts_endpoint_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -5002,6 +5408,24 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION private.audit_log_append_only();
 
 --
+-- Name: billing_plans billing_plans_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER billing_plans_audit AFTER INSERT OR UPDATE ON public.billing_plans FOR EACH ROW EXECUTE FUNCTION private.billing_plans_audit();
+
+--
+-- Name: billing_plans billing_plans_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER billing_plans_touch_updated_at BEFORE UPDATE ON public.billing_plans FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: billing_quota_warnings billing_quota_warnings_webhooks; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER billing_quota_warnings_webhooks AFTER INSERT ON public.billing_quota_warnings FOR EACH ROW EXECUTE FUNCTION private.billing_quota_warnings_webhooks();
+
+--
 -- Name: contact_points contact_points_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5248,6 +5672,18 @@ CREATE TRIGGER oncall_slack_apps_audit AFTER INSERT OR DELETE OR UPDATE ON publi
 CREATE TRIGGER oncall_slack_apps_touch_updated_at BEFORE UPDATE ON public.oncall_slack_apps FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: organization_billing organization_billing_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organization_billing_audit AFTER INSERT OR UPDATE ON public.organization_billing FOR EACH ROW EXECUTE FUNCTION private.organization_billing_audit();
+
+--
+-- Name: organization_billing organization_billing_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organization_billing_touch_updated_at BEFORE UPDATE ON public.organization_billing FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: organization_members organization_members_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5266,10 +5702,22 @@ CREATE TRIGGER organization_members_keep_an_owner BEFORE DELETE OR UPDATE ON pub
 CREATE TRIGGER organization_members_webhooks AFTER INSERT OR DELETE ON public.organization_members FOR EACH ROW EXECUTE FUNCTION private.organization_members_webhooks();
 
 --
+-- Name: organization_members organization_members_within_plan; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organization_members_within_plan BEFORE INSERT ON public.organization_members FOR EACH ROW EXECUTE FUNCTION private.organization_members_within_plan();
+
+--
 -- Name: organizations organizations_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER organizations_audit AFTER INSERT OR DELETE OR UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION private.organizations_audit();
+
+--
+-- Name: organizations organizations_plan_is_theirs; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organizations_plan_is_theirs BEFORE INSERT OR UPDATE OF plan ON public.organizations FOR EACH ROW EXECUTE FUNCTION private.organizations_plan_is_theirs();
 
 --
 -- Name: organizations organizations_protect_billing; Type: TRIGGER; Schema: public; Owner: -
@@ -5535,6 +5983,20 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_rotated_from_fkey FOREIGN KEY (rotated_from) REFERENCES public.api_keys(id) ON DELETE SET NULL;
+
+--
+-- Name: billing_plans billing_plans_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_plans
+    ADD CONSTRAINT billing_plans_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: billing_quota_warnings billing_quota_warnings_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_quota_warnings
+    ADD CONSTRAINT billing_quota_warnings_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: contact_points contact_points_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5908,6 +6370,13 @@ ALTER TABLE ONLY public.oncall_slack_apps
     ADD CONSTRAINT oncall_slack_apps_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
+-- Name: organization_billing organization_billing_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_billing
+    ADD CONSTRAINT organization_billing_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: organization_members organization_members_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5920,6 +6389,13 @@ ALTER TABLE ONLY public.organization_members
 
 ALTER TABLE ONLY public.organization_members
     ADD CONSTRAINT organization_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: organizations organizations_plan_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organizations
+    ADD CONSTRAINT organizations_plan_fkey FOREIGN KEY (plan) REFERENCES public.billing_plans(id);
 
 --
 -- Name: profiles profiles_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5969,6 +6445,27 @@ ALTER TABLE ONLY public.projects
 
 ALTER TABLE ONLY public.series_rejections
     ADD CONSTRAINT series_rejections_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+
+--
+-- Name: usage_daily usage_daily_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_daily
+    ADD CONSTRAINT usage_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: usage_reported usage_reported_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_reported
+    ADD CONSTRAINT usage_reported_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: usage_series_daily usage_series_daily_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.usage_series_daily
+    ADD CONSTRAINT usage_series_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_attempts webhook_attempts_endpoint_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6071,6 +6568,12 @@ ALTER TABLE partitions.metric_rollups_5m ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Service role can read job runs" ON private.job_runs FOR SELECT TO service_role USING (true);
 
 --
+-- Name: stripe_events Service role manages Stripe events; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "Service role manages Stripe events" ON private.stripe_events TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: anomaly_detector_states Service role manages detector states; Type: POLICY; Schema: private; Owner: -
 --
 
@@ -6123,6 +6626,12 @@ ALTER TABLE private.rollup_state ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE private.server_secrets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: stripe_events; Type: ROW SECURITY; Schema: private; Owner: -
+--
+
+ALTER TABLE private.stripe_events ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: oncall_feed_tokens Creators, owners and admins can revoke feeds; Type: POLICY; Schema: public; Owner: -
@@ -6333,6 +6842,12 @@ CREATE POLICY "Members can read series rejections of projects they may see" ON p
 --
 
 CREATE POLICY "Members can read services of projects they may see" ON public.oncall_services FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
+
+--
+-- Name: billing_plans Members can read shared plans and their organization's custom p; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read shared plans and their organization's custom p" ON public.billing_plans FOR SELECT TO authenticated USING (((organization_id IS NULL) OR (organization_id IN ( SELECT private.member_org_ids() AS member_org_ids))));
 
 --
 -- Name: alert_silences Members can read silences of projects they may see; Type: POLICY; Schema: public; Owner: -
@@ -6563,6 +7078,12 @@ CREATE POLICY "Owners and admins can edit metric definitions" ON public.metric_d
 CREATE POLICY "Owners and admins can read invitations" ON public.invitations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: billing_quota_warnings Owners and admins can read quota warnings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins can read quota warnings" ON public.billing_quota_warnings FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
+
+--
 -- Name: audit_log Owners and admins can read their organization's audit log; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6705,10 +7226,28 @@ CREATE POLICY "Owners and admins read their organization's PagerDuty webhooks" O
 CREATE POLICY "Owners and admins read their organization's Slack app" ON public.oncall_slack_apps FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)));
 
 --
+-- Name: usage_series_daily Owners and admins read their organization's series usage, other; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's series usage, other" ON public.usage_series_daily FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids))));
+
+--
+-- Name: usage_daily Owners and admins read their organization's usage, others their; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's usage, others their" ON public.usage_daily FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)) OR (project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids))));
+
+--
 -- Name: organizations Owners can delete their organization; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners can delete their organization" ON public.organizations FOR DELETE TO authenticated USING ((id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text]) AS org_ids_with_role)));
+
+--
+-- Name: organization_billing Owners can read their organization's billing; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners can read their organization's billing" ON public.organization_billing FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text]) AS org_ids_with_role)));
 
 --
 -- Name: organization_members Owners change any role and admins change non-owner roles; Type: POLICY; Schema: public; Owner: -
@@ -6909,10 +7448,40 @@ CREATE POLICY "Service role manages notifications" ON public.alert_notifications
 CREATE POLICY "Service role manages on-call schedules" ON public.oncall_schedules TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: organization_billing Service role manages organization billing; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages organization billing" ON public.organization_billing TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: incident_pages Service role manages pages; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Service role manages pages" ON public.incident_pages TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: billing_plans Service role manages plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages plans" ON public.billing_plans TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: billing_quota_warnings Service role manages quota warnings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages quota warnings" ON public.billing_quota_warnings TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: usage_reported Service role manages reported usage; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages reported usage" ON public.usage_reported TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: usage_series_daily Service role manages series usage; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages series usage" ON public.usage_series_daily TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: oncall_services Service role manages services; Type: POLICY; Schema: public; Owner: -
@@ -6925,6 +7494,12 @@ CREATE POLICY "Service role manages services" ON public.oncall_services TO servi
 --
 
 CREATE POLICY "Service role manages silences" ON public.alert_silences TO service_role USING (true) WITH CHECK (true);
+
+--
+-- Name: usage_daily Service role manages usage; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages usage" ON public.usage_daily TO service_role USING (true) WITH CHECK (true);
 
 --
 -- Name: webhook_attempts Service role manages webhook attempts; Type: POLICY; Schema: public; Owner: -
@@ -7033,6 +7608,18 @@ ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: billing_plans; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_plans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: billing_quota_warnings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_quota_warnings ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: contact_points; Type: ROW SECURITY; Schema: public; Owner: -
@@ -7203,6 +7790,12 @@ ALTER TABLE public.oncall_services ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.oncall_slack_apps ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: organization_billing; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.organization_billing ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: organization_members; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -7249,6 +7842,24 @@ ALTER TABLE public.series_rejections ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.spans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage_daily; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.usage_daily ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage_reported; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.usage_reported ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage_series_daily; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.usage_series_daily ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: webhook_attempts; Type: ROW SECURITY; Schema: public; Owner: -
@@ -7402,6 +8013,18 @@ REVOKE ALL ON FUNCTION private.backfill_metric_totals(p_since timestamp with tim
 GRANT ALL ON FUNCTION private.backfill_metric_totals(p_since timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION billing_plans_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_plans_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION billing_quota_warnings_webhooks(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_quota_warnings_webhooks() FROM PUBLIC;
+
+--
 -- Name: FUNCTION colleague_ids(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7427,12 +8050,6 @@ GRANT UPDATE(name) ON TABLE public.organizations TO authenticated;
 --
 
 GRANT UPDATE(billing_email) ON TABLE public.organizations TO authenticated;
-
---
--- Name: COLUMN organizations.plan; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(plan) ON TABLE public.organizations TO authenticated;
 
 --
 -- Name: FUNCTION create_organization(name text, slug text); Type: ACL; Schema: private; Owner: -
@@ -7588,6 +8205,12 @@ GRANT ALL ON FUNCTION private.org_ids_with_role(roles text[]) TO authenticated;
 GRANT ALL ON FUNCTION private.org_ids_with_role(roles text[]) TO service_role;
 
 --
+-- Name: FUNCTION organization_billing_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_billing_audit() FROM PUBLIC;
+
+--
 -- Name: FUNCTION organization_members_audit(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7606,10 +8229,22 @@ REVOKE ALL ON FUNCTION private.organization_members_keep_an_owner() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.organization_members_webhooks() FROM PUBLIC;
 
 --
+-- Name: FUNCTION organization_members_within_plan(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_members_within_plan() FROM PUBLIC;
+
+--
 -- Name: FUNCTION organizations_audit(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.organizations_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION organizations_plan_is_theirs(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organizations_plan_is_theirs() FROM PUBLIC;
 
 --
 -- Name: FUNCTION organizations_protect_billing(); Type: ACL; Schema: private; Owner: -
@@ -7862,6 +8497,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.oncall_rate_state TO service_
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.rollup_state TO service_role;
+
+--
+-- Name: TABLE stripe_events; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.stripe_events TO service_role;
 
 --
 -- Name: TABLE visible_logs; Type: ACL; Schema: private; Owner: -
@@ -8330,6 +8971,20 @@ GRANT SELECT(created_at) ON TABLE public.api_keys TO authenticated;
 
 GRANT SELECT ON TABLE public.audit_log TO authenticated;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO service_role;
+
+--
+-- Name: TABLE billing_plans; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_plans TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.billing_plans TO service_role;
+
+--
+-- Name: TABLE billing_quota_warnings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_quota_warnings TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.billing_quota_warnings TO service_role;
 
 --
 -- Name: TABLE contact_points; Type: ACL; Schema: public; Owner: -
@@ -9259,6 +9914,13 @@ GRANT SELECT(created_at) ON TABLE public.oncall_slack_apps TO authenticated;
 GRANT SELECT(updated_at) ON TABLE public.oncall_slack_apps TO authenticated;
 
 --
+-- Name: TABLE organization_billing; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.organization_billing TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.organization_billing TO service_role;
+
+--
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -
 --
 
@@ -9370,6 +10032,26 @@ GRANT INSERT(slug) ON TABLE public.projects TO authenticated;
 
 GRANT SELECT ON TABLE public.series_rejections TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.series_rejections TO service_role;
+
+--
+-- Name: TABLE usage_daily; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.usage_daily TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage_daily TO service_role;
+
+--
+-- Name: TABLE usage_reported; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage_reported TO service_role;
+
+--
+-- Name: TABLE usage_series_daily; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.usage_series_daily TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage_series_daily TO service_role;
 
 --
 -- Name: TABLE webhook_attempts; Type: ACL; Schema: public; Owner: -

@@ -1,3 +1,4 @@
+import { assertWithinPlan } from '../billing/plan-limits.ts';
 import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { invalid } from '../http/validate.ts';
@@ -37,6 +38,10 @@ export async function applyRules(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
     if (total > ALERT_LIMITS.rulesPerProject) {
       throw invalid('body.rules', `a project has at most ${ALERT_LIMITS.rulesPerProject} alert rules; this would leave ${total} (prune removes the rules the file lacks)`);
     }
+    // The organization's plan limits its rules across all projects, as createRule checks: the file
+    // may add as many as it creates less those prune removes (checked before anything is written).
+    const added = input.rules.filter((r) => !existing.has(r.key)).length - (input.prune ? others.length : 0);
+    if (added > 0) await assertWithinPlan(tx, actor, project.organizationId, 'alertRules', 'body.rules', added);
     const result: ApplyResult = { created: [], changed: [], unchanged: [], removed: [] };
     if (input.prune && others.length > 0) {
       await tx.query('delete from public.alert_rules where id = any($1::uuid[])', [others.map((r) => r.id)]);

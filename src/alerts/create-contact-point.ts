@@ -36,7 +36,7 @@ export async function createContactPoint(deps: Pick<Deps, 'db' | 'config' | 'out
   const id = crypto.randomUUID();
   const sealed = secret === undefined ? null : await (await createSecretBox(requireEncryptionKey(deps.config, 'Contact points'))).seal(secret, id);
   const row = await withClaims(deps.db, actor, async (tx) => {
-    const project = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId), 'contact points');
+    const project = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId, 'body.projectId'), 'contact points');
     await checkOncallService(tx, input.kind, settings, project.id);
     await lockAlertingConfig(tx, project.id);
     const [count] = await tx.query<{ n: number }>('select count(*)::int as n from public.contact_points where project_id = $1', [project.id]);

@@ -1,3 +1,4 @@
+import { assertWithinPlan } from '../billing/plan-limits.ts';
 import type { Deps } from '../core/deps.ts';
 import { AppError } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
@@ -19,6 +20,8 @@ export async function createRule(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims
     );
     if (count!.taken) throw new AppError('CONFLICT', `The project already has a rule with key '${input.rule.key}'`);
     if (count!.n >= ALERT_LIMITS.rulesPerProject) throw invalid('body.rule', `a project has at most ${ALERT_LIMITS.rulesPerProject} alert rules`);
+    // The organization's plan limits its rules across all projects.
+    await assertWithinPlan(tx, actor, project.organizationId, 'alertRules', 'body.rule');
     return insertRule(tx, project, input.rule.key, values, deps.clock.now());
   });
   return toRuleView(row);

@@ -21,7 +21,7 @@ export async function createSilence(deps: Pick<Deps, 'db' | 'clock'>, actor: Cla
   if (input.endsAt <= now.getTime()) throw invalid('body.endsAt', 'must be in the future');
   const startsAt = new Date(Math.max(input.startsAt ?? now.getTime(), now.getTime()));
   const [row] = await withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, keyProjectId);
+    const projectId = await resolveProject(tx, input.projectId, keyProjectId, 'body.projectId');
     // One creator at a time per project, so the limit holds under concurrent requests.
     await tx.query(`select pg_advisory_xact_lock(hashtext('observai.alert_silences:' || $1::text))`, [projectId]);
     const [open] = await tx.query<{ n: number }>('select count(*)::int as n from public.alert_silences where project_id = $1 and ends_at > $2', [projectId, now]);

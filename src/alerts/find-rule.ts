@@ -17,7 +17,7 @@ export async function findRule(tx: Queryable, id: string): Promise<RuleRow> {
  * refuse, and a viewer must not get a 200 for a write.
  */
 export async function writableProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined) {
-  const id = await resolveProject(tx, projectId, keyProjectId);
+  const id = await resolveProject(tx, projectId, keyProjectId, 'body.projectId');
   const [p] = await tx.query<{ organization_id: string; may_write: boolean }>(
     `select organization_id, id in (select private.writable_project_ids()) as may_write from public.projects where id = $1`,
     [id],

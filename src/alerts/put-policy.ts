@@ -15,7 +15,7 @@ import type { PutPolicy } from './schemas.ts';
  */
 export async function putPolicy(deps: Pick<Deps, 'db'>, actor: Claims, keyProjectId: string | undefined, input: PutPolicy) {
   return withClaims(deps.db, actor, async (tx) => {
-    const project = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId), 'notification policies');
+    const project = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId, 'body.projectId'), 'notification policies');
     await lockAlertingConfig(tx, project.id);
     const named = receiverPaths(input.policy.raw);
     const known = await tx.query<{ name: string }>('select distinct name from public.contact_points where project_id = $1 and name = any($2::text[])', [

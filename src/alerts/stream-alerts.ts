@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StreamTokenParam } from '../auth/stream-token.ts';
 import { readIfCredentialHolds, STREAM_READ, type CredentialEndReason, type StreamCredential } from '../auth/stream-credential.ts';
 import type { Deps } from '../core/deps.ts';
 import { createIdFollower } from '../db/id-follower.ts';
@@ -14,7 +15,7 @@ export const TransitionId = z
   .refine((s) => !/^\d{1,19}$/.test(s) || BigInt(s) <= 9223372036854775807n, 'must be a transition id');
 
 /** GET /alerts/stream: the history's filters, and the transition to resume after (Last-Event-ID does the same). */
-export const AlertStreamQuery = HistoryQuery.pick({ projectId: true, ruleId: true, fingerprint: true }).extend({ lastId: TransitionId.optional() });
+export const AlertStreamQuery = HistoryQuery.pick({ projectId: true, ruleId: true, fingerprint: true }).extend({ lastId: TransitionId.optional(), ...StreamTokenParam });
 export type AlertStreamQuery = z.output<typeof AlertStreamQuery>;
 
 /** Transitions sent per poll at most; more wait for the next polls (none is dropped). */

@@ -11,7 +11,7 @@ import { CONFIG_COLUMNS, type ConfigRow, configView } from './views.ts';
  */
 export async function putConfig(deps: Pick<Deps, 'db'>, actor: Claims, input: PutConfig) {
   const row = await withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, undefined);
+    const projectId = await resolveProject(tx, input.projectId, undefined, 'body.projectId');
     const [project] = await tx.query<{ organization_id: string }>('select organization_id from public.projects where id = $1', [projectId]);
     const [saved] = await tx.query<ConfigRow>(
       `insert into public.anomaly_configs (project_id, organization_id, metric, filter, config, enabled)

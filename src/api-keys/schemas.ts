@@ -23,22 +23,34 @@ export const ListApiKeysQuery = z.strictObject({
 });
 export type ListApiKeysQuery = z.infer<typeof ListApiKeysQuery>;
 
+const Time = z.iso.datetime();
+
 /** What the API returns for a key: never the secret or its hash. */
-export interface ApiKeyView {
-  id: string;
-  organizationId: string;
-  projectId: string;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  status: 'active' | 'expired' | 'revoked';
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-  createdBy: string | null;
-  rotatedFrom: string | null;
-  createdAt: string;
-}
+export const ApiKeyView = z
+  .object({
+    id: z.uuid(),
+    organizationId: z.uuid(),
+    projectId: z.uuid(),
+    name: z.string(),
+    /** The recognisable start of the key (`oai_xxxxxxxxxxxx`). */
+    prefix: z.string(),
+    scopes: z.array(ApiKeyScope),
+    status: z.enum(['active', 'expired', 'revoked']),
+    expiresAt: Time.nullable(),
+    revokedAt: Time.nullable(),
+    lastUsedAt: Time.nullable(),
+    createdBy: z.uuid().nullable(),
+    rotatedFrom: z.uuid().nullable(),
+    createdAt: Time,
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+
+/** The secret is in this answer and never again. */
+export const ApiKeyCreated = z.object({ apiKey: ApiKeyView, secret: z.string().regex(/^oai_[a-zA-Z0-9]{12}_[a-zA-Z0-9]{32}$/) });
+export const ApiKeyRotated = ApiKeyCreated.extend({ previous: ApiKeyView });
+export const ApiKeyResponse = z.object({ apiKey: ApiKeyView });
+export const ApiKeysResponse = z.object({ apiKeys: z.array(ApiKeyView) });
 
 export const API_KEY_COLUMNS =
   'id, organization_id, project_id, name, prefix, scopes, expires_at, revoked_at, last_used_at, created_by, rotated_from, created_at';

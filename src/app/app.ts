@@ -1,15 +1,42 @@
 import type { Hono } from 'hono';
 import type { Deps } from '../core/deps.ts';
+import { VERSION } from '../core/version.ts';
 import { createFunctionApp, withCommonMiddleware } from '../http/app.ts';
 import type { AppEnv } from '../http/context.ts';
 import type { FunctionSpec } from '../http/function-spec.ts';
+import { buildDocument, type OpenApiDocument } from '../http/openapi.ts';
+import { renderReference } from '../http/openapi-reference.ts';
 import { FUNCTIONS } from './functions.ts';
 
-/** The Node gateway: every function at /functions/v1/<name>, as `supabase start` serves them. */
+/**
+ * The Node gateway: every function at /functions/v1/<name>, as `supabase start` serves them, plus
+ * the merged OpenAPI document (/openapi.json) and the API reference rendered from it (/reference).
+ * Both describe routes, never tenant data: no credentials needed.
+ */
 export function createGatewayApp(deps: Deps): Hono<AppEnv> {
   const app = withCommonMiddleware(deps);
-  for (const spec of FUNCTIONS) app.route(`/functions/v1/${spec.name}`, createFunctionApp(spec, deps));
+  const parts = FUNCTIONS.map((spec) => ({ name: spec.name, prefix: `/${spec.name}`, app: createFunctionApp(spec, deps) }));
+  for (const part of parts) app.route(`/functions/v1/${part.name}`, part.app);
+  let document: OpenApiDocument | undefined;
+  const merged = () => (document ??= mergedDocument(parts));
+  app.get('/openapi.json', (c) => c.json(merged()));
+  app.get('/reference', (c) => c.html(renderReference(merged())));
   return app;
+}
+
+/** Every function in one document; paths are relative to /functions/v1. */
+export function mergedDocument(parts: Array<{ name: string; prefix: string; app: Hono<AppEnv> }>): OpenApiDocument {
+  return buildDocument(parts, {
+    title: 'ObservAI Hub',
+    version: VERSION,
+    description: 'Every edge function of ObservAI Hub. Prose, limits and examples: docs/API.md.',
+    server: '/functions/v1',
+  });
+}
+
+/** The merged document without serving anything (scripts/gen-api.ts, tests): apps are built, never called. */
+export function gatewayDocument(deps: Deps): OpenApiDocument {
+  return mergedDocument(FUNCTIONS.map((spec) => ({ name: spec.name, prefix: `/${spec.name}`, app: createFunctionApp(spec, deps) })));
 }
 
 /**

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { alertsRoutes } from '../alerts/http/routes.ts';
 import { anomaliesRoutes } from '../anomalies/http/routes.ts';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
+import { billingRoutes } from '../billing/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
 import { exportRoutes } from '../exports/http/routes.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -47,6 +48,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'oncall', routes: oncallRoutes, maxBodyBytes: PD_MAX_EVENT_BYTES },
   { name: 'api-keys', routes: apiKeysRoutes },
   { name: 'orgs', routes: orgsRoutes },
+  { name: 'billing', routes: billingRoutes },
   ...EDGE_JOBS.map((job): FunctionSpec => ({ name: `cron-${job.name}`, routes: cronRoutes(job) })),
 ];
 

@@ -6,6 +6,7 @@ import { runJob } from '../jobs/run-job.ts';
 import { exportTelemetry } from '../exports/export-telemetry.ts';
 import { ensurePartitionsJob } from '../ingest/ensure-partitions-job.ts';
 import { aggregateMetrics } from '../metrics/aggregate-metrics.ts';
+import { meterUsage } from '../billing/meter-usage.ts';
 import { cleanupRetention } from '../retention/cleanup-retention.ts';
 import { escalateIncidents } from '../oncall/escalate-incidents.ts';
 import { deliverWebhooks } from '../webhooks/deliver-webhooks.ts';
@@ -35,7 +36,7 @@ export const evaluateAlertsAfterRollups: Job = {
  * pg_cron calls each one's cron-<name> edge function (private.invoke_job). Their functions are in the
  * function table (src/app/functions.ts), derived from this list.
  */
-export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry, evaluateAlertsAfterRollups, dispatchNotifications, deliverWebhooks, escalateIncidents];
+export const EDGE_JOBS: readonly Job[] = [aggregateMetrics, detectAnomalies, cleanupRetention, exportTelemetry, evaluateAlertsAfterRollups, dispatchNotifications, deliverWebhooks, escalateIncidents, meterUsage];
 
 /**
  * Every background job, by name. The Node scheduler runs them all; on Supabase pg_cron runs the

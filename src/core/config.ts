@@ -103,6 +103,15 @@ export const ConfigSchema = z
     ONCALL_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Ports a public address chosen by a tenant may be reached on: `*` or ports and ranges. */
     OUTBOUND_ALLOWED_PORTS: parsed(parsePortRule).default(parsePortRule(DEFAULT_ALLOWED_PORTS)),
+    /** Monthly quotas refused at ingest for plans whose policy is 'block' (docs/BILLING.md). false: metered only. */
+    BILLING_QUOTAS: bool.default(true),
+    /** Stripe: off unless STRIPE_API_KEY is set; then STRIPE_WEBHOOK_SECRET verifies Stripe's webhooks. */
+    STRIPE_API_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret or restricted key (sk_test_..., rk_live_...)').optional(),
+    /** Stripe's API base URL; another only for a local stand-in (it must then be allowed by OUTBOUND_ALLOW_PRIVATE). */
+    STRIPE_API_BASE: url(['https:', 'http:']).default('https://api.stripe.com'),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Stripe endpoint secret (whsec_...)').optional(),
+    /** The Stripe meter event name per signal, comma-separated signal=event_name (default observai_<signal>_events). */
+    STRIPE_METER_EVENTS: z.string().optional(),
   })
   .transform((env, ctx) => {
     const mode = env.OBSERVAI_MODE ?? (env.SUPABASE_DB_URL ? 'supabase' : env.DATABASE_URL ? 'local' : 'embedded');
@@ -145,10 +154,27 @@ export const ConfigSchema = z
       publicUrl: env.PUBLIC_URL ?? env.SUPABASE_URL ?? null,
       oncall: { linkSecret: env.ONCALL_LINK_SECRET ?? null },
       outbound: { allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ?? [], ports: env.OUTBOUND_ALLOWED_PORTS },
+      billing: {
+        quotas: env.BILLING_QUOTAS,
+        stripe: env.STRIPE_API_KEY
+          ? { apiKey: env.STRIPE_API_KEY, apiBase: env.STRIPE_API_BASE.replace(/\/+$/, ''), webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null, meterEvents: meterEvents(env.STRIPE_METER_EVENTS) }
+          : null,
+        stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET ?? null,
+      },
     };
   });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** Stripe meter event names per signal: `metrics=m,logs=l,traces=t` overrides the defaults. */
+function meterEvents(v: string | undefined): Record<'metrics' | 'logs' | 'traces', string> {
+  const names = { metrics: 'observai_metrics_events', logs: 'observai_logs_events', traces: 'observai_traces_events' };
+  for (const pair of (v ?? '').split(',').filter(Boolean)) {
+    const [signal, name] = pair.split('=').map((x) => x.trim());
+    if ((signal === 'metrics' || signal === 'logs' || signal === 'traces') && name) names[signal] = name;
+  }
+  return names;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

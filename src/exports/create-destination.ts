@@ -19,7 +19,7 @@ export async function createDestination(deps: Pick<Deps, 'db' | 'clock' | 'confi
   const box = await createSecretBox(requireEncryptionKey(deps.config));
   // Permission first, so nobody's credentials are tried on behalf of a caller who may not save them.
   const project = await withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, undefined);
+    const projectId = await resolveProject(tx, input.projectId, undefined, 'body.projectId');
     const [row] = await tx.query<{ organization_id: string; may_manage: boolean }>(
       `select organization_id, organization_id in (select private.org_ids_with_role(array['owner', 'admin'])) as may_manage
        from public.projects where id = $1`,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { identify } from '../auth/authenticate.ts';
@@ -9,6 +10,21 @@ import type { AppEnv } from './context.ts';
 import { errorResponse } from './errors.ts';
 import type { FunctionSpec } from './function-spec.ts';
 import { identityMiddleware, requestLog } from './middleware.ts';
+import { buildDocument, describe, type OpenApiDocument } from './openapi.ts';
+
+/** What /health answers: the status alone, or (to the service role) the state of each dependency. */
+const Health = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']),
+  function: z.string().optional(),
+  implemented: z.boolean().optional(),
+  mode: z.enum(['embedded', 'local', 'supabase']).optional(),
+  version: z.string().optional(),
+  time: z.iso.datetime().optional(),
+  checks: z.object({ database: z.enum(['ok', 'unavailable']), cache: z.enum(['ok', 'degraded']) }).optional(),
+});
+
+/** An OpenAPI 3.1 document (src/http/openapi.ts); described loosely here, it is checked by a real validator in the tests. */
+const OpenApiJson = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) });
 
 /** Management requests are small; a function may set its own limit (ingest). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -30,27 +46,44 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
   }
   // Load balancers and uptime checks get the status alone. Mode, version and the state of each
   // dependency help an attacker more than an anonymous caller, so only the service role sees them.
-  app.get('/health', async (c) => {
-    const checks = { database: 'ok', cache: 'ok' } as Record<string, string>;
-    await deps.db.query('select 1').catch(() => (checks.database = 'unavailable'));
-    await deps.cache.ping().catch(() => (checks.cache = 'degraded'));
-    const healthy = checks.database === 'ok';
-    const status = healthy ? (checks.cache === 'ok' ? 'ok' : 'degraded') : 'unavailable';
-    const caller = await identify(deps.auth, c.req.raw.headers).catch(() => undefined);
-    if (caller?.kind !== 'service') return c.json({ status: healthy ? 'ok' : 'unavailable' }, healthy ? 200 : 503);
-    return c.json(
-      {
-        status,
-        function: spec.name,
-        implemented: !!spec.routes,
-        mode: deps.config.mode,
-        version: VERSION,
-        time: deps.clock.now().toISOString(),
-        checks,
-      },
-      healthy ? 200 : 503,
-    );
-  });
+  app.get(
+    '/health',
+    describe({
+      summary: 'Health of the function and its dependencies',
+      description: 'Anyone gets the status; the service role also gets mode, version and the state of each dependency.',
+      tags: ['health'],
+      auth: [],
+      responses: { 200: Health, 503: Health },
+    }),
+    async (c) => {
+      const checks = { database: 'ok', cache: 'ok' } as Record<string, string>;
+      await deps.db.query('select 1').catch(() => (checks.database = 'unavailable'));
+      await deps.cache.ping().catch(() => (checks.cache = 'degraded'));
+      const healthy = checks.database === 'ok';
+      const status = healthy ? (checks.cache === 'ok' ? 'ok' : 'degraded') : 'unavailable';
+      const caller = await identify(deps.auth, c.req.raw.headers).catch(() => undefined);
+      if (caller?.kind !== 'service') return c.json({ status: healthy ? 'ok' : 'unavailable' }, healthy ? 200 : 503);
+      return c.json(
+        {
+          status,
+          function: spec.name,
+          implemented: !!spec.routes,
+          mode: deps.config.mode,
+          version: VERSION,
+          time: deps.clock.now().toISOString(),
+          checks,
+        },
+        healthy ? 200 : 503,
+      );
+    },
+  );
+  // The function's own OpenAPI document: it describes routes, never tenant data, so anyone may read it.
+  let document: OpenApiDocument | undefined;
+  app.get(
+    '/openapi.json',
+    describe({ summary: "This function's OpenAPI 3.1 document", tags: ['health'], auth: [], responses: { 200: OpenApiJson } }),
+    (c) => c.json((document ??= functionDocument(spec.name, app))),
+  );
   const maxSize = spec.maxBodyBytes ?? MAX_BODY_BYTES;
   app.use(
     '*',
@@ -70,6 +103,11 @@ export function createFunctionApp(spec: FunctionSpec, deps: Deps): Hono<AppEnv> 
     });
   }
   return app;
+}
+
+/** One function's document: its paths relative to the function, served from /functions/v1/<name>. */
+export function functionDocument(name: string, app: Hono<AppEnv>): OpenApiDocument {
+  return buildDocument([{ name, prefix: '', app }], { title: `ObservAI Hub: ${name}`, version: VERSION, server: `/functions/v1/${name}` });
 }
 
 /** What every served app has around its functions: request log, CORS, the error envelope, 404s. */

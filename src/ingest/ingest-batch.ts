@@ -1,4 +1,5 @@
 import type { Authenticator } from '../auth/authenticate.ts';
+import type { SignalCounts } from '../billing/quota.ts';
 import type { Identity } from '../auth/identity.ts';
 import type { Cache } from '../cache/types.ts';
 import type { CircuitBreaker } from '../core/circuit-breaker.ts';
@@ -68,6 +69,8 @@ export interface IngestResult {
   errors: ItemError[];
   /** True when the bloom filter was unreachable and every event was confirmed against Postgres. */
   dedupDegraded: boolean;
+  /** Events stored per signal (what the usage row records and the quota counters end at). */
+  storedBySignal: SignalCounts;
 }
 
 /**
@@ -89,7 +92,7 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
   if (all.length === 0) {
     // Nothing left to store: no transaction, no usage record; a key from the cache is still confirmed.
     if (target.key) await deps.auth.confirmApiKey(deps.db, target.key, now);
-    return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false };
+    return { accepted: 0, rejected: errors.length, duplicates, errors: errors.sort((a, b) => a.index - b.index), dedupDegraded: false, storedBySignal: { metrics: 0, logs: 0, traces: 0 } };
   }
   const maybe = await bloomMaybeSeen(deps.cache, target.projectId, all, deps.bloom ?? DEFAULT_BLOOM);
   if (!maybe) {
@@ -153,5 +156,6 @@ export async function ingestBatch(deps: IngestDeps, target: IngestTarget, decode
     duplicates,
     errors: errors.sort((a, b) => a.index - b.index),
     dedupDegraded: !maybe,
+    storedBySignal: outcome.storedBySignal,
   };
 }

@@ -9,11 +9,20 @@ import { decodeUtf8 } from './read-body.ts';
 type Kind = 'metrics' | 'logs' | 'spans';
 
 /**
+ * When and in which request a batch arrived: the time a log without its own `timestamp` is given (as
+ * OTLP falls back to the observed time), and, with its position, that log's identity.
+ */
+export interface Received {
+  at: number;
+  requestId: string;
+}
+
+/**
  * Native JSON batch `{ metrics, logs, spans }` or NDJSON (one event per line with "type":
  * "metric" | "log" | "span"). Every item is validated on its own: bad ones become errors with their
  * index and field, good ones are kept (partial success).
  */
-export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): DecodedBatch {
+export function parseNative(body: Uint8Array, format: 'json' | 'ndjson', received: Received): DecodedBatch {
   const text = decodeUtf8(body);
   // Only when the text could hold one (cheap check) do items get the deep scan for reserved keys.
   const suspicious = /"(__proto__|constructor|prototype)"\s*:/.test(text);
@@ -28,9 +37,9 @@ export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): Decode
       });
     }
     countOrThrow((batch.data.metrics?.length ?? 0) + (batch.data.logs?.length ?? 0) + (batch.data.spans?.length ?? 0));
-    batch.data.metrics?.forEach((item, i) => accept(out, 'metrics', item, i, 'metrics', suspicious));
-    batch.data.logs?.forEach((item, i) => accept(out, 'logs', item, i, 'logs', suspicious));
-    batch.data.spans?.forEach((item, i) => accept(out, 'spans', item, i, 'spans', suspicious));
+    batch.data.metrics?.forEach((item, i) => accept(out, 'metrics', item, i, 'metrics', suspicious, received));
+    batch.data.logs?.forEach((item, i) => accept(out, 'logs', item, i, 'logs', suspicious, received));
+    batch.data.spans?.forEach((item, i) => accept(out, 'spans', item, i, 'spans', suspicious, received));
     return out;
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -53,7 +62,7 @@ export function parseNative(body: Uint8Array, format: 'json' | 'ndjson'): Decode
       out.errors.push({ index: i, field: `${i}.type`, message: 'must be "metric", "log" or "span"' });
       return;
     }
-    accept(out, kind, rest, i, '', suspicious);
+    accept(out, kind, rest, i, '', suspicious, received);
   });
   return out;
 }
@@ -81,7 +90,7 @@ const SCHEMAS = { metrics: NativeMetric, logs: NativeLog, spans: NativeSpan } as
  * item lands (validateItems reports an item without an origin by its position in its own list, which
  * for a JSON batch with no item rejected before it is the same thing, so most items need none).
  */
-function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, prefix: string, suspicious: boolean) {
+function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, prefix: string, suspicious: boolean, received: Received) {
   // No closures here: tsx (esbuild keepNames) wraps each one created in a naming call, and this
   // runs for every item.
   const reserved = suspicious ? findReservedKey(item, itemPath(prefix, index), 0) : undefined;
@@ -99,7 +108,11 @@ function accept(out: DecodedBatch, kind: Kind, item: unknown, index: number, pre
     return;
   }
   const decoded =
-    kind === 'metrics' ? toMetric(parsed.data as NativeMetric) : kind === 'logs' ? toLog(parsed.data as z.output<typeof NativeLog>) : toSpan(parsed.data as z.output<typeof NativeSpan>);
+    kind === 'metrics'
+      ? toMetric(parsed.data as NativeMetric)
+      : kind === 'logs'
+        ? toLog(parsed.data as z.output<typeof NativeLog>, received, index)
+        : toSpan(parsed.data as z.output<typeof NativeSpan>);
   keep(out, kind, decoded, index, prefix);
 }
 
@@ -112,10 +125,14 @@ function keep(out: DecodedBatch, kind: Kind, decoded: object, index: number, pre
 }
 
 /** The schema route alone (no fast path): the reference the fast path is tested against. */
-export function decodeWithSchema(kind: Kind, item: unknown): MetricPoint | LogRecord | Span | null {
+export function decodeWithSchema(kind: Kind, item: unknown, received: Received = { at: 0, requestId: '' }): MetricPoint | LogRecord | Span | null {
   const parsed = (SCHEMAS[kind] as z.ZodType).safeParse(item);
   if (!parsed.success) return null;
-  return kind === 'metrics' ? toMetric(parsed.data as NativeMetric) : kind === 'logs' ? toLog(parsed.data as z.output<typeof NativeLog>) : toSpan(parsed.data as z.output<typeof NativeSpan>);
+  return kind === 'metrics'
+    ? toMetric(parsed.data as NativeMetric)
+    : kind === 'logs'
+      ? toLog(parsed.data as z.output<typeof NativeLog>, received, 0)
+      : toSpan(parsed.data as z.output<typeof NativeSpan>);
 }
 
 /** JSON.parse keeps "__proto__" as an own key; schema parsing would silently drop it. Refuse it instead. */
@@ -144,16 +161,24 @@ function toMetric(m: NativeMetric): MetricPoint {
   };
 }
 
-function toLog(l: z.output<typeof NativeLog>): LogRecord {
+/**
+ * A log without a timestamp gets the time it was received. Its identity (event-key.ts) cannot be its
+ * content then: two identical lines sent in one request, or in two requests in the same millisecond,
+ * would collapse into one. It is its request and position instead, given as its id unless the client
+ * gave one: every such line is stored, and a retry (received later, in another request) is stored
+ * again. Exactly-once needs the client's own timestamp (and, for real repeats, its own id).
+ */
+function toLog(l: z.output<typeof NativeLog>, received: Received, index: number): LogRecord {
+  const id = l.id ?? (l.timestamp === undefined ? `\u0003received\u0002${received.requestId}\u0002${index}` : undefined);
   return {
-    timestamp: l.timestamp,
+    timestamp: l.timestamp ?? received.at,
     level: l.level,
     message: l.message,
     service: l.service,
     attributes: l.attributes,
     ...(l.trace_id ? { traceId: l.trace_id } : {}),
     ...(l.span_id ? { spanId: l.span_id } : {}),
-    ...(l.id ? { id: l.id } : {}),
+    ...(id ? { id } : {}),
   };
 }
 

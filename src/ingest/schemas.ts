@@ -80,7 +80,8 @@ const HexId = (bytes: number) =>
     .transform((s) => s.toLowerCase());
 
 export const NativeLog = z.strictObject({
-  timestamp: Timestamp,
+  /** Optional: a log without one is given the time it was received (parse-native.ts, docs/API.md). */
+  timestamp: Timestamp.optional(),
   level: z
     .string()
     .transform((l) => l.toLowerCase())

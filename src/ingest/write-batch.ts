@@ -1,3 +1,4 @@
+import type { SignalCounts } from '../billing/quota.ts';
 import type { Queryable } from '../db/types.ts';
 import type { ItemError, LogRecord, MetricPoint, DecodedBatch, Span } from './model.ts';
 import type { IngestDeps, IngestTarget } from './ingest-batch.ts';
@@ -37,7 +38,7 @@ export async function writeAll(
     origins: MetricOrigins;
   },
   on: OnStored,
-): Promise<{ stored: number; duplicates: number; confirmed: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
+): Promise<{ stored: number; storedBySignal: SignalCounts; duplicates: number; confirmed: number; seriesErrors: ItemError[]; seriesIds: Map<string, number> }> {
   const seriesErrors: ItemError[] = [];
   let confirmed = 0;
   const origins = b.origins;
@@ -85,7 +86,7 @@ export async function writeAll(
   const newSpans = await dropStored(spanRows, b.spanMaybe, (c) => storedSpanKeys(tx, target.projectId, c));
 
   const attempted = newPlain.length + newHist.length + newLogs.length + newSpans.length;
-  if (attempted === 0) return { stored: 0, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
+  if (attempted === 0) return { stored: 0, storedBySignal: { metrics: 0, logs: 0, traces: 0 }, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
   // The event-time range of the metric points tells the rollup job which buckets to recompute.
   let minTime = Infinity;
   let maxTime = -Infinity;
@@ -93,11 +94,24 @@ export async function writeAll(
     if (p.point.timestamp < minTime) minTime = p.point.timestamp;
     if (p.point.timestamp > maxTime) maxTime = p.point.timestamp;
   }
-  const usage = (events: number) =>
+  // Per signal (metrics, logs, spans) for the meter and the quota counters; the key for per-key usage.
+  const usage = (n: SignalCounts) =>
     tx.query(
-      `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time)
-       values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0))`,
-      [target.projectId, target.organizationId, now, events, target.bytes, Number.isFinite(minTime) ? minTime : null, Number.isFinite(maxTime) ? maxTime : null],
+      `insert into public.ingest_usage (project_id, organization_id, at, events, bytes, metric_min_time, metric_max_time, api_key_id, metric_events, log_events, span_events)
+       values ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000.0), to_timestamp($7::float8 / 1000.0), $8, $9, $10, $11)`,
+      [
+        target.projectId,
+        target.organizationId,
+        now,
+        n.metrics + n.logs + n.traces,
+        target.bytes,
+        Number.isFinite(minTime) ? minTime : null,
+        Number.isFinite(maxTime) ? maxTime : null,
+        target.key?.keyId ?? null,
+        n.metrics,
+        n.logs,
+        n.traces,
+      ],
     );
   // Issued together: the driver pipelines them on the transaction's connection (one round trip);
   // they still run in order, and one failing fails the transaction. All are settled before the
@@ -107,7 +121,8 @@ export async function writeAll(
   // once, so usage first shares the rows' socket write: one write less per request (socket writes
   // are dear on this VM; strace at 100 events a request: 7.7 -> 6.1 writes with the change to
   // sha256Hex). With `skip` it waits for the count of rows stored.
-  const before = on === 'fail' ? [usage(attempted)] : [];
+  const attemptedBySignal: SignalCounts = { metrics: newPlain.length + newHist.length, logs: newLogs.length, traces: newSpans.length };
+  const before = on === 'fail' ? [usage(attemptedBySignal)] : [];
   const inserts = [
     insertMetricPoints(tx, target.projectId, newPlain, on),
     insertHistogramPoints(tx, target.projectId, newHist, on),
@@ -117,10 +132,12 @@ export async function writeAll(
   const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled([...before, ...inserts]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  if (on === 'fail') return { stored: attempted, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
-  const stored = settled.slice(before.length).reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
-  if (stored > 0) await usage(stored);
-  return { stored, duplicates: duplicates + attempted - stored, confirmed, seriesErrors, seriesIds: series.ids };
+  if (on === 'fail') return { stored: attempted, storedBySignal: attemptedBySignal, duplicates, confirmed, seriesErrors, seriesIds: series.ids };
+  const counts = settled.slice(before.length).map((r) => (r.status === 'fulfilled' ? (r.value as number) : 0));
+  const storedBySignal: SignalCounts = { metrics: counts[0]! + counts[1]!, logs: counts[2]!, traces: counts[3]! };
+  const stored = storedBySignal.metrics + storedBySignal.logs + storedBySignal.traces;
+  if (stored > 0) await usage(storedBySignal);
+  return { stored, storedBySignal, duplicates: duplicates + attempted - stored, confirmed, seriesErrors, seriesIds: series.ids };
 }
 
 export interface MetricOrigins {

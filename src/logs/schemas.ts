@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StreamTokenParam } from '../auth/stream-token.ts';
 import { invalid, List } from '../http/validate.ts';
 import { type AttributeFilter, LogId, MAX_ATTRIBUTE_FILTERS } from '../log-view/query.ts';
 
@@ -63,6 +64,7 @@ export const TailQuery = z.strictObject({
   rate: z.coerce.number().int().min(1).max(LOG_LIMITS.maxTailRate).default(LOG_LIMITS.defaultTailRate),
   /** Resume after this log id (the SSE Last-Event-ID header does the same). */
   lastId: LogId.optional(),
+  ...StreamTokenParam,
 });
 
 export const LogParams = z.strictObject({ id: LogId });

@@ -1,6 +1,5 @@
 import type { Deps } from '../core/deps.ts';
-import { resolveProject } from '../orgs/lookup.ts';
-import { notFound } from '../core/errors.ts';
+import { projectRequired, resolveProject } from '../orgs/lookup.ts';
 import { type Claims, INTERACTIVE_READ, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import { ORIGIN, TOTALS_RESOLUTIONS } from './resolutions.ts';
@@ -66,7 +65,7 @@ export async function queryMetrics(
       ...settings,
     });
   const projectId = request.projectId ?? keyProjectId;
-  if (!projectId) throw notFound('Project');
+  if (!projectId) throw projectRequired('body.projectId');
   const unaggregated = request.queries.filter((q) => !q.aggregation).map((q) => q.metric);
   // A read key's own project needs no check: the key is verified, holds the read scope (the route
   // demands it), and goes with its project. Others are resolved under RLS.

@@ -14,7 +14,7 @@ export async function setIngestLimits(
   input: { projectId: string; maxSeries?: number; requestsPerMinute?: number; eventsPerMinute?: number },
 ) {
   return withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, undefined);
+    const projectId = await resolveProject(tx, input.projectId, undefined, 'body.projectId');
     const [project] = await tx.query<{ organization_id: string }>('select organization_id from public.projects where id = $1', [projectId]);
     const d = DEFAULT_INGEST_SETTINGS;
     // Update, else insert, in one statement; not INSERT ... ON CONFLICT, whose BEFORE INSERT trigger

@@ -16,7 +16,7 @@ export async function createService(deps: Pick<Deps, 'db'>, actor: Claims, input
   const integrationKey = randomToken(32);
   const hash = await sha256Hex(integrationKey);
   const row = await withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, undefined);
+    const projectId = await resolveProject(tx, input.projectId, undefined, 'body.projectId');
     const [p] = await tx.query<{ organization_id: string }>('select organization_id from public.projects where id = $1', [projectId]);
     await requireOrgManager(tx, p!.organization_id);
     if (input.escalationPolicyId !== null) {

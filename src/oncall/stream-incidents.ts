@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StreamTokenParam } from '../auth/stream-token.ts';
 import { readIfCredentialHolds, STREAM_READ, type CredentialEndReason, type StreamCredential } from '../auth/stream-credential.ts';
 import type { Deps } from '../core/deps.ts';
 import { toIso as iso } from '../core/time.ts';
@@ -17,6 +18,7 @@ export const IncidentStreamQuery = z.object({
   serviceId: z.uuid().optional(),
   incidentId: z.uuid().optional(),
   lastId: TimelineId.optional(),
+  ...StreamTokenParam,
 });
 export type IncidentStreamQuery = z.output<typeof IncidentStreamQuery>;
 

@@ -1,4 +1,4 @@
-import { notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import type { Queryable } from '../db/types.ts';
 import { type OrganizationRow, PROJECT_COLUMNS, type ProjectRow } from './schemas.ts';
 
@@ -27,19 +27,29 @@ export async function findVisibleProject(tx: Queryable, orgId: string, projectId
   return project;
 }
 
+/** Where a request names its project: the field a missing projectId is reported under. */
+export type ProjectField = 'query.projectId' | 'body.projectId';
+
 /**
  * The project a read or write is about: the one the request names, or the API key's own when it
- * names none. 404 when there is neither, or the caller cannot see it (RLS).
+ * names none. A request with neither (a user or service token naming no project) is a 400 naming
+ * `field`, the place the caller should have put it; 404 when the caller cannot see the project (RLS).
  */
-export async function resolveProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined): Promise<string> {
+export async function resolveProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined, field: ProjectField = 'query.projectId'): Promise<string> {
   const id = projectId ?? keyProjectId;
-  if (!id) throw notFound('Project');
+  if (!id) throw projectRequired(field);
   const [row] = await tx.query('select id from public.projects where id = $1', [id]);
   if (!row) throw notFound('Project');
   return id;
 }
 
+/** The 400 for a request that names no project and whose credential has none of its own. */
+export function projectRequired(field: ProjectField): AppError {
+  const message = 'is required unless the request is made with a project API key';
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, { details: [{ field, message }] });
+}
+
 /** As resolveProject, for listings that span every visible project when the request names none (null). */
-export async function resolveOptionalProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined): Promise<string | null> {
-  return projectId || keyProjectId ? resolveProject(tx, projectId, keyProjectId) : null;
+export async function resolveOptionalProject(tx: Queryable, projectId: string | undefined, keyProjectId: string | undefined, field: ProjectField = 'query.projectId'): Promise<string | null> {
+  return projectId || keyProjectId ? resolveProject(tx, projectId, keyProjectId, field) : null;
 }

@@ -16,7 +16,8 @@ export const UpdateOrganization = z
   .strictObject({
     name: Name.optional(),
     billingEmail: z.email().nullable().optional(),
-    plan: z.enum(['free', 'team', 'enterprise']).optional(),
+    /** A plan id (GET /billing/plans); the same change as PUT /billing/{orgId}/plan. */
+    plan: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a plan id (see GET /functions/v1/billing/plans)').optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'send at least one of name, billingEmail, plan');
 export type UpdateOrganization = z.infer<typeof UpdateOrganization>;

@@ -10,9 +10,19 @@ export interface DemoSeed {
   ownerJwt: string;
   ownerEmail: string;
   ownerUserId: string;
+  /** A service-role JWT (role service_role): the cron-*, /ingest/stats and retention preview routes. */
+  serviceToken: string;
+  /** An anon-role JWT, as Supabase's anon key is: what supabase-js's createClient takes. */
+  anonKey: string;
+  /** When ownerJwt and serviceToken expire (anonKey: ANON_KEY_TTL_S). */
+  expiresAt: string;
 }
 
 export const DEMO_OWNER_EMAIL = 'demo@observai.local';
+/** The demo's owner and service-role tokens last 30 days (`npm run token` mints new ones). */
+export const DEMO_TOKEN_TTL_S = 30 * 86400;
+/** Supabase's anon keys last about ten years; ours too. It identifies the project and grants nothing. */
+export const ANON_KEY_TTL_S = 10 * 365 * 86400;
 
 /**
  * On the first start against a new database: a demo organization, its owner, a project and an
@@ -42,10 +52,14 @@ export async function seedDemo(deps: { db: Db; clock: Clock }, opts: { jwtSecret
     return { organizationId: org!.id, projectId: project!.id, ownerUserId: user!.id };
   });
   if (!seeded) return null;
+  const now = deps.clock.now();
   const ownerJwt = await signJwt(
     opts.jwtSecret,
     { sub: seeded.ownerUserId, role: 'authenticated', aud: 'authenticated', email: DEMO_OWNER_EMAIL },
-    { expiresInSeconds: 30 * 86400, now: deps.clock.now() },
+    { expiresInSeconds: DEMO_TOKEN_TTL_S, now },
   );
-  return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL };
+  const serviceToken = await signJwt(opts.jwtSecret, { role: 'service_role' }, { expiresInSeconds: DEMO_TOKEN_TTL_S, now });
+  const anonKey = await signJwt(opts.jwtSecret, { role: 'anon' }, { expiresInSeconds: ANON_KEY_TTL_S, now });
+  const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + DEMO_TOKEN_TTL_S * 1000).toISOString();
+  return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL, serviceToken, anonKey, expiresAt };
 }

@@ -1,3 +1,4 @@
+import { assertRetentionWithinPlan } from '../billing/plan-limits.ts';
 import type { Deps } from '../core/deps.ts';
 import { forbidden } from '../core/errors.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
@@ -13,8 +14,13 @@ import { LOG_LEVELS, type PutLogRetention } from './schemas.ts';
  */
 export async function setLogRetention(deps: Pick<Deps, 'db'>, actor: Claims, input: PutLogRetention): Promise<LogRetentionSettings> {
   return withClaims(deps.db, actor, async (tx) => {
-    const projectId = await resolveProject(tx, input.projectId, undefined);
+    const projectId = await resolveProject(tx, input.projectId, undefined, 'body.projectId');
     const [project] = await tx.query<{ organization_id: string }>('select organization_id from public.projects where id = $1', [projectId]);
+    // No setting may keep data longer than the organization's plan allows.
+    await assertRetentionWithinPlan(tx, actor, project!.organization_id, [
+      ...LOG_LEVELS.map((l) => ({ field: `body.levels.${l}`, days: input.levels?.[l] })),
+      { field: 'body.spans', days: input.spans },
+    ]);
     const columns = [...LOG_LEVELS.map((l) => `${l}_days`), 'span_days'];
     const given = [...LOG_LEVELS.map((l) => input.levels?.[l] ?? null), input.spans ?? null];
     const defaults = [...LOG_LEVELS.map((l) => LOG_RETENTION_DEFAULTS.levels[l]), LOG_RETENTION_DEFAULTS.spans];

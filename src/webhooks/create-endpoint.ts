@@ -1,3 +1,4 @@
+import { assertWithinPlan } from '../billing/plan-limits.ts';
 import type { Deps } from '../core/deps.ts';
 import { asServiceRoleWithin, type Claims, withClaims } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
@@ -5,7 +6,7 @@ import { invalid } from '../http/validate.ts';
 import { generateWebhookSecret } from '../net/standard-webhooks.ts';
 import { resolveProject } from '../orgs/lookup.ts';
 import { checkEndpointUrl, ENDPOINT_COLUMNS, type EndpointRow, managedOrganization, managedProject, toEndpointView, webhookSecretBox } from './endpoint-views.ts';
-import { type CreateEndpoint, WEBHOOK_LIMITS } from './schemas.ts';
+import type { CreateEndpoint } from './schemas.ts';
 
 /**
  * Where the endpoint goes: a project (the one named, or the API key's) or, with organizationId and
@@ -16,7 +17,7 @@ async function target(tx: Queryable, actor: Claims, keyProjectId: string | undef
   if (input.projectId === undefined && input.organizationId !== undefined) {
     return { organizationId: (await managedOrganization(tx, actor, input.organizationId)).id, projectId: null };
   }
-  const p = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId));
+  const p = await managedProject(tx, await resolveProject(tx, input.projectId, keyProjectId, 'body.projectId'));
   if (input.organizationId !== undefined && input.organizationId !== p.organization_id) {
     throw invalid('body.organizationId', "is not the project's organization (give projectId alone for a project endpoint, organizationId alone for an organization one)");
   }
@@ -28,7 +29,7 @@ async function target(tx: Queryable, actor: Claims, keyProjectId: string | undef
  * URL reduced to its origin). The URL passes the outbound guard's URL check, the event types the
  * catalogue. The signing secret is generated here, sealed bound to the new row's id (a ciphertext
  * copied to another row does not open), and returned this once: the receiver needs it to verify
- * signatures. At most WEBHOOK_LIMITS.endpointsPerOrganization endpoints per organization.
+ * signatures. At most the organization's plan's webhook endpoints (billing_plans.webhook_endpoints_limit).
  */
 export async function createEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outbound' | 'clock'>, actor: Claims, keyProjectId: string | undefined, input: CreateEndpoint) {
   const url = checkEndpointUrl(deps, input.url);
@@ -38,15 +39,9 @@ export async function createEndpoint(deps: Pick<Deps, 'db' | 'config' | 'outboun
   const sealed = await box.seal(secret, id);
   const row = await withClaims(deps.db, actor, async (tx) => {
     const where = await target(tx, actor, keyProjectId, input);
-    // Serialises creations in one organization, so the limit holds under concurrent requests.
-    await tx.query(`select pg_advisory_xact_lock(hashtext('observai.webhook_endpoints:' || $1::text))`, [where.organizationId]);
-    // Counted by the service role: an admin key sees only its project's endpoints, the limit is the organization's.
-    const [count] = await asServiceRoleWithin(tx, actor, () =>
-      tx.query<{ n: number }>('select count(*)::int as n from public.webhook_endpoints where organization_id = $1', [where.organizationId]),
-    );
-    if (count!.n >= WEBHOOK_LIMITS.endpointsPerOrganization) {
-      throw invalid('body', `the organization already has ${WEBHOOK_LIMITS.endpointsPerOrganization} webhook endpoints (the limit); remove one first`);
-    }
+    // The organization's plan limits its endpoints (serialised per organization, counted as the
+    // service role: an admin key sees only its project's endpoints, the limit is the organization's).
+    await assertWithinPlan(tx, actor, where.organizationId, 'webhookEndpoints', 'body');
     // Users hold no insert grant: the checks above are what a row policy cannot do (the URL, the
     // catalogue, the organization's limit, a secret generated here), so the insert is the service
     // role's, on the caller's behalf (the audit row names them).

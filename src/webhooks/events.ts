@@ -82,6 +82,17 @@ const EndpointDisabledData = z.object({
   disabledAt: Iso,
 });
 
+const QuotaWarningData = z.object({
+  id: z.string().describe('<organization>:<period>:<signal>:<threshold>: the same warning is never sent twice'),
+  organizationId: Uuid,
+  period: z.string().describe('the billing period, YYYY-MM (UTC calendar month)'),
+  signal: z.enum(['metrics', 'logs', 'traces']),
+  threshold: z.union([z.literal(80), z.literal(100)]).describe('percent of the monthly limit reached'),
+  used: z.number().describe("events metered this period when the warning was decided"),
+  limit: z.number().describe("the plan's monthly limit for the signal"),
+  policy: z.enum(['overage', 'block']).describe("past the limit: 'block' refuses ingest (429 QUOTA_EXCEEDED), 'overage' keeps accepting and bills it"),
+});
+
 const TestData = z.object({
   id: z.string(),
   endpointId: Uuid,
@@ -112,6 +123,12 @@ export const EVENT_TYPES: readonly EventType[] = [
     scope: 'project',
     data: EndpointDisabledData,
     description: 'The server disabled a webhook endpoint (it answered 410 Gone, or failed for 5 days); told to the other endpoints.',
+  },
+  {
+    type: 'billing.quota_warning',
+    scope: 'organization',
+    data: QuotaWarningData,
+    description: "An organization's usage of a signal reached 80 % or 100 % of its plan's monthly limit (once per threshold per period).",
   },
   { type: 'webhook.test', scope: 'project', data: TestData, description: 'A test-send: goes only to the endpoint it was sent to, whatever its filter.' },
 ];

@@ -3,7 +3,6 @@ import { EVENT_TYPE_NAMES, EventTypeFilters } from './events.ts';
 
 /** Bounds of the webhooks API (documented in docs/API.md). */
 export const WEBHOOK_LIMITS = {
-  endpointsPerOrganization: 50,
   /** Endpoints one listing returns at most (a user may see many organizations). */
   endpointsListed: 1000,
   messagesPageMax: 500,

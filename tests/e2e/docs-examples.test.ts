@@ -47,8 +47,14 @@ describe('documented curl examples', () => {
       if (i > 300) throw new Error('gateway did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
+    // The variables as API.md tells a reader to set them ("Trying the examples"), from demo.json.
+    const preamble = /\*\*Trying the examples\.\*\*[\s\S]*?```\n([\s\S]*?)```/.exec(readFileSync('docs/API.md', 'utf8'))?.[1];
+    expect(preamble, 'API.md defines the examples\' variables').toBeDefined();
+    const names = ['JWT', 'API_KEY', 'ORG', 'PROJECT', 'SERVICE_JWT'];
+    const printed = execFileSync('bash', ['-c', `set -eo pipefail\n${preamble}\nprintf '%s\\n' ${names.map((n) => `"$${n}"`).join(' ')}`], { cwd, encoding: 'utf8' });
+    vars = Object.fromEntries(printed.trim().split('\n').map((v, i) => [names[i]!, v]));
     const demo = JSON.parse(readFileSync(join(cwd, '.observai', 'demo.json'), 'utf8'));
-    vars = { JWT: demo.ownerJwt, ORG: demo.organizationId, PROJECT: demo.projectId, API_KEY: demo.apiKey };
+    expect(vars).toEqual({ JWT: demo.ownerJwt, API_KEY: demo.apiKey, ORG: demo.organizationId, PROJECT: demo.projectId, SERVICE_JWT: demo.serviceToken });
   }, 90_000);
   afterAll(async () => {
     proc?.kill('SIGTERM');

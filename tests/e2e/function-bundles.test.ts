@@ -313,6 +313,11 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
       const ids = ((await res.json()) as { organizations: Array<{ id: string }> }).organizations.map((o) => o.id);
       expect(ids).toEqual([t.orgId]);
     },
+    async billing(fn) {
+      const res = await fetch(`${fn.url}/plans`, { headers: user() });
+      expect(res.status, fn.output()).toBe(200);
+      expect(((await res.json()) as { plans: Array<{ id: string }> }).plans.map((p) => p.id)).toEqual(['free', 'pro', 'enterprise']);
+    },
     async alerts(fn) {
       const rule = { key: `bundle-${fresh}`, name: 'BundleRule', kind: 'metric', query: { metric: 'bundle.seed.metric' }, condition: { op: '>', critical: 1 } };
       const res = await fetch(`${fn.url}/rules`, { method: 'POST', headers: user(), body: JSON.stringify({ projectId: t.projectA, rule }) });
@@ -356,6 +361,7 @@ describe.skipIf(!servicesMode())('the uploaded bundles, served in the edge sandb
     'cron-dispatch-notifications': cron('dispatch-notifications'),
     'cron-deliver-webhooks': cron('deliver-webhooks'),
     'cron-escalate-incidents': cron('escalate-incidents'),
+    'cron-meter-usage': cron('meter-usage'),
   };
 
   it('has a route case for every function of the table', () => {

@@ -94,7 +94,10 @@ describe('npm start (gateway)', () => {
 
   it('seeds a demo tenant whose credentials work at once', async () => {
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
-    expect(Object.keys(demo).sort()).toEqual(['apiKey', 'organizationId', 'ownerJwt', 'projectId']);
+    expect(Object.keys(demo).sort()).toEqual(['anonKey', 'apiKey', 'expiresAt', 'organizationId', 'ownerEmail', 'ownerJwt', 'projectId', 'serviceToken', 'url']);
+    // The service token opens what only the service role may: the ingest stats.
+    expect((await fetch(`${gw.url}/ingest/stats`, { headers: { authorization: `Bearer ${demo.serviceToken}` } })).status).toBe(200);
+    expect((await fetch(`${gw.url}/ingest/stats`, { headers: { authorization: `Bearer ${demo.ownerJwt}` } })).status).toBe(403);
     expect(gw.output()).toContain(demo.apiKey);
     const orgs = await (await fetch(`${gw.url}/orgs`, { headers: { authorization: `Bearer ${demo.ownerJwt}` } })).json();
     expect(orgs.organizations).toEqual([expect.objectContaining({ id: demo.organizationId, role: 'owner' })]);

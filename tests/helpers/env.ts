@@ -16,12 +16,21 @@ import { randomToken } from '../../src/core/ids.ts';
 import { createPgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDb } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
-import { createGatewayApp } from '../../src/app/app.ts';
+import { createGatewayApp, gatewayDocument } from '../../src/app/app.ts';
 import { createNodeDeps, migrateDb, type NodeDeps } from '../../src/node/deps.ts';
+import { createResponseChecker, type ResponseChecker } from './openapi-check.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export const servicesMode = () => !!process.env.DATABASE_URL;
+
+/** One per test process: the routes and their document are the same for every env. */
+let responses: ResponseChecker | undefined;
+
+/** Throws when an answer contradicts what the OpenAPI document declares for its route and status. */
+export async function checkAgainstDocument(env: { app: ReturnType<typeof createGatewayApp>; deps: NodeDeps }, method: string, path: string, res: Response): Promise<void> {
+  return (responses ??= createResponseChecker(env.app, gatewayDocument(env.deps))).check(method, path, res);
+}
 
 export interface TestEnv {
   mode: 'embedded' | 'local';
@@ -90,7 +99,10 @@ export async function createTestEnv(opts: { fakeTime?: string; env?: Record<stri
         body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      return app.request(path, { method, headers, body });
+      const res = await app.request(path, { method, headers, body });
+      // Every answer must match what the OpenAPI document declares for its route and status.
+      await checkAgainstDocument({ app, deps }, method, path, res);
+      return res;
     },
     async createUser(email) {
       const address = email ?? `user-${randomToken(8).toLowerCase()}@example.test`;

@@ -10,7 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { type DiagLogger, DiagLogLevel, diag, type HrTime } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { expect } from 'vitest';
-import { createTestEnv, type TestEnv } from './env.ts';
+import { checkAgainstDocument, createTestEnv, type TestEnv } from './env.ts';
 import { createTenant, type Tenant } from './tenant.ts';
 
 export type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
@@ -83,6 +83,8 @@ export interface OtelGateway {
 export async function startOtelGateway(): Promise<OtelGateway> {
   const exchanges: OtelGateway['exchanges'] = [];
   const diagnostics: string[] = [];
+  /** Answers that contradicted the OpenAPI document: close() fails the suite with them. */
+  const contradictions: string[] = [];
   let server: ServerType | undefined;
   const env = await createTestEnv();
   const close = async () => {
@@ -92,6 +94,7 @@ export async function startOtelGateway(): Promise<OtelGateway> {
       await new Promise<void>((resolve) => server!.close(() => resolve()));
     }
     await env.close();
+    if (contradictions.length > 0) throw new Error(contradictions.join('\n'));
   };
   try {
     const t = await createTenant(env);
@@ -101,6 +104,7 @@ export async function startOtelGateway(): Promise<OtelGateway> {
         {
           fetch: async (req: Request, ...rest: unknown[]) => {
             const res = await (app.fetch as (r: Request, ...a: unknown[]) => Response | Promise<Response>)(req, ...rest);
+            await checkAgainstDocument(env, req.method, new URL(req.url).pathname, res).catch((err: Error) => contradictions.push(err.message));
             const body = new Uint8Array(await res.clone().arrayBuffer());
             exchanges.push({
               path: new URL(req.url).pathname,

@@ -11,10 +11,12 @@ import { linkSecret } from '../../src/oncall/action-links.ts';
 import { overrideId } from '../../src/oncall/schedule-store.ts';
 import { pagerDutySignature, signActionLink, slackSignature } from '../../src/oncall/signatures.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
+import { stripeSignatureHeader } from '../../src/billing/stripe/signature.ts';
 import { createMatrixTenant, type MatrixTenant, type RouteCase } from './auth-matrix.ts';
 import { TEST_JWT_SECRET, type TestEnv } from './env.ts';
 
 const NOW = Date.now();
+const MATRIX_STRIPE_SECRET = 'whsec_matrix0123456789';
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const TRACE = 'a'.repeat(32);
@@ -26,6 +28,9 @@ const OWNERS = ['owner', 'admin'] as const;
 const READERS = ['owner', 'admin', 'member', 'viewer', 'readKey'] as const;
 /** Who changes data in project A. */
 const WRITERS = ['owner', 'admin', 'member'] as const;
+
+/** Who mints a stream token: any signed-in user, any key with the read scope (the stream itself then decides what they see). */
+const STREAM_MINTERS = [...USERS, 'readKey', 'otherKey'] as const;
 
 let env: TestEnv;
 const fixture = { logId: '', episodeId: '', destinationId: '', scheduleId: '', exportId: '' };
@@ -329,6 +334,7 @@ export const CASES: RouteCase[] = [
   { route: 'logs GET /search', allow: READERS, request: ({ t }) => ({ path: '/search', query: { ...A(t), ...window } }) },
   { route: 'logs GET /histogram', allow: READERS, request: ({ t }) => ({ path: '/histogram', query: { ...A(t), ...window } }) },
   { route: 'logs GET /tail', allow: READERS, request: ({ t }) => ({ path: '/tail', query: A(t) }) },
+  { route: 'logs POST /tail/token', allow: STREAM_MINTERS, ok: 201, request: () => ({ path: '/tail/token' }) },
   { route: 'logs GET /:id', allow: READERS, request: ({ t }) => ({ path: `/${fixture.logId}`, query: A(t) }) },
   { route: 'logs GET /traces', allow: READERS, request: ({ t }) => ({ path: '/traces', query: { ...A(t), ...window } }) },
   { route: 'logs GET /traces/services', allow: READERS, request: ({ t }) => ({ path: '/traces/services', query: { ...A(t), ...window } }) },
@@ -431,6 +437,7 @@ export const CASES: RouteCase[] = [
   { route: 'alerts GET /instances', allow: READERS, request: ({ t }) => ({ path: '/instances', query: { ...A(t), filter: '{severity=~"crit.*"}' } }) },
   { route: 'alerts GET /history', allow: READERS, request: ({ t }) => ({ path: '/history', query: { ...A(t), limit: '10' } }) },
   { route: 'alerts GET /stream', allow: READERS, request: ({ t }) => ({ path: '/stream', query: A(t) }) },
+  { route: 'alerts POST /stream/token', allow: STREAM_MINTERS, ok: 201, request: () => ({ path: '/stream/token' }) },
   { route: 'alerts GET /groups', allow: READERS, request: ({ t }) => ({ path: '/groups', query: A(t) }) },
   { route: 'alerts GET /notifications', allow: READERS, request: ({ t }) => ({ path: '/notifications', query: { ...A(t), status: 'failed' } }) },
   { route: 'alerts GET /notifications/:id', allow: READERS, request: async ({ t }) => ({ path: `/notifications/${await alertNotification(t, 'sent')}` }) },
@@ -602,6 +609,7 @@ export const CASES: RouteCase[] = [
     request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/merge`, body: { into: await oncallIncident(t) } }),
   },
   { route: 'oncall GET /incidents/stream', allow: READERS, request: ({ t }) => ({ path: '/incidents/stream', query: A(t) }) },
+  { route: 'oncall POST /incidents/stream/token', allow: STREAM_MINTERS, ok: 201, request: () => ({ path: '/incidents/stream/token' }) },
   { route: 'oncall GET /incidents/stats', allow: READERS, request: ({ t }) => ({ path: '/incidents/stats', query: A(t) }) },
   { route: 'oncall POST /incidents/:id/notes', allow: WRITERS, ok: 201, request: async ({ t }) => ({ path: `/incidents/${await oncallIncident(t)}/notes`, body: { text: 'matrix note' } }) },
   // Schedules: an organization's members read; owners and admins manage; people change their own time.
@@ -806,13 +814,47 @@ export const CASES: RouteCase[] = [
   },
   { route: 'orgs GET /:orgId/audit-log', allow: OWNERS, request: ({ t }) => ({ path: `/${t.orgId}/audit-log` }) },
 
+  // --------------------------------------------------------------------------------------- billing
+  { route: 'billing GET /plans', allow: USERS, request: () => ({ path: '/plans' }) },
+  // Plans are contract terms: the operator's (service role) alone.
+  {
+    route: 'billing PUT /plans/:planId',
+    allow: ['service'],
+    ok: 201,
+    request: ({ t }) => {
+      const open = { monthlyLimit: null, included: 0, pricePerMillionCents: 0, policy: 'overage' };
+      const limits = { activeSeries: null, members: null, alertRules: null, webhookEndpoints: null, apiRequestsPerMinute: null, retentionDays: 400 };
+      return { path: `/plans/m-${unique()}`, body: { name: 'Matrix', organizationId: t.orgId, signals: { metrics: open, logs: open, traces: open }, limits } };
+    },
+  },
+  // Stripe's requests carry only Stripe's signature: with a valid one any caller is served.
+  {
+    route: 'billing POST /stripe/webhook',
+    allow: ['anonymous', ...USERS, 'ingestKey', 'readKey', 'adminKey', 'otherKey', 'service'],
+    request: async () => {
+      const body = JSON.stringify({ id: `evt_${unique()}`, type: 'invoice.paid', data: { object: { id: 'in_matrix', customer: 'cus_unknown' } } });
+      return { path: '/stripe/webhook', raw: { body, contentType: 'application/json' }, headers: { 'stripe-signature': await stripeSignatureHeader(MATRIX_STRIPE_SECRET, body, Math.floor(Date.now() / 1000)) } };
+    },
+  },
+  { route: 'billing GET /:orgId', allow: ['owner'], request: ({ t }) => ({ path: `/${t.orgId}` }) },
+  // Enterprise: the cases before this one leave organization A with more alert rules than free allows.
+  { route: 'billing PUT /:orgId/plan', allow: ['owner'], request: ({ t }) => ({ path: `/${t.orgId}/plan`, body: { planId: 'enterprise' } }) },
+  { route: 'billing PUT /:orgId/details', allow: ['owner'], request: ({ t }) => ({ path: `/${t.orgId}/details`, body: { companyName: `Acme ${unique()}` } }) },
+  // Every member asks; RLS shows each the projects they may read (the unassigned member: none).
+  { route: 'billing GET /:orgId/usage', allow: ['owner', 'admin', 'member', 'unassigned', 'viewer'], request: ({ t }) => ({ path: `/${t.orgId}/usage` }) },
+  {
+    route: 'billing GET /:orgId/statements/:month',
+    allow: ['owner'],
+    request: ({ t }) => ({ path: `/${t.orgId}/statements/${new Date().toISOString().slice(0, 7)}` }),
+  },
+
   // ------------------------------------------------------------------------------------------ cron
   // A short budget: the dispatcher ticks until its budget is spent (most of a minute by default).
   ...FUNCTIONS.filter((f) => f.name.startsWith('cron-')).map((f): RouteCase => ({ route: `${f.name} POST /`, allow: ['service'], request: () => ({ path: '/', body: { budgetMs: 1000 } }) })),
 ];
 
 /** The config the cases need (export routes answer 501 without an encryption key). */
-export const ROUTE_CASES_ENV = { SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+export const ROUTE_CASES_ENV = { SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), STRIPE_WEBHOOK_SECRET: MATRIX_STRIPE_SECRET };
 
 /** Creates the shared tenant and the fixtures the cases point at; call once per file, in beforeAll. */
 export async function setUpRouteCases(testEnv: TestEnv): Promise<MatrixTenant> {

@@ -202,7 +202,9 @@ describe('who may read and change the policy', () => {
     expect((await call('PUT', '/policy', { apiKey: t.keyA.secret, body: { policy: POLICY } })).status).toBe(403);
     expect((await call('GET', `/policy?projectId=${t.projectA}`, { as: t.people.outsider })).status).toBe(404);
     expect((await call('GET', `/policy?projectId=${t.projectA}`, { as: t.people.unassigned })).status).toBe(404);
-    expect((await call('GET', '/policy', { as: t.people.owner })).status).toBe(404);
+    const unnamed = await call('GET', '/policy', { as: t.people.owner });
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.message).toContain('query.projectId');
     expect((await call('GET', '/policy')).status).toBe(401);
   });
 });

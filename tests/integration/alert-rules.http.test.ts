@@ -20,6 +20,9 @@ let adminKey: string;
 beforeAll(async () => {
   env = await createTestEnv();
   t = await createTenant(env);
+  // This file fills projects up to the per-project cap (1000 rules); the plan's organization-wide
+  // limit (free: 100) gets a tenant of its own below.
+  await env.db.query(`update public.organizations set plan = 'enterprise' where id = $1`, [t.orgId]);
   const k = await generateApiKey();
   await env.db.query(`insert into public.api_keys (organization_id, project_id, name, prefix, secret_hash, scopes) values ($1, $2, 'ci', $3, $4, array['admin'])`, [
     t.orgId,
@@ -352,6 +355,42 @@ describe('rules as code', () => {
     const pruned = await call('PUT', '/rules', { as: t.people.owner, body: { projectId: p!.id, rules: two, prune: true } });
     expect(pruned.body.removed).toHaveLength(999);
     expect(await ruleCount(p!.id)).toBe(2);
+  });
+
+  it("the organization's plan limits the rules a file may add across its projects, as it limits POST; prune makes room", async () => {
+    const u = await createTenant(env);
+    const open = { monthlyLimit: null, included: 0, pricePerMillionCents: 0, policy: 'overage' };
+    const plan = `rules-${u.orgId.slice(0, 8)}`;
+    const limits = { activeSeries: null, members: null, alertRules: 3, webhookEndpoints: null, apiRequestsPerMinute: null, retentionDays: 400 };
+    const put = await env.request('PUT', `/functions/v1/billing/plans/${plan}`, {
+      headers: { authorization: `Bearer ${await env.serviceJwt()}` },
+      body: { name: 'Three rules', organizationId: u.orgId, signals: { metrics: open, logs: open, traces: open }, limits },
+    });
+    expect(put.status).toBe(201);
+    await env.db.query('update public.organizations set plan = $2 where id = $1', [u.orgId, plan]);
+    const applyTo = (projectId: string, rules: Json[], prune = false) => call('PUT', '/rules', { as: u.people.owner, body: { projectId, rules, prune } });
+    const orgRules = async () => (await env.db.query<{ key: string }>('select key from public.alert_rules where organization_id = $1 order by key', [u.orgId])).map((r) => r.key);
+
+    const [a1, a2, a3, a4] = ['a1', 'a2', 'a3', 'a4'].map((key) => metricRule({ key }));
+    expect((await applyTo(u.projectA, [a1!, a2!])).body.created).toEqual(['a1', 'a2']);
+    // 2 + 2 > 3: refused like POST, naming the plan, with nothing written.
+    const over = await applyTo(u.projectA, [a1!, a2!, a3!, a4!]);
+    expect(over.status).toBe(400);
+    expect(field(over.body)).toBe('body.rules');
+    expect(over.body.error.message).toMatch(/already has 2 alert rules and this would add 2, and its Three rules plan allows 3; remove one/);
+    expect(await orgRules()).toEqual(['a1', 'a2']);
+    // The limit is the organization's: another project counts the same rules.
+    const elsewhere = await applyTo(u.projectB, [metricRule({ key: 'b1' }), metricRule({ key: 'b2' })]);
+    expect(elsewhere.status).toBe(400);
+    expect(await orgRules()).toEqual(['a1', 'a2']);
+    // A file that changes existing rules adds nothing; prune's removals make room for new ones.
+    expect((await applyTo(u.projectA, [{ ...a1!, name: 'Renamed' }, a2!])).body.changed).toEqual(['a1']);
+    expect((await applyTo(u.projectA, [a1!, a3!, a4!], true)).body).toEqual({ created: ['a3', 'a4'], changed: ['a1'], unchanged: [], removed: ['a2'] });
+    expect(await orgRules()).toEqual(['a1', 'a3', 'a4']);
+    // Full: one more through POST is refused with the same error.
+    const post = await call('POST', '/rules', { as: u.people.owner, body: { projectId: u.projectB, rule: metricRule({ key: 'b3' }) } });
+    expect(post.status).toBe(400);
+    expect(post.body.error.message).toMatch(/already has 3 alert rules, and its Three rules plan allows 3; remove one/);
   });
 
   it('a viewer gets 403 even for a file that would change nothing; others do not see the project', async () => {

@@ -50,11 +50,11 @@ describe('alert stream', () => {
     const [row] = opts.id
       ? await env.db.query<{ id: string }>(
           `insert into public.alert_transitions (id, ${cols}) overriding system value
-           values ($8, $1, $2, $3, $4, $5, 'pending', $6, 'critical', 3.5, 1, 'above the threshold', $7) returning id::text`,
+           values ($8, $1, $2, $3, $4, $5::text::jsonb, 'pending', $6, 'critical', 3.5, 1, 'above the threshold', $7) returning id::text`,
           [...values, opts.id.toString()],
         )
       : await env.db.query<{ id: string }>(
-          `insert into public.alert_transitions (${cols}) values ($1, $2, $3, $4, $5, 'pending', $6, 'critical', 3.5, 1, 'above the threshold', $7) returning id::text`,
+          `insert into public.alert_transitions (${cols}) values ($1, $2, $3, $4, $5::text::jsonb, 'pending', $6, 'critical', 3.5, 1, 'above the threshold', $7) returning id::text`,
           values,
         );
     return row!.id;

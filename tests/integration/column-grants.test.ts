@@ -75,7 +75,8 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   },
   notification_policies: { INSERT: 'project_id, organization_id, document', UPDATE: 'document' },
   organization_members: { INSERT: 'organization_id, user_id, role', UPDATE: 'role' },
-  organizations: { UPDATE: 'name, billing_email, plan' },
+  // The plan changes only through the billing function (it checks the organization fits the plan).
+  organizations: { UPDATE: 'name, billing_email' },
   profiles: { UPDATE: 'display_name' },
   project_ingest_settings: {
     INSERT: 'project_id, organization_id, max_series, requests_per_minute, events_per_minute',

@@ -96,6 +96,8 @@ describe('log retention boundaries', () => {
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: iso(NOW) });
     t = await createTenant(env);
+    // Settings up to 400 days: the pro plan's retention (free keeps 90; docs/BILLING.md).
+    await env.db.query(`update public.organizations set plan = 'pro' where id = $1`, [t.orgId]);
     const res = await env.request('PUT', BASE, { token: t.people.owner.jwt, body: { projectId: t.projectA, levels: A_DAYS.levels, spans: A_DAYS.spans } });
     expect(res.status).toBe(200);
     await ensureDays(env, cases.map((c) => c[3]));
@@ -174,6 +176,8 @@ describe('log retention partitions and batches', () => {
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: iso(NOW) });
     t = await createTenant(env);
+    // Settings up to 400 days: the pro plan's retention (free keeps 90; docs/BILLING.md).
+    await env.db.query(`update public.organizations set plan = 'pro' where id = $1`, [t.orgId]);
   }, 60_000);
   afterAll(async () => env?.close());
 
@@ -255,6 +259,8 @@ describe('/logs/retention routes', () => {
   beforeAll(async () => {
     env = await createTestEnv({ fakeTime: iso(NOW) });
     t = await createTenant(env);
+    // Settings up to 400 days: the pro plan's retention (free keeps 90; docs/BILLING.md).
+    await env.db.query(`update public.organizations set plan = 'pro' where id = $1`, [t.orgId]);
     const day = NOW - 10 * DAY;
     await ensureDays(env, [day]);
     await insertLog(env, t.projectA, 'debug', day, 'route-debug');

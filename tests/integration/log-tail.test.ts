@@ -33,6 +33,8 @@ describe('live tail', () => {
     env = await createTestEnv({ fakeTime: iso(NOW) });
     clock = env.clock as FakeClock;
     t = await createTenant(env);
+    // The caps' tests add a viewer a tail: more members than the Free plan's 10.
+    await env.db.query(`update public.organizations set plan = 'enterprise' where id = $1`, [t.orgId]);
   }, 60_000);
   afterAll(async () => env?.close());
 

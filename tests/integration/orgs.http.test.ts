@@ -64,9 +64,9 @@ describe('orgs function', () => {
     });
 
     it('owners change billing; admins rename but cannot touch billing; viewers change nothing', async () => {
-      const owner = await env.request('PATCH', `${BASE}/${t.orgId}`, { token: t.people.owner.jwt, body: { billingEmail: 'billing@acme.test', plan: 'team' } });
+      const owner = await env.request('PATCH', `${BASE}/${t.orgId}`, { token: t.people.owner.jwt, body: { billingEmail: 'billing@acme.test', plan: 'pro' } });
       expect(owner.status).toBe(200);
-      expect((await owner.json()).organization).toMatchObject({ billingEmail: 'billing@acme.test', plan: 'team' });
+      expect((await owner.json()).organization).toMatchObject({ billingEmail: 'billing@acme.test', plan: 'pro' });
       expect(await auditActions(t.orgId)).toContain('organization.billing_changed');
       const adminBilling = await env.request('PATCH', `${BASE}/${t.orgId}`, { token: t.people.admin.jwt, body: { plan: 'enterprise' } });
       expect(adminBilling.status).toBe(403);
@@ -75,7 +75,7 @@ describe('orgs function', () => {
       expect((await env.request('PATCH', `${BASE}/${t.orgId}`, { token: t.people.viewer.jwt, body: { name: 'Hacked' } })).status).toBe(403);
       expect((await env.request('PATCH', `${BASE}/${t.orgId}`, { token: t.people.owner.jwt, body: {} })).status).toBe(400);
       const [row] = await env.db.query<{ name: string; plan: string }>('select name, plan from public.organizations where id = $1', [t.orgId]);
-      expect(row).toEqual({ name: 'Acme Corp', plan: 'team' });
+      expect(row).toEqual({ name: 'Acme Corp', plan: 'pro' });
     });
 
     it('only owners delete; deletion cascades and is audited', async () => {

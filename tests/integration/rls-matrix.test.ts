@@ -55,6 +55,7 @@ interface Fixture {
   maintenanceWindowId: string;
   slackAppId: string;
   pagerdutyWebhookId: string;
+  customPlanId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -487,6 +488,49 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: ['update public.oncall_feed_tokens set revoked_at = now() where id = $1 returning id', [f.oncallFeedId]],
       delete: ['delete from public.oncall_feed_tokens where id = $1 returning id', [f.oncallFeedId]],
     },
+    // Billing (migration ..20261206002100). The fixture plan is organization A's custom plan.
+    billing_plans: {
+      select: ['select id from public.billing_plans where id = $1', [f.customPlanId]],
+      insert: [`insert into public.billing_plans (id, name, organization_id, retention_days_limit) values ('rls-new', 'n', $1, 30) returning id`, [t.orgId]],
+      update: [`update public.billing_plans set base_price_cents = 0 where id = $1 returning id`, [f.customPlanId]],
+      delete: ['delete from public.billing_plans where id = $1 returning id', [f.customPlanId]],
+    },
+    organization_billing: {
+      select: ['select organization_id from public.organization_billing where organization_id = $1', [t.orgId]],
+      insert: [`insert into public.organization_billing (organization_id, company_name) values ($1, 'x') returning organization_id`, [t.other.orgId]],
+      update: [`update public.organization_billing set tax_id = 'forged' where organization_id = $1 returning organization_id`, [t.orgId]],
+      delete: ['delete from public.organization_billing where organization_id = $1 returning organization_id', [t.orgId]],
+    },
+    usage_daily: {
+      select: [`select 1 from public.usage_daily where project_id = $1 and day = '2026-01-01'`, [t.projectA]],
+      insert: [`insert into public.usage_daily (organization_id, project_id, day, signal, events) values ($1, $2, '2026-01-02', 'logs', 1) returning 1`, [t.orgId, t.projectA]],
+      update: [`update public.usage_daily set events = 0 where project_id = $1 and day = '2026-01-01' returning 1`, [t.projectA]],
+      delete: [`delete from public.usage_daily where project_id = $1 and day = '2026-01-01' returning 1`, [t.projectA]],
+    },
+    usage_series_daily: {
+      select: [`select 1 from public.usage_series_daily where project_id = $1 and day = '2026-01-01'`, [t.projectA]],
+      insert: [`insert into public.usage_series_daily (organization_id, project_id, day, active_series) values ($1, $2, '2026-01-02', 1) returning 1`, [t.orgId, t.projectA]],
+      update: [`update public.usage_series_daily set active_series = 0 where project_id = $1 and day = '2026-01-01' returning 1`, [t.projectA]],
+      delete: [`delete from public.usage_series_daily where project_id = $1 and day = '2026-01-01' returning 1`, [t.projectA]],
+    },
+    billing_quota_warnings: {
+      select: [`select 1 from public.billing_quota_warnings where organization_id = $1 and period = '2026-01-01'`, [t.orgId]],
+      insert: [`insert into public.billing_quota_warnings (organization_id, period, signal, threshold, used, events_limit) values ($1, '2026-02-01', 'logs', 80, 8, 10) returning 1`, [t.orgId]],
+      update: [`update public.billing_quota_warnings set used = 0 where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
+      delete: [`delete from public.billing_quota_warnings where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
+    },
+    usage_reported: {
+      select: [`select 1 from public.usage_reported where organization_id = $1 and period = '2026-01-01'`, [t.orgId]],
+      insert: [`insert into public.usage_reported (organization_id, period, signal, events) values ($1, '2026-02-01', 'logs', 1) returning 1`, [t.orgId]],
+      update: [`update public.usage_reported set events = 0 where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
+      delete: [`delete from public.usage_reported where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
+    },
+    stripe_events: {
+      select: [`select id from private.stripe_events where id = 'evt_rls'`, []],
+      insert: [`insert into private.stripe_events (id, type) values ('evt_rls_new', 'x') returning id`, []],
+      update: [`update private.stripe_events set type = 'y' where id = 'evt_rls' returning id`, []],
+      delete: [`delete from private.stripe_events where id = 'evt_rls' returning id`, []],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -505,7 +549,7 @@ const ALERT_WRITERS: MatrixActor[] = ['owner', 'admin', 'member', 'service_role'
 
 /** Who is allowed, per table and operation. Everyone else must be denied. */
 /** The jobs' own tables, moved out of the Data API's schema into private (migration ..20261206000500). */
-const INTERNAL = ['rollup_state', 'job_runs', 'anomaly_detector_states', 'oncall_rate_state'];
+const INTERNAL = ['rollup_state', 'job_runs', 'anomaly_detector_states', 'oncall_rate_state', 'stripe_events'];
 
 const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   organizations: { select: ALL_MEMBERS, insert: SERVICE, update: MANAGERS, delete: ['owner', 'service_role'] },
@@ -533,6 +577,16 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   spans: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   log_counts: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   ingest_usage: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // Billing: members see their organization's custom plan (and the shared ones); owners alone their
+  // billing details; usage as the projects one may read (owners and admins all); warnings managers;
+  // every write is the billing function's or the meter's (service role).
+  billing_plans: { select: ALL_MEMBERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  organization_billing: { select: ['owner', 'service_role'], insert: SERVICE, update: SERVICE, delete: SERVICE },
+  usage_daily: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  usage_series_daily: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  billing_quota_warnings: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  usage_reported: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  stripe_events: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_totals: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
@@ -774,7 +828,16 @@ describe('RLS matrix', () => {
       `insert into public.oncall_pagerduty_webhooks (organization_id, signing_secret_ciphertext) values ($1, 'v1.0123456789abcdef.aaaa.bbbb') returning id`,
       [tenant.orgId],
     );
+    const customPlanId = `rls-${tenant.orgId.slice(0, 8)}`;
+    await env.db.query(`insert into public.billing_plans (id, name, organization_id, retention_days_limit) values ($1, 'Custom', $2, 400)`, [customPlanId, tenant.orgId]);
+    await env.db.query(`insert into public.organization_billing (organization_id, company_name) values ($1, 'Acme')`, [tenant.orgId]);
+    await env.db.query(`insert into public.usage_daily (organization_id, project_id, day, signal, events) values ($1, $2, '2026-01-01', 'logs', 1)`, [tenant.orgId, tenant.projectA]);
+    await env.db.query(`insert into public.usage_series_daily (organization_id, project_id, day, active_series) values ($1, $2, '2026-01-01', 1)`, [tenant.orgId, tenant.projectA]);
+    await env.db.query(`insert into public.billing_quota_warnings (organization_id, period, signal, threshold, used, events_limit) values ($1, '2026-01-01', 'logs', 80, 8, 10)`, [tenant.orgId]);
+    await env.db.query(`insert into public.usage_reported (organization_id, period, signal, events) values ($1, '2026-01-01', 'logs', 1)`, [tenant.orgId]);
+    await env.db.query(`insert into private.stripe_events (id, type) values ('evt_rls', 'x')`);
     fixture = {
+      customPlanId,
       pagerdutyWebhookId: pdWebhook!.id,
       slackAppId: slackApp!.id,
       maintenanceWindowId: maintenanceWindow!.id,

@@ -12,3 +12,6 @@ export type { Attributes, Logger, LoggerOptions, LogRecord } from './logs.ts';
 export type { Span, SpanContext, SpanKind, SpanOptions, SpanStatus } from './spans.ts';
 export type { RetryOptions } from './retry.ts';
 export type { Tags, TagValue } from './validate.ts';
+export { createQueryClient, QueryError } from './query.ts';
+export type { ApiPaths, HttpMethod, PathsFor, QueryClient, QueryClientOptions, SuccessBody } from './query.ts';
+export type { components as ApiComponents, operations as ApiOperations } from './api-types.ts';

@@ -3,9 +3,13 @@ import { streamCredential } from '../../auth/stream-credential.ts';
 import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
+import { describe } from '../../http/openapi.ts';
 import { respondWithStream, type StreamSource } from '../../http/sse-stream.ts';
 import { createStreamSlots } from '../../http/stream-slots.ts';
+import { acceptStreamToken, describeStreamToken, mintStreamToken } from '../../http/stream-token.ts';
 import { invalid, parseQuery } from '../../http/validate.ts';
+import { ALERT_STREAM_EVENTS } from '../responses.ts';
+import { READER } from './callers.ts';
 import { type AlertStream, AlertStreamQuery, openAlertStream, TransitionId } from '../stream-alerts.ts';
 
 /** The alert stream as a kind of stream: its name in messages, and its slot sets' prefix. */
@@ -35,15 +39,21 @@ export function streamRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const slots = createStreamSlots(deps, { ...ALERT_STREAM, caps: deps.config.logTail });
 
-  app.get('/', async (c) => {
-    const { claims, keyProjectId } = readerClaims(c);
-    const q = parseQuery(c, AlertStreamQuery);
-    const header = c.req.header('last-event-id');
-    if (header !== undefined && !TransitionId.safeParse(header).success) throw invalid('header.last-event-id', 'must be a transition id');
-    // Errors (unknown project, a full cap) are answered before the stream starts.
-    const stream = await openAlertStream(deps, claims, keyProjectId, streamCredential(c.get('identity'), claims), { ...q, lastId: header ?? q.lastId });
-    return respondWithStream(c, deps, ALERT_STREAM, slots, transitionSource(stream));
-  });
+  app.post('/token', describeStreamToken('alert stream'), mintStreamToken(deps));
+  app.get(
+    '/',
+    describe({ summary: "A project's alert transitions as server-sent events", description: 'Open with a header credential, or `?access_token=` from POST /stream/token (EventSource).', ...READER, query: AlertStreamQuery, responses: { 200: ALERT_STREAM_EVENTS } }),
+    acceptStreamToken(deps),
+    async (c) => {
+      const { claims, keyProjectId } = readerClaims(c);
+      const q = parseQuery(c, AlertStreamQuery);
+      const header = c.req.header('last-event-id');
+      if (header !== undefined && !TransitionId.safeParse(header).success) throw invalid('header.last-event-id', 'must be a transition id');
+      // Errors (unknown project, a full cap) are answered before the stream starts.
+      const stream = await openAlertStream(deps, claims, keyProjectId, streamCredential(c.get('identity'), claims), { ...q, lastId: header ?? q.lastId });
+      return respondWithStream(c, deps, ALERT_STREAM, slots, transitionSource(stream));
+    },
+  );
 
   return app;
 }

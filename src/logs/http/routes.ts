@@ -4,6 +4,8 @@ import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { respondWithStream, STREAM_TIMING } from '../../http/sse-stream.ts';
+import { acceptStreamToken, describeStreamToken, mintStreamToken } from '../../http/stream-token.ts';
+import { describe } from '../../http/openapi.ts';
 import { invalid, parseParams, parseQuery } from '../../http/validate.ts';
 import { getLogWithContext } from '../get-log.ts';
 import { logHistogram } from '../log-histogram.ts';
@@ -13,6 +15,7 @@ import { openLogTail } from '../tail-logs.ts';
 import { compileQueryOrThrow } from '../filter.ts';
 import { type AttributeFilter, LogId, parseLogQuery } from '../../log-view/query.ts';
 import { ContextQuery, HistogramQuery, type LogFilter, LogParams, SearchQuery, selectedLevels, TailQuery } from '../schemas.ts';
+import { LogContextResponse, LogHistogramResponse, LogSearchResponse, TAIL_STREAM } from '../responses.ts';
 
 function toFilter(p: {
   projectId?: string;
@@ -33,6 +36,10 @@ function toFilter(p: {
 
 const query = (c: Context<AppEnv>) => c.req.query() as Record<string, string>;
 
+const READER = { auth: ['user', 'apiKey'], scope: 'read' } as const;
+/** Besides the listed parameters, log queries take attribute conditions: `attr.<key>=<value>` (repeatable). */
+const ATTR = 'Attribute conditions: `attr.<key>=<value>` (the attribute equals the value) and `has=<key>,...`, besides the parameters listed.';
+
 /**
  * Log search, level histogram, a log with its context, live tail: the logs function's own routes
  * (traces, retention settings and exports join them in src/app/functions.ts). Reads: users (RLS) or
@@ -42,20 +49,21 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tailSlots = createTailSlots(deps);
 
-  app.get('/search', async (c) => {
+  app.get('/search', describe({ summary: 'Search logs (full text, levels, services, attributes), newest first', description: ATTR, ...READER, query: SearchQuery, responses: { 200: LogSearchResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), SearchQuery);
     const result = await searchLogs(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, order: p.order, limit: p.limit, cursor: p.cursor });
     return c.json(result);
   });
 
-  app.get('/histogram', async (c) => {
+  app.get('/histogram', describe({ summary: 'Log lines per level over time', description: ATTR, ...READER, query: HistogramQuery, responses: { 200: LogHistogramResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), HistogramQuery);
     return c.json(await logHistogram(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, step: p.step, buckets: p.buckets }));
   });
 
-  app.get('/tail', async (c) => {
+  app.post('/tail/token', describeStreamToken('live tail'), mintStreamToken(deps));
+  app.get('/tail', describe({ summary: 'Live tail: new log lines as server-sent events', description: `${ATTR} Resume with Last-Event-ID or lastId.`, ...READER, query: TailQuery, responses: { 200: TAIL_STREAM } }), acceptStreamToken(deps), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), TailQuery);
     const header = c.req.header('last-event-id');
@@ -66,7 +74,7 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     return respondWithStream(c, deps, LIVE_TAIL, tailSlots, logTailSource(tail));
   });
 
-  app.get('/:id', async (c) => {
+  app.get('/:id', describe({ summary: 'A log line with the lines around it', ...READER, params: LogParams, query: ContextQuery, responses: { 200: LogContextResponse } }), async (c) => {
     const { claims } = readerClaims(c);
     const { id } = parseParams(c, LogParams);
     const q = parseQuery(c, ContextQuery);

@@ -2,11 +2,13 @@ import { type Context, Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
+import { describe } from '../../http/openapi.ts';
 import { invalid, parseParams, parseQuery } from '../../http/validate.ts';
 import { parseLogQuery } from '../../log-view/query.ts';
 import { getTrace } from '../get-trace.ts';
 import { listTraceLogs } from '../list-trace-logs.ts';
 import { type AttributeFilter, GetTraceQuery, SearchTracesQuery, TRACE_LIMITS, ServiceStatsQuery, TraceLogsQuery, TraceParams } from '../schemas.ts';
+import { ServiceStatsResponse, TraceLogsResponse, TraceResponse, TraceSearchResponse } from '../responses.ts';
 import { searchTraces } from '../search-traces.ts';
 import { getServiceStats } from '../service-stats.ts';
 
@@ -18,30 +20,32 @@ function parseSearchQuery(c: Context): SearchTracesQuery {
   return { ...params, attr };
 }
 
+const READER = { auth: ['user', 'apiKey'], scope: 'read' } as const;
+
 /** Traces: a trace by id as a span tree, trace search, per-service span statistics (mounted at /logs/traces). */
 export function traceRoutes(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/', async (c) => {
+  app.get('/', describe({ summary: 'Search traces by service, operation, duration, status and attributes', description: 'Attribute conditions: `attr.<key>=<value>` and `has=<key>,...`, besides the parameters listed.', ...READER, query: SearchTracesQuery, responses: { 200: TraceSearchResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     return c.json(await searchTraces(deps, claims, keyProjectId, parseSearchQuery(c)));
   });
 
   // Before /:traceId, which would otherwise take "services" for a trace id.
-  app.get('/services', async (c) => {
+  app.get('/services', describe({ summary: 'Span statistics per service, or per operation of one service', ...READER, query: ServiceStatsQuery, responses: { 200: ServiceStatsResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const query = parseQuery(c, ServiceStatsQuery);
     const { rows, ...stats } = await getServiceStats(deps, claims, keyProjectId, query);
     return c.json(query.service === undefined ? { ...stats, services: rows } : { ...stats, service: query.service, operations: rows });
   });
 
-  app.get('/:traceId', async (c) => {
+  app.get('/:traceId', describe({ summary: 'A trace as a span tree', ...READER, params: TraceParams, query: GetTraceQuery, responses: { 200: TraceResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { traceId } = parseParams(c, TraceParams);
     return c.json(await getTrace(deps, claims, keyProjectId, traceId, parseQuery(c, GetTraceQuery)));
   });
 
-  app.get('/:traceId/logs', async (c) => {
+  app.get('/:traceId/logs', describe({ summary: "A trace's log lines", ...READER, params: TraceParams, query: TraceLogsQuery, responses: { 200: TraceLogsResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { traceId } = parseParams(c, TraceParams);
     return c.json(await listTraceLogs(deps, claims, keyProjectId, traceId, parseQuery(c, TraceLogsQuery)));

@@ -31,6 +31,12 @@ const PUBLIC_MODULES = new Set([
   'traces/service-stats.ts', // trace alert rules are evaluated by the service statistics themselves
   'alerts/model.ts', // incident pages are notifications of alerting's shape (ADR 0011, amendments)
   'alerts/deliver-notifications.ts', // the escalation job sends its pages with alerting's delivery engine, from the same log
+  'logs/responses.ts', // a trace's logs are answered as log lines of the logs API's shape
+  'billing/quota.ts', // ingest enforces the plan's monthly quotas with billing's counters (ADR 0012)
+  'billing/plan-quota.ts', // ingest reads the organization's plan quotas with the project's settings
+  'billing/plan-limits.ts', // members, alert rules, webhook endpoints and retention respect the plan's limits
+  'billing/change-plan.ts', // PATCH /orgs/:id with a plan changes it through billing's checked verb
+  'retention/log-retention.ts', // a plan's retention limit is measured against the log retention defaults
 ]);
 const NODE_BUILTINS_ALLOWED = new Set(['node:crypto', 'node:buffer', 'node:dns', 'node:http', 'node:https', 'node:net', 'node:stream']);
 
