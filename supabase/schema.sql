@@ -133,6 +133,41 @@ CREATE FUNCTION private.actor_type() RETURNS text
 $$;
 
 --
+-- Name: alert_rules_within_plan(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.alert_rules_within_plan() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  lim integer;
+  plan_name text;
+  have integer;
+begin
+  select b.alert_rules_limit, b.name into lim, plan_name
+  from public.organizations o join public.billing_plans b on b.id = o.plan where o.id = new.organization_id;
+  if lim is null then
+    return new;
+  end if;
+  -- The API's key (hashtext('observai.plan:' || kind || ':' || org)): one queue per organization.
+  perform pg_advisory_xact_lock(hashtext('observai.plan:alertRules:' || new.organization_id::text));
+  select count(*) into have from public.alert_rules where organization_id = new.organization_id;
+  if have + 1 > lim then
+    raise exception 'The organization already has % alert rules, and its % plan allows %; remove one or upgrade the plan first', have, plan_name, lim
+      using errcode = 'OA400';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: FUNCTION alert_rules_within_plan(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.alert_rules_within_plan() IS 'Refuses an alert rule past the organization''s plan limit, however it is inserted (the Data API included).';
+
+--
 -- Name: alert_silences_guard_user_changes(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2502,6 +2537,10 @@ CREATE TABLE public.billing_plans (
     retention_days_limit integer NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    stripe_base_price_id text,
+    metrics_stripe_price_id text,
+    logs_stripe_price_id text,
+    traces_stripe_price_id text,
     CONSTRAINT billing_plans_active_series_limit_check CHECK ((active_series_limit >= 0)),
     CONSTRAINT billing_plans_alert_rules_limit_check CHECK ((alert_rules_limit >= 0)),
     CONSTRAINT billing_plans_api_requests_per_minute_check CHECK ((api_requests_per_minute >= 1)),
@@ -2513,6 +2552,7 @@ CREATE TABLE public.billing_plans (
     CONSTRAINT billing_plans_logs_included_within_limit CHECK (((logs_events_limit IS NULL) OR (logs_events_included <= logs_events_limit))),
     CONSTRAINT billing_plans_logs_policy_check CHECK ((logs_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
     CONSTRAINT billing_plans_logs_price_per_million_cents_check CHECK ((logs_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_logs_stripe_price_id_check CHECK ((logs_stripe_price_id ~ '^price_[A-Za-z0-9]+$'::text)),
     CONSTRAINT billing_plans_members_limit_check CHECK ((members_limit >= 1)),
     CONSTRAINT billing_plans_metrics_block_needs_limit CHECK (((metrics_policy = 'overage'::text) OR (metrics_events_limit IS NOT NULL))),
     CONSTRAINT billing_plans_metrics_events_included_check CHECK ((metrics_events_included >= 0)),
@@ -2520,14 +2560,17 @@ CREATE TABLE public.billing_plans (
     CONSTRAINT billing_plans_metrics_included_within_limit CHECK (((metrics_events_limit IS NULL) OR (metrics_events_included <= metrics_events_limit))),
     CONSTRAINT billing_plans_metrics_policy_check CHECK ((metrics_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
     CONSTRAINT billing_plans_metrics_price_per_million_cents_check CHECK ((metrics_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_metrics_stripe_price_id_check CHECK ((metrics_stripe_price_id ~ '^price_[A-Za-z0-9]+$'::text)),
     CONSTRAINT billing_plans_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT billing_plans_retention_days_limit_check CHECK (((retention_days_limit >= 1) AND (retention_days_limit <= 3650))),
+    CONSTRAINT billing_plans_stripe_base_price_id_check CHECK ((stripe_base_price_id ~ '^price_[A-Za-z0-9]+$'::text)),
     CONSTRAINT billing_plans_traces_block_needs_limit CHECK (((traces_policy = 'overage'::text) OR (traces_events_limit IS NOT NULL))),
     CONSTRAINT billing_plans_traces_events_included_check CHECK ((traces_events_included >= 0)),
     CONSTRAINT billing_plans_traces_events_limit_check CHECK ((traces_events_limit >= 0)),
     CONSTRAINT billing_plans_traces_included_within_limit CHECK (((traces_events_limit IS NULL) OR (traces_events_included <= traces_events_limit))),
     CONSTRAINT billing_plans_traces_policy_check CHECK ((traces_policy = ANY (ARRAY['overage'::text, 'block'::text]))),
     CONSTRAINT billing_plans_traces_price_per_million_cents_check CHECK ((traces_price_per_million_cents >= 0)),
+    CONSTRAINT billing_plans_traces_stripe_price_id_check CHECK ((traces_stripe_price_id ~ '^price_[A-Za-z0-9]+$'::text)),
     CONSTRAINT billing_plans_webhook_endpoints_limit_check CHECK ((webhook_endpoints_limit >= 0))
 );
 
@@ -2536,6 +2579,12 @@ CREATE TABLE public.billing_plans (
 --
 
 COMMENT ON TABLE public.billing_plans IS 'Plans as data: limits, included amounts and prices per signal; shared (free, pro, enterprise) or custom to one organization.';
+
+--
+-- Name: COLUMN billing_plans.stripe_base_price_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.billing_plans.stripe_base_price_id IS 'The Stripe price of the monthly base (quantity 1); with the per-signal metered prices, the items of the plan''s subscription. No price at all: the plan is not billed through Stripe.';
 
 --
 -- Name: billing_quota_warnings; Type: TABLE; Schema: public; Owner: -
@@ -5306,6 +5355,12 @@ CREATE TRIGGER alert_rules_audit_update AFTER UPDATE ON public.alert_rules FOR E
 CREATE TRIGGER alert_rules_touch_updated_at BEFORE UPDATE ON public.alert_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: alert_rules alert_rules_within_plan; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_rules_within_plan BEFORE INSERT ON public.alert_rules FOR EACH ROW EXECUTE FUNCTION private.alert_rules_within_plan();
+
+--
 -- Name: alert_silences alert_silences_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7937,6 +7992,12 @@ GRANT ALL ON FUNCTION private.accept_invitation(token text) TO authenticated;
 --
 
 REVOKE ALL ON FUNCTION private.actor_type() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_rules_within_plan(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.alert_rules_within_plan() FROM PUBLIC;
 
 --
 -- Name: FUNCTION alert_silences_guard_user_changes(); Type: ACL; Schema: private; Owner: -

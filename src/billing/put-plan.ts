@@ -37,11 +37,13 @@ export async function putPlan(deps: Pick<Deps, 'db'>, planId: string, input: Put
       'id', 'name', 'organization_id', 'base_price_cents',
       ...SIGNALS.flatMap((s) => [`${s}_events_limit`, `${s}_events_included`, `${s}_price_per_million_cents`, `${s}_policy`]),
       'active_series_limit', 'members_limit', 'alert_rules_limit', 'webhook_endpoints_limit', 'api_requests_per_minute', 'retention_days_limit',
+      'stripe_base_price_id', ...SIGNALS.map((s) => `${s}_stripe_price_id`),
     ];
     const values = [
       planId, input.name, input.organizationId, input.basePriceCents,
       ...SIGNALS.flatMap((s) => { const t = input.signals[s]; return [t.monthlyLimit, t.included, t.pricePerMillionCents, t.policy]; }),
       input.limits.activeSeries, input.limits.members, input.limits.alertRules, input.limits.webhookEndpoints, input.limits.apiRequestsPerMinute, input.limits.retentionDays,
+      input.stripePrices.base, ...SIGNALS.map((s) => input.stripePrices[s]),
     ];
     const [saved] = await tx.query<PlanRow>(
       `insert into public.billing_plans (${cols.join(', ')}) values (${cols.map((_, i) => `$${i + 1}`).join(', ')})

@@ -7,6 +7,7 @@ const Count = z.number().int().min(0);
 const Cents = z.number().int().min(0);
 const Signal = z.enum(SIGNALS);
 const Policy = z.enum(['overage', 'block']);
+const StripePrice = z.string().nullable();
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
 
 const SignalTerms = z.object({
@@ -39,6 +40,8 @@ export const BillingPlan = z
       apiRequestsPerMinute: Count.nullable(),
       retentionDays: Count,
     }),
+    /** The Stripe prices of the plan's subscription (base, and metered per signal); all null: not billed through Stripe. */
+    stripePrices: z.object({ base: StripePrice, metrics: StripePrice, logs: StripePrice, traces: StripePrice }),
   })
   .meta({ id: 'BillingPlan' });
 

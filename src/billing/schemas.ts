@@ -5,6 +5,7 @@ export const PlanId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-6
 
 const Count = (max: number) => z.number().int('must be a whole number').min(0, 'must not be negative').max(max);
 const BIG = 1e15;
+const StripePriceId = z.string().regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_...)').nullable().default(null);
 
 const SignalTerms = z.strictObject({
   /** Monthly events allowed; null: no limit. */
@@ -34,6 +35,13 @@ export const PutPlan = z
       apiRequestsPerMinute: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1e9).nullable(),
       retentionDays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(3650),
     }),
+    /**
+     * The Stripe prices of the plan's subscription: the monthly base (quantity 1) and a metered price
+     * per signal (fed by the meter's events). Left out or all null: not billed through Stripe.
+     */
+    stripePrices: z
+      .strictObject({ base: StripePriceId, metrics: StripePriceId, logs: StripePriceId, traces: StripePriceId })
+      .default({ base: null, metrics: null, logs: null, traces: null }),
   })
   .superRefine((plan, ctx) => {
     for (const s of SIGNALS) {

@@ -529,6 +529,10 @@ export type Database = {
           retention_days_limit: number;
           created_at: string;
           updated_at: string;
+          stripe_base_price_id: string | null;
+          metrics_stripe_price_id: string | null;
+          logs_stripe_price_id: string | null;
+          traces_stripe_price_id: string | null;
         };
         Insert: {
           [_ in never]: never;

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import { runMeterUsage } from '../../src/billing/meter-usage.ts';
 import { stripeSignatureHeader } from '../../src/billing/stripe/signature.ts';
+import { sqlState } from '../../src/core/errors.ts';
+import { withClaims } from '../../src/db/scoped.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { JOBS } from '../../src/app/jobs.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
@@ -135,6 +137,32 @@ describe('plans', () => {
     const retention = await json(await env.request('PUT', '/functions/v1/logs/retention', { token: u.people.owner.jwt, body: { projectId: u.projectA, levels: { info: 60 } } }));
     expect(retention.status).toBe(400);
     expect(retention.body.error.details[0]).toEqual({ field: 'body.levels.info', message: expect.stringMatching(/is 60 days; .* plan keeps data at most 30 days/) });
+  });
+
+  it('holds the alert-rule limit against direct inserts through the Data API (organization-wide)', async () => {
+    const u = await createTenant(env);
+    const plan = `d-${u.orgId.slice(0, 8)}`;
+    await customPlan(u, plan, { limits: { alertRules: 2 } });
+    // As PostgREST runs a supabase-js insert: role authenticated with the owner's claims.
+    const insert = (project: string, key: string) =>
+      withClaims(env.db, { sub: u.people.owner.id, role: 'authenticated', aud: 'authenticated' }, (tx) =>
+        tx.query(`insert into public.alert_rules (project_id, organization_id, key, name, kind, query) values ($1, $2, $3, $3, 'metric', '{"metric":"m"}')`, [project, u.orgId, key]),
+      ).then(() => 'inserted', (e: Error) => `${sqlState(e)}: ${e.message}`);
+    expect(await insert(u.projectA, 'd1')).toBe('inserted');
+    expect(await insert(u.projectB, 'd2')).toBe('inserted'); // within the limit, in another project
+    expect(await insert(u.projectB, 'd3')).toBe(`OA400: The organization already has 2 alert rules, and its Custom ${plan} plan allows 2; remove one or upgrade the plan first`);
+    expect(await env.db.query('select 1 from public.alert_rules where organization_id = $1', [u.orgId])).toHaveLength(2);
+    // The API's answer still comes first (400 naming the field), in the same words.
+    const api = await json(
+      await env.request('POST', '/functions/v1/alerts/rules', { token: u.people.owner.jwt, body: { projectId: u.projectA, rule: { key: 'd4', name: 'd4', kind: 'metric', query: { metric: 'm' }, condition: { op: '>', critical: 1 } } } }),
+    );
+    expect(api.status).toBe(400);
+    expect(api.body.error.details[0]).toEqual({ field: 'body.rule', message: `the organization already has 2 alert rules, and its Custom ${plan} plan allows 2; remove one or upgrade the plan first` });
+    // Concurrent direct inserts cannot both take the last place.
+    await env.db.query(`delete from public.alert_rules where organization_id = $1 and key = 'd2'`, [u.orgId]);
+    const raced = await Promise.all([insert(u.projectA, 'r1'), insert(u.projectB, 'r2'), insert(u.projectB, 'r3')]);
+    expect(raced.filter((r) => r === 'inserted')).toHaveLength(1);
+    expect(await env.db.query('select 1 from public.alert_rules where organization_id = $1', [u.orgId])).toHaveLength(2);
   });
 });
 
@@ -343,6 +371,14 @@ describe('Stripe webhooks', () => {
     expect((await json(await send(failed))).body.applied).toBe('invoice payment_failed');
     const billing = await json(await env.request('GET', `${BILLING}/${t.orgId}`, { token: t.people.owner.jwt }));
     expect(billing.body).toMatchObject({ plan: { id: 'pro' }, details: { stripe: { customerId: customer(), subscriptionId: 'sub_1', subscriptionStatus: 'active', lastInvoice: { id: 'in_1', status: 'payment_failed' } } } });
+  });
+
+  it("ignores a replaced subscription's events: they do not overwrite the current one", async () => {
+    // sub_0 was cancelled after a plan change made sub_1: its late events change nothing.
+    const stale = { id: `evt_${seq++}f`, type: 'customer.subscription.deleted', data: { object: { id: 'sub_0', customer: customer(), status: 'canceled' } } };
+    expect((await json(await send(stale))).body.applied).toBe("nothing (sub_0 is not the organization's current subscription)");
+    const [row] = await env.db.query('select stripe_subscription_id, subscription_status from public.organization_billing where organization_id = $1', [t.orgId]);
+    expect(row).toEqual({ stripe_subscription_id: 'sub_1', subscription_status: 'active' });
   });
 
   it.each([

@@ -4141,6 +4141,12 @@ export interface components {
                 apiRequestsPerMinute: number | null;
                 retentionDays: number;
             };
+            stripePrices: {
+                base: string | null;
+                metrics: string | null;
+                logs: string | null;
+                traces: string | null;
+            };
         };
         OrganizationBilling: {
             /** Format: uuid */
@@ -12990,6 +12996,24 @@ export interface operations {
                         webhookEndpoints: number | null;
                         apiRequestsPerMinute: number | null;
                         retentionDays: number;
+                    };
+                    /**
+                     * @default {
+                     *       "base": null,
+                     *       "metrics": null,
+                     *       "logs": null,
+                     *       "traces": null
+                     *     }
+                     */
+                    stripePrices?: {
+                        /** @default null */
+                        base?: string | null;
+                        /** @default null */
+                        metrics?: string | null;
+                        /** @default null */
+                        logs?: string | null;
+                        /** @default null */
+                        traces?: string | null;
                     };
                 };
             };

@@ -89,7 +89,15 @@ async function applyEvent(tx: Queryable, type: string, object: Record<string, un
       const org = await organizationOf(tx, sub.customer, sub.metadata);
       if (!org) return 'nothing (unknown customer)';
       const status = type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
-      await tx.query('update public.organization_billing set stripe_subscription_id = $2, subscription_status = $3 where organization_id = $1', [org, sub.id, status]);
+      // A subscription replaced by a plan change (cancelled after its successor was made) must not
+      // overwrite its successor: an event applies to the current subscription, or when none is live.
+      const current = await tx.query(
+        `update public.organization_billing set stripe_subscription_id = $2, subscription_status = $3 where organization_id = $1
+           and (stripe_subscription_id is null or stripe_subscription_id = $2 or subscription_status in ('none', 'canceled', 'incomplete_expired'))
+         returning 1`,
+        [org, sub.id, status],
+      );
+      if (current.length === 0) return `nothing (${sub.id} is not the organization's current subscription)`;
       const planId = sub.metadata.plan_id;
       if (type === 'customer.subscription.deleted' || !planId) return `subscription ${status}`;
       return `subscription ${status}; ${await applyPlan(tx, org, planId)}`;

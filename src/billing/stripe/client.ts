@@ -35,9 +35,9 @@ export function formEncode(params: Record<string, unknown>, prefix = ''): string
  * `idempotencyKey` makes a retried POST one operation at Stripe.
  */
 export function stripeClient(config: StripeConfig, outbound: OutboundGuard) {
-  async function post<T>(path: string, params: Record<string, unknown>, idempotencyKey?: string): Promise<T> {
+  async function call<T>(method: 'POST' | 'DELETE', path: string, params: Record<string, unknown>, idempotencyKey?: string): Promise<T> {
     const res = await outbound.fetch(`${config.apiBase}${path}`, {
-      method: 'POST',
+      method,
       headers: {
         authorization: `Bearer ${config.apiKey}`,
         'content-type': 'application/x-www-form-urlencoded',
@@ -59,15 +59,19 @@ export function stripeClient(config: StripeConfig, outbound: OutboundGuard) {
     }
     return JSON.parse(text) as T;
   }
+  const post = <T>(path: string, params: Record<string, unknown>, idempotencyKey?: string) => call<T>('POST', path, params, idempotencyKey);
   return {
     createCustomer: (p: { organizationId: string; name: string; email: string | null }) =>
       post<{ id: string }>('/v1/customers', { name: p.name, email: p.email ?? undefined, metadata: { organization_id: p.organizationId } }, `observai-customer-${p.organizationId}`),
-    createSubscription: (p: { customer: string; price: string; organizationId: string; planId: string }) =>
+    /** A subscription to `prices` (the base, quantity 1, and metered prices, which take no quantity). */
+    createSubscription: (p: { customer: string; prices: string[]; organizationId: string; planId: string; idempotencyKey: string }) =>
       post<{ id: string; status: string }>(
         '/v1/subscriptions',
-        { customer: p.customer, items: { 0: { price: p.price } }, metadata: { organization_id: p.organizationId, plan_id: p.planId } },
-        `observai-subscription-${p.organizationId}-${p.planId}`,
+        { customer: p.customer, items: Object.fromEntries(p.prices.map((price, i) => [i, { price }])), metadata: { organization_id: p.organizationId, plan_id: p.planId } },
+        p.idempotencyKey,
       ),
+    /** Cancels at once (DELETE /v1/subscriptions/:id). */
+    cancelSubscription: (id: string) => call<{ id: string; status: string }>('DELETE', `/v1/subscriptions/${encodeURIComponent(id)}`, {}),
     /** A Billing meter event; Stripe deduplicates by `identifier`. */
     meterEvent: (p: { eventName: string; customer: string; value: number; identifier: string; timestamp: number }) =>
       post<{ identifier: string }>('/v1/billing/meter_events', {
@@ -78,3 +82,5 @@ export function stripeClient(config: StripeConfig, outbound: OutboundGuard) {
       }),
   };
 }
+
+export type StripeClient = ReturnType<typeof stripeClient>;
