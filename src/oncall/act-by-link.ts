@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Deps } from '../core/deps.ts';
 import { AppError } from '../core/errors.ts';
 import { actOnIncident } from './act-on-incident.ts';
@@ -31,8 +32,16 @@ function page(title: string, body: string): string {
     `<h1 style="font-size:1.3rem">${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 
+/** The actions a link may carry, as the route's path parameter takes them. */
+export const LinkActionName = z.enum(['ack', 'resolve'] as const satisfies readonly LinkAction[]);
+
 export function isLinkAction(s: string): s is LinkAction {
-  return s === 'ack' || s === 'resolve';
+  return LinkActionName.safeParse(s).success;
+}
+
+/** A link whose action is none of ours (a mangled URL): the same kind of page as every other answer. */
+export function unknownLinkPage(): LinkPage {
+  return { status: 404, html: page('This link does not work', '<p>It names no action we know. Open the incident in ObservAI Hub instead.</p>') };
 }
 
 async function verify(deps: LinkDeps, action: LinkAction, token: string) {

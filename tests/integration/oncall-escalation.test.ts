@@ -615,6 +615,10 @@ describe('escalation', () => {
     const resolvePath = new URL(buttons[1]!.url).pathname;
     expect(ackPath).toMatch(/^\/functions\/v1\/oncall\/actions\/ack\//);
 
+    const mangled = await env.request('GET', ackPath.replace('/actions/ack/', '/actions/acknowledge/'));
+    expect(mangled.status).toBe(404);
+    expect(mangled.headers.get('content-type')).toContain('text/html');
+    expect(await mangled.text()).toContain('This link does not work');
     const shown = await env.request('GET', ackPath);
     expect(shown.status).toBe(200);
     expect(shown.headers.get('referrer-policy')).toBe('no-referrer');

@@ -1,7 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Deps } from '../../core/deps.ts';
-import { notFound } from '../../core/errors.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { describe } from '../../http/openapi.ts';
@@ -11,7 +10,7 @@ import { acceptStreamToken, describeStreamToken, mintStreamToken } from '../../h
 import { invalid, parseBody, parseParams, parseQuery } from '../../http/validate.ts';
 import { streamCredential } from '../../auth/stream-credential.ts';
 import { IncidentStreamQuery, openIncidentStream, TimelineId } from '../stream-incidents.ts';
-import { followLink, isLinkAction, type LinkPage, showLink } from '../act-by-link.ts';
+import { followLink, isLinkAction, LinkActionName, type LinkPage, showLink, unknownLinkPage } from '../act-by-link.ts';
 import { actOnIncident } from '../act-on-incident.ts';
 import { createEscalationPolicy } from '../create-escalation-policy.ts';
 import { createService } from '../create-service.ts';
@@ -68,7 +67,7 @@ const READER = { auth: ['user', 'apiKey'], scope: 'read' } as const;
 const USER = { auth: ['user'] } as const;
 /** The route's own credential (a routing key, a signed token, a signature), none of ours. */
 const OWN_CREDENTIAL = { auth: [] } as const;
-const LinkParams = z.object({ action: z.enum(['ack', 'resolve']), token: z.string() });
+const LinkParams = z.object({ action: LinkActionName, token: z.string() });
 const SignedParams = z.object({ id: z.string() });
 
 /**
@@ -98,12 +97,12 @@ export function oncallRoutes(deps: Deps): Hono<AppEnv> {
     c.html(p.html, p.status, { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
   app.get('/actions/:action/:token', describe({ summary: 'A signed action link from a page: the confirmation page', description: 'The signed token is the credential. Answers HTML.', ...OWN_CREDENTIAL, params: LinkParams, responses: LINK_PAGES }), async (c) => {
     const action = c.req.param('action');
-    if (!isLinkAction(action)) throw notFound('Action');
+    if (!isLinkAction(action)) return linkAnswer(c, unknownLinkPage());
     return linkAnswer(c, await showLink(deps, action, c.req.param('token')));
   });
   app.post('/actions/:action/:token', describe({ summary: 'A signed action link from a page: act (acknowledge or resolve)', description: 'Acts as the person the link was signed for. Answers HTML.', ...OWN_CREDENTIAL, params: LinkParams, responses: LINK_PAGES }), async (c) => {
     const action = c.req.param('action');
-    if (!isLinkAction(action)) throw notFound('Action');
+    if (!isLinkAction(action)) return linkAnswer(c, unknownLinkPage());
     return linkAnswer(c, await followLink(deps, action, c.req.param('token')));
   });
 
