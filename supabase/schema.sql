@@ -3540,6 +3540,43 @@ CREATE TABLE public.projects (
 COMMENT ON TABLE public.projects IS 'A project receives telemetry through its API keys; members with the member role see only projects they are assigned to.';
 
 --
+-- Name: query_usage; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.query_usage (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    api_key_id uuid,
+    user_id uuid,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text NOT NULL,
+    rows integer DEFAULT 0 NOT NULL,
+    tx_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    CONSTRAINT query_usage_kind_check CHECK ((kind = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text, 'anomalies'::text]))),
+    CONSTRAINT query_usage_rows_check CHECK ((rows >= 0))
+);
+
+--
+-- Name: TABLE query_usage; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.query_usage IS 'One row per read of telemetry through the API (metrics, logs, traces, anomalies): the billing record of queries.';
+
+--
+-- Name: query_usage_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.query_usage ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.query_usage_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: series_rejections; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3574,7 +3611,7 @@ CREATE TABLE public.usage_daily (
     CONSTRAINT usage_daily_bytes_check CHECK ((bytes >= 0)),
     CONSTRAINT usage_daily_events_check CHECK ((events >= 0)),
     CONSTRAINT usage_daily_requests_check CHECK ((requests >= 0)),
-    CONSTRAINT usage_daily_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text])))
+    CONSTRAINT usage_daily_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text, 'queries'::text])))
 );
 
 --
@@ -3582,6 +3619,12 @@ CREATE TABLE public.usage_daily (
 --
 
 COMMENT ON TABLE public.usage_daily IS 'Metered usage per organization, project, API key, UTC day and signal: the meter-usage job''s exact roll-up of ingest_usage.';
+
+--
+-- Name: COLUMN usage_daily.signal; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_daily.signal IS 'metrics, logs, traces (ingest: events and bytes) or queries (events: reads; bytes 0; requests: reads).';
 
 --
 -- Name: usage_reported; Type: TABLE; Schema: public; Owner: -
@@ -4367,6 +4410,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 
 --
+-- Name: query_usage query_usage_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.query_usage
+    ADD CONSTRAINT query_usage_pkey PRIMARY KEY (id);
+
+--
 -- Name: series_rejections series_rejections_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5131,6 +5181,18 @@ CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (
 --
 
 CREATE INDEX projects_organization_id_idx ON public.projects USING btree (organization_id);
+
+--
+-- Name: query_usage_project_id_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX query_usage_project_id_at_idx ON public.query_usage USING btree (project_id, at);
+
+--
+-- Name: query_usage_tx_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX query_usage_tx_id_idx ON public.query_usage USING btree (tx_id);
 
 --
 -- Name: spans_project_id_service_start_idx; Type: INDEX; Schema: public; Owner: -
@@ -6495,6 +6557,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
+-- Name: query_usage query_usage_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.query_usage
+    ADD CONSTRAINT query_usage_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+
+--
 -- Name: series_rejections series_rejections_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7521,6 +7590,12 @@ CREATE POLICY "Service role manages pages" ON public.incident_pages TO service_r
 CREATE POLICY "Service role manages plans" ON public.billing_plans TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: query_usage Service role manages query usage; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages query usage" ON public.query_usage TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: billing_quota_warnings Service role manages quota warnings; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7885,6 +7960,12 @@ ALTER TABLE public.project_members ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: query_usage; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.query_usage ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: series_rejections; Type: ROW SECURITY; Schema: public; Owner: -
@@ -10086,6 +10167,12 @@ GRANT INSERT(name),UPDATE(name) ON TABLE public.projects TO authenticated;
 --
 
 GRANT INSERT(slug) ON TABLE public.projects TO authenticated;
+
+--
+-- Name: TABLE query_usage; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.query_usage TO service_role;
 
 --
 -- Name: TABLE series_rejections; Type: ACL; Schema: public; Owner: -

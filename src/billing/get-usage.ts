@@ -2,13 +2,13 @@ import type { Deps } from '../core/deps.ts';
 import { type Claims, withClaims } from '../db/scoped.ts';
 import { findMyOrganization } from '../orgs/lookup.ts';
 import { organizationPlan } from './plans.ts';
-import { billingPeriod, SIGNALS, type SignalCounts } from './quota.ts';
+import { billingPeriod, SIGNALS, type UsageSignal } from './quota.ts';
 import type { UsageQuery } from './schemas.ts';
 import { usageRows } from './usage-store.ts';
 
 /**
  * Metered usage (usage_daily, up to the meter's last run, about a minute behind ingest) of an
- * organization, grouped by signal, project, API key or day. Every member may ask: owners and admins
+ * organization, ingest signals and queries, grouped by signal, project, API key or day. Every member may ask: owners and admins
  * see the whole organization, members and viewers the projects they may read (RLS), so a member
  * learns nothing of projects hidden from them. The default range is the current billing period; the
  * current period's totals against the plan's limits come with it for owners and admins.
@@ -21,7 +21,7 @@ export async function getUsage(deps: Pick<Deps, 'db' | 'clock'>, actor: Claims, 
   return withClaims(deps.db, actor, async (tx) => {
     const org = await findMyOrganization(tx, orgId);
     const rows = await usageRows(tx, orgId, from, to, q.groupBy, q.signal ?? null);
-    const totals: SignalCounts = { metrics: 0, logs: 0, traces: 0 };
+    const totals: Record<UsageSignal, number> = { metrics: 0, logs: 0, traces: 0, queries: 0 };
     for (const r of rows) totals[r.signal] += r.events;
     const manager = org.role === 'owner' || org.role === 'admin';
     const plan = manager ? await organizationPlan(tx, orgId) : null;

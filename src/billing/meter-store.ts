@@ -59,6 +59,46 @@ export async function meterNextTransactions(tx: Queryable, horizon: string, maxT
   return { rows: r!.rows, watermark: r!.hi };
 }
 
+/** The query meter's watermark row in private.rollup_state. */
+export const QUERY_METER_STATE_KEY = 'meter-queries';
+
+/**
+ * As meterNextTransactions, for query_usage: adds the next query transactions (at most `maxTx`, tx_id
+ * order, below the horizon) to usage_daily as the signal 'queries' (events and requests: reads; bytes
+ * 0) and moves its own watermark, in one statement: each query row is counted exactly once.
+ */
+export async function meterNextQueries(tx: Queryable, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
+  const [r] = await tx.query<{ rows: number; hi: string | null }>(
+    `with state as (
+       select coalesce((select watermark from private.rollup_state where key = $1), '0'::xid8) as wm
+     ), txs as (
+       select q.tx_id from public.query_usage q, state where q.tx_id > state.wm and q.tx_id < $2::xid8 order by q.tx_id limit $3
+     ), bound as (
+       select max(tx_id) as hi from txs
+     ), picked as (
+       select q.* from public.query_usage q, state, bound where q.tx_id > state.wm and q.tx_id <= bound.hi
+     ), agg as (
+       select organization_id, project_id, api_key_id, (at at time zone 'utc')::date as day, count(*)::bigint as reads
+       from picked group by organization_id, project_id, api_key_id, day
+     ), counted as (
+       insert into public.usage_daily (organization_id, project_id, api_key_id, day, signal, events, bytes, requests)
+       select a.organization_id, a.project_id, a.api_key_id, a.day, 'queries', a.reads, 0, a.reads
+       from agg a join public.organizations o on o.id = a.organization_id
+       on conflict on constraint usage_daily_key do update set
+         events = public.usage_daily.events + excluded.events,
+         requests = public.usage_daily.requests + excluded.requests
+       returning 1
+     ), moved as (
+       insert into private.rollup_state (key, watermark, updated_at) select $1, hi, now() from bound where hi is not null
+       on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at
+       returning 1
+     )
+     select (select count(*)::int from picked) as rows, (select hi::text from bound) as hi, (select count(*) from counted) as c, (select count(*) from moved) as w`,
+    [QUERY_METER_STATE_KEY, horizon, maxTx],
+  );
+  return { rows: r!.rows, watermark: r!.hi };
+}
+
 /** Active series per project for `day`: series that received a point since the period began. */
 export async function recordActiveSeries(tx: Queryable, day: string, periodStart: Date): Promise<number> {
   const rows = await tx.query(

@@ -2,7 +2,7 @@ import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { ingestHorizon } from '../db/ingest-horizon.ts';
-import { meterNextTransactions, periodUsage, recordActiveSeries, recordWarnings } from './meter-store.ts';
+import { meterNextQueries, meterNextTransactions, periodUsage, recordActiveSeries, recordWarnings } from './meter-store.ts';
 import { billingPeriod, QUOTA_COUNTER_TTL_MS, quotaCounterKey, SIGNALS } from './quota.ts';
 import { reportUsageToStripe } from './stripe/report-usage.ts';
 import { decideWarnings } from './warnings.ts';
@@ -14,7 +14,8 @@ export type MeterDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<Dep
 
 /**
  * The meter-usage job, every minute:
- * 1. rolls ingest_usage up into usage_daily, exactly (meter-store.ts), until caught up or out of budget;
+ * 1. rolls ingest_usage and query_usage up into usage_daily, exactly (meter-store.ts), until caught up
+ *    or out of budget;
  * 2. records each project's active series for today;
  * 3. sends the quota warnings due (80 % and 100 % of a monthly limit, once per threshold and period);
  * 4. raises each 'block' quota counter in the cache that fell below the metered truth (a flushed or
@@ -34,15 +35,22 @@ export async function runMeterUsage(deps: MeterDeps, { now, budgetMs }: JobConte
   const deadline = performance.now() + budgetMs;
   const horizon = await ingestHorizon(deps.db);
   let metered = 0;
-  let caughtUp = false;
-  while (performance.now() < deadline) {
-    const batch = await asServiceRole(deps.db, (tx) => meterNextTransactions(tx, horizon, TX_PER_BATCH));
-    metered += batch.rows;
-    if (batch.watermark === null) {
-      caughtUp = true;
-      break;
+  let queries = 0;
+  let ingestDone = false;
+  let queriesDone = false;
+  while (performance.now() < deadline && !(ingestDone && queriesDone)) {
+    if (!ingestDone) {
+      const batch = await asServiceRole(deps.db, (tx) => meterNextTransactions(tx, horizon, TX_PER_BATCH));
+      metered += batch.rows;
+      ingestDone = batch.watermark === null;
+    }
+    if (!queriesDone) {
+      const batch = await asServiceRole(deps.db, (tx) => meterNextQueries(tx, horizon, TX_PER_BATCH));
+      queries += batch.rows;
+      queriesDone = batch.watermark === null;
     }
   }
+  const caughtUp = ingestDone && queriesDone;
   const period = billingPeriod(now);
   const periodStart = period.start.toISOString().slice(0, 10);
   const series = await asServiceRole(deps.db, (tx) => recordActiveSeries(tx, now.toISOString().slice(0, 10), period.start));
@@ -55,7 +63,7 @@ export async function runMeterUsage(deps: MeterDeps, { now, budgetMs }: JobConte
     if (deps.cache) raised += await reconcileCounters(deps, org, period.key);
   }
   const stripe = deps.config?.billing.stripe && deps.outbound ? await reportUsageToStripe({ ...deps, outbound: deps.outbound, stripe: deps.config.billing.stripe }, now) : undefined;
-  return { metered, caughtUp, seriesRows: series, organizations: usage.length, warnings, countersRaised: raised, ...(stripe ? { stripe } : {}) };
+  return { metered, queries, caughtUp, seriesRows: series, organizations: usage.length, warnings, countersRaised: raised, ...(stripe ? { stripe } : {}) };
 }
 
 /** Raises the organization's 'block' counters to the metered usage where they fell behind; how many it raised. */

@@ -9,6 +9,9 @@
 export const SIGNALS = ['metrics', 'logs', 'traces'] as const;
 export type Signal = (typeof SIGNALS)[number];
 export type SignalCounts = Record<Signal, number>;
+/** What usage_daily meters: the ingest signals, and queries (reads of telemetry; no bytes, no quota). */
+export const USAGE_SIGNALS = [...SIGNALS, 'queries'] as const;
+export type UsageSignal = (typeof USAGE_SIGNALS)[number];
 
 export interface SignalQuota {
   /** Monthly events allowed; null: no limit. */

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { SIGNALS } from './quota.ts';
+import { SIGNALS, USAGE_SIGNALS } from './quota.ts';
 
 /** What the billing function answers (src/billing/http/routes.ts); the OpenAPI document is built from these. */
 
 const Count = z.number().int().min(0);
 const Cents = z.number().int().min(0);
 const Signal = z.enum(SIGNALS);
+/** An ingest signal, or queries (reads of telemetry: events are reads, bytes 0). */
+const UsageSignal = z.enum(USAGE_SIGNALS);
 const Policy = z.enum(['overage', 'block']);
 const StripePrice = z.string().nullable();
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
@@ -85,14 +87,17 @@ export const UsageResponse = z.object({
       /** null: usage written before API keys were recorded. */
       apiKeyId: z.uuid().nullable().optional(),
       day: z.iso.date().optional(),
-      signal: Signal,
+      signal: UsageSignal,
+      /** Events ingested; for queries, reads. */
       events: Count,
+      /** 0 for queries. */
       bytes: Count,
-      /** Ingest requests that carried the signal. */
+      /** Ingest requests that carried the signal; for queries, reads. */
       requests: Count,
     }),
   ),
-  totals: z.object({ metrics: Count, logs: Count, traces: Count }),
+  /** Events per signal; queries: reads. */
+  totals: z.object({ metrics: Count, logs: Count, traces: Count, queries: Count }),
   /** The plan's monthly limits for the current period: owners and admins only. */
   plan: z
     .object({
@@ -121,7 +126,9 @@ export const BillingStatement = z
         amountCents: Cents,
       }),
     ),
-    projects: z.array(z.object({ projectId: z.uuid(), signal: Signal, events: Count, bytes: Count })),
+    projects: z.array(z.object({ projectId: z.uuid(), signal: UsageSignal, events: Count, bytes: Count })),
+    /** Reads of telemetry in the month (counted, not priced). */
+    queries: Count,
     peakActiveSeries: Count,
     totalCents: Cents,
     currency: z.literal('usd'),
@@ -130,10 +137,10 @@ export const BillingStatement = z
   })
   .meta({ id: 'BillingStatement' });
 
-/** JSON by default; CSV with ?format=csv or Accept: text/csv (one row per signal, then base and total). */
+/** JSON by default; CSV with ?format=csv or Accept: text/csv (one row per signal, queries, then base and total). */
 export const STATEMENT = {
   description:
-    'The statement as JSON (`{ statement }`), or as CSV with `?format=csv` or `Accept: text/csv`: a header row `month,plan,item,events,bytes,included,billable,price_per_million_cents,amount_cents`, one row per signal, then `base` and `total`.',
+    'The statement as JSON (`{ statement }`), or as CSV with `?format=csv` or `Accept: text/csv`: a header row `month,plan,item,events,bytes,included,billable,price_per_million_cents,amount_cents`, one row per signal, a `queries` row (the reads counted; not priced), then `base` and `total`.',
   content: { 'application/json': z.object({ statement: BillingStatement }), 'text/csv': undefined },
   headers: { 'content-disposition': 'CSV only: `attachment; filename="statement-YYYY-MM.csv"`' },
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SIGNALS, type Signal } from './quota.ts';
+import { SIGNALS, type Signal, USAGE_SIGNALS } from './quota.ts';
 
 export const PlanId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
 
@@ -83,7 +83,7 @@ export const UsageQuery = z
     from: Day.optional(),
     to: Day.optional(),
     groupBy: z.enum(['project', 'apiKey', 'day', 'signal']).default('signal'),
-    signal: z.enum(SIGNALS).optional(),
+    signal: z.enum(USAGE_SIGNALS).optional(),
   })
   .superRefine((q, ctx) => {
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });

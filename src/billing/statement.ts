@@ -1,5 +1,5 @@
 import type { PlanView } from './plans.ts';
-import { SIGNALS, type Signal } from './quota.ts';
+import { SIGNALS, type Signal, type UsageSignal } from './quota.ts';
 
 export interface StatementLine {
   signal: Signal;
@@ -17,7 +17,9 @@ export interface Statement {
   plan: { id: string; name: string };
   basePriceCents: number;
   lines: StatementLine[];
-  projects: Array<{ projectId: string; signal: Signal; events: number; bytes: number }>;
+  projects: Array<{ projectId: string; signal: UsageSignal; events: number; bytes: number }>;
+  /** Reads of telemetry in the month: counted, not priced (no plan prices queries). */
+  queries: number;
   peakActiveSeries: number;
   totalCents: number;
   currency: 'usd';
@@ -32,7 +34,7 @@ export interface Statement {
  */
 export function buildStatement(
   a: { organizationId: string; month: string; plan: PlanView; provisional: boolean },
-  usage: ReadonlyArray<{ signal: Signal; events: number; bytes: number }>,
+  usage: ReadonlyArray<{ signal: UsageSignal; events: number; bytes: number }>,
   projects: Statement['projects'],
   peakActiveSeries: number,
 ): Statement {
@@ -57,6 +59,7 @@ export function buildStatement(
     basePriceCents: a.plan.basePriceCents,
     lines,
     projects,
+    queries: usage.find((x) => x.signal === 'queries')?.events ?? 0,
     peakActiveSeries,
     totalCents: a.plan.basePriceCents + lines.reduce((n, l) => n + l.amountCents, 0),
     currency: 'usd',
@@ -71,10 +74,11 @@ const csvCell = (v: string | number) => {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-/** The statement as CSV: one row per signal, then the base price and the total. */
+/** The statement as CSV: one row per signal, the queries counted (not priced), then the base price and the total. */
 export function statementCsv(s: Statement): string {
   const rows: Array<Array<string | number>> = [['month', 'plan', 'item', 'events', 'bytes', 'included', 'billable', 'price_per_million_cents', 'amount_cents']];
   for (const l of s.lines) rows.push([s.month, s.plan.id, l.signal, l.events, l.bytes, l.included, l.billable, l.pricePerMillionCents, l.amountCents]);
+  rows.push([s.month, s.plan.id, 'queries', s.queries, '', '', '', '', '']);
   rows.push([s.month, s.plan.id, 'base', '', '', '', '', '', s.basePriceCents]);
   rows.push([s.month, s.plan.id, 'total', '', '', '', '', '', s.totalCents]);
   return `${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;

@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/types.ts';
-import type { Signal } from './quota.ts';
+import type { UsageSignal } from './quota.ts';
 
 export interface UsageRow {
   key: string | null;
-  signal: Signal;
+  signal: UsageSignal;
   events: number;
   bytes: number;
   requests: number;
@@ -12,8 +12,8 @@ export interface UsageRow {
 const GROUP_COLUMNS = { project: 'project_id::text', apiKey: 'api_key_id::text', day: "to_char(day, 'YYYY-MM-DD')", signal: 'null::text' } as const;
 
 /** Metered usage of the organization in [from, to] (days, inclusive) grouped by `groupBy` and signal, as the caller's RLS allows. */
-export async function usageRows(tx: Queryable, orgId: string, from: string, to: string, groupBy: keyof typeof GROUP_COLUMNS, signal: Signal | null): Promise<UsageRow[]> {
-  const rows = await tx.query<{ key: string | null; signal: Signal; events: number; bytes: number; requests: number }>(
+export async function usageRows(tx: Queryable, orgId: string, from: string, to: string, groupBy: keyof typeof GROUP_COLUMNS, signal: UsageSignal | null): Promise<UsageRow[]> {
+  const rows = await tx.query<{ key: string | null; signal: UsageSignal; events: number; bytes: number; requests: number }>(
     `select ${GROUP_COLUMNS[groupBy]} as key, signal, sum(events)::float8 as events, sum(bytes)::float8 as bytes, sum(requests)::float8 as requests
      from public.usage_daily
      where organization_id = $1 and day between $2::date and $3::date and ($4::text is null or signal = $4)

@@ -209,6 +209,72 @@ describe('metering', () => {
     expect(req!.n).toBe(3); // the mixed request, the logs request, the inserted row with logs
   });
 
+  it('meters reads as queries: one service-written row per answered read, rolled up exactly and once', async () => {
+    const t = await createTenant(env);
+    const LOGS = '/functions/v1/logs';
+    expect((await ingest(t.keyA.secret, { metrics: metrics(3, 'billing.q'), logs: logs(4), spans: spans(2) })).status).toBe(200);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const ok = async (res: Promise<Response>) => {
+      const r = await res;
+      expect(r.status, await r.clone().text()).toBe(200);
+      return r.json();
+    };
+    // A user and a read key, across the signals; refused reads record nothing.
+    const found = await ok(env.request('GET', `${LOGS}/search?projectId=${t.projectA}&from=${from}&to=${to}`, { token: t.people.member.jwt }));
+    await ok(env.request('GET', `${LOGS}/search?from=${from}&to=${to}`, { apiKey: t.keyA.secret }));
+    await ok(env.request('POST', '/functions/v1/metrics/query', { apiKey: t.keyA.secret, body: { queries: [{ metric: 'billing.q', from, to, step: 60 }] } }));
+    await ok(env.request('GET', `${LOGS}/traces?from=${from}&to=${to}`, { apiKey: t.keyA.secret }));
+    await ok(env.request('GET', `/functions/v1/anomalies/episodes?projectId=${t.projectB}`, { token: t.people.owner.jwt }));
+    expect((await env.request('GET', '/functions/v1/anomalies/episodes', { token: t.people.owner.jwt })).status).toBe(400); // refused: no row
+    expect((await env.request('GET', `${LOGS}/search?projectId=${t.projectA}`, { token: t.people.outsider.jwt })).status).toBe(404);
+    const rows = await env.db.query<{ kind: string; project_id: string; api_key_id: string | null; user_id: string | null; rows: number }>(
+      `select kind, project_id, api_key_id, user_id, rows from public.query_usage where organization_id = $1 order by id`,
+      [t.orgId],
+    );
+    expect(rows).toEqual([
+      { kind: 'logs', project_id: t.projectA, api_key_id: null, user_id: t.people.member.id, rows: found.logs.length },
+      { kind: 'logs', project_id: t.projectA, api_key_id: t.keyA.id, user_id: null, rows: 4 },
+      { kind: 'metrics', project_id: t.projectA, api_key_id: t.keyA.id, user_id: null, rows: expect.any(Number) },
+      { kind: 'traces', project_id: t.projectA, api_key_id: t.keyA.id, user_id: null, rows: 1 },
+      { kind: 'anomalies', project_id: t.projectB, api_key_id: null, user_id: t.people.owner.id, rows: 0 },
+    ]);
+    // Users cannot forge a query row (nor read the raw rows: usage comes through usage_daily).
+    const forged = await withClaims(env.db, { sub: t.people.owner.id, role: 'authenticated' }, (tx) =>
+      tx.query(`insert into public.query_usage (organization_id, project_id, kind) values ($1, $2, 'logs')`, [t.orgId, t.projectA]),
+    ).catch((err) => sqlState(err));
+    expect(forged).toBe('42501');
+    await meter();
+    // Rows the meter has not seen yet, then repeated runs: each counted once.
+    await ok(env.request('GET', `${LOGS}/traces/services?from=${from}&to=${to}`, { apiKey: t.keyA.secret }));
+    await env.db.query(`insert into public.query_usage (organization_id, project_id, kind, rows) values ($1, $2, 'logs', 5)`, [t.orgId, t.projectB]);
+    await meter();
+    await meter();
+    const raw = await env.db.query<{ project_id: string; key: string | null; n: number }>(
+      `select project_id, api_key_id::text as key, count(*)::int as n from public.query_usage where organization_id = $1 group by 1, 2 order by 1, 2 nulls first`,
+      [t.orgId],
+    );
+    const metered = await env.db.query<{ project_id: string; key: string | null; n: number }>(
+      `select project_id, api_key_id::text as key, sum(events)::int as n from public.usage_daily
+       where organization_id = $1 and signal = 'queries' and bytes = 0 and requests = events group by 1, 2 order by 1, 2 nulls first`,
+      [t.orgId],
+    );
+    expect(metered).toEqual(raw);
+    expect(raw.reduce((n, r) => n + r.n, 0)).toBe(7);
+    const usage = await json(await env.request('GET', `${BILLING}/${t.orgId}/usage?signal=queries&groupBy=apiKey`, { token: t.people.admin.jwt }));
+    expect(usage.body.totals).toMatchObject({ queries: 7, logs: 0 });
+    expect(usage.body.usage).toEqual([
+      { apiKeyId: null, signal: 'queries', events: 3, bytes: 0, requests: 3 },
+      { apiKeyId: t.keyA.id, signal: 'queries', events: 4, bytes: 0, requests: 4 },
+    ]);
+    const month = new Date().toISOString().slice(0, 7);
+    const statement = await json(await env.request('GET', `${BILLING}/${t.orgId}/statements/${month}`, { token: t.people.owner.jwt }));
+    expect(statement.body.statement).toMatchObject({ queries: 7 });
+    expect(statement.body.statement.lines.map((l: { signal: string }) => l.signal)).toEqual(['metrics', 'logs', 'traces']);
+    const csv = await (await env.request('GET', `${BILLING}/${t.orgId}/statements/${month}?format=csv`, { token: t.people.owner.jwt })).text();
+    expect(csv.split('\r\n')).toContain(`${month},free,queries,7,,,,,`);
+  });
+
   it('is a registered job that runs under its lock', async () => {
     expect(JOBS['meter-usage']).toBeDefined();
     expect((await runJob(env.deps, JOBS['meter-usage']!, { budgetMs: 10_000 })).outcome).toBe('ok');
@@ -313,7 +379,7 @@ describe('usage and statements', () => {
     expect(byKey.body.usage.map((u: { apiKeyId: string | null; events: number }) => [u.apiKeyId, u.events])).toEqual([[null, 4], [t.keyA.id, 6]]);
     const byDay = await json(await env.request('GET', `${BILLING}/${t.orgId}/usage?groupBy=day`, { token: t.people.owner.jwt }));
     expect(byDay.body.usage).toEqual(expect.arrayContaining([expect.objectContaining({ day: new Date().toISOString().slice(0, 10), signal: 'logs', events: 10 })]));
-    expect(byDay.body.totals).toEqual({ metrics: 3, logs: 10, traces: 0 });
+    expect(byDay.body.totals).toEqual({ metrics: 3, logs: 10, traces: 0, queries: 0 });
     expect((await env.request('GET', `${BILLING}/${t.orgId}/usage`, { token: t.people.outsider.jwt })).status).toBe(404);
     expect((await json(await env.request('GET', `${BILLING}/${t.orgId}/usage?from=2026-02-01&to=2026-01-01`, { token: t.people.owner.jwt }))).body.error.details[0].field).toBe('query.from');
   });

@@ -525,6 +525,12 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update public.usage_reported set events = 0 where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
       delete: [`delete from public.usage_reported where organization_id = $1 and period = '2026-01-01' returning 1`, [t.orgId]],
     },
+    query_usage: {
+      select: [`select 1 from public.query_usage where project_id = $1 and kind = 'metrics'`, [t.projectA]],
+      insert: [`insert into public.query_usage (organization_id, project_id, kind) values ($1, $2, 'logs') returning 1`, [t.orgId, t.projectA]],
+      update: [`update public.query_usage set rows = 0 where project_id = $1 and kind = 'metrics' returning 1`, [t.projectA]],
+      delete: [`delete from public.query_usage where project_id = $1 and kind = 'metrics' returning 1`, [t.projectA]],
+    },
     stripe_events: {
       select: [`select id from private.stripe_events where id = 'evt_rls'`, []],
       insert: [`insert into private.stripe_events (id, type) values ('evt_rls_new', 'x') returning id`, []],
@@ -586,6 +592,9 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   usage_series_daily: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   billing_quota_warnings: { select: MANAGERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   usage_reported: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
+  // Query metering: written by the API as the service role, read by the meter; users read query
+  // usage through usage_daily, never these rows (nor can they forge or erase one).
+  query_usage: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   stripe_events: { select: SERVICE, insert: SERVICE, update: SERVICE, delete: SERVICE },
   series_rejections: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   metric_rollups: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
@@ -835,6 +844,7 @@ describe('RLS matrix', () => {
     await env.db.query(`insert into public.usage_series_daily (organization_id, project_id, day, active_series) values ($1, $2, '2026-01-01', 1)`, [tenant.orgId, tenant.projectA]);
     await env.db.query(`insert into public.billing_quota_warnings (organization_id, period, signal, threshold, used, events_limit) values ($1, '2026-01-01', 'logs', 80, 8, 10)`, [tenant.orgId]);
     await env.db.query(`insert into public.usage_reported (organization_id, period, signal, events) values ($1, '2026-01-01', 'logs', 1)`, [tenant.orgId]);
+    await env.db.query(`insert into public.query_usage (organization_id, project_id, kind, rows) values ($1, $2, 'metrics', 3)`, [tenant.orgId, tenant.projectA]);
     await env.db.query(`insert into private.stripe_events (id, type) values ('evt_rls', 'x')`);
     fixture = {
       customPlanId,

@@ -4192,10 +4192,11 @@ export interface components {
                 /** Format: uuid */
                 projectId: string;
                 /** @enum {string} */
-                signal: "metrics" | "logs" | "traces";
+                signal: "metrics" | "logs" | "traces" | "queries";
                 events: number;
                 bytes: number;
             }[];
+            queries: number;
             peakActiveSeries: number;
             totalCents: number;
             /** @constant */
@@ -13207,7 +13208,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 groupBy?: "project" | "apiKey" | "day" | "signal";
-                signal?: "metrics" | "logs" | "traces";
+                signal?: "metrics" | "logs" | "traces" | "queries";
             };
             header?: never;
             path: {
@@ -13239,7 +13240,7 @@ export interface operations {
                             /** Format: date */
                             day?: string;
                             /** @enum {string} */
-                            signal: "metrics" | "logs" | "traces";
+                            signal: "metrics" | "logs" | "traces" | "queries";
                             events: number;
                             bytes: number;
                             requests: number;
@@ -13248,6 +13249,7 @@ export interface operations {
                             metrics: number;
                             logs: number;
                             traces: number;
+                            queries: number;
                         };
                         plan?: {
                             id: string;
@@ -13299,7 +13301,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The statement as JSON (`{ statement }`), or as CSV with `?format=csv` or `Accept: text/csv`: a header row `month,plan,item,events,bytes,included,billable,price_per_million_cents,amount_cents`, one row per signal, then `base` and `total`. */
+            /** @description The statement as JSON (`{ statement }`), or as CSV with `?format=csv` or `Accept: text/csv`: a header row `month,plan,item,events,bytes,included,billable,price_per_million_cents,amount_cents`, one row per signal, a `queries` row (the reads counted; not priced), then `base` and `total`. */
             200: {
                 headers: {
                     /** @description CSV only: `attachment; filename="statement-YYYY-MM.csv"` */

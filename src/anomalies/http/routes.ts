@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
+import { meterQuery } from '../../billing/meter-query.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { describe } from '../../http/openapi.ts';
@@ -24,18 +25,26 @@ export function anomaliesRoutes(deps: Deps): Hono<AppEnv> {
 
   app.get('/incidents', describe({ summary: 'Anomaly incidents: episodes that started together', ...READER, query: IncidentsQuery, responses: { 200: IncidentsResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
-    return c.json({ incidents: await listIncidents(deps, claims, keyProjectId, parseQuery(c, IncidentsQuery)) });
+    const query = parseQuery(c, IncidentsQuery);
+    const incidents = await listIncidents(deps, claims, keyProjectId, query);
+    await meterQuery(deps, c, 'anomalies', query.projectId ?? keyProjectId, incidents.length);
+    return c.json({ incidents });
   });
 
   app.get('/episodes', describe({ summary: 'Anomaly episodes, newest first', ...READER, query: EpisodesQuery, responses: { 200: EpisodesResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
-    return c.json({ episodes: await listEpisodes(deps, claims, keyProjectId, parseQuery(c, EpisodesQuery)) });
+    const query = parseQuery(c, EpisodesQuery);
+    const episodes = await listEpisodes(deps, claims, keyProjectId, query);
+    await meterQuery(deps, c, 'anomalies', query.projectId ?? keyProjectId, episodes.length);
+    return c.json({ episodes });
   });
 
   app.get('/episodes/:id', describe({ summary: 'One episode with its band and series snippet', ...READER, params: EpisodeParams, responses: { 200: EpisodeResponse } }), async (c) => {
     const { claims } = readerClaims(c);
     const { id } = parseParams(c, EpisodeParams);
-    return c.json({ episode: await getEpisode(deps, claims, id) });
+    const episode = await getEpisode(deps, claims, id);
+    await meterQuery(deps, c, 'anomalies', episode.projectId, 1);
+    return c.json({ episode });
   });
 
   app.post('/episodes/:id/feedback', describe({ summary: 'Mark an episode as not an anomaly (tunes the detector)', auth: ['user'], params: EpisodeParams, body: Feedback, responses: { 200: FeedbackResponse } }), async (c) => {

@@ -15,12 +15,13 @@ export async function reportUsageToStripe(deps: Pick<Deps, 'db' | 'logger' | 'ou
   const start = period.start.toISOString().slice(0, 10);
   const due = await asServiceRole(deps.db, async (tx) => {
     // Decide: the new total of each subscribed organization's signal, unless a report is still pending.
+    // Queries are metered but priced by no plan: they are not reported.
     await tx.query(
       `with totals as (
          select u.organization_id, u.signal, sum(u.events)::bigint as events
          from public.usage_daily u join public.organization_billing b on b.organization_id = u.organization_id
          where b.stripe_customer_id is not null and b.subscription_status in ('active', 'trialing', 'past_due')
-           and u.day >= $1::date and u.day < $2::date
+           and u.day >= $1::date and u.day < $2::date and u.signal <> 'queries'
          group by u.organization_id, u.signal
        )
        insert into public.usage_reported as r (organization_id, period, signal, events, pending_identifier, pending_value)

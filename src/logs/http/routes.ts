@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { streamCredential } from '../../auth/stream-credential.ts';
 import type { Deps } from '../../core/deps.ts';
+import { meterQuery } from '../../billing/meter-query.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { respondWithStream, STREAM_TIMING } from '../../http/sse-stream.ts';
@@ -53,13 +54,16 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), SearchQuery);
     const result = await searchLogs(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, order: p.order, limit: p.limit, cursor: p.cursor });
+    await meterQuery(deps, c, 'logs', p.projectId ?? keyProjectId, result.logs.length);
     return c.json(result);
   });
 
   app.get('/histogram', describe({ summary: 'Log lines per level over time', description: ATTR, ...READER, query: HistogramQuery, responses: { 200: LogHistogramResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { params: p, attributes } = parseLogQuery(query(c), HistogramQuery);
-    return c.json(await logHistogram(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, step: p.step, buckets: p.buckets }));
+    const histogram = await logHistogram(deps, claims, keyProjectId, { filter: toFilter(p, attributes), from: p.from, to: p.to, step: p.step, buckets: p.buckets });
+    await meterQuery(deps, c, 'logs', p.projectId ?? keyProjectId, histogram.buckets.length);
+    return c.json(histogram);
   });
 
   app.post('/tail/token', describeStreamToken('live tail'), mintStreamToken(deps));
@@ -71,6 +75,7 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     // Errors (bad filter, unknown project, a full cap) are answered before the stream starts.
     const credential = streamCredential(c.get('identity'), claims);
     const tail = await openLogTail(deps, claims, keyProjectId, credential, { filter: toFilter(p, attributes), rate: p.rate, lastId: header ?? p.lastId, pollMs: STREAM_TIMING.pollMs });
+    await meterQuery(deps, c, 'logs', p.projectId ?? keyProjectId, 0);
     return respondWithStream(c, deps, LIVE_TAIL, tailSlots, logTailSource(tail));
   });
 
@@ -78,7 +83,9 @@ export function logsRoutes(deps: Deps): Hono<AppEnv> {
     const { claims } = readerClaims(c);
     const { id } = parseParams(c, LogParams);
     const q = parseQuery(c, ContextQuery);
-    return c.json(await getLogWithContext(deps, claims, { id, projectId: q.projectId, before: q.before, after: q.after }));
+    const context = await getLogWithContext(deps, claims, { id, projectId: q.projectId, before: q.before, after: q.after });
+    await meterQuery(deps, c, 'logs', context.log.projectId, 1 + context.before.length + context.after.length);
+    return c.json(context);
   });
 
   return app;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { authorize } from '../../auth/authenticate.ts';
 import type { Deps } from '../../core/deps.ts';
+import { meterQuery } from '../../billing/meter-query.ts';
 import { actorClaims, readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { describe } from '../../http/openapi.ts';
@@ -47,7 +48,9 @@ export function metricsRoutes(deps: Deps): Hono<AppEnv> {
   app.post('/query', describe({ summary: 'Query series over the rollups', description: 'Up to 20 queries per request; each answers its series with one point per step.', ...READER, body: QueryRequest, responses: { 200: QueryResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const body = await parseBody(c, QueryRequest);
-    return c.json({ results: await queryMetrics(deps, claims, keyProjectId, body) });
+    const results = await queryMetrics(deps, claims, keyProjectId, body);
+    await meterQuery(deps, c, 'metrics', body.projectId ?? keyProjectId, results.reduce((n, r) => n + r.series.reduce((m, s) => m + s.points.length, 0), 0));
+    return c.json({ results });
   });
 
   app.get('/definitions', describe({ summary: "An organization's metric definitions", auth: ['user'], query: DefinitionsQuery, responses: { 200: DefinitionsResponse } }), async (c) => {

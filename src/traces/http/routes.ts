@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import type { Deps } from '../../core/deps.ts';
+import { meterQuery } from '../../billing/meter-query.ts';
 import { readerClaims } from '../../http/actor.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { describe } from '../../http/openapi.ts';
@@ -28,7 +29,10 @@ export function traceRoutes(deps: Deps): Hono<AppEnv> {
 
   app.get('/', describe({ summary: 'Search traces by service, operation, duration, status and attributes', description: 'Attribute conditions: `attr.<key>=<value>` and `has=<key>,...`, besides the parameters listed.', ...READER, query: SearchTracesQuery, responses: { 200: TraceSearchResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
-    return c.json(await searchTraces(deps, claims, keyProjectId, parseSearchQuery(c)));
+    const query = parseSearchQuery(c);
+    const result = await searchTraces(deps, claims, keyProjectId, query);
+    await meterQuery(deps, c, 'traces', query.projectId ?? keyProjectId, result.traces.length);
+    return c.json(result);
   });
 
   // Before /:traceId, which would otherwise take "services" for a trace id.
@@ -36,19 +40,26 @@ export function traceRoutes(deps: Deps): Hono<AppEnv> {
     const { claims, keyProjectId } = readerClaims(c);
     const query = parseQuery(c, ServiceStatsQuery);
     const { rows, ...stats } = await getServiceStats(deps, claims, keyProjectId, query);
+    await meterQuery(deps, c, 'traces', query.projectId ?? keyProjectId, rows.length);
     return c.json(query.service === undefined ? { ...stats, services: rows } : { ...stats, service: query.service, operations: rows });
   });
 
   app.get('/:traceId', describe({ summary: 'A trace as a span tree', ...READER, params: TraceParams, query: GetTraceQuery, responses: { 200: TraceResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { traceId } = parseParams(c, TraceParams);
-    return c.json(await getTrace(deps, claims, keyProjectId, traceId, parseQuery(c, GetTraceQuery)));
+    const query = parseQuery(c, GetTraceQuery);
+    const trace = await getTrace(deps, claims, keyProjectId, traceId, query);
+    await meterQuery(deps, c, 'traces', query.projectId ?? keyProjectId ?? trace.trace.projectIds[0], trace.trace.spanCount);
+    return c.json(trace);
   });
 
   app.get('/:traceId/logs', describe({ summary: "A trace's log lines", ...READER, params: TraceParams, query: TraceLogsQuery, responses: { 200: TraceLogsResponse } }), async (c) => {
     const { claims, keyProjectId } = readerClaims(c);
     const { traceId } = parseParams(c, TraceParams);
-    return c.json(await listTraceLogs(deps, claims, keyProjectId, traceId, parseQuery(c, TraceLogsQuery)));
+    const query = parseQuery(c, TraceLogsQuery);
+    const logs = await listTraceLogs(deps, claims, keyProjectId, traceId, query);
+    await meterQuery(deps, c, 'traces', query.projectId ?? keyProjectId, logs.logs.length);
+    return c.json(logs);
   });
 
   return app;

@@ -36,6 +36,7 @@ const PUBLIC_MODULES = new Set([
   'billing/plan-quota.ts', // ingest reads the organization's plan quotas with the project's settings
   'billing/plan-limits.ts', // members, alert rules, webhook endpoints and retention respect the plan's limits
   'billing/change-plan.ts', // PATCH /orgs/:id with a plan changes it through billing's checked verb
+  'billing/meter-query.ts', // the read routes of metrics, logs, traces and anomalies record each query for the meter (docs/BILLING.md)
   'retention/log-retention.ts', // a plan's retention limit is measured against the log retention defaults
 ]);
 const NODE_BUILTINS_ALLOWED = new Set(['node:crypto', 'node:buffer', 'node:dns', 'node:http', 'node:https', 'node:net', 'node:stream']);
