@@ -1074,8 +1074,9 @@ declare
   changed text[] := array(
     select key from jsonb_each(to_jsonb(new)) n
     where key not in ('updated_at', 'organization_id')
-      -- A new row: the fields given (not null, not the default status); an update: the fields changed.
+      -- A new row: the fields given (not null, not a default); an update: the fields changed.
       and case when tg_op = 'INSERT' then n.value <> 'null'::jsonb and not (key = 'subscription_status' and n.value = '"none"'::jsonb)
+                                          and not (key = 'warning_contact_point_ids' and n.value = '[]'::jsonb)
                else n.value is distinct from (to_jsonb(old) -> key) end);
 begin
   if cardinality(changed) > 0 then
@@ -3446,13 +3447,15 @@ CREATE TABLE public.organization_billing (
     last_invoice_id text,
     last_invoice_status text,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    warning_contact_point_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     CONSTRAINT organization_billing_address_check CHECK (((char_length(address) >= 1) AND (char_length(address) <= 1000))),
     CONSTRAINT organization_billing_company_name_check CHECK (((char_length(company_name) >= 1) AND (char_length(company_name) <= 200))),
     CONSTRAINT organization_billing_last_invoice_status_check CHECK ((last_invoice_status = ANY (ARRAY['paid'::text, 'payment_failed'::text]))),
     CONSTRAINT organization_billing_stripe_customer_id_check CHECK ((stripe_customer_id ~ '^cus_[A-Za-z0-9]+$'::text)),
     CONSTRAINT organization_billing_stripe_subscription_id_check CHECK ((stripe_subscription_id ~ '^sub_[A-Za-z0-9]+$'::text)),
     CONSTRAINT organization_billing_subscription_status_check CHECK ((subscription_status = ANY (ARRAY['none'::text, 'incomplete'::text, 'incomplete_expired'::text, 'trialing'::text, 'active'::text, 'past_due'::text, 'canceled'::text, 'unpaid'::text, 'paused'::text]))),
-    CONSTRAINT organization_billing_tax_id_check CHECK (((char_length(tax_id) >= 1) AND (char_length(tax_id) <= 64)))
+    CONSTRAINT organization_billing_tax_id_check CHECK (((char_length(tax_id) >= 1) AND (char_length(tax_id) <= 64))),
+    CONSTRAINT organization_billing_warning_contact_point_ids_check CHECK ((cardinality(warning_contact_point_ids) <= 10))
 );
 
 --
@@ -3460,6 +3463,12 @@ CREATE TABLE public.organization_billing (
 --
 
 COMMENT ON TABLE public.organization_billing IS 'Billing details and Stripe state of an organization; owners only.';
+
+--
+-- Name: COLUMN organization_billing.warning_contact_point_ids; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organization_billing.warning_contact_point_ids IS 'Contact points (of the organization''s projects) that get quota warnings as notifications; set by owners through the billing function.';
 
 --
 -- Name: profiles; Type: TABLE; Schema: public; Owner: -

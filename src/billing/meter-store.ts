@@ -163,17 +163,102 @@ export async function periodUsage(tx: Queryable, periodStart: string, periodEnd:
   }));
 }
 
-/** Records warnings; one already recorded (a concurrent run) is skipped. Each row emits its webhook event (trigger). */
-export async function recordWarnings(tx: Queryable, organizationId: string, periodStart: string, warnings: ReadonlyArray<{ signal: Signal; threshold: number; used: number; limit: number }>): Promise<number> {
+/**
+ * Records warnings; one already recorded (a concurrent run) is skipped. Each row emits its webhook
+ * event (trigger), and becomes a notification to each contact point the owners route warnings to
+ * (organization_billing.warning_contact_point_ids), on the alerting notification log: the one
+ * delivery engine sends it with its retries, once per contact point (the log's unique key).
+ */
+export async function recordWarnings(
+  tx: Queryable,
+  organizationId: string,
+  periodStart: string,
+  warnings: ReadonlyArray<{ signal: Signal; threshold: number; used: number; limit: number }>,
+  at: { now: Date; dashboardUrl?: string | null } = { now: new Date() },
+): Promise<number> {
   if (warnings.length === 0) return 0;
-  const rows = await tx.query(
+  const rows = await tx.query<{ signal: Signal; threshold: number; used: string; events_limit: string }>(
     `insert into public.billing_quota_warnings (organization_id, period, signal, threshold, used, events_limit)
      select $1, $2::date, w.signal, w.threshold, w.used, w."limit"
      from jsonb_to_recordset($3::text::jsonb) as w(signal text, threshold smallint, used bigint, "limit" bigint)
-     on conflict do nothing returning 1`,
+     on conflict do nothing returning signal, threshold, used::text, events_limit::text`,
     [organizationId, periodStart, JSON.stringify(warnings)],
   );
+  if (rows.length > 0) await notifyWarnings(tx, organizationId, periodStart, rows, at);
   return rows.length;
+}
+
+const SIGNAL_NAMES: Record<Signal, string> = { metrics: 'Metric', logs: 'Log', traces: 'Span' };
+
+/** The warnings as notifications to the organization's warning contact points (none routed: nothing). */
+async function notifyWarnings(
+  tx: Queryable,
+  organizationId: string,
+  periodStart: string,
+  warnings: ReadonlyArray<{ signal: Signal; threshold: number; used: string; events_limit: string }>,
+  at: { now: Date; dashboardUrl?: string | null },
+): Promise<void> {
+  const targets = await tx.query<{ id: string; name: string; project_id: string; project_name: string; plan_name: string; policy: Record<Signal, string> }>(
+    `select cp.id, cp.name, cp.project_id, p.name as project_name, bp.name as plan_name,
+       jsonb_build_object('metrics', bp.metrics_policy, 'logs', bp.logs_policy, 'traces', bp.traces_policy) as policy
+     from public.organization_billing ob
+     join public.contact_points cp on cp.id = any(ob.warning_contact_point_ids) and cp.organization_id = ob.organization_id
+     join public.projects p on p.id = cp.project_id
+     join public.organizations o on o.id = ob.organization_id
+     join public.billing_plans bp on bp.id = o.plan
+     where ob.organization_id = $1 and cp.disabled_at is null`,
+    [organizationId],
+  );
+  if (targets.length === 0) return;
+  const period = periodStart.slice(0, 7);
+  const next = new Date(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 1)).toISOString().slice(0, 10);
+  const createdAt = at.now.toISOString();
+  const n = (v: string) => Number(v).toLocaleString('en-US');
+  const notifications = warnings.flatMap((w) =>
+    targets.map((cp) => {
+      const id = crypto.randomUUID();
+      const signal = SIGNAL_NAMES[w.signal];
+      const past =
+        cp.policy[w.signal] === 'block'
+          ? `Past the limit the plan refuses new ${w.signal} (429 QUOTA_EXCEEDED) until ${next}.`
+          : `Past the limit the plan keeps accepting and bills the overage.`;
+      const labels = { alertname: 'QuotaWarning', signal: w.signal, threshold: `${w.threshold}%`, plan: cp.plan_name, severity: w.threshold >= 100 ? 'critical' : 'warning' };
+      const annotations = {
+        summary: `${signal} events at ${w.threshold} % of the ${cp.plan_name} plan's monthly limit`,
+        description: `${n(w.used)} of ${n(w.events_limit)} ${w.signal} events used in ${period}. ${past}`,
+      };
+      const key = `billing-quota:${organizationId}:${period}:${w.signal}`;
+      return {
+        id,
+        project_id: cp.project_id,
+        contact_point_id: cp.id,
+        group_key: `${key}:${w.threshold}`,
+        receiver: cp.name,
+        payload: {
+          id,
+          groupKey: key,
+          status: 'firing',
+          receiver: cp.name,
+          groupLabels: { alertname: 'QuotaWarning' },
+          commonLabels: labels,
+          commonAnnotations: annotations,
+          alerts: [{ fingerprint: `${key}:${w.threshold}`, status: 'firing', labels, annotations, startsAt: createdAt, endsAt: null, value: Number(w.used), url: null }],
+          truncatedAlerts: 0,
+          externalUrl: at.dashboardUrl ?? null,
+          project: { id: cp.project_id, name: cp.project_name },
+          createdAt,
+        },
+      };
+    }),
+  );
+  await tx.query(
+    `insert into public.alert_notifications (id, project_id, organization_id, contact_point_id, group_key, seq, receiver, payload,
+       firing_count, resolved_count, status, next_attempt_at, created_at)
+     select x.id, x.project_id, $2, x.contact_point_id, x.group_key, 1, x.receiver, x.payload, 1, 0, 'pending', $3, $3
+     from jsonb_to_recordset($1::text::jsonb) as x(id uuid, project_id uuid, contact_point_id uuid, group_key text, receiver text, payload jsonb)
+     on conflict (contact_point_id, md5(group_key), seq) do nothing`,
+    [JSON.stringify(notifications), organizationId, at.now],
+  );
 }
 
 export { SIGNALS };

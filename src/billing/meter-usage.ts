@@ -59,7 +59,7 @@ export async function runMeterUsage(deps: MeterDeps, { now, budgetMs }: JobConte
   let raised = 0;
   for (const org of usage) {
     const due = decideWarnings(org.sent.map((s) => ({ ...s, period: period.key })), { period: period.key, used: org.used }, org.limits, now);
-    if (due.length > 0) warnings += await asServiceRole(deps.db, (tx) => recordWarnings(tx, org.organizationId, periodStart, due));
+    if (due.length > 0) warnings += await asServiceRole(deps.db, (tx) => recordWarnings(tx, org.organizationId, periodStart, due, { now, dashboardUrl: deps.config?.dashboardUrl ?? null }));
     if (deps.cache) raised += await reconcileCounters(deps, org, period.key);
   }
   const stripe = deps.config?.billing.stripe && deps.outbound ? await reportUsageToStripe({ ...deps, outbound: deps.outbound, stripe: deps.config.billing.stripe }, now) : undefined;

@@ -61,6 +61,8 @@ export const BillingResponse = z
       companyName: z.string().nullable(),
       address: z.string().nullable(),
       taxId: z.string().nullable(),
+      /** Contact points that get quota warnings as notifications. */
+      warningContactPoints: z.array(z.uuid()),
       /** Stripe's ids and state as its webhooks last reported them (no secret: ids only). */
       stripe: z.object({
         customerId: z.string().nullable(),

@@ -73,8 +73,10 @@ export const PutBillingDetails = z
     address: Line(1000),
     taxId: Line(64),
     billingEmail: z.email().max(320).nullable().optional(),
+    /** Contact points of the organization's projects that get quota warnings (at most 10; [] for none). */
+    warningContactPoints: z.array(z.uuid()).max(10, 'at most 10 contact points').optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, 'send at least one of companyName, address, taxId, billingEmail');
+  .refine((v) => Object.keys(v).length > 0, 'send at least one of companyName, address, taxId, billingEmail, warningContactPoints');
 export type PutBillingDetails = z.infer<typeof PutBillingDetails>;
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');

@@ -1562,6 +1562,7 @@ export type Database = {
           last_invoice_id: string | null;
           last_invoice_status: string | null;
           updated_at: string;
+          warning_contact_point_ids: string[];
         };
         Insert: {
           [_ in never]: never;

@@ -4,7 +4,9 @@
  * (native and OTLP) with their counters reconciled by the meter, warnings once per threshold, limits
  * at creation, usage and statements, and Stripe's webhooks signed as Stripe signs them.
  */
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverDue } from '../../src/alerts/deliver-notifications.ts';
 import { generateApiKey } from '../../src/auth/api-key-secret.ts';
 import { runMeterUsage } from '../../src/billing/meter-usage.ts';
 import { stripeSignatureHeader } from '../../src/billing/stripe/signature.ts';
@@ -13,6 +15,7 @@ import { withClaims } from '../../src/db/scoped.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { JOBS } from '../../src/app/jobs.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
+import { startReceiver } from '../helpers/receiver.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
 
 const BILLING = '/functions/v1/billing';
@@ -351,6 +354,64 @@ describe('warnings', () => {
     await meter();
     await meter();
     expect((await events()).map((e) => e.payload.data.threshold)).toEqual([80, 100]);
+  });
+
+  it('sends each warning to the contact points the owners route warnings to, through the alerting delivery engine', async () => {
+    const receiver = await startReceiver();
+    const local = await createTestEnv({ env: { OUTBOUND_ALLOW_PRIVATE: `127.0.0.1:${receiver.port}`, SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') } });
+    try {
+      const t = await createTenant(local);
+      await local.db.query(`update public.organizations set plan = 'enterprise' where id = $1`, [t.orgId]);
+      const secret = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
+      const cp = await json(
+        await local.request('POST', '/functions/v1/alerts/contact-points', {
+          token: t.people.owner.jwt,
+          body: { projectId: t.projectA, name: 'billing-hook', kind: 'webhook', settings: { url: `${receiver.url}/quota` }, secret },
+        }),
+      );
+      expect(cp.status, JSON.stringify(cp.body)).toBe(201);
+      const route = (by: { jwt: string }, ids: string[]) => local.request('PUT', `${BILLING}/${t.orgId}/details`, { token: by.jwt, body: { warningContactPoints: ids } });
+      expect((await route(t.people.admin, [cp.body.contactPoint.id])).status).toBe(403);
+      const other = await createTenant(local);
+      const foreign = await local.db.query<{ id: string }>(
+        `insert into public.contact_points (project_id, organization_id, name, kind, settings) values ($1, $2, 'theirs', 'webhook', '{"url": "https://example.com"}') returning id`,
+        [other.projectA, other.orgId],
+      );
+      const refused = await json(await route(t.people.owner, [cp.body.contactPoint.id, foreign[0]!.id]));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toBe("body.warningContactPoints.1: is not a contact point of the organization's projects");
+      const routed = await json(await route(t.people.owner, [cp.body.contactPoint.id]));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.details.warningContactPoints).toEqual([cp.body.contactPoint.id]);
+
+      // A custom plan: Free's terms with logs blocked at 10 events a month.
+      await local.db.query(
+        `insert into public.billing_plans
+         select (jsonb_populate_record(b, jsonb_build_object('id', $1::text, 'name', 'Small', 'organization_id', $2::uuid, 'logs_events_limit', 10,
+           'logs_events_included', 10, 'logs_price_per_million_cents', 0, 'logs_policy', 'block'))).*
+         from public.billing_plans b where b.id = 'free'`,
+        [`c-${t.orgId.slice(0, 8)}`, t.orgId],
+      );
+      await local.db.query(`update public.organizations set plan = $2 where id = $1`, [t.orgId, `c-${t.orgId.slice(0, 8)}`]);
+      await local.db.query(`insert into public.ingest_usage (project_id, organization_id, events, bytes, log_events) values ($1, $2, 8, 80, 8)`, [t.projectA, t.orgId]);
+      await runMeterUsage(local.deps, { now: local.clock.now(), budgetMs: 30_000 });
+      await runMeterUsage(local.deps, { now: local.clock.now(), budgetMs: 30_000 });
+      const logged = await local.db.query<{ group_key: string; status: string }>(`select group_key, status from public.alert_notifications where organization_id = $1`, [t.orgId]);
+      expect(logged).toEqual([{ group_key: expect.stringMatching(/^billing-quota:.*:logs:80$/), status: 'pending' }]);
+      await deliverDue(local.deps, local.clock.now().getTime());
+      expect(receiver.received.map((r) => r.path)).toEqual(['/quota']);
+      const sent = new Webhook(secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers as Record<string, string>) as {
+        type: string;
+        data: { groupKey: string; alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> };
+      };
+      expect(sent.type).toBe('alert.firing');
+      expect(sent.data.alerts[0]!.labels).toMatchObject({ alertname: 'QuotaWarning', signal: 'logs', threshold: '80%', plan: 'Small', severity: 'warning' });
+      expect(sent.data.alerts[0]!.annotations.description).toContain('8 of 10 logs events used');
+      expect(sent.data.alerts[0]!.annotations.description).toContain('refuses new logs (429 QUOTA_EXCEEDED)');
+    } finally {
+      await local.close();
+      await receiver.close();
+    }
   });
 });
 

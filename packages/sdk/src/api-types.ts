@@ -4157,6 +4157,7 @@ export interface components {
                 companyName: string | null;
                 address: string | null;
                 taxId: string | null;
+                warningContactPoints: string[];
                 stripe: {
                     customerId: string | null;
                     subscriptionId: string | null;
@@ -13178,6 +13179,7 @@ export interface operations {
                     address?: string | null;
                     taxId?: string | null;
                     billingEmail?: string | null;
+                    warningContactPoints?: string[];
                 };
             };
         };
