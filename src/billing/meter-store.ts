@@ -5,24 +5,38 @@ import { SIGNALS, type Signal, type SignalCounts } from './quota.ts';
 export const METER_STATE_KEY = 'meter-usage';
 
 /**
- * Adds the next ingest transactions (at most `maxTx`, whole transactions, tx_id order, below the
- * horizon) to usage_daily and moves the watermark past them, in one statement: the counts and the
- * watermark commit together, so every ingest_usage row is counted exactly once. A request's bytes
- * are shared among its signals in proportion to their events (integer shares, the remainder to
- * spans, so they sum to the request's bytes); events of rows written before the per-signal columns
- * existed count as metrics.
+ * One meter step over an append-only usage table read in transaction-id order (ingest_usage,
+ * query_usage): the next whole transactions (at most $3, below the horizon $2) past the watermark
+ * of key $1 are `picked`; `counted` (the caller's CTEs after `picked`) adds them to usage_daily, and
+ * the watermark moves past them in the same statement, so every row is counted exactly once.
  */
-export async function meterNextTransactions(tx: Queryable, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
-  const [r] = await tx.query<{ rows: number; hi: string | null }>(
-    `with state as (
+function meterStep(table: string, counted: string): string {
+  return `with state as (
        select coalesce((select watermark from private.rollup_state where key = $1), '0'::xid8) as wm
      ), txs as (
-       select u.tx_id from public.ingest_usage u, state where u.tx_id > state.wm and u.tx_id < $2::xid8 order by u.tx_id limit $3
+       select u.tx_id from ${table} u, state where u.tx_id > state.wm and u.tx_id < $2::xid8 order by u.tx_id limit $3
      ), bound as (
        select max(tx_id) as hi from txs
      ), picked as (
-       select u.* from public.ingest_usage u, state, bound where u.tx_id > state.wm and u.tx_id <= bound.hi
-     ), shares as (
+       select u.* from ${table} u, state, bound where u.tx_id > state.wm and u.tx_id <= bound.hi
+     ), ${counted}
+     ), moved as (
+       insert into private.rollup_state (key, watermark, updated_at) select $1, hi, now() from bound where hi is not null
+       on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at
+       returning 1
+     )
+     select (select count(*)::int from picked) as rows, (select hi::text from bound) as hi, (select count(*) from counted) as c, (select count(*) from moved) as w`;
+}
+
+async function runMeterStep(tx: Queryable, sql: string, key: string, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
+  const [r] = await tx.query<{ rows: number; hi: string | null }>(sql, [key, horizon, maxTx]);
+  return { rows: r!.rows, watermark: r!.hi };
+}
+
+/** ingest_usage into usage_daily per signal (meterNextTransactions). */
+const INGEST_STEP = meterStep(
+  'public.ingest_usage',
+  `shares as (
        select organization_id, project_id, api_key_id, (at at time zone 'utc')::date as day, bytes::bigint as bytes,
               (metric_events + greatest(events - metric_events - log_events - span_events, 0))::bigint as m,
               log_events::bigint as l, span_events::bigint as t
@@ -47,37 +61,28 @@ export async function meterNextTransactions(tx: Queryable, horizon: string, maxT
          events = public.usage_daily.events + excluded.events,
          bytes = public.usage_daily.bytes + excluded.bytes,
          requests = public.usage_daily.requests + excluded.requests
-       returning 1
-     ), moved as (
-       insert into private.rollup_state (key, watermark, updated_at) select $1, hi, now() from bound where hi is not null
-       on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at
-       returning 1
-     )
-     select (select count(*)::int from picked) as rows, (select hi::text from bound) as hi, (select count(*) from counted) as c, (select count(*) from moved) as w`,
-    [METER_STATE_KEY, horizon, maxTx],
-  );
-  return { rows: r!.rows, watermark: r!.hi };
+       returning 1`,
+);
+
+/**
+ * Adds the next ingest transactions (at most `maxTx`, whole transactions, tx_id order, below the
+ * horizon) to usage_daily and moves the watermark past them, in one statement: the counts and the
+ * watermark commit together, so every ingest_usage row is counted exactly once. A request's bytes
+ * are shared among its signals in proportion to their events (integer shares, the remainder to
+ * spans, so they sum to the request's bytes); events of rows written before the per-signal columns
+ * existed count as metrics.
+ */
+export async function meterNextTransactions(tx: Queryable, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
+  return runMeterStep(tx, INGEST_STEP, METER_STATE_KEY, horizon, maxTx);
 }
 
 /** The query meter's watermark row in private.rollup_state. */
 export const QUERY_METER_STATE_KEY = 'meter-queries';
 
-/**
- * As meterNextTransactions, for query_usage: adds the next query transactions (at most `maxTx`, tx_id
- * order, below the horizon) to usage_daily as the signal 'queries' (events and requests: reads; bytes
- * 0) and moves its own watermark, in one statement: each query row is counted exactly once.
- */
-export async function meterNextQueries(tx: Queryable, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
-  const [r] = await tx.query<{ rows: number; hi: string | null }>(
-    `with state as (
-       select coalesce((select watermark from private.rollup_state where key = $1), '0'::xid8) as wm
-     ), txs as (
-       select q.tx_id from public.query_usage q, state where q.tx_id > state.wm and q.tx_id < $2::xid8 order by q.tx_id limit $3
-     ), bound as (
-       select max(tx_id) as hi from txs
-     ), picked as (
-       select q.* from public.query_usage q, state, bound where q.tx_id > state.wm and q.tx_id <= bound.hi
-     ), agg as (
+/** query_usage into usage_daily as the signal 'queries' (meterNextQueries). */
+const QUERY_STEP = meterStep(
+  'public.query_usage',
+  `agg as (
        select organization_id, project_id, api_key_id, (at at time zone 'utc')::date as day, count(*)::bigint as reads
        from picked group by organization_id, project_id, api_key_id, day
      ), counted as (
@@ -87,16 +92,16 @@ export async function meterNextQueries(tx: Queryable, horizon: string, maxTx: nu
        on conflict on constraint usage_daily_key do update set
          events = public.usage_daily.events + excluded.events,
          requests = public.usage_daily.requests + excluded.requests
-       returning 1
-     ), moved as (
-       insert into private.rollup_state (key, watermark, updated_at) select $1, hi, now() from bound where hi is not null
-       on conflict (key) do update set watermark = excluded.watermark, updated_at = excluded.updated_at
-       returning 1
-     )
-     select (select count(*)::int from picked) as rows, (select hi::text from bound) as hi, (select count(*) from counted) as c, (select count(*) from moved) as w`,
-    [QUERY_METER_STATE_KEY, horizon, maxTx],
-  );
-  return { rows: r!.rows, watermark: r!.hi };
+       returning 1`,
+);
+
+/**
+ * As meterNextTransactions, for query_usage: adds the next query transactions (at most `maxTx`, tx_id
+ * order, below the horizon) to usage_daily as the signal 'queries' (events and requests: reads; bytes
+ * 0) and moves its own watermark, in one statement: each query row is counted exactly once.
+ */
+export async function meterNextQueries(tx: Queryable, horizon: string, maxTx: number): Promise<{ rows: number; watermark: string | null }> {
+  return runMeterStep(tx, QUERY_STEP, QUERY_METER_STATE_KEY, horizon, maxTx);
 }
 
 /** Active series per project for `day`: series that received a point since the period began. */
