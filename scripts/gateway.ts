@@ -10,6 +10,8 @@ import { join, relative } from 'node:path';
 import { serve } from '@hono/node-server';
 import { ConfigError, parseConfig } from '../src/core/config.ts';
 import { createGatewayApp } from '../src/app/app.ts';
+import { hashPassword } from '../src/auth-standin/password.ts';
+import { randomToken } from '../src/core/ids.ts';
 import { JOBS } from '../src/app/jobs.ts';
 import { startScheduler } from '../src/jobs/scheduler.ts';
 import { serveGatewayWorker, startGatewayPrimary } from '../src/node/cluster.ts';
@@ -44,12 +46,14 @@ async function main() {
   if (config.mode === 'embedded') holdPidFile(config.dataDir);
   if (config.seedDemo && config.mode !== 'supabase' && deps.jwtSecret) {
     const file = join(config.dataDir, 'demo.json');
-    const demo = await seedDemo(deps, { jwtSecret: deps.jwtSecret });
+    // The owner's password for the Auth stand-in (/auth/v1): supabase-js signInWithPassword works at once.
+    const ownerPassword = randomToken(20);
+    const demo = await seedDemo(deps, { jwtSecret: deps.jwtSecret, ownerPassword: { password: ownerPassword, hash: await hashPassword(ownerPassword) } });
     if (demo) {
       mkdirSync(config.dataDir, { recursive: true });
       const url = `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${config.port}`;
       const { organizationId, projectId, apiKey, ownerJwt, ownerEmail, serviceToken, anonKey, expiresAt } = demo;
-      const saved = { url, organizationId, projectId, apiKey, ownerEmail, ownerJwt, serviceToken, anonKey, expiresAt };
+      const saved = { url, organizationId, projectId, apiKey, ownerEmail, ownerPassword, ownerJwt, serviceToken, anonKey, expiresAt };
       writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
       console.log(
         [
@@ -61,6 +65,7 @@ async function main() {
           `  owner JWT      ${ownerJwt}`,
           `  service token  ${serviceToken}`,
           `  anon key       ${anonKey}`,
+          `  sign in as ${ownerEmail} / ${ownerPassword}  (supabase-js signInWithPassword, at ${url}/auth/v1)`,
           '',
         ].join('\n'),
       );
@@ -116,7 +121,7 @@ function holdPidFile(dataDir: string) {
 
 /** A worker of GATEWAY_WORKERS > 1: serves the connections its primary hands over. */
 function serveWorker(deps: ReturnType<typeof createNodeDeps>, logger: ReturnType<typeof createNodeLogger>) {
-  const worker = serveGatewayWorker(createGatewayApp(deps).fetch);
+  const worker = serveGatewayWorker(createGatewayApp(deps, { authStandin: deps.jwtSecret ? { jwtSecret: deps.jwtSecret } : undefined }).fetch);
   logger.info({ pid: process.pid }, 'gateway worker ready');
   let stopping = false;
   const stop = async () => {
@@ -136,7 +141,7 @@ function serveRequests(
   logger: ReturnType<typeof createNodeLogger>,
   scheduler: { stop(): Promise<void> } | undefined,
 ) {
-  const app = createGatewayApp(deps);
+  const app = createGatewayApp(deps, { authStandin: deps.jwtSecret ? { jwtSecret: deps.jwtSecret } : undefined });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
   });

@@ -2,8 +2,11 @@
  * `npm run token`: tokens for the local modes, signed with the gateway's JWT secret (JWT_SECRET, or
  * the one generated in the data dir), under the same configuration (.env, then the environment).
  *
- *   npm run token -- user <email> [--ttl 1h]   create the user in auth.users when new (as Supabase Auth
- *                                              would on sign-up) and print a user access token
+ *   npm run token -- user <email> [--ttl 1h] [--password <pw>]
+ *                                              create the user in auth.users when new (as Supabase Auth
+ *                                              would on sign-up) and print a user access token; with
+ *                                              --password (8 characters or more) also set the password
+ *                                              the local Auth stand-in (/auth/v1) signs in with
  *   npm run token -- service [--ttl 1h]        a service-role token (cron-*, /ingest/stats, retention preview)
  *   npm run token -- anon [--ttl 10y]          an anon key, what supabase-js's createClient takes
  *
@@ -15,12 +18,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signJwt } from '../src/auth/jwt.ts';
+import { hashPassword, passwordProblem } from '../src/auth-standin/password.ts';
 import { ConfigError, parseConfig, type Config } from '../src/core/config.ts';
 import { createDb, migrateDb, resolveJwtSecret } from '../src/node/deps.ts';
 import { loadEnvFile } from '../src/node/env-file.ts';
 import { ANON_KEY_TTL_S } from '../src/orgs/seed-demo.ts';
 
-const USAGE = 'usage: npm run token -- user <email> | service | anon [--ttl <seconds|30m|12h|7d|1y>]';
+const USAGE = 'usage: npm run token -- user <email> [--password <pw>] | service | anon [--ttl <seconds|30m|12h|7d|1y>]';
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, y: 365 * 86400 };
 
 class UsageError extends Error {}
@@ -32,13 +36,23 @@ export function parseTtl(text: string): number {
   return seconds;
 }
 
-function parseArgs(argv: string[]): { kind: 'user' | 'service' | 'anon'; email?: string; ttl?: number } {
+function parsePassword(text: string | undefined): string {
+  if (text === undefined) throw new UsageError('--password: give the password after it');
+  const problem = passwordProblem(text);
+  if (problem) throw new UsageError(`--password: ${problem}`);
+  return text;
+}
+
+function parseArgs(argv: string[]): { kind: 'user' | 'service' | 'anon'; email?: string; ttl?: number; password?: string } {
   const rest: string[] = [];
   let ttl: number | undefined;
+  let password: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--ttl') ttl = parseTtl(argv[++i] ?? '');
     else if (a.startsWith('--ttl=')) ttl = parseTtl(a.slice(6));
+    else if (a === '--password') password = parsePassword(argv[++i]);
+    else if (a.startsWith('--password=')) password = parsePassword(a.slice(11));
     else if (a === '-h' || a === '--help') throw new UsageError(USAGE);
     else rest.push(a);
   }
@@ -46,8 +60,9 @@ function parseArgs(argv: string[]): { kind: 'user' | 'service' | 'anon'; email?:
   if (kind === 'user') {
     if (!email || extra !== undefined) throw new UsageError(`user: give one email address\n${USAGE}`);
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`user: "${email}" is not an email address`);
-    return { kind, email: email.toLowerCase(), ttl };
+    return { kind, email: email.toLowerCase(), ttl, password };
   }
+  if (password !== undefined) throw new UsageError(`--password: only for user\n${USAGE}`);
   if ((kind === 'service' || kind === 'anon') && email === undefined) return { kind, ttl };
   throw new UsageError(USAGE);
 }
@@ -67,13 +82,18 @@ function gatewayHolding(config: Config): number | undefined {
 }
 
 /** The user's id: created in auth.users when the address is new, as the demo seed creates its owner. */
-async function ensureUser(config: Config, email: string): Promise<{ id: string; created: boolean }> {
+async function ensureUser(config: Config, email: string, password: string | undefined): Promise<{ id: string; created: boolean }> {
   const db = createDb(config);
   try {
     await migrateDb(db, config);
-    const [created] = await db.query<{ id: string }>('insert into auth.users (email) values ($1) on conflict (email) do nothing returning id', [email]);
+    // Only the scrypt hash is stored (src/auth-standin/password.ts), never the password.
+    const hash = password === undefined ? null : await hashPassword(password);
+    const [created] = await db.query<{ id: string }>('insert into auth.users (email, encrypted_password) values ($1, $2) on conflict (email) do nothing returning id', [email, hash]);
     if (created) return { id: created.id, created: true };
-    const [existing] = await db.query<{ id: string }>('select id from auth.users where email = $1', [email]);
+    const [existing] = await db.query<{ id: string }>(
+      'update auth.users set encrypted_password = coalesce($2, encrypted_password), updated_at = case when $2::text is null then updated_at else now() end where email = $1 returning id',
+      [email, hash],
+    );
     return { id: existing!.id, created: false };
   } finally {
     await db.close();
@@ -116,8 +136,10 @@ async function main(): Promise<number> {
       return 75; // EX_TEMPFAIL
     }
   }
-  const user = await ensureUser(config, args.email!);
-  console.error(user.created ? `created user ${args.email} (${user.id})` : `user ${args.email} (${user.id}) exists`);
+  const user = await ensureUser(config, args.email!, args.password);
+  console.error(
+    (user.created ? `created user ${args.email} (${user.id})` : `user ${args.email} (${user.id}) exists`) + (args.password === undefined ? '' : '; password set (sign in at /auth/v1)'),
+  );
   console.log(await signJwt(secret, { sub: user.id, role: 'authenticated', aud: config.jwt.audience, email: args.email }, { expiresInSeconds: args.ttl ?? 3600, now }));
   return 0;
 }

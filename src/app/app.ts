@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { createAuthStandinApp } from '../auth-standin/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
 import { VERSION } from '../core/version.ts';
 import { createFunctionApp, withCommonMiddleware } from '../http/app.ts';
@@ -11,10 +12,13 @@ import { FUNCTIONS } from './functions.ts';
 /**
  * The Node gateway: every function at /functions/v1/<name>, as `supabase start` serves them, plus
  * the merged OpenAPI document (/openapi.json) and the API reference rendered from it (/reference).
- * Both describe routes, never tenant data: no credentials needed.
+ * Both describe routes, never tenant data: no credentials needed. Given the local JWT secret (the
+ * embedded and local modes), it also serves the development stand-in for Supabase Auth at /auth/v1
+ * (src/auth-standin); on Supabase, Supabase Auth is the real one.
  */
-export function createGatewayApp(deps: Deps): Hono<AppEnv> {
+export function createGatewayApp(deps: Deps, opts: { authStandin?: { jwtSecret: string } } = {}): Hono<AppEnv> {
   const app = withCommonMiddleware(deps);
+  if (opts.authStandin && deps.config.mode !== 'supabase') app.route('/auth/v1', createAuthStandinApp(deps, opts.authStandin));
   const parts = FUNCTIONS.map((spec) => ({ name: spec.name, prefix: `/${spec.name}`, app: createFunctionApp(spec, deps) }));
   for (const part of parts) app.route(`/functions/v1/${part.name}`, part.app);
   let document: OpenApiDocument | undefined;

@@ -16,6 +16,8 @@ export interface DemoSeed {
   anonKey: string;
   /** When ownerJwt and serviceToken expire (anonKey: ANON_KEY_TTL_S). */
   expiresAt: string;
+  /** The owner's password for the local Auth stand-in (/auth/v1), when the caller gave one. */
+  ownerPassword?: string;
 }
 
 export const DEMO_OWNER_EMAIL = 'demo@observai.local';
@@ -29,14 +31,18 @@ export const ANON_KEY_TTL_S = 10 * 365 * 86400;
  * ingest+read API key, so a newcomer can call the API at once. Runs once per database (a marker
  * in private.instance_state), in one transaction. Returns null when the database was seeded before.
  */
-export async function seedDemo(deps: { db: Db; clock: Clock }, opts: { jwtSecret: string }): Promise<DemoSeed | null> {
+export async function seedDemo(
+  deps: { db: Db; clock: Clock },
+  /** ownerPassword: the owner's password and its hash (src/auth-standin/password.ts), stored in auth.users.encrypted_password. */
+  opts: { jwtSecret: string; ownerPassword?: { password: string; hash: string } },
+): Promise<DemoSeed | null> {
   const { key, prefix, hash } = await generateApiKey();
   const seeded = await deps.db.transaction(async (tx) => {
     const [marker] = await tx.query(`insert into private.instance_state (key, value) values ('demo_seeded', 'true') on conflict do nothing returning key`);
     if (!marker) return null;
     const [user] = await tx.query<{ id: string }>(
-      `insert into auth.users (email, raw_user_meta_data) values ($1, '{"full_name": "Demo Owner"}') returning id`,
-      [DEMO_OWNER_EMAIL],
+      `insert into auth.users (email, raw_user_meta_data, encrypted_password) values ($1, '{"full_name": "Demo Owner"}', $2) returning id`,
+      [DEMO_OWNER_EMAIL, opts.ownerPassword?.hash ?? null],
     );
     const [org] = await tx.query<{ id: string }>(`insert into public.organizations (name, slug) values ('Demo Organization', 'demo') returning id`);
     await tx.query(`insert into public.organization_members (organization_id, user_id, role) values ($1, $2, 'owner')`, [org!.id, user!.id]);
@@ -61,5 +67,5 @@ export async function seedDemo(deps: { db: Db; clock: Clock }, opts: { jwtSecret
   const serviceToken = await signJwt(opts.jwtSecret, { role: 'service_role' }, { expiresInSeconds: DEMO_TOKEN_TTL_S, now });
   const anonKey = await signJwt(opts.jwtSecret, { role: 'anon' }, { expiresInSeconds: ANON_KEY_TTL_S, now });
   const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + DEMO_TOKEN_TTL_S * 1000).toISOString();
-  return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL, serviceToken, anonKey, expiresAt };
+  return { ...seeded, apiKey: key, ownerJwt, ownerEmail: DEMO_OWNER_EMAIL, serviceToken, anonKey, expiresAt, ownerPassword: opts.ownerPassword?.password };
 }

@@ -41,6 +41,39 @@ create table if not exists auth.users (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- Columns Supabase's auth.users has that the local Auth stand-in (src/auth-standin) writes: the
+-- password's scrypt hash (never the password) and the last sign-in. Added to tables created before.
+alter table auth.users add column if not exists encrypted_password text;
+alter table auth.users add column if not exists last_sign_in_at timestamptz;
+
+-- The local Auth stand-in's sessions and refresh tokens (named as Supabase Auth's own tables, which
+-- this script never touches on Supabase). A refresh token is stored as its SHA-256, never in plain
+-- text; `parent` links each to the token it replaced, so the reuse of a revoked one ends the whole
+-- session (every token of the family goes with it). Only the gateway's own role reads them: row-level
+-- security on, no policy, nothing granted to anon, authenticated or service_role.
+create table if not exists auth.sessions (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+alter table auth.sessions enable row level security;
+revoke all on auth.sessions from public, anon, authenticated, service_role;
+
+create table if not exists auth.refresh_tokens (
+  id bigint generated always as identity primary key,
+  token text not null unique check (token ~ '^[0-9a-f]{64}$'),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  parent text,
+  revoked boolean not null default false,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index if not exists refresh_tokens_session_id_idx on auth.refresh_tokens (session_id);
+alter table auth.refresh_tokens enable row level security;
+revoke all on auth.refresh_tokens from public, anon, authenticated, service_role;
 
 create or replace function auth.jwt() returns jsonb
 language sql stable

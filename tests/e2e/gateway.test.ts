@@ -94,7 +94,7 @@ describe('npm start (gateway)', () => {
 
   it('seeds a demo tenant whose credentials work at once', async () => {
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
-    expect(Object.keys(demo).sort()).toEqual(['anonKey', 'apiKey', 'expiresAt', 'organizationId', 'ownerEmail', 'ownerJwt', 'projectId', 'serviceToken', 'url']);
+    expect(Object.keys(demo).sort()).toEqual(['anonKey', 'apiKey', 'expiresAt', 'organizationId', 'ownerEmail', 'ownerJwt', 'ownerPassword', 'projectId', 'serviceToken', 'url']);
     // The service token opens what only the service role may: the ingest stats.
     expect((await fetch(`${gw.url}/ingest/stats`, { headers: { authorization: `Bearer ${demo.serviceToken}` } })).status).toBe(200);
     expect((await fetch(`${gw.url}/ingest/stats`, { headers: { authorization: `Bearer ${demo.ownerJwt}` } })).status).toBe(403);
