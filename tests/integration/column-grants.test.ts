@@ -159,6 +159,22 @@ describe('invitations: an admin cannot make anyone owner, nor reuse a token', ()
     expect(owner!.role).toBe('owner');
   });
 
+  it('billing is the billing function\'s: an owner cannot change the plan, Stripe ids, usage or quota warnings through the Data API', async () => {
+    const owner = t.people.owner;
+    const tries: Array<[string, unknown[]]> = [
+      [`update "public"."organizations" set "plan" = 'enterprise' where "id" = $1 returning "id"`, [t.orgId]],
+      [`insert into "public"."organization_billing" ("organization_id", "stripe_customer_id") values ($1, 'cus_forged') returning "organization_id"`, [t.orgId]],
+      [`update "public"."organization_billing" set "warning_contact_point_ids" = '{}' where "organization_id" = $1 returning "organization_id"`, [t.orgId]],
+      [`insert into "public"."usage_daily" ("organization_id", "project_id", "day", "signal", "events", "bytes", "requests") values ($1, $2, current_date, 'logs', -1000000, 0, 0) returning 1`, [t.orgId, t.projectA]],
+      [`insert into "public"."billing_quota_warnings" ("organization_id", "period", "signal", "threshold", "used", "events_limit") values ($1, date_trunc('month', now())::date, 'logs', 80, 1, 1) returning 1`, [t.orgId]],
+      [`insert into "public"."billing_plans" ("id", "name", "organization_id", "base_price_cents") values ('mine', 'Mine', $1, 0) returning "id"`, [t.orgId]],
+      [`insert into "public"."query_usage" ("organization_id", "project_id", "at", "kind", "rows") values ($1, $2, now(), 'logs', 0) returning 1`, [t.orgId, t.projectA]],
+    ];
+    for (const [sql, params] of tries) expect(await outcome(owner, sql, params), sql).toBe('42501');
+    const [org] = await env.db.query<{ plan: string }>('select plan from public.organizations where id = $1', [t.orgId]);
+    expect(org!.plan).not.toBe('enterprise');
+  });
+
   it('a used token cannot be made to work again: accepted_at and expires_at are not user-writable', async () => {
     const invitee = await env.createUser();
     const { invitation, token } = await invite(t.people.owner, invitee.email);
