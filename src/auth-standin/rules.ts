@@ -25,7 +25,12 @@ export function decideRefresh(token: StoredRefreshToken): RefreshDecision {
   return { action: 'rotate' };
 }
 
-/** At most 10 failed password attempts per email per 15 minutes, and per client address per minute. */
+/**
+ * At most 10 failed password attempts per email in any 15 minutes, and per client address in any
+ * minute. Counted as sliding windows (the previous fixed window's count weighted by how much of it
+ * still overlaps the last `windowMs`, plus the current one's), so crossing a window boundary never
+ * hands out a fresh allowance: a burst of failures is refused for as long as it stays in view.
+ */
 export const ATTEMPT_LIMITS = [
   { scope: 'email', max: 10, windowMs: 15 * 60_000 },
   { scope: 'ip', max: 10, windowMs: 60_000 },
@@ -34,23 +39,41 @@ export const ATTEMPT_LIMITS = [
 export type AttemptScope = (typeof ATTEMPT_LIMITS)[number]['scope'];
 
 /**
- * The fixed-window counter keys for an attempt at `now`, with how long each must live. `instance`
- * keeps gateways that share one Redis (several local deployments, parallel test runs) apart.
+ * The fixed-window counter keys for an attempt at `now`, two a limit in ATTEMPT_LIMITS' order: the
+ * previous window's, then the current one's (the one a failure increments), with how long each must
+ * live. `instance` keeps gateways that share one Redis (several local deployments, parallel test
+ * runs) apart.
  */
-export function attemptCounters(instance: string, ids: Record<AttemptScope, string>, now: Date): Array<{ key: string; ttlMs: number }> {
+export function attemptCounters(instance: string, ids: Record<AttemptScope, string>, now: Date): Array<{ key: string; ttlMs: number; current: boolean }> {
   const t = now.getTime();
-  return ATTEMPT_LIMITS.map(({ scope, windowMs }) => ({ key: `oai:auth:fail:${instance}:${scope}:${ids[scope]}:${Math.floor(t / windowMs)}`, ttlMs: windowMs * 2 }));
+  return ATTEMPT_LIMITS.flatMap(({ scope, windowMs }) => {
+    const n = Math.floor(t / windowMs);
+    const key = (w: number) => `oai:auth:fail:${instance}:${scope}:${ids[scope]}:${w}`;
+    return [
+      { key: key(n - 1), ttlMs: windowMs * 2, current: false },
+      { key: key(n), ttlMs: windowMs * 2, current: true },
+    ];
+  });
 }
 
 /**
- * Whether another attempt may be made, given the failures counted in each window (ATTEMPT_LIMITS'
- * order): when not, the seconds until the fullest window ends (Retry-After).
+ * Whether another attempt may be made, given the failures counted in attemptCounters' keys
+ * (previous, current, for each limit): when not, the seconds until, with no further failure, every
+ * sliding count is under its limit again (Retry-After).
  */
 export function checkAttempts(failures: readonly number[], now: Date): { ok: true } | { ok: false; retryAfterS: number } {
   const t = now.getTime();
-  let wait = 0;
+  let wait = -1;
   ATTEMPT_LIMITS.forEach(({ max, windowMs }, i) => {
-    if ((failures[i] ?? 0) >= max) wait = Math.max(wait, windowMs - (t % windowMs));
+    const prev = failures[2 * i] ?? 0;
+    const cur = failures[2 * i + 1] ?? 0;
+    const into = t % windowMs;
+    if (prev * (1 - into / windowMs) + cur < max) return;
+    // Still in this window, the previous one's weight must fall to (max - cur) / prev; when the
+    // current count alone is at the limit, it must become the previous one and fade to max / cur.
+    const until =
+      cur < max ? windowMs * (1 - (max - cur) / prev) - into : windowMs - into + windowMs * (1 - max / cur);
+    wait = Math.max(wait, until);
   });
-  return wait > 0 ? { ok: false, retryAfterS: Math.ceil(wait / 1000) } : { ok: true };
+  return wait >= 0 ? { ok: false, retryAfterS: Math.max(1, Math.ceil(wait / 1000)) } : { ok: true };
 }

@@ -73,7 +73,7 @@ export function createAuthStandinApp(deps: Deps, opts: { jwtSecret: string }): H
     // Unknown email, or no password set: compare against a dummy hash all the same (same time).
     const matches = await verifyPassword(password, user?.encrypted_password ?? (await dummyHash()));
     if (!user?.encrypted_password || !matches) {
-      await deps.cache.incrCounters(counters.map((k) => ({ key: k.key, by: 1 })), ttlMs);
+      await deps.cache.incrCounters(counters.filter((k) => k.current).map((k) => ({ key: k.key, by: 1 })), ttlMs);
       return fail(c, 400, 'invalid_credentials', 'Invalid login credentials');
     }
     const refresh = await newRefreshToken();
