@@ -5,20 +5,22 @@
  * listens, and hands each connection to one of that many worker processes (src/node/cluster.ts).
  */
 import cluster from 'node:cluster';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { serve } from '@hono/node-server';
 import { ConfigError, parseConfig } from '../src/core/config.ts';
 import { createGatewayApp } from '../src/app/app.ts';
+import { signJwt } from '../src/auth/jwt.ts';
 import { hashPassword } from '../src/auth-standin/password.ts';
 import { randomToken } from '../src/core/ids.ts';
 import { JOBS } from '../src/app/jobs.ts';
 import { startScheduler } from '../src/jobs/scheduler.ts';
 import { serveGatewayWorker, startGatewayPrimary } from '../src/node/cluster.ts';
+import { dashboardBuildState, dashboardRoutes, ensureDashboardBuilt } from '../src/node/dashboard.ts';
 import { createNodeDeps, migrateDb } from '../src/node/deps.ts';
 import { loadEnvFile } from '../src/node/env-file.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
-import { seedDemo } from '../src/orgs/seed-demo.ts';
+import { ANON_KEY_TTL_S, seedDemo } from '../src/orgs/seed-demo.ts';
 
 async function main() {
   try {
@@ -44,6 +46,8 @@ async function main() {
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   if (config.mode === 'embedded') holdPidFile(config.dataDir);
+  const publicUrl = `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${config.port}`;
+  const demoSignIn: { email?: string; password?: string } = {};
   if (config.seedDemo && config.mode !== 'supabase' && deps.jwtSecret) {
     const file = join(config.dataDir, 'demo.json');
     // The owner's password for the Auth stand-in (/auth/v1): supabase-js signInWithPassword works at once.
@@ -51,7 +55,7 @@ async function main() {
     const demo = await seedDemo(deps, { jwtSecret: deps.jwtSecret, ownerPassword: { password: ownerPassword, hash: await hashPassword(ownerPassword) } });
     if (demo) {
       mkdirSync(config.dataDir, { recursive: true });
-      const url = `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${config.port}`;
+      const url = publicUrl;
       const { organizationId, projectId, apiKey, ownerJwt, ownerEmail, serviceToken, anonKey, expiresAt } = demo;
       const saved = { url, organizationId, projectId, apiKey, ownerEmail, ownerPassword, ownerJwt, serviceToken, anonKey, expiresAt };
       writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
@@ -69,12 +73,19 @@ async function main() {
           '',
         ].join('\n'),
       );
+      Object.assign(demoSignIn, { email: ownerEmail, password: ownerPassword });
     } else if (existsSync(file)) {
       console.log(`Demo tenant: ${displayPath(file)}`);
+      try {
+        demoSignIn.email = (JSON.parse(readFileSync(file, 'utf8')) as { ownerEmail?: string }).ownerEmail;
+      } catch {
+        // An unreadable demo.json: the dashboard line names no user.
+      }
     }
   }
 
   const scheduler = config.schedulerEnabled ? startScheduler(deps, Object.values(JOBS)) : undefined;
+  prepareDashboard(config, logger, publicUrl, demoSignIn);
   if (config.gatewayWorkers > 1) {
     let primary;
     try {
@@ -119,9 +130,52 @@ function holdPidFile(dataDir: string) {
   process.on('exit', () => rmSync(file, { force: true }));
 }
 
+/**
+ * What the gateway serves besides the functions, in the embedded and local modes: the Auth stand-in
+ * at /auth/v1 and the dashboard at / (its config names the anon key and the demo owner's email). On
+ * Supabase, Supabase Auth and a static host serve those (docs/DASHBOARD.md).
+ */
+function gatewayOptions(deps: ReturnType<typeof createNodeDeps>) {
+  const jwtSecret = deps.jwtSecret;
+  if (!jwtSecret || deps.config.mode === 'supabase') return {};
+  let anonKey: Promise<string> | undefined;
+  const demoFile = join(deps.config.dataDir, 'demo.json');
+  const config = async () => {
+    anonKey ??= signJwt(jwtSecret, { role: 'anon' }, { expiresInSeconds: ANON_KEY_TTL_S });
+    let demoEmail: string | undefined;
+    try {
+      demoEmail = (JSON.parse(readFileSync(demoFile, 'utf8')) as { ownerEmail?: string }).ownerEmail;
+    } catch {
+      demoEmail = undefined;
+    }
+    return { supabaseUrl: '', anonKey: await anonKey, mode: deps.config.mode, ...(demoEmail ? { demoEmail } : {}) };
+  };
+  return { authStandin: { jwtSecret }, dashboard: dashboardRoutes({ config }) };
+}
+
+/**
+ * The dashboard's build on start: none when current (`npm install` built it); when missing (an
+ * install with --ignore-scripts), built now in the background while the API serves (the pages answer
+ * 503 until it is done); when older than its sources, a warning (`npm run build:dashboard`): spawned
+ * gateways in tests must not start builds of their own.
+ */
+function prepareDashboard(config: ReturnType<typeof parseConfig>, logger: ReturnType<typeof createNodeLogger>, url: string, demo: { email?: string; password?: string }) {
+  if (config.mode === 'supabase') return;
+  const ready = () =>
+    console.log(`Dashboard: ${url}/  (sign in as ${demo.email ?? 'a user of this deployment'}${demo.password ? ` / ${demo.password}` : demo.email ? `; the password is ownerPassword in ${displayPath(join(config.dataDir, 'demo.json'))}` : ''})`);
+  const state = dashboardBuildState();
+  if (state === 'current') return ready();
+  if (state === 'stale') {
+    logger.warn('the dashboard build is older than its sources: run `npm run build:dashboard`');
+    return ready();
+  }
+  logger.info('the dashboard is not built: building it now (about a minute; the API is already serving)');
+  ensureDashboardBuilt({ log: (line) => logger.info(line) }).then(ready, (err: Error) => logger.error({ err }, 'the dashboard build failed: run `npm run build:dashboard` to see why'));
+}
+
 /** A worker of GATEWAY_WORKERS > 1: serves the connections its primary hands over. */
 function serveWorker(deps: ReturnType<typeof createNodeDeps>, logger: ReturnType<typeof createNodeLogger>) {
-  const worker = serveGatewayWorker(createGatewayApp(deps, { authStandin: deps.jwtSecret ? { jwtSecret: deps.jwtSecret } : undefined }).fetch);
+  const worker = serveGatewayWorker(createGatewayApp(deps, gatewayOptions(deps)).fetch);
   logger.info({ pid: process.pid }, 'gateway worker ready');
   let stopping = false;
   const stop = async () => {
@@ -141,7 +195,7 @@ function serveRequests(
   logger: ReturnType<typeof createNodeLogger>,
   scheduler: { stop(): Promise<void> } | undefined,
 ) {
-  const app = createGatewayApp(deps, { authStandin: deps.jwtSecret ? { jwtSecret: deps.jwtSecret } : undefined });
+  const app = createGatewayApp(deps, gatewayOptions(deps));
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
   });

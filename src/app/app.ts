@@ -14,9 +14,10 @@ import { FUNCTIONS } from './functions.ts';
  * the merged OpenAPI document (/openapi.json) and the API reference rendered from it (/reference).
  * Both describe routes, never tenant data: no credentials needed. Given the local JWT secret (the
  * embedded and local modes), it also serves the development stand-in for Supabase Auth at /auth/v1
- * (src/auth-standin); on Supabase, Supabase Auth is the real one.
+ * (src/auth-standin); on Supabase, Supabase Auth is the real one. Given `dashboard` (the Node
+ * gateway's static files, src/node/dashboard.ts), the console is served at `/`.
  */
-export function createGatewayApp(deps: Deps, opts: { authStandin?: { jwtSecret: string } } = {}): Hono<AppEnv> {
+export function createGatewayApp(deps: Deps, opts: { authStandin?: { jwtSecret: string }; dashboard?: Hono<AppEnv> } = {}): Hono<AppEnv> {
   const app = withCommonMiddleware(deps);
   if (opts.authStandin && deps.config.mode !== 'supabase') app.route('/auth/v1', createAuthStandinApp(deps, opts.authStandin));
   const parts = FUNCTIONS.map((spec) => ({ name: spec.name, prefix: `/${spec.name}`, app: createFunctionApp(spec, deps) }));
@@ -25,6 +26,8 @@ export function createGatewayApp(deps: Deps, opts: { authStandin?: { jwtSecret: 
   const merged = () => (document ??= mergedDocument(parts));
   app.get('/openapi.json', (c) => c.json(merged()));
   app.get('/reference', (c) => c.html(renderReference(merged())));
+  // Last: the dashboard's files answer every other GET (src/node/dashboard.ts).
+  if (opts.dashboard) app.route('/', opts.dashboard);
   return app;
 }
 
