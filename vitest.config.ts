@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
+    // expect.poll: the browser tests wait on pages of a loaded 2-core machine.
+    expect: { poll: { timeout: 15_000, interval: 50 } },
     hookTimeout: 120_000,
     // Each file makes its own database (a PGlite instance or a fresh Postgres database).
     fileParallelism: true,

@@ -65,7 +65,7 @@ const gatewayArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Bool
 const QUOTAS_AB = process.env.QUOTAS === 'ab';
 function startGateway(p: number, extra: Record<string, string>) {
   return spawn(process.execPath, [...gatewayArgs, '--import', 'tsx', 'scripts/gateway.ts'], {
-    env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, OBSERVAI_DATA_DIR: dataDir, PORT: String(p), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10', GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '2', ...extra },
+    env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, OBSERVAI_DATA_DIR: dataDir, PORT: String(p), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DEMO_DATA: 'false', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '10', GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? '2', ...extra },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

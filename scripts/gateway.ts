@@ -13,6 +13,7 @@ import { createGatewayApp } from '../src/app/app.ts';
 import { signJwt } from '../src/auth/jwt.ts';
 import { hashPassword } from '../src/auth-standin/password.ts';
 import { randomToken } from '../src/core/ids.ts';
+import { type DemoDataGenerator, startDemoData } from '../src/demo-data/start-demo-data.ts';
 import { JOBS } from '../src/app/jobs.ts';
 import { startScheduler } from '../src/jobs/scheduler.ts';
 import { serveGatewayWorker, startGatewayPrimary } from '../src/node/cluster.ts';
@@ -99,6 +100,7 @@ async function main() {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
+      await demoData?.stop();
       // The workers first: a worker whose primary exits stops at once, with requests unanswered.
       await primary.stop();
       await scheduler?.stop();
@@ -108,6 +110,7 @@ async function main() {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
     logger.info({ workers: config.gatewayWorkers, url: `http://${config.host}:${config.port}/functions/v1`, mode: config.mode }, 'gateway listening');
+    const demoData = startDemoDataGenerator(config, logger, config.port);
     return;
   }
   serveRequests(config, deps, logger, scheduler);
@@ -196,8 +199,10 @@ function serveRequests(
   scheduler: { stop(): Promise<void> } | undefined,
 ) {
   const app = createGatewayApp(deps, gatewayOptions(deps));
+  let demoData: DemoDataGenerator | undefined;
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     logger.info({ url: `http://${config.host}:${info.port}/functions/v1`, mode: config.mode }, 'gateway listening');
+    demoData = startDemoDataGenerator(config, logger, info.port);
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
     logger.error({ err }, err.code === 'EADDRINUSE' ? `port ${config.port} is in use: stop the other process or set PORT` : 'server error');
@@ -209,6 +214,8 @@ function serveRequests(
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The generator first: it sends to this server, and its send in flight is awaited.
+    await demoData?.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await scheduler?.stop();
     await deps.close();
@@ -216,6 +223,27 @@ function serveRequests(
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * The demo project's sample data (src/demo-data; DEMO_DATA=false turns it off): metrics, logs and
+ * traces sent through this gateway's own ingest once it listens, with the API key demo.json holds.
+ */
+function startDemoDataGenerator(config: ReturnType<typeof parseConfig>, logger: ReturnType<typeof createNodeLogger>, port: number): DemoDataGenerator | undefined {
+  if (!config.demoData || !config.seedDemo || config.mode === 'supabase') return undefined;
+  const file = join(config.dataDir, 'demo.json');
+  let demo: { apiKey?: string; projectId?: string } = {};
+  try {
+    demo = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // Reported below.
+  }
+  if (!demo.apiKey || !demo.projectId) {
+    logger.info(`demo data: off, ${displayPath(file)} is missing or has no apiKey (DEMO_DATA=false silences this)`);
+    return undefined;
+  }
+  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return startDemoData({ url: `http://${host}:${port}/functions/v1`, apiKey: demo.apiKey, seed: demo.projectId, logger });
 }
 
 main().catch((err) => {

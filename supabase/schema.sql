@@ -542,6 +542,76 @@ $$;
 COMMENT ON FUNCTION private.create_organization(name text, slug text) IS 'Creates an organization with the caller as its first owner (a user cannot insert an organization row directly).';
 
 --
+-- Name: dashboards_audit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dashboards_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r public.dashboards;
+begin
+  if tg_op = 'DELETE' then r := old; else r := new; end if;
+  perform private.audit(r.organization_id,
+    'dashboard.' || case tg_op when 'INSERT' then 'created' when 'UPDATE' then 'changed' else 'deleted' end,
+    'dashboard', r.id::text,
+    jsonb_build_object('project_id', r.project_id, 'title', r.title, 'visibility', r.visibility, 'version', r.version,
+                       'panels', jsonb_array_length(r.panels), 'created_by', r.created_by));
+  return null;
+end
+$$;
+
+--
+-- Name: FUNCTION dashboards_audit(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.dashboards_audit() IS 'Audits dashboards created, changed and deleted (title, visibility, version, panel count), in the change''s transaction.';
+
+--
+-- Name: dashboards_limit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dashboards_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform pg_advisory_xact_lock(hashtextextended('dashboards:' || new.project_id::text, 0));
+  if (select count(*) from public.dashboards d where d.project_id = new.project_id) >= 500 then
+    raise exception 'A project has at most 500 dashboards' using errcode = 'OA400';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: FUNCTION dashboards_limit(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.dashboards_limit() IS 'Keeps a project to at most 500 dashboards (private ones included), whatever path inserts them.';
+
+--
+-- Name: dashboards_next_version(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dashboards_next_version() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  new.version := old.version + 1;
+  return new;
+end
+$$;
+
+--
+-- Name: FUNCTION dashboards_next_version(); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.dashboards_next_version() IS 'Every update of a dashboard is a new version, whoever writes it: what PUT /metrics/dashboards/:id compares.';
+
+--
 -- Name: drop_telemetry_partitions_before(text, date); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2642,6 +2712,39 @@ CREATE TABLE public.contact_points (
 COMMENT ON TABLE public.contact_points IS 'Where notifications go (email, Slack, PagerDuty, webhooks, Alertmanager receivers); secrets sealed by the server.';
 
 --
+-- Name: dashboards; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dashboards (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    project_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    panels jsonb DEFAULT '[]'::jsonb NOT NULL,
+    variables jsonb DEFAULT '[]'::jsonb NOT NULL,
+    time_range jsonb DEFAULT '{"to": "now", "from": "now-6h"}'::jsonb NOT NULL,
+    visibility text DEFAULT 'organization'::text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dashboards_description_check CHECK ((char_length(description) <= 2000)),
+    CONSTRAINT dashboards_panels_check CHECK (((jsonb_typeof(panels) = 'array'::text) AND (jsonb_array_length(panels) <= 50) AND (octet_length((panels)::text) <= 524288))),
+    CONSTRAINT dashboards_time_range_check CHECK (((jsonb_typeof(time_range) = 'object'::text) AND (octet_length((time_range)::text) <= 1024))),
+    CONSTRAINT dashboards_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200))),
+    CONSTRAINT dashboards_variables_check CHECK (((jsonb_typeof(variables) = 'array'::text) AND (jsonb_array_length(variables) <= 20) AND (octet_length((variables)::text) <= 65536))),
+    CONSTRAINT dashboards_version_check CHECK ((version >= 1)),
+    CONSTRAINT dashboards_visibility_check CHECK ((visibility = ANY (ARRAY['private'::text, 'organization'::text])))
+);
+
+--
+-- Name: TABLE dashboards; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.dashboards IS 'Saved dashboards of a project: panels over its metrics, logs and traces, private to their creator or shared with the organization.';
+
+--
 -- Name: escalation_policies; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4062,6 +4165,13 @@ ALTER TABLE ONLY public.contact_points
     ADD CONSTRAINT contact_points_pkey PRIMARY KEY (id);
 
 --
+-- Name: dashboards dashboards_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dashboards
+    ADD CONSTRAINT dashboards_pkey PRIMARY KEY (id);
+
+--
 -- Name: escalation_policies escalation_policies_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4820,6 +4930,24 @@ CREATE INDEX contact_points_organization_id_idx ON public.contact_points USING b
 CREATE INDEX contact_points_project_name_idx ON public.contact_points USING btree (project_id, name);
 
 --
+-- Name: dashboards_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dashboards_created_by_idx ON public.dashboards USING btree (created_by);
+
+--
+-- Name: dashboards_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dashboards_organization_id_idx ON public.dashboards USING btree (organization_id);
+
+--
+-- Name: dashboards_project_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dashboards_project_id_idx ON public.dashboards USING btree (project_id, title);
+
+--
 -- Name: export_destinations_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5570,6 +5698,30 @@ CREATE TRIGGER contact_points_audit_update AFTER UPDATE ON public.contact_points
 CREATE TRIGGER contact_points_touch_updated_at BEFORE UPDATE ON public.contact_points FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: dashboards dashboards_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dashboards_audit AFTER INSERT OR DELETE OR UPDATE ON public.dashboards FOR EACH ROW EXECUTE FUNCTION private.dashboards_audit();
+
+--
+-- Name: dashboards dashboards_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dashboards_limit BEFORE INSERT ON public.dashboards FOR EACH ROW EXECUTE FUNCTION private.dashboards_limit();
+
+--
+-- Name: dashboards dashboards_next_version; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dashboards_next_version BEFORE UPDATE ON public.dashboards FOR EACH ROW EXECUTE FUNCTION private.dashboards_next_version();
+
+--
+-- Name: dashboards dashboards_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dashboards_touch_updated_at BEFORE UPDATE ON public.dashboards FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: escalation_policies escalation_policies_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6137,6 +6289,20 @@ ALTER TABLE ONLY public.contact_points
 
 ALTER TABLE ONLY public.contact_points
     ADD CONSTRAINT contact_points_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: dashboards dashboards_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dashboards
+    ADD CONSTRAINT dashboards_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: dashboards dashboards_project_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dashboards
+    ADD CONSTRAINT dashboards_project_id_organization_id_fkey FOREIGN KEY (project_id, organization_id) REFERENCES public.projects(id, organization_id) ON DELETE CASCADE;
 
 --
 -- Name: escalation_policies escalation_policies_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6767,6 +6933,18 @@ ALTER TABLE private.server_secrets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.stripe_events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: dashboards Creators, owners and admins can change dashboards they see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Creators, owners and admins can change dashboards they see" ON public.dashboards FOR UPDATE TO authenticated USING ((((visibility = 'organization'::text) OR (created_by = ( SELECT auth.uid() AS uid))) AND (((created_by = ( SELECT auth.uid() AS uid)) AND (project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))))) WITH CHECK ((((visibility = 'organization'::text) OR (created_by = ( SELECT auth.uid() AS uid))) AND (((created_by = ( SELECT auth.uid() AS uid)) AND (project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)))));
+
+--
+-- Name: dashboards Creators, owners and admins can remove dashboards they see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Creators, owners and admins can remove dashboards they see" ON public.dashboards FOR DELETE TO authenticated USING ((((visibility = 'organization'::text) OR (created_by = ( SELECT auth.uid() AS uid))) AND (((created_by = ( SELECT auth.uid() AS uid)) AND (project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role)))));
+
+--
 -- Name: oncall_feed_tokens Creators, owners and admins can revoke feeds; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6977,6 +7155,12 @@ CREATE POLICY "Members can read series rejections of projects they may see" ON p
 CREATE POLICY "Members can read services of projects they may see" ON public.oncall_services FOR SELECT TO authenticated USING ((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)));
 
 --
+-- Name: dashboards Members can read shared dashboards of projects they may see, an; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members can read shared dashboards of projects they may see, an" ON public.dashboards FOR SELECT TO authenticated USING (((project_id IN ( SELECT private.readable_project_ids() AS readable_project_ids)) AND ((visibility = 'organization'::text) OR (created_by = ( SELECT auth.uid() AS uid)))));
+
+--
 -- Name: billing_plans Members can read shared plans and their organization's custom p; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7023,6 +7207,12 @@ CREATE POLICY "Members can read their organizations" ON public.organizations FOR
 --
 
 CREATE POLICY "Members can read their own feeds, owners and admins every feed " ON public.oncall_feed_tokens FOR SELECT TO authenticated USING ((((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.member_org_ids() AS member_org_ids))) OR (organization_id IN ( SELECT private.org_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS org_ids_with_role))));
+
+--
+-- Name: dashboards Members who may change a project can add dashboards of their ow; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members who may change a project can add dashboards of their ow" ON public.dashboards FOR INSERT TO authenticated WITH CHECK (((project_id IN ( SELECT private.writable_project_ids() AS writable_project_ids)) AND (created_by = ( SELECT auth.uid() AS uid))));
 
 --
 -- Name: alert_rules Members who may change a project can add its alert rules; Type: POLICY; Schema: public; Owner: -
@@ -7491,6 +7681,12 @@ CREATE POLICY "Service role manages anomaly incidents" ON public.anomaly_inciden
 CREATE POLICY "Service role manages contact points" ON public.contact_points TO service_role USING (true) WITH CHECK (true);
 
 --
+-- Name: dashboards Service role manages dashboards; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Service role manages dashboards" ON public.dashboards TO service_role USING (true) WITH CHECK (true);
+
+--
 -- Name: alert_notification_attempts Service role manages delivery attempts; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7765,6 +7961,12 @@ ALTER TABLE public.billing_quota_warnings ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.contact_points ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dashboards; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dashboards ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: escalation_policies; Type: ROW SECURITY; Schema: public; Owner: -
@@ -8208,6 +8410,24 @@ GRANT UPDATE(billing_email) ON TABLE public.organizations TO authenticated;
 
 REVOKE ALL ON FUNCTION private.create_organization(name text, slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.create_organization(name text, slug text) TO authenticated;
+
+--
+-- Name: FUNCTION dashboards_audit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dashboards_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dashboards_limit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dashboards_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dashboards_next_version(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dashboards_next_version() FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_telemetry_partitions_before(parent text, cutoff date); Type: ACL; Schema: private; Owner: -
@@ -9221,6 +9441,61 @@ GRANT SELECT(created_at) ON TABLE public.contact_points TO authenticated;
 --
 
 GRANT SELECT(updated_at) ON TABLE public.contact_points TO authenticated;
+
+--
+-- Name: TABLE dashboards; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE public.dashboards TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.dashboards TO service_role;
+
+--
+-- Name: COLUMN dashboards.project_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(project_id) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(organization_id) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(title),UPDATE(title) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.panels; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(panels),UPDATE(panels) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.variables; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(variables),UPDATE(variables) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.time_range; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(time_range),UPDATE(time_range) ON TABLE public.dashboards TO authenticated;
+
+--
+-- Name: COLUMN dashboards.visibility; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(visibility),UPDATE(visibility) ON TABLE public.dashboards TO authenticated;
 
 --
 -- Name: TABLE escalation_policies; Type: ACL; Schema: public; Owner: -

@@ -4,6 +4,7 @@ import { anomaliesRoutes } from '../anomalies/http/routes.ts';
 import { apiKeysRoutes } from '../api-keys/http/routes.ts';
 import { billingRoutes } from '../billing/http/routes.ts';
 import type { Deps } from '../core/deps.ts';
+import { dashboardRoutes } from '../dashboards/http/routes.ts';
 import { exportRoutes } from '../exports/http/routes.ts';
 import type { AppEnv } from '../http/context.ts';
 import type { FunctionSpec } from '../http/function-spec.ts';
@@ -36,10 +37,21 @@ function logsFunctionRoutes(deps: Deps): Hono<AppEnv> {
   return app;
 }
 
+/**
+ * The metrics function serves saved dashboards too (the panels they draw are mostly metrics), at
+ * /metrics/dashboards: mounted first, so no metrics route reads its paths.
+ */
+function metricsFunctionRoutes(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/dashboards', dashboardRoutes(deps));
+  app.route('/', metricsRoutes(deps));
+  return app;
+}
+
 /** Every edge function, by name: the one place that knows every domain's routes. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'ingest', routes: ingestRoutes, maxBodyBytes: INGEST_LIMITS.maxBodyBytes, errorResponse: ingestErrorResponse, confirmsApiKeysAtWrite: true },
-  { name: 'metrics', routes: metricsRoutes },
+  { name: 'metrics', routes: metricsFunctionRoutes },
   { name: 'logs', routes: logsFunctionRoutes },
   { name: 'alerts', routes: alertsRoutes },
   { name: 'anomalies', routes: anomaliesRoutes },

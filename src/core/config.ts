@@ -66,6 +66,8 @@ export const ConfigSchema = z
     GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     SCHEDULER_ENABLED: bool.default(true),
     SEED_DEMO: bool.default(true),
+    /** Sample metrics, logs and traces sent to the demo project through ingest (src/demo-data); false: none. */
+    DEMO_DATA: bool.default(true),
     CORS_ORIGINS: z.string().default('*'),
     /**
      * Caps on concurrent live tails (GET /logs/tail), each stream polling the database once a second:
@@ -147,6 +149,7 @@ export const ConfigSchema = z
       gatewayWorkers: env.GATEWAY_WORKERS,
       schedulerEnabled: env.SCHEDULER_ENABLED,
       seedDemo: env.SEED_DEMO,
+      demoData: env.DEMO_DATA,
       corsOrigins: env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((s) => s.trim()),
       logTail: { maxPerKey: env.LOG_TAIL_MAX_PER_KEY, maxPerUser: env.LOG_TAIL_MAX_PER_USER, maxPerProject: env.LOG_TAIL_MAX_PER_PROJECT, maxPerProcess: env.LOG_TAIL_MAX_PER_PROCESS },
       exports: { encryptionKey: env.SECRET_ENCRYPTION_KEY ?? env.EXPORT_ENCRYPTION_KEY },

@@ -618,6 +618,50 @@ export type Database = {
           },
         ];
       };
+      dashboards: {
+        Row: {
+          id: string;
+          project_id: string;
+          organization_id: string;
+          title: string;
+          description: string;
+          panels: Json;
+          variables: Json;
+          time_range: Json;
+          visibility: string;
+          version: number;
+          created_by: string | null;
+          created_at: string;
+          updated_at: string;
+        };
+        Insert: {
+          project_id: string;
+          organization_id: string;
+          title: string;
+          description?: string;
+          panels?: Json;
+          variables?: Json;
+          time_range?: Json;
+          visibility?: string;
+        };
+        Update: {
+          title?: string;
+          description?: string;
+          panels?: Json;
+          variables?: Json;
+          time_range?: Json;
+          visibility?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "dashboards_project_id_organization_id_fkey";
+            columns: ["project_id", "organization_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id", "organization_id"];
+          },
+        ];
+      };
       escalation_policies: {
         Row: {
           id: string;

@@ -56,7 +56,7 @@ describe('the Auth stand-in with the real supabase-js client', () => {
     database = servicesMode() ? await createDatabase() : undefined;
     proc = spawn(join(process.cwd(), 'node_modules/.bin/tsx'), [join(process.cwd(), 'scripts/gateway.ts')], {
       cwd,
-      env: { ...process.env, DATABASE_URL: database?.url ?? '', REDIS_URL: database ? (process.env.REDIS_URL ?? '') : '', JWT_SECRET: randomBytes(36).toString('base64url'), HOST: '127.0.0.1', PORT: String(port), OBSERVAI_DATA_DIR: dataDir, SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATABASE_URL: database?.url ?? '', REDIS_URL: database ? (process.env.REDIS_URL ?? '') : '', JWT_SECRET: randomBytes(36).toString('base64url'), HOST: '127.0.0.1', PORT: String(port), OBSERVAI_DATA_DIR: dataDir, SCHEDULER_ENABLED: 'false', DEMO_DATA: 'false', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     proc.stdout!.on('data', (d) => (stdout += d));

@@ -34,7 +34,7 @@ async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const port = await freePort();
   let output = '';
   const proc = spawn('node_modules/.bin/tsx', ['scripts/gateway.ts'], {
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', ...env, PORT: String(port) },
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', DEMO_DATA: 'false', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (output += d));

@@ -40,7 +40,7 @@ describe('docs/SUPABASE-JS.md with the real supabase-js client', () => {
     database = servicesMode() ? await createDatabase() : undefined;
     proc = spawn(join(process.cwd(), 'node_modules/.bin/tsx'), [join(process.cwd(), 'scripts/gateway.ts')], {
       cwd,
-      env: { ...process.env, DATABASE_URL: database?.url ?? '', REDIS_URL: database ? (process.env.REDIS_URL ?? '') : '', PORT: String(port), OBSERVAI_DATA_DIR: join(cwd, '.observai'), SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATABASE_URL: database?.url ?? '', REDIS_URL: database ? (process.env.REDIS_URL ?? '') : '', PORT: String(port), OBSERVAI_DATA_DIR: join(cwd, '.observai'), SCHEDULER_ENABLED: 'false', DEMO_DATA: 'false', LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     });
     for (let i = 0; ; i++) {

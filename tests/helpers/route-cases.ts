@@ -61,6 +61,17 @@ async function apiKeyId(tt: MatrixTenant): Promise<string> {
   return k!.id;
 }
 
+// ---- dashboards (metrics function): each request gets its own shared dashboard of project A, made by
+// the member assigned to it, so its creator, owners and admins may change it.
+const dashboardBody = () => ({ title: `Matrix ${unique()}`, panels: [{ kind: 'timeseries', title: 'M', gridPos: { x: 0, y: 0, w: 12, h: 6 }, queries: [{ metric: 'matrix.m' }] }] });
+async function dashboard(tt: MatrixTenant): Promise<string> {
+  const [d] = await db().query<{ id: string }>(
+    `insert into public.dashboards (project_id, organization_id, title, created_by) values ($1, $2, 'Matrix', $3) returning id`,
+    [tt.projectA, tt.orgId, tt.people.member.id],
+  );
+  return d!.id;
+}
+
 // ---- alerts: rules and state. Each request makes its own rule or notification (as the jobs would:
 // rows written by the service role), so no case depends on another's writes.
 /** Who changes project A's alert rules: its writers, and an admin key (CI applying a rules file). */
@@ -329,6 +340,21 @@ export const CASES: RouteCase[] = [
     allow: OWNERS,
     request: ({ t }) => ({ path: '/definitions/matrix.m', body: { organizationId: t.orgId, unit: 'ms' } }),
   },
+
+  // ------------------------------------------------------------------------------------ dashboards
+  // Users write (a dashboard has a creator; API keys have none); readers and read keys read.
+  { route: 'metrics GET /dashboards', allow: READERS, request: ({ t }) => ({ path: '/dashboards', query: A(t) }) },
+  { route: 'metrics POST /dashboards', allow: WRITERS, ok: 201, request: ({ t }) => ({ path: '/dashboards', body: { ...A(t), ...dashboardBody() } }) },
+  {
+    route: 'metrics POST /dashboards/import',
+    allow: WRITERS,
+    ok: 201,
+    request: ({ t }) => ({ path: '/dashboards/import', body: { ...A(t), dashboard: { format: 'observai.dashboard', formatVersion: 1, ...dashboardBody() } } }),
+  },
+  { route: 'metrics GET /dashboards/:id', allow: READERS, request: async ({ t }) => ({ path: `/dashboards/${await dashboard(t)}` }) },
+  { route: 'metrics GET /dashboards/:id/export', allow: READERS, request: async ({ t }) => ({ path: `/dashboards/${await dashboard(t)}/export` }) },
+  { route: 'metrics PUT /dashboards/:id', allow: WRITERS, request: async ({ t }) => ({ path: `/dashboards/${await dashboard(t)}`, body: { version: 1, ...dashboardBody() } }) },
+  { route: 'metrics DELETE /dashboards/:id', allow: WRITERS, ok: 204, request: async ({ t }) => ({ path: `/dashboards/${await dashboard(t)}` }) },
 
   // ------------------------------------------------------------------------------------------ logs
   { route: 'logs GET /search', allow: READERS, request: ({ t }) => ({ path: '/search', query: { ...A(t), ...window } }) },

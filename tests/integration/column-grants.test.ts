@@ -100,6 +100,12 @@ const USER_WRITABLE: Record<string, { INSERT?: string; UPDATE?: string }> = {
   // Pages (..20261206001300): a service's carriers of pages to people are the users' to re-aim (the
   // foreign keys keep them in the project); pages and notification rules are the API's and the job's.
   oncall_services: { UPDATE: 'name, escalation_policy_id, urgency, reopen_window_seconds, page_email_via, page_slack_via, page_sms_via, page_voice_via, page_webhook_via' },
+  // Dashboards (..20261206002600): users write the content and who sees it; the creator is the
+  // inserting user, the version the trigger's, the project and organization fixed once inserted.
+  dashboards: {
+    INSERT: 'project_id, organization_id, title, description, panels, variables, time_range, visibility',
+    UPDATE: 'title, description, panels, variables, time_range, visibility',
+  },
 };
 
 describe('column grants', () => {
@@ -488,5 +494,36 @@ describe('on-call schedules and feeds: what the API checks is not the Data API\'
   it('an owner may rename a schedule; a revoked feed stays revoked', async () => {
     expect(await outcome(t.people.owner, `update public.oncall_schedules set name = 'renamed' where id = $1`, [ids.schedule])).toBe('ok');
     expect(await outcome(t.people.owner, 'update public.oncall_feed_tokens set revoked_at = null where id = $1', [ids.feed])).toBe('OA403');
+  });
+});
+
+describe('dashboards: the creator, the version and the tenancy are facts, not inputs (the Data API, as an owner would try it)', () => {
+  let id = '';
+  beforeAll(async () => {
+    const [row] = await env.db.query<{ id: string }>(
+      `insert into public.dashboards (project_id, organization_id, title, created_by) values ($1, $2, 'CG', $3) returning id`,
+      [t.projectA, t.orgId, t.people.member.id],
+    );
+    id = row!.id;
+  });
+
+  it.each([
+    ['move a dashboard to another organization', `update public.dashboards set organization_id = $2 where id = $1`, 'other'],
+    ['move a dashboard to another project', `update public.dashboards set project_id = $2 where id = $1`, 'projectB'],
+    ['take over a dashboard as its creator', `update public.dashboards set created_by = $2 where id = $1`, 'user'],
+    ['set a version (optimistic concurrency is the trigger\'s)', `update public.dashboards set version = 1 where id = $1`, ''],
+    ['backdate a dashboard', `update public.dashboards set created_at = now() - interval '1 year' where id = $1`, ''],
+    ['insert a dashboard in a colleague\'s name', `insert into public.dashboards (project_id, organization_id, title, created_by) select project_id, organization_id, 'X', $2 from public.dashboards where id = $1`, 'user'],
+  ])('an owner cannot %s', async (_, sql, second) => {
+    const params = second === 'other' ? [id, t.other.orgId] : second === 'projectB' ? [id, t.projectB] : second === 'user' ? [id, t.people.viewer.id] : [id];
+    expect(await outcome(t.people.owner, sql, params)).toBe('42501');
+  });
+
+  it('the database bounds what any path stores: 50 panels, a title', async () => {
+    const panels = JSON.stringify(Array.from({ length: 51 }, () => ({})));
+    expect(await outcome(t.people.owner, `update public.dashboards set panels = $2::jsonb where id = $1`, [id, panels])).toBe('23514');
+    expect(await outcome(t.people.owner, `update public.dashboards set panels = '{}'::jsonb where id = $1`, [id])).toBe('23514');
+    expect(await outcome(t.people.owner, `update public.dashboards set title = '' where id = $1`, [id])).toBe('23514');
+    expect(await outcome(t.people.owner, `update public.dashboards set title = 'Fine' where id = $1`, [id])).toBe('ok');
   });
 });

@@ -56,6 +56,7 @@ interface Fixture {
   slackAppId: string;
   pagerdutyWebhookId: string;
   customPlanId: string;
+  dashboardId: string;
 }
 
 /** Raw telemetry tables: the fixture row has event_key 1 and belongs to project A. */
@@ -537,6 +538,13 @@ function statements(t: Tenant, f: Fixture): Record<string, Record<Op, [string, u
       update: [`update private.stripe_events set type = 'y' where id = 'evt_rls' returning id`, []],
       delete: [`delete from private.stripe_events where id = 'evt_rls' returning id`, []],
     },
+    // A shared dashboard of project A made by the assigned member (its creator).
+    dashboards: {
+      select: ['select id from public.dashboards where id = $1', [f.dashboardId]],
+      insert: [`insert into public.dashboards (project_id, organization_id, title) values ($1, $2, 'New') returning id`, [t.projectA, t.orgId]],
+      update: [`update public.dashboards set title = 'Renamed' where id = $1 returning id`, [f.dashboardId]],
+      delete: ['delete from public.dashboards where id = $1 returning id', [f.dashboardId]],
+    },
     job_runs: {
       select: ['select id from private.job_runs where id = $1', [f.jobRunId]],
       insert: [`insert into private.job_runs (job, started_at) values ('test', now()) returning id`, []],
@@ -655,6 +663,9 @@ const EXPECTED: Record<string, Record<Op, MatrixActor[]>> = {
   // alone to read and remove, written only by the API after validating them.
   incident_pages: { select: PROJECT_READERS, insert: SERVICE, update: SERVICE, delete: SERVICE },
   oncall_notification_rules: { select: ['owner', 'service_role'], insert: SERVICE, update: SERVICE, delete: ['owner', 'service_role'] },
+  // Dashboards: readers see shared ones; whoever may change the project adds their own; the creator
+  // (here the member), owners and admins change and remove them. Private ones: the test below.
+  dashboards: { select: PROJECT_READERS, insert: ALERT_WRITERS, update: ALERT_WRITERS, delete: ALERT_WRITERS },
 };
 
 describe('RLS matrix', () => {
@@ -846,7 +857,12 @@ describe('RLS matrix', () => {
     await env.db.query(`insert into public.usage_reported (organization_id, period, signal, events) values ($1, '2026-01-01', 'logs', 1)`, [tenant.orgId]);
     await env.db.query(`insert into public.query_usage (organization_id, project_id, kind, rows) values ($1, $2, 'metrics', 3)`, [tenant.orgId, tenant.projectA]);
     await env.db.query(`insert into private.stripe_events (id, type) values ('evt_rls', 'x')`);
+    const [dashboard] = await env.db.query<{ id: string }>(
+      `insert into public.dashboards (project_id, organization_id, title, created_by) values ($1, $2, 'Fixture', $3) returning id`,
+      [p, tenant.orgId, tenant.people.member.id],
+    );
     fixture = {
+      dashboardId: dashboard!.id,
       customPlanId,
       pagerdutyWebhookId: pdWebhook!.id,
       slackAppId: slackApp!.id,
@@ -978,5 +994,58 @@ describe('RLS matrix', () => {
     expect(await run(['read'], 'select id from public.alert_rules where id = $1', [fixture.alertRuleId])).toBe(1);
     expect(await run(['read'], insert, [tenant.projectA, tenant.orgId])).toBe('42501');
     expect(await run(['read'], 'delete from public.alert_rules where id = $1 returning id', [fixture.alertRuleId])).toBe(0);
+  });
+
+  it('dashboards: a private one is its creator\'s alone; writers change only their own unless owner or admin; only the creator makes one private; keys never write', async () => {
+    type Who = 'owner' | 'admin' | 'member' | 'viewer' | 'readKey' | 'adminKey';
+    const claims = (who: Who) =>
+      who === 'readKey' || who === 'adminKey'
+        ? { role: 'authenticated', observai_key: { id: tenant.keyA.id, project_id: tenant.projectA, organization_id: tenant.orgId, scopes: [who === 'readKey' ? 'read' : 'admin'] } }
+        : { role: 'authenticated', sub: tenant.people[who].id };
+    const run = async (who: Who, sql: string, params: unknown[]) =>
+      env.db
+        .transaction(async (tx) => {
+          await tx.query('set local role authenticated');
+          await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims(who))]);
+          const rows = await tx.query(sql, params);
+          throw Object.assign(new Rollback(), { rows: rows.length });
+        })
+        .catch((e) => (e instanceof Rollback ? (e as Rollback & { rows: number }).rows : sqlState(e)));
+    const make = async (by: 'member' | 'admin', visibility: string) =>
+      (
+        await env.db.query<{ id: string }>(
+          `insert into public.dashboards (project_id, organization_id, title, visibility, created_by) values ($1, $2, 'D', $3, $4) returning id`,
+          [tenant.projectA, tenant.orgId, visibility, tenant.people[by].id],
+        )
+      )[0]!.id;
+    const select = 'select id from public.dashboards where id = $1';
+    const rename = `update public.dashboards set title = 'R' where id = $1 returning id`;
+
+    const secret = await make('member', 'private');
+    expect(await run('member', select, [secret])).toBe(1);
+    for (const who of ['owner', 'admin', 'viewer', 'readKey'] as const) expect(await run(who, select, [secret]), who).toBe(0);
+    expect(await run('owner', rename, [secret])).toBe(0);
+    expect(await run('admin', 'delete from public.dashboards where id = $1 returning id', [secret])).toBe(0);
+
+    const byAdmin = await make('admin', 'organization');
+    expect(await run('member', select, [byAdmin])).toBe(1);
+    expect(await run('member', rename, [byAdmin])).toBe(0);
+    expect(await run('member', 'delete from public.dashboards where id = $1 returning id', [byAdmin])).toBe(0);
+    expect(await run('owner', rename, [byAdmin])).toBe(1);
+    expect(await run('readKey', select, [byAdmin])).toBe(1);
+
+    // An admin cannot make a colleague's dashboard private; its creator can.
+    expect(await run('admin', `update public.dashboards set visibility = 'private' where id = $1 returning id`, [fixture.dashboardId])).toBe('42501');
+    expect(await run('member', `update public.dashboards set visibility = 'private' where id = $1 returning id`, [fixture.dashboardId])).toBe(1);
+
+    // The creator is the inserting user, never chosen; API keys (no user) insert nothing, and change nothing.
+    const insert = `insert into public.dashboards (project_id, organization_id, title) values ($1, $2, 'K') returning id`;
+    expect(await run('adminKey', insert, [tenant.projectA, tenant.orgId])).toBe('42501');
+    expect(await run('adminKey', rename, [fixture.dashboardId])).toBe(0);
+    expect(await run('owner', `insert into public.dashboards (project_id, organization_id, title, created_by) values ($1, $2, 'F', $3) returning id`, [tenant.projectA, tenant.orgId, tenant.people.member.id])).toBe('42501');
+    // The version is the trigger's: users cannot write it, and every update moves it on.
+    expect(await run('member', 'update public.dashboards set version = 99 where id = $1 returning id', [fixture.dashboardId])).toBe('42501');
+    const bumped = `with u as (update public.dashboards set title = 'V' where id = $1 returning version) select version from u where version = 2`;
+    expect(await run('member', bumped, [fixture.dashboardId])).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useApp } from '../../components/app-context.tsx';
 import { Console } from '../../components/console.tsx';
 import { RangePicker } from '../../components/range-picker.tsx';
+import { AddToDashboard } from '../../components/dashboards/add-to-dashboard.tsx';
 import { TimeSeriesChart, type ChartSeries } from '../../components/timeseries-chart.tsx';
 import { errorText } from '../../lib/api.ts';
 import { seriesLabel } from '../../lib/metrics.ts';
@@ -19,7 +20,7 @@ export default function MetricsPage() {
 interface MetricName { name: string; types: string[]; unit: string | null; series: number }
 
 function Explorer() {
-  const { clients, project } = useApp();
+  const { clients, project, can } = useApp();
   const api = clients.api;
   const projectId = project!.id;
   const [params, setParams] = useUrlState();
@@ -29,6 +30,8 @@ function Explorer() {
   const [meta, setMeta] = useState<{ step: number; resolution: string; truncated: boolean }>();
   const [error, setError] = useState<string>();
   const [loading, setLoading] = useState(false);
+  /** The query the chart now shows (`data-drawn`: what bench:dashboard waits for). */
+  const [drawn, setDrawn] = useState('');
 
   const metric = params?.get('metric') ?? '';
   const aggregation = params?.get('agg') ?? 'avg';
@@ -64,6 +67,7 @@ function Explorer() {
     if (!metric) return;
     let live = true;
     const { from, to } = resolveRange(range);
+    const key = [metric, aggregation, groupBy.join(','), `${filterKey}=${filterValue}`, rangeKey].join('|');
     setLoading(true);
     api.post('/metrics/query', {
       body: {
@@ -80,6 +84,7 @@ function Explorer() {
         const r = results[0]!;
         setMeta({ step: r.step, resolution: r.resolution, truncated: r.truncated });
         setSeries(r.series.map((s) => ({ label: seriesLabel(metric, s.tags), points: s.points as Array<[number, number | null]> })));
+        setDrawn(key);
         setError(undefined);
       })
       .catch((err) => live && setError(errorText(err)))
@@ -139,8 +144,14 @@ function Explorer() {
         <RangePicker value={range} onChange={(r) => setParams((p) => rangeToParams(r, p))} />
       </div>
       {error ? <p role="alert" className="error">{error}</p> : null}
-      <section className="panel" aria-busy={loading}>
+      <section className="panel" aria-busy={loading} data-testid="metrics-panel" data-drawn={drawn}>
         <h2>{metric || 'No metric selected'} <span className="muted">{aggregation}{groupBy.length ? ` by ${groupBy.join(', ')}` : ''}</span></h2>
+        {metric && can('member') ? (
+          <AddToDashboard
+            title={`${metric} ${aggregation}${groupBy.length ? ` by ${groupBy.join(', ')}` : ''}`}
+            query={{ metric, aggregation: aggregation as (typeof AGGREGATIONS)[number], groupBy, filters: filterKey && filterValue ? [{ key: filterKey, op: '=', value: filterValue }] : [] }}
+          />
+        ) : null}
         {meta ? <p className="hint">{meta.resolution} rollups, a point every {meta.step} s{meta.truncated ? ' (truncated: too many series)' : ''}. Drag across the chart to zoom.</p> : null}
         <TimeSeriesChart label={`${metric} ${aggregation}`} series={series} onZoom={(from, to) => setParams((p) => rangeToParams({ from, to }, p))} />
       </section>

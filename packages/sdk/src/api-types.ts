@@ -166,6 +166,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics/dashboards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's dashboards the caller may see (shared ones and their own private ones) */
+        get: operations["getMetricsDashboards"];
+        put?: never;
+        /** Create a dashboard (owners, admins, members assigned to the project) */
+        post: operations["postMetricsDashboards"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/dashboards/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a dashboard from an export
+         * @description Takes the document GET /dashboards/{id}/export gives, validated as a create is.
+         */
+        post: operations["postMetricsDashboardsImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/dashboards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dashboard with its panels */
+        get: operations["getMetricsDashboardsId"];
+        /**
+         * Replace a dashboard, if it is still at the version read
+         * @description A stale `version` is a 409 and nothing is written.
+         */
+        put: operations["putMetricsDashboardsId"];
+        post?: never;
+        /** Delete a dashboard */
+        delete: operations["deleteMetricsDashboardsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/dashboards/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dashboard as portable JSON (no ids, project or versions) */
+        get: operations["getMetricsDashboardsIdExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics/names": {
         parameters: {
             query?: never;
@@ -3273,6 +3350,404 @@ export interface components {
             code: number;
             message: string;
         };
+        DashboardSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            visibility: "private" | "organization";
+            panelCount: number;
+            version: number;
+            createdBy: string | null;
+            canEdit: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        Dashboard: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            visibility: "private" | "organization";
+            panelCount: number;
+            version: number;
+            createdBy: string | null;
+            canEdit: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            panels: components["schemas"]["DashboardPanel"][];
+            variables: components["schemas"]["DashboardVariable"][];
+            time: components["schemas"]["DashboardTimeRange"];
+        };
+        DashboardPanel: {
+            id?: string;
+            title: string;
+            description?: string;
+            gridPos: {
+                x: number;
+                y: number;
+                w: number;
+                h: number;
+            };
+            /** @constant */
+            kind: "timeseries";
+            queries: {
+                id?: string;
+                metric: string;
+                /** @default [] */
+                filters: ({
+                    key: string;
+                    /** @constant */
+                    op: "=";
+                    value: string;
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "!=";
+                    value: string;
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "in";
+                    values: string[];
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "not_in";
+                    values: string[];
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "regex";
+                    value: string;
+                })[];
+                /** @default [] */
+                groupBy: string[];
+                /** @enum {string} */
+                aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                step?: number;
+                maxPoints?: number;
+            }[];
+            unit?: string;
+            /** @default false */
+            stacked: boolean;
+        } | {
+            id?: string;
+            title: string;
+            description?: string;
+            gridPos: {
+                x: number;
+                y: number;
+                w: number;
+                h: number;
+            };
+            /** @constant */
+            kind: "stat";
+            query: {
+                id?: string;
+                metric: string;
+                /** @default [] */
+                filters: ({
+                    key: string;
+                    /** @constant */
+                    op: "=";
+                    value: string;
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "!=";
+                    value: string;
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "in";
+                    values: string[];
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "not_in";
+                    values: string[];
+                } | {
+                    key: string;
+                    /** @constant */
+                    op: "regex";
+                    value: string;
+                })[];
+                /** @enum {string} */
+                aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                step?: number;
+                maxPoints?: number;
+            };
+            /**
+             * @default last
+             * @enum {string}
+             */
+            reducer: "last" | "avg" | "min" | "max" | "sum";
+            unit?: string;
+            /** @default [] */
+            thresholds: {
+                value: number;
+                /** @enum {string} */
+                color: "green" | "yellow" | "orange" | "red" | "blue" | "purple" | "grey";
+            }[];
+        } | {
+            id?: string;
+            title: string;
+            description?: string;
+            gridPos: {
+                x: number;
+                y: number;
+                w: number;
+                h: number;
+            };
+            /** @constant */
+            kind: "logs";
+            query: {
+                q?: string;
+                level?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                /** @enum {string} */
+                minLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                service?: string[];
+                has?: string[];
+            };
+            /** @default 100 */
+            limit: number;
+        } | {
+            id?: string;
+            title: string;
+            description?: string;
+            gridPos: {
+                x: number;
+                y: number;
+                w: number;
+                h: number;
+            };
+            /** @constant */
+            kind: "traces";
+            query: {
+                service?: string;
+                operation?: string;
+                minDurationMs?: number;
+                maxDurationMs?: number;
+                /** @enum {string} */
+                status?: "error" | "ok" | "unset";
+            };
+            /** @default 20 */
+            limit: number;
+        };
+        DashboardVariable: {
+            name: string;
+            label?: string;
+            metric: string;
+            tagKey: string;
+            /** @default false */
+            multi: boolean;
+            /** @default [] */
+            default: string[];
+        };
+        DashboardTimeRange: {
+            from: string;
+            to: string;
+            refreshSeconds?: number;
+        };
+        DashboardExport: {
+            /** @constant */
+            format: "observai.dashboard";
+            /** @constant */
+            formatVersion: 1;
+            title: string;
+            /** @default  */
+            description: string;
+            /** @default [] */
+            panels: ({
+                id?: string;
+                title: string;
+                description?: string;
+                gridPos: {
+                    x: number;
+                    y: number;
+                    w: number;
+                    h: number;
+                };
+                /** @constant */
+                kind: "timeseries";
+                queries: {
+                    id?: string;
+                    metric: string;
+                    /** @default [] */
+                    filters: ({
+                        key: string;
+                        /** @constant */
+                        op: "=";
+                        value: string;
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "!=";
+                        value: string;
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "in";
+                        values: string[];
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "not_in";
+                        values: string[];
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "regex";
+                        value: string;
+                    })[];
+                    /** @default [] */
+                    groupBy: string[];
+                    /** @enum {string} */
+                    aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                    step?: number;
+                    maxPoints?: number;
+                }[];
+                unit?: string;
+                /** @default false */
+                stacked: boolean;
+            } | {
+                id?: string;
+                title: string;
+                description?: string;
+                gridPos: {
+                    x: number;
+                    y: number;
+                    w: number;
+                    h: number;
+                };
+                /** @constant */
+                kind: "stat";
+                query: {
+                    id?: string;
+                    metric: string;
+                    /** @default [] */
+                    filters: ({
+                        key: string;
+                        /** @constant */
+                        op: "=";
+                        value: string;
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "!=";
+                        value: string;
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "in";
+                        values: string[];
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "not_in";
+                        values: string[];
+                    } | {
+                        key: string;
+                        /** @constant */
+                        op: "regex";
+                        value: string;
+                    })[];
+                    /** @enum {string} */
+                    aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                    step?: number;
+                    maxPoints?: number;
+                };
+                /**
+                 * @default last
+                 * @enum {string}
+                 */
+                reducer: "last" | "avg" | "min" | "max" | "sum";
+                unit?: string;
+                /** @default [] */
+                thresholds: {
+                    value: number;
+                    /** @enum {string} */
+                    color: "green" | "yellow" | "orange" | "red" | "blue" | "purple" | "grey";
+                }[];
+            } | {
+                id?: string;
+                title: string;
+                description?: string;
+                gridPos: {
+                    x: number;
+                    y: number;
+                    w: number;
+                    h: number;
+                };
+                /** @constant */
+                kind: "logs";
+                query: {
+                    q?: string;
+                    level?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                    /** @enum {string} */
+                    minLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                    service?: string[];
+                    has?: string[];
+                };
+                /** @default 100 */
+                limit: number;
+            } | {
+                id?: string;
+                title: string;
+                description?: string;
+                gridPos: {
+                    x: number;
+                    y: number;
+                    w: number;
+                    h: number;
+                };
+                /** @constant */
+                kind: "traces";
+                query: {
+                    service?: string;
+                    operation?: string;
+                    minDurationMs?: number;
+                    maxDurationMs?: number;
+                    /** @enum {string} */
+                    status?: "error" | "ok" | "unset";
+                };
+                /** @default 20 */
+                limit: number;
+            })[];
+            /** @default [] */
+            variables: {
+                name: string;
+                label?: string;
+                metric: string;
+                tagKey: string;
+                /** @default false */
+                multi: boolean;
+                /** @default [] */
+                default: string[];
+            }[];
+            /**
+             * @default {
+             *       "from": "now-6h",
+             *       "to": "now"
+             *     }
+             */
+            time: {
+                from: string;
+                to: string;
+                refreshSeconds?: number;
+            };
+        };
         MetricName: {
             name: string;
             types: ("gauge" | "counter" | "histogram")[];
@@ -4664,6 +5139,815 @@ export interface operations {
                     } & {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMetricsDashboards: {
+        parameters: {
+            query?: {
+                projectId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dashboards: components["schemas"]["DashboardSummary"][];
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMetricsDashboards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    projectId: string;
+                    /**
+                     * @default organization
+                     * @enum {string}
+                     */
+                    visibility?: "private" | "organization";
+                    title: string;
+                    /** @default  */
+                    description?: string;
+                    /** @default [] */
+                    panels?: ({
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "timeseries";
+                        queries: {
+                            id?: string;
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @default [] */
+                            groupBy?: string[];
+                            /** @enum {string} */
+                            aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                            step?: number;
+                            maxPoints?: number;
+                        }[];
+                        unit?: string;
+                        /** @default false */
+                        stacked?: boolean;
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "stat";
+                        query: {
+                            id?: string;
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @enum {string} */
+                            aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                            step?: number;
+                            maxPoints?: number;
+                        };
+                        /**
+                         * @default last
+                         * @enum {string}
+                         */
+                        reducer?: "last" | "avg" | "min" | "max" | "sum";
+                        unit?: string;
+                        /** @default [] */
+                        thresholds?: {
+                            value: number;
+                            /** @enum {string} */
+                            color: "green" | "yellow" | "orange" | "red" | "blue" | "purple" | "grey";
+                        }[];
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "logs";
+                        query: {
+                            q?: string;
+                            level?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                            /** @enum {string} */
+                            minLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                            service?: string[];
+                            has?: string[];
+                        };
+                        /** @default 100 */
+                        limit?: number;
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "traces";
+                        query: {
+                            service?: string;
+                            operation?: string;
+                            minDurationMs?: number;
+                            maxDurationMs?: number;
+                            /** @enum {string} */
+                            status?: "error" | "ok" | "unset";
+                        };
+                        /** @default 20 */
+                        limit?: number;
+                    })[];
+                    /** @default [] */
+                    variables?: {
+                        name: string;
+                        label?: string;
+                        metric: string;
+                        tagKey: string;
+                        /** @default false */
+                        multi?: boolean;
+                        /** @default [] */
+                        default?: string[];
+                    }[];
+                    /**
+                     * @default {
+                     *       "from": "now-6h",
+                     *       "to": "now"
+                     *     }
+                     */
+                    time?: {
+                        from: string;
+                        to: string;
+                        refreshSeconds?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dashboard: components["schemas"]["Dashboard"];
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMetricsDashboardsImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    projectId: string;
+                    /**
+                     * @default organization
+                     * @enum {string}
+                     */
+                    visibility?: "private" | "organization";
+                    title?: string;
+                    dashboard: {
+                        /** @constant */
+                        format: "observai.dashboard";
+                        /** @constant */
+                        formatVersion: 1;
+                        title: string;
+                        /** @default  */
+                        description?: string;
+                        /** @default [] */
+                        panels?: ({
+                            id?: string;
+                            title: string;
+                            description?: string;
+                            gridPos: {
+                                x: number;
+                                y: number;
+                                w: number;
+                                h: number;
+                            };
+                            /** @constant */
+                            kind: "timeseries";
+                            queries: {
+                                id?: string;
+                                metric: string;
+                                /** @default [] */
+                                filters?: ({
+                                    key: string;
+                                    /** @constant */
+                                    op: "=";
+                                    value: string;
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "!=";
+                                    value: string;
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "in";
+                                    values: string[];
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "not_in";
+                                    values: string[];
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "regex";
+                                    value: string;
+                                })[];
+                                /** @default [] */
+                                groupBy?: string[];
+                                /** @enum {string} */
+                                aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                                step?: number;
+                                maxPoints?: number;
+                            }[];
+                            unit?: string;
+                            /** @default false */
+                            stacked?: boolean;
+                        } | {
+                            id?: string;
+                            title: string;
+                            description?: string;
+                            gridPos: {
+                                x: number;
+                                y: number;
+                                w: number;
+                                h: number;
+                            };
+                            /** @constant */
+                            kind: "stat";
+                            query: {
+                                id?: string;
+                                metric: string;
+                                /** @default [] */
+                                filters?: ({
+                                    key: string;
+                                    /** @constant */
+                                    op: "=";
+                                    value: string;
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "!=";
+                                    value: string;
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "in";
+                                    values: string[];
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "not_in";
+                                    values: string[];
+                                } | {
+                                    key: string;
+                                    /** @constant */
+                                    op: "regex";
+                                    value: string;
+                                })[];
+                                /** @enum {string} */
+                                aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                                step?: number;
+                                maxPoints?: number;
+                            };
+                            /**
+                             * @default last
+                             * @enum {string}
+                             */
+                            reducer?: "last" | "avg" | "min" | "max" | "sum";
+                            unit?: string;
+                            /** @default [] */
+                            thresholds?: {
+                                value: number;
+                                /** @enum {string} */
+                                color: "green" | "yellow" | "orange" | "red" | "blue" | "purple" | "grey";
+                            }[];
+                        } | {
+                            id?: string;
+                            title: string;
+                            description?: string;
+                            gridPos: {
+                                x: number;
+                                y: number;
+                                w: number;
+                                h: number;
+                            };
+                            /** @constant */
+                            kind: "logs";
+                            query: {
+                                q?: string;
+                                level?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                                /** @enum {string} */
+                                minLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                                service?: string[];
+                                has?: string[];
+                            };
+                            /** @default 100 */
+                            limit?: number;
+                        } | {
+                            id?: string;
+                            title: string;
+                            description?: string;
+                            gridPos: {
+                                x: number;
+                                y: number;
+                                w: number;
+                                h: number;
+                            };
+                            /** @constant */
+                            kind: "traces";
+                            query: {
+                                service?: string;
+                                operation?: string;
+                                minDurationMs?: number;
+                                maxDurationMs?: number;
+                                /** @enum {string} */
+                                status?: "error" | "ok" | "unset";
+                            };
+                            /** @default 20 */
+                            limit?: number;
+                        })[];
+                        /** @default [] */
+                        variables?: {
+                            name: string;
+                            label?: string;
+                            metric: string;
+                            tagKey: string;
+                            /** @default false */
+                            multi?: boolean;
+                            /** @default [] */
+                            default?: string[];
+                        }[];
+                        /**
+                         * @default {
+                         *       "from": "now-6h",
+                         *       "to": "now"
+                         *     }
+                         */
+                        time?: {
+                            from: string;
+                            to: string;
+                            refreshSeconds?: number;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dashboard: components["schemas"]["Dashboard"];
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMetricsDashboardsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dashboard: components["schemas"]["Dashboard"];
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putMetricsDashboardsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    version: number;
+                    /**
+                     * @default organization
+                     * @enum {string}
+                     */
+                    visibility?: "private" | "organization";
+                    title: string;
+                    /** @default  */
+                    description?: string;
+                    /** @default [] */
+                    panels?: ({
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "timeseries";
+                        queries: {
+                            id?: string;
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @default [] */
+                            groupBy?: string[];
+                            /** @enum {string} */
+                            aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                            step?: number;
+                            maxPoints?: number;
+                        }[];
+                        unit?: string;
+                        /** @default false */
+                        stacked?: boolean;
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "stat";
+                        query: {
+                            id?: string;
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @enum {string} */
+                            aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                            step?: number;
+                            maxPoints?: number;
+                        };
+                        /**
+                         * @default last
+                         * @enum {string}
+                         */
+                        reducer?: "last" | "avg" | "min" | "max" | "sum";
+                        unit?: string;
+                        /** @default [] */
+                        thresholds?: {
+                            value: number;
+                            /** @enum {string} */
+                            color: "green" | "yellow" | "orange" | "red" | "blue" | "purple" | "grey";
+                        }[];
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "logs";
+                        query: {
+                            q?: string;
+                            level?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                            /** @enum {string} */
+                            minLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                            service?: string[];
+                            has?: string[];
+                        };
+                        /** @default 100 */
+                        limit?: number;
+                    } | {
+                        id?: string;
+                        title: string;
+                        description?: string;
+                        gridPos: {
+                            x: number;
+                            y: number;
+                            w: number;
+                            h: number;
+                        };
+                        /** @constant */
+                        kind: "traces";
+                        query: {
+                            service?: string;
+                            operation?: string;
+                            minDurationMs?: number;
+                            maxDurationMs?: number;
+                            /** @enum {string} */
+                            status?: "error" | "ok" | "unset";
+                        };
+                        /** @default 20 */
+                        limit?: number;
+                    })[];
+                    /** @default [] */
+                    variables?: {
+                        name: string;
+                        label?: string;
+                        metric: string;
+                        tagKey: string;
+                        /** @default false */
+                        multi?: boolean;
+                        /** @default [] */
+                        default?: string[];
+                    }[];
+                    /**
+                     * @default {
+                     *       "from": "now-6h",
+                     *       "to": "now"
+                     *     }
+                     */
+                    time?: {
+                        from: string;
+                        to: string;
+                        refreshSeconds?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dashboard: components["schemas"]["Dashboard"];
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMetricsDashboardsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMetricsDashboardsIdExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardExport"];
                 };
             };
             /** @description An error: the error envelope */

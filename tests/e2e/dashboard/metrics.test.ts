@@ -35,7 +35,7 @@ describe('dashboard: sign-in, switchers, metrics explorer', () => {
     await page.waitForURL(/\/metrics\//);
     await expect.poll(() => page.getByTestId('role').textContent()).toBe('owner');
     await page.close();
-  });
+  }, 90_000);
 
   it('draws the API values of a metric grouped by a tag, and zooms when dragged across', async () => {
     const page = await env.signedIn('/metrics/?metric=cpu.usage&agg=avg&by=host&range=1h');
@@ -74,5 +74,5 @@ describe('dashboard: sign-in, switchers, metrics explorer', () => {
     await expect.poll(() => page.getByTestId('zoomed-range').isVisible()).toBe(true);
     expect(url.searchParams.get('range')).toBe('1h');
     await page.close();
-  });
+  }, 90_000);
 });
