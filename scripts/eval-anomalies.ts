@@ -1,5 +1,5 @@
 /**
- * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original]`
+ * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original] [--series]`
  *
  * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
  * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
@@ -20,7 +20,7 @@ import { ANOMALY_THRESHOLD, DEFAULT_DETECTOR, DETECTOR_NAMES, isDetectorName } f
 import type { DetectorName } from '../src/anomalies/detectors/index.ts';
 import { detectorRunner, recordedSuite, scoreSuite, syntheticSuite } from '../tests/fixtures/anomalies/eval-suites.ts';
 import type { EvalSeries } from '../tests/fixtures/anomalies/eval-suites.ts';
-import { bestThreshold, scoreCorpus } from '../tests/fixtures/anomalies/window-score.ts';
+import { addCounts, bestThreshold, emptyCounts, PROBATION_FRACTION, scoreAt, scoreCorpus, summarize, thresholdCandidates } from '../tests/fixtures/anomalies/window-score.ts';
 import type { ScoredSeries, Summary } from '../tests/fixtures/anomalies/window-score.ts';
 
 const fmt = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -33,9 +33,45 @@ function line(name: string, s: Summary): string {
   ]);
 }
 
+/** One series at threshold t: each window's first flag and peak score, and the flags outside all windows. */
+function seriesLine(s: ScoredSeries, t: number): string {
+  const n = s.scores.length;
+  const probation = Math.floor(PROBATION_FRACTION * n);
+  const inWindow = new Uint8Array(n);
+  for (const w of s.windows) for (let i = Math.max(0, w.start); i <= Math.min(n - 1, w.end); i++) inWindow[i] = 1;
+  const windows = s.windows.map((w) => {
+    let peak = 0;
+    let first: number | null = null;
+    for (let i = Math.max(w.start, probation); i <= w.end; i++) {
+      peak = Math.max(peak, s.scores[i]!);
+      if (first === null && s.scores[i]! >= t) first = i - w.onset;
+    }
+    const status = w.end < probation ? 'in probation' : first === null ? 'missed' : `first flag ${first >= 0 ? '+' : ''}${first}`;
+    return `${w.type ?? 'window'} @${w.onset} [${w.start}-${w.end}]: ${status}, peak ${peak.toFixed(2)}`;
+  });
+  const outside: string[] = [];
+  for (let i = probation; i < n; i++) if (!inWindow[i] && s.scores[i]! >= t) outside.push(`${i} (${s.scores[i]!.toFixed(2)})`);
+  return `- ${s.id} (${n} rows): ${windows.length ? windows.join('; ') : 'no windows'}; flags outside windows: ${outside.length ? outside.join(', ') : 'none'}`;
+}
+
+/** Window score with each series at its own best threshold (not a detector's figure: an upper bound for calibration). */
+function perSeriesOracle(scored: ScoredSeries[]): number {
+  const candidates = thresholdCandidates(scored);
+  let total = emptyCounts();
+  for (const s of scored) {
+    let best = scoreAt(s, Infinity);
+    for (const t of candidates) {
+      const c = scoreAt(s, t);
+      if (c.raw > best.raw) best = c;
+    }
+    total = addCounts(total, best);
+  }
+  return summarize(total, Number.NaN, scored.length).score;
+}
+
 function main(): void {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' }, original: { type: 'boolean' } },
+    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' }, original: { type: 'boolean' }, series: { type: 'boolean' } },
   });
   const names = (values.detector ?? [...DETECTOR_NAMES]).filter((n): n is DetectorName => {
     if (!isDetectorName(n)) throw new Error(`unknown detector ${n}; valid: ${DETECTOR_NAMES.join(', ')}`);
@@ -54,6 +90,7 @@ function main(): void {
     const best: string[] = [];
     const fixed: string[] = [];
     const perType: string[] = [];
+    const perSeries: string[] = [];
     for (const name of names) {
       const t0 = performance.now();
       const scored: ScoredSeries[] = scoreSuite(suite, detectorRunner({ detector: name }));
@@ -62,6 +99,12 @@ function main(): void {
       best.push(line(`${name}${name === DEFAULT_DETECTOR ? ' (default)' : ''}`, b));
       fixed.push(line(name, scoreCorpus(scored, ANOMALY_THRESHOLD)));
       process.stderr.write(`${suiteName}/${name}: ${(ms / 1000).toFixed(1)} s, ${((1000 * ms) / points).toFixed(2)} µs/row\n`);
+      if (values.series) {
+        perSeries.push(
+          `${name} at ${b.threshold.toFixed(3)} (window score ${fmt(b.score, 1)}; with each series at its own best threshold: ${fmt(perSeriesOracle(scored), 1)}):`,
+          ...scored.map((s) => seriesLine(s, b.threshold)),
+        );
+      }
       if (values.types) {
         const kinds = [...new Set(suite.map((s) => s.kind))].sort();
         for (const k of kinds) {
@@ -84,6 +127,10 @@ function main(): void {
       console.log(row(['detector', 'kind', 'series', 'window score', 'detected', 'mean delay', 'FP episodes']));
       console.log(row(['---', '---', '---:', '---:', '---:', '---:', '---:']));
       for (const l of perType) console.log(l);
+    }
+    if (perSeries.length) {
+      console.log(`\nPer series at each detector's best threshold (window: onset row [first-last row]):\n`);
+      for (const l of perSeries) console.log(l);
     }
     console.log('');
   }
