@@ -15,10 +15,15 @@ export function requestLog(deps: Pick<Deps, 'logger' | 'ids'>): MiddlewareHandle
     const started = performance.now();
     await next();
     const identity = c.get('identity');
-    logger.info(
+    const path = new URL(c.req.url).pathname;
+    // The dashboard's hashed assets and the demo project's sample-data sender (src/demo-data) would
+    // fill a newcomer's terminal: debug, not info, while they succeed.
+    const routine = c.res.status < 400 && (path.startsWith('/_next/') || c.req.header('user-agent')?.startsWith('observai-demo-data') === true);
+    (routine ? logger.debug : logger.info).call(
+      logger,
       {
         method: c.req.method,
-        path: new URL(c.req.url).pathname,
+        path,
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
         caller: identity?.kind,
