@@ -25,6 +25,19 @@ export async function findUser(db: Queryable, id: string): Promise<AuthUserRow |
   return row;
 }
 
+/**
+ * A new user with a password (its hash), or undefined when the email is taken (compared as
+ * findUserByEmail compares it, case-insensitively; the unique key catches a concurrent insert).
+ */
+export async function createUser(db: Queryable, email: string, passwordHash: string, meta: Record<string, unknown>): Promise<AuthUserRow | undefined> {
+  if (await findUserByEmail(db, email)) return undefined;
+  const [row] = await db.query<AuthUserRow>(
+    `insert into auth.users (email, encrypted_password, raw_user_meta_data) values ($1, $2, $3::text::jsonb) on conflict (email) do nothing returning ${USER_COLUMNS}`,
+    [email, passwordHash, JSON.stringify(meta)],
+  );
+  return row;
+}
+
 /** A new session for the user, with its first refresh token (stored as its hash), and the sign-in recorded. */
 export async function startSession(db: Queryable, userId: string, tokenHash: string, now: Date): Promise<string> {
   const [session] = await db.query<{ id: string }>(`insert into auth.sessions (user_id, created_at, updated_at) values ($1, $2, $2) returning id`, [userId, now]);

@@ -2,7 +2,8 @@
  * The local Auth stand-in (/auth/v1, src/auth-standin) with the real supabase-js client against a
  * freshly started gateway (`npm start`), in the embedded or the local services mode: the demo
  * owner's password sign-in, a function called with that session, refresh-token rotation and reuse,
- * getUser, signOut, GoTrue's error codes, the failed-attempt limit, and what is stored.
+ * getUser, signOut, GoTrue's error codes, the failed-attempt limit, the admin API's createUser, and
+ * what is stored.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ interface Demo {
   ownerEmail: string;
   ownerPassword: string;
   anonKey: string;
+  serviceToken: string;
 }
 
 describe('the Auth stand-in with the real supabase-js client', () => {
@@ -37,8 +39,8 @@ describe('the Auth stand-in with the real supabase-js client', () => {
   /** A session left signed in, whose refresh token the last test looks for in the database. */
   let kept: { refresh_token: string } | undefined;
 
-  const client = (): SupabaseClient =>
-    createClient(demo.url, demo.anonKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }, realtime: { transport: ws as unknown as WebSocketLikeConstructor } });
+  const client = (key = demo.anonKey): SupabaseClient =>
+    createClient(demo.url, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }, realtime: { transport: ws as unknown as WebSocketLikeConstructor } });
   const signIn = async () => {
     const supabase = client();
     const { data, error } = await supabase.auth.signInWithPassword({ email: demo.ownerEmail, password: demo.ownerPassword });
@@ -133,6 +135,53 @@ describe('the Auth stand-in with the real supabase-js client', () => {
     expect(refreshed.error).toMatchObject({ code: 'refresh_token_not_found' });
     const user = await client().auth.getUser(session.access_token);
     expect(user.error?.name).toBe('AuthSessionMissingError');
+  });
+
+  // Before the failed-attempt tests: the new user's sign-in comes from the same address.
+  it('creates a user through auth.admin.createUser with the service-role key only, and that user signs in', async () => {
+    const admin = client(demo.serviceToken);
+    const email = `Viewer-${randomBytes(4).toString('hex')}@Example.com`;
+    const { data, error } = await admin.auth.admin.createUser({ email, password: 'a viewer passphrase', email_confirm: true, user_metadata: { name: 'Vi' } });
+    expect(error).toBeNull();
+    expect(data.user).toMatchObject({ email: email.toLowerCase(), aud: 'authenticated', role: 'authenticated', user_metadata: { name: 'Vi' } });
+    expect(data.user!.email_confirmed_at).toEqual(expect.any(String));
+
+    const again = await admin.auth.admin.createUser({ email: email.toUpperCase(), password: 'another passphrase', email_confirm: true });
+    expect(again.error).toBeInstanceOf(AuthApiError);
+    expect(again.error).toMatchObject({ status: 422, code: 'email_exists' });
+    const weak = await admin.auth.admin.createUser({ email: 'weak@example.com', password: 'short', email_confirm: true });
+    expect(weak.error).toMatchObject({ status: 422, code: 'weak_password' });
+    expect(weak.error!.name).toBe('AuthWeakPasswordError');
+    const bad = await admin.auth.admin.createUser({ email: 'not-an-email', password: 'a long passphrase', email_confirm: true });
+    expect(bad.error).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(bad.error!.message).toContain('email');
+    const unconfirmed = await admin.auth.admin.createUser({ email: 'unconfirmed@example.com', password: 'a long passphrase' });
+    expect(unconfirmed.error).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(unconfirmed.error!.message).toContain('email_confirm');
+
+    // Not the service role: the anon key and a user's session are refused, as GoTrue refuses them.
+    const anon = await client().auth.admin.createUser({ email: 'anon@example.com', password: 'a long passphrase', email_confirm: true });
+    expect(anon.error).toMatchObject({ status: 403, code: 'not_admin' });
+    const { session } = await signIn();
+    const asUser = await fetch(`${demo.url}/auth/v1/admin/users`, {
+      method: 'POST',
+      headers: { apikey: demo.anonKey, authorization: `Bearer ${session.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'user@example.com', password: 'a long passphrase', email_confirm: true }),
+    });
+    expect(asUser.status).toBe(403);
+    expect(await asUser.json()).toMatchObject({ code: 403, error_code: 'not_admin' });
+    const noBearer = await fetch(`${demo.url}/auth/v1/admin/users`, { method: 'POST', headers: { apikey: demo.anonKey, 'content-type': 'application/json' }, body: '{}' });
+    expect(noBearer.status).toBe(401);
+    expect(await noBearer.json()).toMatchObject({ code: 401, error_code: 'no_authorization' });
+
+    // The new user signs in with that password and is in no organization yet.
+    const viewer = client();
+    const signedIn = await viewer.auth.signInWithPassword({ email: email.toLowerCase(), password: 'a viewer passphrase' });
+    expect(signedIn.error).toBeNull();
+    expect(signedIn.data.user!.id).toBe(data.user!.id);
+    const orgs = await viewer.functions.invoke('orgs', { method: 'GET' });
+    expect(orgs.error).toBeNull();
+    expect(orgs.data.organizations).toEqual([]);
   });
 
   it('refuses a wrong password with invalid_credentials, and a request without the anon key', async () => {

@@ -3,17 +3,18 @@ import { z } from 'zod';
 import type { Deps } from '../../core/deps.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import type { AppEnv } from '../../http/context.ts';
-import { dummyHash, MAX_PASSWORD_LENGTH, verifyPassword } from '../password.ts';
+import { dummyHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../password.ts';
 import { attemptCounters, ATTEMPT_LIMITS, checkAttempts } from '../rules.ts';
 import { hashRefreshToken, newRefreshToken, sessionView, userView } from '../sessions.ts';
-import { endSessions, findUser, findUserByEmail, rotateRefreshToken, sessionExists, startSession } from '../store.ts';
+import { createUser, endSessions, findUser, findUserByEmail, rotateRefreshToken, sessionExists, startSession } from '../store.ts';
 
 /**
  * A development stand-in for Supabase Auth (GoTrue), mounted by the Node gateway at /auth/v1 in the
  * embedded and local modes: the part of its HTTP API that supabase-js uses for password sign-in,
- * session refresh, getUser and signOut. On Supabase, Supabase Auth itself serves /auth/v1. Errors
- * have GoTrue's shape, `{ code: <status>, error_code, msg }`, so supabase-js raises AuthApiError
- * with the same codes.
+ * session refresh, getUser and signOut, and the admin API's user creation (`auth.admin.createUser`,
+ * the service role only) so that tests and operators can add users over HTTP. On Supabase, Supabase
+ * Auth itself serves /auth/v1. Errors have GoTrue's shape, `{ code: <status>, error_code, msg }`, so
+ * supabase-js raises AuthApiError with the same codes.
  */
 export function createAuthStandinApp(deps: Deps, opts: { jwtSecret: string }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -53,6 +54,33 @@ export function createAuthStandinApp(deps: Deps, opts: { jwtSecret: string }): H
     if (!user.ok) return user.res;
     await endSessions(deps.db, user.row.id, user.sessionId, scope);
     return c.body(null, 204);
+  });
+
+  // GoTrue's admin API, as `supabase.auth.admin.createUser({ email, password, email_confirm: true })`
+  // calls it: the service-role key only. The stand-in sends no email, so the address must be confirmed here.
+  const AdminCreateUser = z.object({
+    email: z.email().max(320),
+    password: z.string().max(MAX_PASSWORD_LENGTH),
+    email_confirm: z.literal(true, { error: 'must be true: the stand-in sends no confirmation email' }),
+    user_metadata: z.record(z.string(), z.unknown()).optional(),
+  });
+  app.post('/admin/users', async (c) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!token) return fail(c, 401, 'no_authorization', 'This endpoint requires a Bearer token');
+    const claims = await deps.auth.verifyJwt(token).catch(() => undefined);
+    if (!claims) return fail(c, 401, 'bad_jwt', 'invalid JWT: unable to parse or verify signature');
+    if (claims.role !== 'service_role') return fail(c, 403, 'not_admin', 'User not allowed');
+    const parsed = AdminCreateUser.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(c, 400, 'validation_failed', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const problem = passwordProblem(parsed.data.password);
+    if (problem) return c.json({ code: 422, error_code: 'weak_password', msg: `Password ${problem}`, weak_password: { reasons: ['length'] } }, 422);
+    const email = parsed.data.email.trim().toLowerCase();
+    const user = await createUser(deps.db, email, await hashPassword(parsed.data.password), parsed.data.user_metadata ?? {});
+    if (!user) return fail(c, 422, 'email_exists', 'A user with this email address has already been registered');
+    return c.json(userView(user));
   });
 
   const PasswordGrant = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) });
@@ -118,7 +146,7 @@ export function createAuthStandinApp(deps: Deps, opts: { jwtSecret: string }): H
 }
 
 /** GoTrue's error body. supabase-js reads `error_code` (AuthApiError.code) and `msg` (its message). */
-function fail(c: Context<AppEnv>, status: 400 | 401 | 403 | 429 | 500, errorCode: string, msg: string): Response {
+function fail(c: Context<AppEnv>, status: 400 | 401 | 403 | 422 | 429 | 500, errorCode: string, msg: string): Response {
   return c.json({ code: status, error_code: errorCode, msg }, status);
 }
 
