@@ -72,6 +72,51 @@ export const ApplyRulesResponse = z.object({
   removed: z.array(z.string()),
 });
 
+/** src/alerts/preview-rule.ts RulePreview: a rule's evaluations over a past range, nothing written. */
+const PreviewState = z.enum(['inactive', 'pending', 'firing', 'resolved']);
+export const RulePreview = z
+  .object({
+    from: Time,
+    to: Time,
+    interval: z.string(),
+    /** Evaluation times, in order; each series has one value and one state per step. */
+    steps: z.array(Time),
+    series: z.array(
+      z.object({
+        /** The labels the instance would carry (group labels, the rule's labels, alertname, severity). */
+        labels: Labels,
+        values: z.array(z.number().nullable()),
+        states: z.array(PreviewState),
+      }),
+    ),
+    /** Series beyond the first 50 left out of `series` (those with transitions come first). */
+    seriesOmitted: Count,
+    transitions: z.array(
+      z.object({
+        labels: Labels,
+        from: PreviewState,
+        to: PreviewState,
+        at: Time,
+        severity: Severity,
+        value: z.number().nullable(),
+        threshold: z.number().nullable(),
+        reason: z.string(),
+      }),
+    ),
+    summary: z.object({
+      evaluations: Count,
+      series: Count,
+      fired: Count,
+      resolved: Count,
+      /** One per firing and one per resolve: what a route without grouping would send (grouping, silences and inhibition send fewer). */
+      notifications: Count,
+      overCap: Count,
+      activeAtEnd: Count,
+    }),
+  })
+  .meta({ id: 'AlertRulePreview' });
+export const RulePreviewResponse = z.object({ preview: RulePreview });
+
 // ---- silences (src/alerts/list-silences.ts: toSilenceView)
 
 export const Silence = z

@@ -449,6 +449,12 @@ export const CASES: RouteCase[] = [
   { route: 'alerts GET /rules', allow: READERS, request: ({ t }) => ({ path: '/rules', query: A(t) }) },
   { route: 'alerts POST /rules', allow: ALERT_WRITERS, ok: 201, request: ({ t }) => ({ path: '/rules', body: { ...A(t), rule: alertRuleSpec() } }) },
   { route: 'alerts PUT /rules', allow: ALERT_WRITERS, request: ({ t }) => ({ path: '/rules', body: { ...A(t), rules: [alertRuleSpec()], prune: false } }) },
+  {
+    route: 'alerts POST /rules/preview',
+    allow: READERS,
+    // From twenty to ten minutes before the matrix started: ten evaluations, all in the server's past.
+    request: ({ t }) => ({ path: '/rules/preview', body: { ...A(t), rule: alertRuleSpec(), from: iso(NOW - HOUR / 3), to: iso(NOW - HOUR / 6) } }),
+  },
   { route: 'alerts GET /rules/export', allow: READERS, request: ({ t }) => ({ path: '/rules/export', query: A(t) }) },
   { route: 'alerts GET /rules/:id', allow: READERS, request: async ({ t }) => ({ path: `/rules/${(await alertRule(t)).id}` }) },
   {

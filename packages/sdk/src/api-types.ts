@@ -782,6 +782,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/alerts/rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a rule: what it would have fired over a past range
+         * @description The rule as POST /rules takes it (saved or not), evaluated at each multiple of its interval in (from, to] (default the last 24 h; at most 1440 evaluations) with the evaluator's query and instance state machine. Nothing is written. Anomaly rules cannot be previewed.
+         */
+        post: operations["postAlertsRulesPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/alerts/rules": {
         parameters: {
             query?: never;
@@ -3936,6 +3956,47 @@ export interface components {
             expiresAt: string;
             /** @description The stream it opens: GET <path>?access_token=<token> */
             path: string;
+        };
+        AlertRulePreview: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            interval: string;
+            steps: string[];
+            series: {
+                labels: {
+                    [key: string]: string;
+                };
+                values: (number | null)[];
+                states: ("inactive" | "pending" | "firing" | "resolved")[];
+            }[];
+            seriesOmitted: number;
+            transitions: {
+                labels: {
+                    [key: string]: string;
+                };
+                /** @enum {string} */
+                from: "inactive" | "pending" | "firing" | "resolved";
+                /** @enum {string} */
+                to: "inactive" | "pending" | "firing" | "resolved";
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                severity: "critical" | "warning" | "info";
+                value: number | null;
+                threshold: number | null;
+                reason: string;
+            }[];
+            summary: {
+                evaluations: number;
+                series: number;
+                fired: number;
+                resolved: number;
+                notifications: number;
+                overCap: number;
+                activeAtEnd: number;
+            };
         };
         AlertRule: {
             /** Format: uuid */
@@ -7678,6 +7739,302 @@ export interface operations {
                         };
                     } & {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An error: the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAlertsRulesPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    projectId?: string;
+                    rule: {
+                        key: string;
+                        name: string;
+                        /**
+                         * @default critical
+                         * @enum {string}
+                         */
+                        severity?: "critical" | "warning" | "info";
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        annotations?: {
+                            [key: string]: string;
+                        };
+                        for?: string;
+                        keepFiringFor?: string;
+                        interval?: string;
+                        delay?: string;
+                        /** @default 1000 */
+                        maxInstances?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @constant */
+                        kind: "metric";
+                        query: {
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @default [] */
+                            groupBy?: string[];
+                            /** @enum {string} */
+                            aggregation?: "avg" | "sum" | "min" | "max" | "count" | "p50" | "p90" | "p95" | "p99" | "rate";
+                            window?: string;
+                            /**
+                             * @default avg
+                             * @enum {string}
+                             */
+                            reducer?: "avg" | "min" | "max" | "last" | "sum";
+                        };
+                        condition: {
+                            /** @enum {string} */
+                            op: ">" | ">=" | "<" | "<=";
+                            critical?: number;
+                            warning?: number;
+                        };
+                    } | {
+                        key: string;
+                        name: string;
+                        /**
+                         * @default critical
+                         * @enum {string}
+                         */
+                        severity?: "critical" | "warning" | "info";
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        annotations?: {
+                            [key: string]: string;
+                        };
+                        for?: string;
+                        keepFiringFor?: string;
+                        interval?: string;
+                        delay?: string;
+                        /** @default 1000 */
+                        maxInstances?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @constant */
+                        kind: "nodata";
+                        query: {
+                            metric: string;
+                            /** @default [] */
+                            filters?: ({
+                                key: string;
+                                /** @constant */
+                                op: "=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "!=";
+                                value: string;
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "not_in";
+                                values: string[];
+                            } | {
+                                key: string;
+                                /** @constant */
+                                op: "regex";
+                                value: string;
+                            })[];
+                            /** @default [] */
+                            groupBy?: string[];
+                            window?: string;
+                            lookback?: string;
+                        };
+                    } | {
+                        key: string;
+                        name: string;
+                        /**
+                         * @default critical
+                         * @enum {string}
+                         */
+                        severity?: "critical" | "warning" | "info";
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        annotations?: {
+                            [key: string]: string;
+                        };
+                        for?: string;
+                        keepFiringFor?: string;
+                        interval?: string;
+                        delay?: string;
+                        /** @default 1000 */
+                        maxInstances?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @constant */
+                        kind: "anomaly";
+                        query: {
+                            metric?: string;
+                            /** @default {} */
+                            tags?: {
+                                [key: string]: string;
+                            };
+                            /** @default 0 */
+                            minScore?: number;
+                        };
+                    } | {
+                        key: string;
+                        name: string;
+                        /**
+                         * @default critical
+                         * @enum {string}
+                         */
+                        severity?: "critical" | "warning" | "info";
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        annotations?: {
+                            [key: string]: string;
+                        };
+                        for?: string;
+                        keepFiringFor?: string;
+                        interval?: string;
+                        delay?: string;
+                        /** @default 1000 */
+                        maxInstances?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @constant */
+                        kind: "log";
+                        query: {
+                            q?: string;
+                            levels?: ("trace" | "debug" | "info" | "warn" | "error" | "fatal")[];
+                            services?: string[];
+                            /** @default {} */
+                            attributes?: {
+                                [key: string]: string;
+                            };
+                            window?: string;
+                            groupBy?: "service" | string;
+                        };
+                        condition: {
+                            /** @enum {string} */
+                            op: ">" | ">=" | "<" | "<=";
+                            critical?: number;
+                            warning?: number;
+                        };
+                    } | {
+                        key: string;
+                        name: string;
+                        /**
+                         * @default critical
+                         * @enum {string}
+                         */
+                        severity?: "critical" | "warning" | "info";
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        annotations?: {
+                            [key: string]: string;
+                        };
+                        for?: string;
+                        keepFiringFor?: string;
+                        interval?: string;
+                        delay?: string;
+                        /** @default 1000 */
+                        maxInstances?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @constant */
+                        kind: "trace";
+                        query: {
+                            service?: string;
+                            operation?: string;
+                            /** @enum {string} */
+                            kind?: "unspecified" | "internal" | "server" | "client" | "producer" | "consumer";
+                            window?: string;
+                            /** @enum {string} */
+                            measure: "error_ratio" | "p50" | "p95" | "p99" | "requests";
+                            /** @default 1 */
+                            minRequests?: number;
+                        };
+                        condition: {
+                            /** @enum {string} */
+                            op: ">" | ">=" | "<" | "<=";
+                            critical?: number;
+                            warning?: number;
+                        };
+                    };
+                    /** Format: date-time */
+                    from?: string;
+                    /** Format: date-time */
+                    to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        preview: components["schemas"]["AlertRulePreview"];
                     };
                 };
             };
