@@ -32,6 +32,9 @@ export async function startDashboard(opts: { env?: Record<string, string> } = {}
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${gateway.url}/sign-in/?next=${encodeURIComponent(path)}`);
+    // The button is enabled once the page has hydrated and loaded its config: typing before that can
+    // be lost to hydration (under load), and the sign-in would then go out without a password.
+    await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
