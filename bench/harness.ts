@@ -45,8 +45,8 @@ export interface BenchDatabase {
  * seeded with the demo tenant (organization, project, ingest+read API key). SIGINT and SIGTERM clean
  * up before exiting. KEEP_DB=1 keeps the database and prints its URL, for EXPLAIN ANALYZE afterwards.
  */
-export async function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
-  const reuse = process.env.REUSE_DB;
+export async function createBenchDatabase(prefix: string, opts: { reuse?: string } = {}): Promise<BenchDatabase> {
+  const reuse = opts.reuse ?? process.env.REUSE_DB;
   const keep = process.env.KEEP_DB === '1' || reuse !== undefined;
   const name = reuse ?? `${prefix}_${Date.now()}`;
   const url = new URL(adminUrl());
