@@ -32,7 +32,8 @@ async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const port = await freePort();
   let output = '';
   const proc = spawn('node_modules/.bin/tsx', ['scripts/gateway.ts'], {
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_FORMAT: 'json', SCHEDULER_ENABLED: 'false', ...env, PORT: String(port) },
+    // The sender's successful requests are logged at debug (src/http/middleware.ts): the tests count them.
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_FORMAT: 'json', LOG_LEVEL: 'debug', SCHEDULER_ENABLED: 'false', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (output += d));
