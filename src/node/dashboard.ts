@@ -110,7 +110,7 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The exported files at `/`: `/logs/` is `logs/index.html`, `/_next/static/…` is cached for good
+ * The exported files at `/`: `/logs/` (or `/logs`) is `logs/index.html`, `/_next/static/…` is cached for good
  * (the names carry content hashes), pages are revalidated. `config` is what the app fetches from
  * /dashboard-config.json: the anon key and the demo owner's email (never a password). When the
  * export is missing, an honest 503 that says how to build it.
@@ -123,7 +123,15 @@ export function dashboardRoutes(opts: { outDir?: string; config: () => Promise<R
     return c.json(await opts.config());
   });
   app.on(['GET', 'HEAD'], '*', async (c) => {
-    const path = decodeURIComponent(new URL(c.req.url).pathname);
+    const raw = new URL(c.req.url).pathname;
+    // The API's own paths answer the API's 404 (JSON), never a page.
+    if (/^\/(functions|auth)\//.test(raw)) return c.notFound();
+    let path: string;
+    try {
+      path = decodeURIComponent(raw);
+    } catch {
+      return c.text('Bad Request: the path is not valid percent-encoding', 400);
+    }
     const rel = normalize(path).replace(/^([/\\])+/, '');
     const file = join(root, rel.endsWith(sep) || rel === '' ? join(rel, 'index.html') : rel);
     if (!file.startsWith(root + sep)) return c.notFound();
@@ -141,8 +149,6 @@ export function dashboardRoutes(opts: { outDir?: string; config: () => Promise<R
       if (!existsSync(join(root, 'index.html'))) {
         return c.html('<!doctype html><title>ObservAI</title><h1>The dashboard is not built yet</h1><p>Run <code>npm run build:dashboard</code> (or wait: the gateway builds it on its first start) and reload.</p>', 503);
       }
-      // A page without its trailing slash: send the browser to the canonical URL.
-      if (!extname(path) && existsSync(join(root, rel, 'index.html'))) return c.redirect(`${path}/`, 308);
       const notFound = await readFile(join(root, '404.html')).catch(() => undefined);
       return notFound ? c.html(notFound.toString('utf8'), 404) : c.notFound();
     }
