@@ -1,42 +1,11 @@
+import type { components, paths } from '../../../packages/sdk/src/api-types.ts';
 import { PALETTE } from '../timeseries-chart.tsx';
 
-/** A span as GET /logs/traces/{traceId} answers it (a tree: `children`). */
-export interface SpanNode {
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  service: string;
-  kind: string;
-  start: string;
-  end: string;
-  durationMs: number;
-  offsetMs: number;
-  status: 'unset' | 'ok' | 'error';
-  statusMessage: string | null;
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-  events: Array<{ name: string; time: string | null; offsetMs: number | null; attributes: Record<string, unknown> }>;
-  links: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>;
-  depth: number;
-  orphan: boolean;
-  children: SpanNode[];
-}
+/** A span as GET /logs/traces/{traceId} answers it (a tree: `children`), from the generated API types. */
+export type SpanNode = components['schemas']['SpanNode'];
 
-export interface TraceSummary {
-  traceId: string;
-  projectIds: string[];
-  start: string;
-  end: string;
-  durationMs: number;
-  spanCount: number;
-  errorCount: number;
-  logCount: number;
-  services: Array<{ service: string; spanCount: number; errorCount: number }>;
-  root: { spanId: string; service: string; name: string } | null;
-  roots: string[];
-  orphanCount: number;
-  truncated: boolean;
-}
+/** The trace's summary in that answer. */
+export type TraceSummary = paths['/logs/traces/{traceId}']['get']['responses'][200]['content']['application/json']['trace'];
 
 /** The tree in display order (depth first, children in start order), each span with its depth in the drawing. */
 export function flattenSpans(roots: SpanNode[], collapsed: ReadonlySet<string> = new Set()): Array<{ span: SpanNode; level: number }> {
