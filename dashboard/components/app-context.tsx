@@ -1,7 +1,7 @@
 'use client';
 
 import type { Session } from '@supabase/supabase-js';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createClients, errorText, type Clients } from '../lib/api.ts';
 import { loadConfig, type DashboardConfig } from '../lib/config.ts';
 import { atLeast, type Role } from '../lib/roles.ts';
@@ -68,17 +68,51 @@ export function AppProvider({ config, clients, session, children }: { config: Da
   const [orgId, setOrgId] = useState<string | undefined>(() => localStorage.getItem(ORG_KEY) ?? undefined);
   const [projectId, setProjectId] = useState<string | undefined>(() => localStorage.getItem(PROJECT_KEY) ?? undefined);
   const [error, setError] = useState<string>();
+  // A link's `?project=<id>` (a notification's link) wins over the last selection, once: its
+  // organization is found among the caller's, and the parameter leaves the address bar so a later
+  // switch of project is not undone by a reload.
+  const linked = useRef<string | undefined>(new URLSearchParams(window.location.search).get('project') ?? undefined);
+  useEffect(() => {
+    const url = new URL(window.location.href);
+    if (!url.searchParams.has('project')) return;
+    url.searchParams.delete('project');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }, []);
+
+  const [linkNotice, setLinkNotice] = useState<string>();
 
   const reload = useCallback(async () => {
+    const want = linked.current;
     try {
       const { organizations: orgs } = await clients.api.get('/orgs');
       setOrganizations(orgs as Organization[]);
-      const org = orgs.find((o) => o.id === orgId) ?? orgs[0];
+      let org = orgs.find((o) => o.id === orgId) ?? orgs[0];
       if (!org) return setProjects([]);
+      const projectsOf = async (id: string) =>
+        (await clients.api.get('/orgs/{orgId}/projects', { params: { path: { orgId: id } } })).projects as Project[];
+      let list = await projectsOf(org.id);
+      let notice: string | undefined;
+      if (want && !list.some((p) => p.id === want)) {
+        for (const other of orgs) {
+          if (other.id === org.id) continue;
+          const l = await projectsOf(other.id);
+          if (l.some((p) => p.id === want)) {
+            org = other;
+            list = l;
+            break;
+          }
+        }
+        // Not one of the caller's projects (or gone): say so without telling which.
+        if (!list.some((p) => p.id === want)) notice = 'The project in this link is not one of yours (or no longer exists); showing your current project.';
+      }
       if (org.id !== orgId) setOrgId(org.id);
-      const { projects: list } = await clients.api.get('/orgs/{orgId}/projects', { params: { path: { orgId: org.id } } });
-      setProjects(list as Project[]);
-      if (!list.some((p) => p.id === projectId)) setProjectId(list[0]?.id);
+      setProjects(list);
+      const pick = want && list.some((p) => p.id === want) ? want : list.some((p) => p.id === projectId) ? projectId : list[0]?.id;
+      if (pick !== projectId) setProjectId(pick);
+      if (want !== undefined) {
+        linked.current = undefined;
+        setLinkNotice(notice);
+      }
       setError(undefined);
     } catch (err) {
       setError(errorText(err));
@@ -100,12 +134,12 @@ export function AppProvider({ config, clients, session, children }: { config: Da
   const role = organization?.role;
   const value = useMemo<AppState>(
     () => ({
-      config, clients, session, organizations, projects, organization, project, role, error, reload,
+      config, clients, session, organizations, projects, organization, project, role, error: error ?? linkNotice, reload,
       can: (min) => atLeast(role, min),
-      selectOrganization: (id) => { setOrgId(id); setProjectId(undefined); },
-      selectProject: setProjectId,
+      selectOrganization: (id) => { setOrgId(id); setProjectId(undefined); setLinkNotice(undefined); },
+      selectProject: (id) => { setProjectId(id); setLinkNotice(undefined); },
     }),
-    [config, clients, session, organizations, projects, organization, project, role, error, reload],
+    [config, clients, session, organizations, projects, organization, project, role, error, linkNotice, reload],
   );
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -28,7 +28,8 @@ export function Console({ title, children }: { title: string; children: ReactNod
   const router = useRouter();
   const path = usePathname();
   useEffect(() => {
-    if (boot.session === null) router.replace(`/sign-in/?next=${encodeURIComponent(path)}`);
+    // Back to the same page and query after signing in (a notification's link carries its project and item there).
+    if (boot.session === null) router.replace(`/sign-in/?next=${encodeURIComponent(path + window.location.search)}`);
   }, [boot.session, path, router]);
   useEffect(() => {
     document.title = `${title} · ObservAI`;

@@ -1,4 +1,5 @@
 import { toIso as iso } from '../core/time.ts';
+import { alertLink } from '../core/dashboard-links.ts';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
@@ -309,7 +310,7 @@ function alertView(a: DispatchAlert, projectId: string, externalUrl: string | nu
     startsAt: iso(a.activeAt)!,
     endsAt: a.state === 'resolved' ? iso(a.resolvedAt) : null,
     value: a.value,
-    url: a.generatorUrl ?? (externalUrl ? `${externalUrl.replace(/\/$/, '')}/projects/${projectId}/alerts/${a.fingerprint}` : null),
+    url: a.generatorUrl ?? (externalUrl ? alertLink(externalUrl, projectId, a.fingerprint) : null),
   };
 }
 

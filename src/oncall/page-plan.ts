@@ -1,5 +1,6 @@
 import type { AlertView, Notification } from '../alerts/model.ts';
 import type { Page, Urgency } from './escalation.ts';
+import { incidentLink } from '../core/dashboard-links.ts';
 import { type ContactMethod, type ContactMethodKind, type NotificationRules, personalNotifications } from './notification-rules.ts';
 
 /**
@@ -109,7 +110,7 @@ export function pageNotification(
   o: { id: string; incident: IncidentInfo; page: Pick<Page, 'level' | 'round' | 'cycle'>; receiver: string; createdAt: number; dashboardUrl: string | null },
 ): Notification {
   const i = o.incident;
-  const url = o.dashboardUrl ? `${o.dashboardUrl.replace(/\/+$/, '')}/projects/${i.project.id}/incidents/${i.id}` : null;
+  const url = o.dashboardUrl ? incidentLink(o.dashboardUrl, i.project.id, i.id) : null;
   const summary = typeof i.details.summary === 'string' ? i.details.summary : null;
   const labels: Record<string, string> = { alertname: truncate(i.title, 200), service: i.serviceName, urgency: i.urgency, incident_id: i.id };
   if (i.severity) labels.severity = i.severity;

@@ -60,7 +60,7 @@ describe('alerting pipeline', () => {
     other = await startReceiver();
     env = (await createTestEnv({
       fakeTime: START,
-      env: { OUTBOUND_ALLOW_PRIVATE: `127.0.0.1:${hook.port},127.0.0.1:${other.port}`, SECRET_ENCRYPTION_KEY: KEY },
+      env: { OUTBOUND_ALLOW_PRIVATE: `127.0.0.1:${hook.port},127.0.0.1:${other.port}`, SECRET_ENCRYPTION_KEY: KEY, DASHBOARD_URL: 'https://hub.example.test' },
     })) as TestEnv & { clock: FakeClock };
     t = await createTenant(env);
     const cp = await api('POST', '/contact-points', { projectId: t.projectA, name: 'ops', kind: 'webhook', settings: { url: `${hook.url}/hook` } });
@@ -136,6 +136,10 @@ describe('alerting pipeline', () => {
     expect(verified.data.alerts).toHaveLength(1);
     expect(verified.data.alerts[0]).toMatchObject({ status: 'firing', labels: { host: 'a' }, annotations: { summary: 'CPU 95 on a' } });
     expect(verified.data.project).toEqual({ id: t.projectA, name: 'A' });
+    // The alert's link into the dashboard (DASHBOARD_URL; the dashboard test follows one in Chromium).
+    const fp = firing.body.instances[0].fingerprint as string;
+    expect(verified.data.alerts[0]!.url).toBe(`https://hub.example.test/alerts/?project=${t.projectA}&alert=${fp}`);
+    expect(verified.data.externalUrl).toBe('https://hub.example.test');
 
     // Nothing new: the next ticks send nothing.
     env.clock.advance(MIN);

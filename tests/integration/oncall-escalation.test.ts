@@ -78,7 +78,7 @@ beforeAll(async () => {
   ]);
   env = (await createTestEnv({
     fakeTime: START,
-    env: { OUTBOUND_ALLOW_PRIVATE: [slack, hook, mail, twilio].map((r) => `127.0.0.1:${r.port}`).join(','), SECRET_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://oncall.example.test' },
+    env: { OUTBOUND_ALLOW_PRIVATE: [slack, hook, mail, twilio].map((r) => `127.0.0.1:${r.port}`).join(','), SECRET_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://oncall.example.test', DASHBOARD_URL: 'https://hub.example.test/' },
   })) as TestEnv & { clock: FakeClock };
   t = await createTenant(env);
   const cp = async (body: Json) => {
@@ -592,9 +592,11 @@ describe('escalation', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(env.clock.now());
     try {
-      const verified = new Webhook(secret).verify(got[0]!.body, got[0]!.headers as Record<string, string>) as { type: string; data: { groupKey: string; alerts: Array<{ labels: Record<string, string> }> } };
+      const verified = new Webhook(secret).verify(got[0]!.body, got[0]!.headers as Record<string, string>) as { type: string; data: { groupKey: string; alerts: Array<{ labels: Record<string, string>; url: string | null }> } };
       expect(verified.type).toBe('alert.firing');
       expect(verified.data.groupKey).toBe(`incident:${id}`);
+      // The link into the dashboard (DASHBOARD_URL): the incident's page (the dashboard test follows it in Chromium).
+      expect(verified.data.alerts[0]!.url).toBe(`https://hub.example.test/incidents/?project=${t.projectA}&id=${id}`);
       expect(verified.data.alerts[0]!.labels.alertname).toContain('own-hook-1');
     } finally {
       vi.useRealTimers();

@@ -47,6 +47,7 @@ export function AlertsView() {
       <div role="tabpanel" id={`al-panel-${tab}`} aria-labelledby={`al-tab-${tab}`}>
         {tab === 'alerts' ? (
           <Instances
+            linked={params.get('alert') ?? undefined}
             onTransition={() => setChanges((n) => n + 1)}
             onSilence={canWrite ? (labels) => { setPrefill(matcherLines(labels)); go('silences'); } : undefined}
           />

@@ -13,8 +13,10 @@ const STATES = ['', 'firing', 'pending', 'resolved'] as const;
 /**
  * Firing and pending alerts (and those resolved in the last 15 minutes), newest first, kept current
  * by the alert stream: each transition reloads the list. `onSilence` starts a silence for one.
+ * `linked` is the fingerprint a notification's link names (`?alert=`): its row is marked and
+ * scrolled to, or a note says it is no longer listed.
  */
-export function Instances({ onSilence, onTransition }: { onSilence?(labels: Record<string, string>): void; onTransition?(t: TransitionView): void }) {
+export function Instances({ onSilence, onTransition, linked }: { onSilence?(labels: Record<string, string>): void; onTransition?(t: TransitionView): void; linked?: string }) {
   const { clients, project } = useApp();
   const projectId = project!.id;
   const [instances, setInstances] = useState<InstanceView[]>();
@@ -43,6 +45,11 @@ export function Instances({ onSilence, onTransition }: { onSilence?(labels: Reco
     void load();
   });
 
+  const linkedListed = linked !== undefined && instances?.some((i) => i.fingerprint === linked);
+  useEffect(() => {
+    if (linkedListed) document.querySelector('[data-linked="true"]')?.scrollIntoView({ block: 'center' });
+  }, [linkedListed]);
+
   const firing = instances?.filter((i) => i.state === 'firing').length ?? 0;
   const pending = instances?.filter((i) => i.state === 'pending').length ?? 0;
   return (
@@ -63,13 +70,16 @@ export function Instances({ onSilence, onTransition }: { onSilence?(labels: Reco
         <button type="submit" className="secondary">Filter</button>
       </form>
       {error ? <p role="alert" className="error">{error}</p> : null}
+      {linked !== undefined && instances && !linkedListed ? (
+        <p className="hint" data-testid="linked-gone">The linked alert is not firing, pending or recently resolved{state || applied ? ' among the alerts that match' : ''}; its transitions are in History.</p>
+      ) : null}
       <div className="scroll" tabIndex={0} role="region" aria-label="Alert instances">
         <table className="al-table" data-testid="instances">
           <thead><tr><th scope="col">State</th><th scope="col">Alert</th><th scope="col">Labels</th><th scope="col">Severity</th><th scope="col" className="num">Value</th><th scope="col">Since</th><th scope="col">Reason</th>{onSilence ? <th scope="col"><span className="sr-only">Actions</span></th> : null}</tr></thead>
           <tbody>
             {instances?.length === 0 ? <tr><td colSpan={8} className="empty">Nothing is firing or pending{state || applied ? ' that matches' : ''}.</td></tr> : null}
             {instances?.map((i) => (
-              <tr key={i.fingerprint} data-alertname={i.labels.alertname} data-state={i.state} className={`al-row-${i.state}`}>
+              <tr key={i.fingerprint} data-alertname={i.labels.alertname} data-state={i.state} data-linked={i.fingerprint === linked ? 'true' : undefined} aria-current={i.fingerprint === linked ? 'true' : undefined} className={`al-row-${i.state}${i.fingerprint === linked ? ' al-row-linked' : ''}`}>
                 <td><StateBadge state={i.state} />{i.flapping ? <span className="badge warn al-flap" title="Changing state often: resolves only after a quiet period">flapping</span> : null}</td>
                 <td className="nowrap"><strong>{i.labels.alertname ?? '—'}</strong>{i.source === 'external' ? <span className="muted"> (external)</span> : null}{i.annotations.summary ? <div className="hint">{i.annotations.summary}</div> : null}</td>
                 <td><Labels labels={i.labels} skip={['alertname', 'severity']} /></td>

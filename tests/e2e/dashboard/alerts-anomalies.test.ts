@@ -8,6 +8,7 @@
  * viewer sees none of the write controls. axe and a screenshot on each page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertLink } from '../../../src/core/dashboard-links.ts';
 import { rng } from '../../helpers/random.ts';
 import { expectAccessible, ingest, runJob, screenshot, startDashboard, type DashboardEnv } from './browser.ts';
 
@@ -116,6 +117,21 @@ describe('dashboard: alerts and anomalies', () => {
     expect(await row.textContent()).toContain('98');
     await expectAccessible(page, 'alerts-instances');
     await screenshot(page, 'alerts-instances');
+
+    // The link a notification carries for this alert (DASHBOARD_URL set), followed by a signed-out
+    // reader: signed in, the Alerts page of the alert's project with its row marked.
+    const fingerprint = listed.instances[0].fingerprint as string;
+    const linked = await env.followLink(alertLink(env.gateway.url, env.gateway.demo.projectId, fingerprint));
+    const linkedRow = linked.locator('tr[data-linked="true"]');
+    await expect.poll(() => linkedRow.getAttribute('data-alertname'), SLOW).toBe('E2eCpuHigh');
+    expect(await linkedRow.getAttribute('aria-current')).toBe('true');
+    expect(await linked.getByTestId('linked-gone').count()).toBe(0);
+    expect(new URL(linked.url()).searchParams.get('alert')).toBe(fingerprint);
+    // An alert that is no longer listed: the page says so instead of marking nothing silently.
+    await linked.goto(alertLink(env.gateway.url, env.gateway.demo.projectId, '0123456789abcdef'));
+    await expect.poll(() => linked.getByTestId('linked-gone').count(), SLOW).toBe(1);
+    expect(await linked.locator('tr[data-linked="true"]').count()).toBe(0);
+    await linked.context().close();
 
     // Silence… on the alert: the silences tab with its labels as matchers.
     await row.getByRole('button', { name: 'Silence E2eCpuHigh' }).click();

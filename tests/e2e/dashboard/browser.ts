@@ -18,6 +18,11 @@ export interface DashboardEnv {
   browser: Browser;
   /** A new page signed in as `email` (default the demo owner), on `path`. */
   signedIn(path?: string, who?: { email: string; password: string }): Promise<Page>;
+  /**
+   * A link followed as a notification's reader does: a new browser (signed out) opens `url`, is sent
+   * to sign in, signs in as `who` (default the demo owner) and is brought back to the link's page.
+   */
+  followLink(url: string, who?: { email: string; password: string }): Promise<Page>;
   stop(): Promise<void>;
 }
 
@@ -27,24 +32,42 @@ export async function startDashboard(opts: { env?: Record<string, string> } = {}
   const gateway = await spawnGateway(opts);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   const errors: string[] = [];
-  const signedIn = async (path = '/metrics/', who = { email: gateway.demo.ownerEmail, password: gateway.demo.ownerPassword }) => {
+  const owner = { email: gateway.demo.ownerEmail, password: gateway.demo.ownerPassword };
+  const newPage = async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${gateway.url}/sign-in/?next=${encodeURIComponent(path)}`);
+    return page;
+  };
+  /** Fills and sends the sign-in form the page is on. */
+  const signIn = async (page: Page, who: { email: string; password: string }) => {
     // The button is enabled once the page has hydrated and loaded its config: typing before that can
     // be lost to hydration (under load), and the sign-in would then go out without a password.
     await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  const signedIn = async (path = '/metrics/', who = owner) => {
+    const page = await newPage();
+    await page.goto(`${gateway.url}/sign-in/?next=${encodeURIComponent(path)}`);
+    await signIn(page, who);
     await page.waitForURL((u) => u.pathname === path.split('?')[0]);
+    return page;
+  };
+  const followLink = async (url: string, who = owner) => {
+    const page = await newPage();
+    await page.goto(url);
+    await page.waitForURL((u) => u.pathname === '/sign-in/');
+    await signIn(page, who);
+    await page.waitForURL((u) => u.pathname === new URL(url).pathname);
     return page;
   };
   return {
     gateway,
     browser,
     signedIn,
+    followLink,
     stop: async () => {
       await browser.close().catch(() => {});
       await gateway.stop();

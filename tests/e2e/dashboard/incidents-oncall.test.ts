@@ -9,6 +9,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentLink } from '../../../src/core/dashboard-links.ts';
 import { expectAccessible, screenshot, startDashboard, type DashboardEnv } from './browser.ts';
 
 type Json = Record<string, any>; // API answers, checked field by field
@@ -268,5 +269,41 @@ describe('dashboard: incidents and on-call', () => {
     expect(ics).toContain('BEGIN:VCALENDAR');
     expect(ics).toContain('SUMMARY:On call: Payments primary');
     await page.close();
+  }, 120_000);
+
+  // Last in the file: it gives the owner a second organization, which the other tests' fresh sessions would otherwise see.
+  it("opens the incident a page's link names, in the incident's project, after signing in and whatever was selected before", async () => {
+    const { demo } = env.gateway;
+    const id = await trigger('replica-lag-db-2', 'Replica lag on db-2');
+    // The link a page to a person carries (DASHBOARD_URL set), followed by a signed-out reader.
+    const link = incidentLink(env.gateway.url, demo.projectId, id);
+    const page = await env.followLink(link);
+    await expect.poll(() => page.getByTestId('incident-state').textContent(), SLOW).toBe('triggered');
+    expect(new URL(page.url()).searchParams.get('id')).toBe(id);
+    expect(new URL(page.url()).searchParams.get('project'), 'the link leaves its project out of the address bar once used').toBeNull();
+
+    // The owner's other organization and project, selected last: the link switches back to the incident's.
+    const org = await call('POST', '/orgs', { name: 'Side organization', slug: `side-${Date.now()}` });
+    expect(org.status, JSON.stringify(org.body)).toBe(201);
+    const side = await call('POST', `/orgs/${org.body.organization.id}/projects`, { name: 'Side project', slug: 'side' });
+    expect(side.status, JSON.stringify(side.body)).toBe(201);
+    await page.goto(`${env.gateway.url}/incidents/`);
+    await expect.poll(() => page.getByLabel('Organization').locator('option').count(), SLOW).toBe(2);
+    await page.getByLabel('Organization').selectOption(org.body.organization.id);
+    await expect.poll(() => page.getByLabel('Project').inputValue(), SLOW).toBe(side.body.project.id);
+    await page.goto(link);
+    await expect.poll(() => page.getByTestId('incident-state').textContent(), SLOW).toBe('triggered');
+    expect(await page.getByLabel('Organization').inputValue()).toBe(demo.organizationId);
+    expect(await page.getByLabel('Project').inputValue()).toBe(demo.projectId);
+    // A reload keeps the incident's project (the selection is stored like a switch made in the page).
+    await page.reload();
+    await expect.poll(() => page.getByTestId('incident-state').textContent(), SLOW).toBe('triggered');
+    expect(await page.getByLabel('Project').inputValue()).toBe(demo.projectId);
+
+    // A project that is not the reader's: said, without telling whether it exists; the selection stays.
+    await page.goto(incidentLink(env.gateway.url, '6f1c1d52-8a43-4b7e-9d0a-3f5e2b7c9a10', id));
+    await expect.poll(() => page.getByRole('alert').first().textContent(), SLOW).toContain('not one of yours');
+    expect(await page.getByLabel('Project').inputValue()).toBe(demo.projectId);
+    await page.context().close();
   }, 120_000);
 });
