@@ -1,5 +1,5 @@
 /**
- * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N]`: records a labelled
+ * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N] [--cadence S] [--cycle-min M] [--schedule v1|v2]`: records a labelled
  * set of real metric series on this machine for the anomaly evaluation
  * (tests/fixtures/anomalies/recorded/, see its README.md).
  *
@@ -18,7 +18,9 @@
  *
  * Output: DIR/NAME.csv.gz (timestamp_ms plus one column per metric, empty = not sampled) and
  * DIR/NAME.events.json (the events with start/end ms and the metrics each is expected to move).
- * --scale shrinks the schedule (e.g. 0.1 for a quick smoke run).
+ * --scale stretches or shrinks the schedule (e.g. 0.1 for a quick smoke run, 1.5 for longer events);
+ * --cadence is the sampling interval in seconds (default 1); --cycle-min gives the workload's rate a
+ * sinusoidal "day" of that many minutes (busy half and quiet half, ±40%; default 0 = none).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -36,6 +38,10 @@ const OUT = opt('out', 'tests/fixtures/anomalies/recorded');
 const NAME = opt('name', 'session1');
 const SCALE = Number(opt('scale', '1'));
 const SEED = Number(opt('seed', '1'));
+const CADENCE_MS = Math.round(Number(opt('cadence', '1')) * 1000);
+const CYCLE_MS = Number(opt('cycle-min', '0')) * 60_000;
+/** v1: session1's schedule; v2 (default): a longer quiet start, then v1's events, a traffic drop and the database refusing connections. */
+const SCHEDULE = opt('schedule', 'v2');
 const PG_ADMIN = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SCRATCH_DB = `anomaly_rec_${process.pid}`;
 const REDIS_PORT = 6390;
@@ -66,6 +72,9 @@ export const AFFECTS: Record<string, string[]> = {
   bad_deploy: [...APP_LAT, 'pg_active'],
   lock_storm: ['pg_waiting', ...APP_LAT, 'app_requests_per_s'],
   disk_burst: ['disk_write_kbps', 'disk_busy_pct', 'cpu_iowait_pct', 'mem_dirty_mb'],
+  // Added before session2 was recorded:
+  traffic_drop: ['app_requests_per_s', 'redis_ops_per_s', 'pg_xact_per_s', 'pg_tup_fetched_per_s', 'net_lo_kbps'],
+  db_unavailable: ['app_errors_per_s', 'pg_backends', 'pg_xact_per_s', 'pg_tup_fetched_per_s'],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +194,9 @@ async function main(): Promise<void> {
   await admin.unsafe(`create database ${SCRATCH_DB}`);
   const scratchUrl = PG_ADMIN.replace(/\/[^/]*$/, `/${SCRATCH_DB}`);
   const db = postgres(scratchUrl, { max: 6, onnotice: () => {} });
-  const mon = postgres(scratchUrl, { max: 1, onnotice: () => {} });
+  // The monitor reads the scratch database's statistics from the admin database, so it keeps
+  // sampling while the scratch database refuses connections (db_unavailable).
+  const mon = postgres(PG_ADMIN, { max: 1, onnotice: () => {} });
   const storm = postgres(scratchUrl, { max: 10, onnotice: () => {} });
   await db.unsafe(`create table items (id int primary key, v int not null, payload text not null)`);
   await db.unsafe(`insert into items select g, g % 97, md5(g::text) from generate_series(1, 50000) g`);
@@ -200,6 +211,7 @@ async function main(): Promise<void> {
   const wl = { rate: 25, surge: 1, extraSleep: 0, requests: 0, errors: 0, lat: [] as number[], inflight: 0 };
   let stopping = false;
   let drift = 0;
+  const workloadStart = Date.now();
   async function request(): Promise<void> {
     if (wl.inflight >= 60) {
       wl.errors++;
@@ -228,7 +240,8 @@ async function main(): Promise<void> {
   (async () => {
     while (!stopping) {
       drift = Math.max(-0.5, Math.min(0.5, drift + (rand() - 0.5) * 0.02));
-      const rate = wl.rate * (1 + drift) * wl.surge;
+      const cycle = CYCLE_MS > 0 ? 1 + 0.4 * Math.sin((2 * Math.PI * (Date.now() - workloadStart)) / CYCLE_MS) : 1;
+      const rate = Math.max(0.5, wl.rate * (1 + drift) * cycle * wl.surge);
       void request();
       await sleep(-Math.log(1 - rand()) * (1000 / rate));
     }
@@ -254,11 +267,11 @@ async function main(): Promise<void> {
     const net = readNetLo();
     const procs = readProcs();
     const [pgStats, redisInfo] = await Promise.all([
-      withTimeout(mon.unsafe(`select (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())::float8 as xact,
-          (select tup_fetched from pg_stat_database where datname = current_database())::float8 as fetched,
-          (select count(*) from pg_stat_activity where datname = current_database())::float8 as backends,
-          (select count(*) from pg_stat_activity where datname = current_database() and state = 'active')::float8 as active,
-          (select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock')::float8 as waiting`), 800),
+      withTimeout(mon.unsafe(`select (select xact_commit + xact_rollback from pg_stat_database where datname = $1)::float8 as xact,
+          (select tup_fetched from pg_stat_database where datname = $1)::float8 as fetched,
+          (select count(*) from pg_stat_activity where datname = $1)::float8 as backends,
+          (select count(*) from pg_stat_activity where datname = $1 and state = 'active')::float8 as active,
+          (select count(*) from pg_stat_activity where datname = $1 and wait_event_type = 'Lock')::float8 as waiting`, [SCRATCH_DB]), 800),
       withTimeout(redisMon.info(), 800),
     ]);
     const lat = wl.lat.sort((a, b) => a - b);
@@ -314,12 +327,12 @@ async function main(): Promise<void> {
     prev = { t, cpu, ctxt, disk, net, procs, xact: pg ? pg.xact : (prev?.xact ?? null), fetched: pg ? pg.fetched : (prev?.fetched ?? null), redisCmds: redisCmds ?? prev?.redisCmds ?? null };
   }
   const samplerDone = (async () => {
-    let next = Math.ceil(Date.now() / 1000) * 1000;
+    let next = Math.ceil(Date.now() / CADENCE_MS) * CADENCE_MS;
     while (!stopping) {
       await sleep(Math.max(0, next - Date.now()));
       await sample().catch((e) => log(`sample failed: ${String(e)}`));
-      next += 1000;
-      while (next < Date.now()) next += 1000; // a stalled sampler skips, leaving a gap
+      next += CADENCE_MS;
+      while (next < Date.now()) next += CADENCE_MS; // a stalled sampler skips, leaving a gap
     }
   })();
 
@@ -342,23 +355,25 @@ async function main(): Promise<void> {
     await sleep(Math.max(0, when - Date.now()));
   };
   const startedAt = t0;
+  // v2 starts its events 90 s later, so the first one is past the evaluation's 15% probation.
+  const OFFSET = SCHEDULE === 'v1' ? 0 : 90;
 
-  await at(330);
+  await at(330 + OFFSET);
   await event('cpu_hog', 'node busy loop, one core, 60 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(60) }));
-  await at(480);
+  await at(480 + OFFSET);
   await event('traffic_surge', 'workload rate x3 for 60 s', async () => { wl.surge = 3; await sleep(s(60)); wl.surge = 1; });
-  await at(630);
+  await at(630 + OFFSET);
   await event('build', 'npx tsc --noEmit -p . (whole repo type-check)', () => run('npx', ['tsc', '--noEmit', '-p', '.'], { timeoutMs: s(240) }));
-  await at(840);
+  await at(840 + OFFSET);
   await event('mem_leak', 'node process growing 25 MB/s to 2 GB, then exits', () =>
     run('node', ['-e', `const a=[];const t=setInterval(()=>{a.push(Buffer.alloc(25*1048576,1));if(a.length>=80){clearInterval(t);setTimeout(()=>process.exit(0),5000)}},1000)`], { timeoutMs: s(100) }));
-  await at(1000);
+  await at(1000 + OFFSET);
   await event('redis_down', 'scratch redis-server (port 6390) killed for 60 s, restarted empty', async () => {
     await stopScratchRedis();
     await sleep(s(60));
     await startScratchRedis();
   });
-  await at(1150);
+  await at(1150 + OFFSET);
   await event('slow_query_storm', '8 concurrent generate_series/pg_sleep queries for 60 s', async () => {
     const until = Date.now() + s(60);
     await Promise.all(Array.from({ length: 8 }, async (_, i) => {
@@ -369,30 +384,43 @@ async function main(): Promise<void> {
       }
     }));
   });
-  await at(1320);
+  await at(1320 + OFFSET);
   await event('bad_deploy', 'every uncached request gets pg_sleep(0.05) for 120 s', async () => {
     wl.extraSleep = 0.05;
     await sleep(s(120));
     wl.extraSleep = 0;
   });
-  await at(1530);
+  await at(1530 + OFFSET);
   await event('disk_burst', 'dd 1.5 GB to a temp file with fsync, then removed', async () => {
     const f = `/tmp/anomaly-rec-${process.pid}.bin`;
     await run('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${Math.max(50, Math.round(1500 * SCALE))}`, 'conv=fsync'], { timeoutMs: s(120) });
     await run('rm', ['-f', f]);
   });
-  await at(1660);
+  await at(1660 + OFFSET);
   await event('lock_storm', 'ACCESS EXCLUSIVE lock on items held 30 s', async () => {
     await storm.begin(async (tx) => {
       await tx.unsafe('lock table items in access exclusive mode');
       await tx.unsafe(`select pg_sleep(${s(30) / 1000})`);
     }).catch(() => {});
   });
-  await at(1800);
+  await at(1800 + OFFSET);
   await event('test_run', 'npx vitest run tests/unit/anomalies', () => run('npx', ['vitest', 'run', 'tests/unit/anomalies'], { timeoutMs: s(180) }));
-  await at(1980);
+  await at(1980 + OFFSET);
   await event('cpu_hog', 'node busy loop, one core, 45 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(45) }));
-  await at(2160);
+  if (SCHEDULE !== 'v1') {
+    await at(2160 + OFFSET);
+    await event('traffic_drop', 'workload rate x0.2 for 90 s (an upstream outage)', async () => { wl.surge = 0.2; await sleep(s(90)); wl.surge = 1; });
+    await at(2340 + OFFSET);
+    await event('db_unavailable', 'scratch database refuses connections and its sessions are ended, for 60 s', async () => {
+      await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections false`);
+      await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${SCRATCH_DB}'`);
+      await sleep(s(60));
+      await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections true`);
+    });
+    await at(2520 + OFFSET);
+  } else {
+    await at(2160);
+  }
 
   stopping = true;
   await samplerDone;
@@ -407,7 +435,7 @@ async function main(): Promise<void> {
 
   writeFileSync(join(OUT, `${NAME}.csv.gz`), gzipSync(rows.join('\n') + '\n', { level: 9 }));
   writeFileSync(join(OUT, `${NAME}.events.json`), JSON.stringify({
-    session: NAME, seed: SEED, scale: SCALE, startedAt, endedAt: Date.now(), cadenceMs: 1000,
+    session: NAME, seed: SEED, scale: SCALE, startedAt, endedAt: Date.now(), cadenceMs: CADENCE_MS, cycleMs: CYCLE_MS,
     host: { cpus: (await import('node:os')).cpus().length, memMb: Math.round((await import('node:os')).totalmem() / 1048576) },
     events,
   }, null, 2) + '\n');
