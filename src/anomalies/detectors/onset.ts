@@ -114,6 +114,16 @@ export const ONSET_TUNING = {
   budget: 6,
   budgetWindowMs: 86_400_000,
   budgetGapRows: 3,
+  /**
+   * Climb gate: the member's surprise is also reported per excursion, like the spread channel's
+   * (from channelStart decades and climbRatio x the memory at the excursion's start, then at each
+   * climbRatio-fold rise, until it falls below channelEnd). The memory gate counts only a row's rise
+   * over the recent maximum, so evidence that builds up a little on every row (a drift, a shift
+   * whose 6- and 30-row averages fill) never scored however high it climbed; now it pages once it
+   * has doubled, and again only if it doubles again.
+   */
+  climbGate: true,
+  climbRatio: 2,
 };
 
 const HIST_BINS = 64;
@@ -174,6 +184,11 @@ export type OnsetState = {
    * last flagged row, and how many rows the raise kept from paging (the excess, counted).
    */
   budget?: { pages: number[]; lastFlag: number | null; suppressed: number };
+  /**
+   * The climb gate's excursion (ONSET_TUNING.climbGate): whether one is on, the memory at its
+   * start, the last surprise reported. Absent in states saved before it: created on the next row.
+   */
+  climb?: { on: boolean; floor: number; reported: number };
 };
 
 function createCalibrator(): Calibrator {
@@ -208,6 +223,7 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     spreadGate: { reported: 0 },
     pin: { at: null, absResidual: 0, absShift: 0, absDrift: 0, absDiff: 0 },
     budget: { pages: [], lastFlag: null, suppressed: 0 },
+    climb: { on: false, floor: 0, reported: 0 },
   };
 }
 
@@ -342,9 +358,11 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
       surprise *= P.recoveryFactor;
     }
 
-    // Onset gate: only what beats the decaying memory of recent surprises counts.
+    // Onset gate: only what beats the decaying memory of recent surprises counts, or (climb gate)
+    // an excursion of the surprise that has doubled since it was last reported.
     const excess = surprise - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
+    if (P.climbGate) gated = Math.max(gated, gateClimb(state, surprise));
     state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), surprise);
 
     // The spread channel's evidence accumulates: it reports its excursions.
@@ -388,6 +406,27 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   };
   if (suppressed) result.suppressed = true;
   return result;
+}
+
+/** The climb gate (ONSET_TUNING.climbGate): reports an excursion of the member's surprise at its doublings. */
+function gateClimb(state: OnsetState, surprise: number): number {
+  const P = ONSET_TUNING;
+  const c = (state.climb ??= { on: false, floor: 0, reported: 0 });
+  if (surprise < P.channelEnd) {
+    c.on = false;
+    c.reported = 0;
+    return 0;
+  }
+  if (!c.on) {
+    if (surprise < P.channelStart) return 0;
+    c.on = true;
+    c.floor = state.memory;
+    c.reported = 0;
+  }
+  const need = c.reported > 0 ? P.climbRatio * c.reported : Math.max(P.channelStart, P.climbRatio * c.floor);
+  if (surprise < need) return 0;
+  c.reported = surprise;
+  return surprise;
 }
 
 function scoreOf(gated: number, half: number): number {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gaussianSurprise } from '../../../src/anomalies/detectors/onset.ts';
+import { createDetectorState, stepDetector } from '../../../src/anomalies/detectors/index.ts';
+import { gaussianSurprise, ONSET_TUNING } from '../../../src/anomalies/detectors/onset.ts';
 import { createRng } from '../../fixtures/anomalies/generate-eval-set.ts';
 import { MINUTE, START, flagged, noiseSeries, runDetector } from './run-detector.ts';
 import type { Series } from './run-detector.ts';
@@ -76,6 +77,48 @@ describe('onset scores', () => {
     // Rows that are not newly surprising score 0; the others spread over (0, 1).
     expect(new Set(r.filter((x) => x > 0 && x < 1)).size).toBeGreaterThan(20);
     expect(r[1800]!).toBeGreaterThan(r[1500]!);
+  });
+
+  // The climb gate: evidence that grows a little on every row never beats the memory of the row
+  // before it by the gate's margin, so before the gate a drift paged nowhere however far it went.
+  const drift = (seed: number) => {
+    const s = noiseSeries(3000, { sigma: 2, seed });
+    for (let i = 1500; i < s.values.length; i++) s.values[i]! += 16 * Math.min(1, (i - 1500 + 1) / 200); // 8 sigma over 200 rows
+    return s;
+  };
+  it.each([1, 2, 3])('pages a slow drift once its evidence has built up, and not on every row while it persists (seed %i)', (seed) => {
+    const flags = flagged(onset(drift(seed)), 1000);
+    expect(flags.filter((i) => i < 1500)).toEqual([]);
+    const during = flags.filter((i) => i >= 1500 && i < 1700);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(flags.filter((i) => i >= 1500).length).toBeLessThanOrEqual(3);
+  });
+
+  it('finds that drift only through the climb gate', () => {
+    ONSET_TUNING.climbGate = false;
+    try {
+      expect(flagged(onset(drift(1)), 1000)).toEqual([]);
+    } finally {
+      ONSET_TUNING.climbGate = true;
+    }
+  });
+
+  it('resumes a state saved before the climb gate existed', () => {
+    const s = drift(1);
+    const whole = onset(s).map((r) => r.score);
+    let state = createDetectorState({ detector: 'onset' });
+    const resumed: number[] = [];
+    for (let i = 0; i < s.values.length; i++) {
+      if (i === 1200) {
+        const saved = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+        expect(saved.climb).toMatchObject({ on: false, reported: 0 });
+        delete saved.climb;
+        state = saved as unknown as typeof state;
+      }
+      resumed.push(stepDetector(state, { timestamp: s.timestamps[i]!, value: s.values[i]! }).score);
+    }
+    // Created on the next row; nothing was on at row 1200, so the scores are the same.
+    expect(resumed).toEqual(whole);
   });
 
   it('uses the Gaussian upper tail for its surprise', () => {
