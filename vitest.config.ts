@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -10,6 +11,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file makes its own database (a PGlite instance or a fresh Postgres database).
     fileParallelism: true,
+    // At least two files at a time: most files wait on a spawned gateway, Postgres or Chromium, and
+    // vitest's default (cores - 1) runs one file at a time on a 2-core machine.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // No test reads a developer's .env (scripts/gateway.ts loads it; its children inherit this).
     env: { OBSERVAI_ENV_FILE: '' },
   },
