@@ -187,38 +187,133 @@ function EpisodeView({ id, onBack }: { id: string; onBack(): void }) {
   );
 }
 
+const DETECTORS = ['onset', 'ewma', 'seasonal', 'ensemble', 'mad', 'zscore'] as const;
+const SENSITIVITIES = ['low', 'medium', 'high'] as const;
+const DIRECTIONS = ['both', 'up', 'down'] as const;
+
+interface ConfigForm { metric: string; filter: string; detector: string; sensitivity: string; direction: string; minAbs: string; minRelPct: string; enabled: boolean }
+const EMPTY_FORM: ConfigForm = { metric: '', filter: '', detector: 'onset', sensitivity: 'medium', direction: 'both', minAbs: '0', minRelPct: '0', enabled: true };
+
+function formOf(c: Config): ConfigForm {
+  const v = c.config;
+  return {
+    metric: c.metric,
+    filter: Object.entries(c.filter).map(([k, val]) => `${k}=${val}`).join('\n'),
+    detector: typeof v.detector === 'string' ? v.detector : 'onset',
+    sensitivity: typeof v.sensitivity === 'string' ? v.sensitivity : typeof v.sensitivity === 'number' ? String(v.sensitivity) : 'medium',
+    direction: typeof v.direction === 'string' ? v.direction : 'both',
+    minAbs: String(typeof v.minAbsDeviation === 'number' ? v.minAbsDeviation : 0),
+    minRelPct: String(typeof v.minRelDeviation === 'number' ? v.minRelDeviation * 100 : 0),
+    enabled: c.enabled,
+  };
+}
+
+/** "key=value" lines to a tag filter; the first line that is not one is named. */
+function parseFilter(text: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const [i, line] of lines.entries()) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) return `Series filter, line ${i + 1}: write tag=value (got "${line}")`;
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * The per-metric detector configurations (`GET /anomalies/configs`), and for owners and admins a
+ * form that creates or replaces one (`PUT /anomalies/configs`: one per metric and series filter; the
+ * scanner starts fresh detector states for the affected series on its next run).
+ */
 function Configs() {
-  const { clients, project } = useApp();
+  const { clients, project, can } = useApp();
   const [configs, setConfigs] = useState<Config[]>();
   const [error, setError] = useState<string>();
-  useEffect(() => {
+  const [form, setForm] = useState<ConfigForm>(EMPTY_FORM);
+  const [formError, setFormError] = useState<string>();
+  const [saved, setSaved] = useState('');
+  const [busy, setBusy] = useState(false);
+  const canWrite = can('admin');
+  const load = useCallback(() => {
     clients.api.get('/anomalies/configs', { params: { query: { projectId: project!.id } } })
-      .then(({ configs: c }) => setConfigs(c as Config[]))
+      .then(({ configs: c }) => { setConfigs(c as Config[]); setError(undefined); })
       .catch((err) => setError(errorText(err)));
   }, [clients, project]);
+  useEffect(load, [load]);
+  const set = (k: keyof ConfigForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+    setForm((f) => ({ ...f, [k]: e.target.type === 'checkbox' ? (e.target as HTMLInputElement).checked : e.target.value }));
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setSaved('');
+    const filter = parseFilter(form.filter);
+    if (typeof filter === 'string') return setFormError(filter);
+    const minAbs = Number(form.minAbs);
+    const minRel = Number(form.minRelPct) / 100;
+    if (!Number.isFinite(minAbs) || minAbs < 0) return setFormError('Minimum change must be a number, 0 or more.');
+    if (!Number.isFinite(minRel) || minRel < 0) return setFormError('Minimum relative change must be a percentage, 0 or more.');
+    setBusy(true);
+    try {
+      const { config } = await clients.api.put('/anomalies/configs', {
+        body: {
+          projectId: project!.id,
+          metric: form.metric.trim(),
+          filter,
+          enabled: form.enabled,
+          config: { detector: form.detector as never, sensitivity: form.sensitivity as never, direction: form.direction as never, minAbsDeviation: minAbs, minRelDeviation: minRel },
+        },
+      });
+      setFormError(undefined);
+      setSaved(`Saved ${config.metric}${Object.keys(config.filter).length ? ` (${Object.entries(config.filter).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: the scanner starts over for its series on its next run.`);
+      load();
+    } catch (err) {
+      setFormError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <section aria-labelledby="an-cfg-h">
       <h2 id="an-cfg-h">Detector configuration per metric</h2>
-      <p className="hint">Metrics without one use the default detector. Set them with PUT /anomalies/configs (docs/anomaly-detection.md).</p>
+      <p className="hint">Metrics without one use the default detector (onset, medium sensitivity, both directions); see docs/anomaly-detection.md.</p>
       {error ? <p role="alert" className="error">{error}</p> : null}
       <div className="scroll" tabIndex={0} role="region" aria-label="Detector configurations">
         <table className="al-table" data-testid="configs">
-          <thead><tr><th scope="col">Metric</th><th scope="col">Series filter</th><th scope="col">Detector settings</th><th scope="col">Enabled</th><th scope="col">Updated</th></tr></thead>
+          <thead><tr><th scope="col">Metric</th><th scope="col">Series filter</th><th scope="col">Detector settings</th><th scope="col">Enabled</th><th scope="col">Updated</th>{canWrite ? <th scope="col"><span className="sr-only">Actions</span></th> : null}</tr></thead>
           <tbody>
-            {configs?.length === 0 ? <tr><td colSpan={5} className="empty">No per-metric configuration: every metric uses the defaults.</td></tr> : null}
+            {configs?.length === 0 ? <tr><td colSpan={canWrite ? 6 : 5} className="empty">No per-metric configuration: every metric uses the defaults.</td></tr> : null}
             {configs?.map((c) => (
-              <tr key={c.id}>
+              <tr key={c.id} data-metric={c.metric}>
                 <td className="mono">{c.metric}</td>
                 <td className="mono">{Object.entries(c.filter).map(([k, v]) => `${k}=${v}`).join(', ') || 'every series'}</td>
                 <td className="mono">{Object.entries(c.config).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ') || 'defaults'}</td>
                 <td>{c.enabled ? 'yes' : <span className="muted">no</span>}</td>
                 <td className="nowrap">{fmt(c.updatedAt)}</td>
+                {canWrite ? <td><button type="button" className="secondary small" aria-label={`Edit the configuration of ${c.metric}`} onClick={() => { setForm(formOf(c)); setFormError(undefined); setSaved(''); document.getElementById('an-cfg-form')?.scrollIntoView({ block: 'center' }); }}>Edit</button></td> : null}
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {canWrite ? (
+        <form id="an-cfg-form" className="an-cfg-form" onSubmit={(e) => void save(e)} aria-labelledby="an-cfg-form-h">
+          <h3 id="an-cfg-form-h">Create or change a configuration</h3>
+          <p className="hint">One per metric and series filter: saving the same metric and filter again replaces it.</p>
+          <label>Metric<input name="metric" required maxLength={200} value={form.metric} onChange={set('metric')} placeholder="http.latency" /></label>
+          <label>Series filter (tag=value, one per line; empty = every series)<textarea name="filter" rows={2} value={form.filter} onChange={set('filter')} placeholder="service=checkout" /></label>
+          <label>Detector<select name="detector" value={form.detector} onChange={set('detector')}>{DETECTORS.map((d) => <option key={d} value={d}>{d === 'onset' ? 'onset (default)' : d}</option>)}</select></label>
+          <label>Sensitivity<select name="sensitivity" value={form.sensitivity} onChange={set('sensitivity')}>{(SENSITIVITIES as readonly string[]).includes(form.sensitivity) ? null : <option value={form.sensitivity}>{form.sensitivity} (robust sigmas)</option>}{SENSITIVITIES.map((x) => <option key={x} value={x}>{x}</option>)}</select></label>
+          <label>Direction<select name="direction" value={form.direction} onChange={set('direction')}>{DIRECTIONS.map((x) => <option key={x} value={x}>{x === 'both' ? 'up and down' : x === 'up' ? 'up only' : 'down only'}</option>)}</select></label>
+          <label>Minimum change (in the metric's unit)<input name="minAbs" type="number" min="0" step="any" value={form.minAbs} onChange={set('minAbs')} /></label>
+          <label>Minimum relative change (%)<input name="minRelPct" type="number" min="0" step="any" value={form.minRelPct} onChange={set('minRelPct')} /></label>
+          <label className="inline"><input name="enabled" type="checkbox" checked={form.enabled} onChange={set('enabled')} /> Enabled</label>
+          {formError ? <p role="alert" className="error" data-testid="config-error">{formError}</p> : null}
+          <div className="actions">
+            <button type="submit" disabled={busy}>Save configuration</button>
+            <button type="button" className="secondary" onClick={() => { setForm(EMPTY_FORM); setFormError(undefined); setSaved(''); }}>Clear</button>
+          </div>
+          <p role="status" className="done">{saved}</p>
+        </form>
+      ) : null}
     </section>
   );
 }
-

@@ -201,6 +201,34 @@ describe('dashboard: alerts and anomalies', () => {
     await expect.poll(() => page.getByTestId('feedback').textContent(), SLOW).toBe('marked not an anomaly');
     expect(await page.getByRole('button', { name: 'Not an anomaly' }).isDisabled()).toBe(true);
     expect((await call('GET', `/anomalies/episodes/${episode.id}`)).body.episode.feedback).toBe('not_anomaly');
+
+    // The metric's detector configuration, made in the page (an owner), seen through the API, then changed.
+    const form = page.locator('#an-cfg-form');
+    await form.getByLabel('Metric', { exact: true }).fill('e2e.latency');
+    await form.getByLabel(/^Series filter/).fill('service=checkout\nregion eu');
+    await form.getByRole('button', { name: 'Save configuration' }).click();
+    await expect.poll(() => form.getByTestId('config-error').textContent(), SLOW).toContain('line 2');
+    await form.getByLabel(/^Series filter/).fill('service=checkout');
+    await form.getByLabel('Sensitivity').selectOption('high');
+    await form.getByLabel('Direction').selectOption('up');
+    await form.getByLabel("Minimum change (in the metric's unit)").fill('5');
+    await form.getByLabel('Minimum relative change (%)').fill('10');
+    await form.getByRole('button', { name: 'Save configuration' }).click();
+    await expect.poll(() => form.getByRole('status').textContent(), SLOW).toContain('Saved e2e.latency (service=checkout)');
+    await expect.poll(() => page.getByTestId('configs').locator('tr[data-metric="e2e.latency"]').count(), SLOW).toBe(1);
+    const configsNow = async () => ((await call('GET', `/anomalies/configs?projectId=${env.gateway.demo.projectId}&metric=e2e.latency`)).body.configs as Json[]);
+    expect(await configsNow()).toEqual([
+      expect.objectContaining({ metric: 'e2e.latency', filter: { service: 'checkout' }, enabled: true, config: expect.objectContaining({ detector: 'onset', sensitivity: 'high', direction: 'up', minAbsDeviation: 5, minRelDeviation: 0.1 }) }),
+    ]);
+    await expectAccessible(page, 'anomalies-configs');
+    await screenshot(page, 'anomalies-configs');
+    await page.getByRole('button', { name: 'Edit the configuration of e2e.latency' }).click();
+    expect(await form.getByLabel('Metric', { exact: true }).inputValue()).toBe('e2e.latency');
+    expect(await form.getByLabel('Sensitivity').inputValue()).toBe('high');
+    await form.getByLabel('Sensitivity').selectOption('low');
+    await form.getByRole('button', { name: 'Save configuration' }).click();
+    await expect.poll(async () => (await configsNow()).map((c) => c.config.sensitivity), SLOW).toEqual(['low']);
+    expect((await configsNow())[0]!.config).toMatchObject({ direction: 'up', minAbsDeviation: 5 });
     await page.close();
   }, 120_000);
   it('shows a viewer the rules, silences and episodes without create, edit, delete, expire or feedback controls', async () => {
@@ -233,6 +261,10 @@ describe('dashboard: alerts and anomalies', () => {
     await page.getByTestId('episodes').getByRole('button').first().click();
     await expect.poll(() => page.getByTestId('feedback').count(), SLOW).toBe(1);
     expect(await page.getByRole('button', { name: 'Not an anomaly' }).count()).toBe(0);
+    // The configurations are listed, without the form or the edit buttons (owners and admins only).
+    await expect.poll(() => page.getByTestId('configs').locator('tr[data-metric="e2e.latency"]').count(), SLOW).toBe(1);
+    expect(await page.getByRole('button', { name: 'Save configuration' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Edit the configuration/ }).count()).toBe(0);
     await page.close();
   }, 120_000);
 });
