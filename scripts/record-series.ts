@@ -1,5 +1,5 @@
 /**
- * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N] [--cadence S] [--cycle-min M] [--schedule v1|v2]`: records a labelled
+ * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N] [--cadence S] [--cycle-min M] [--schedule v1|v2] [--force]`: records a labelled
  * set of real metric series on this machine for the anomaly evaluation
  * (tests/fixtures/anomalies/recorded/, see its README.md).
  *
@@ -18,12 +18,13 @@
  *
  * Output: DIR/NAME.csv.gz (timestamp_ms plus one column per metric, empty = not sampled) and
  * DIR/NAME.events.json (the events with start/end ms and the metrics each is expected to move).
- * --scale stretches or shrinks the schedule (e.g. 0.1 for a quick smoke run, 1.5 for longer events);
+ * --name defaults to session-<UTC date and time>; an existing session is never overwritten
+ * (`--force` to redo one on purpose). --scale stretches or shrinks the schedule (e.g. 0.1 for a quick smoke run, 1.5 for longer events);
  * --cadence is the sampling interval in seconds (default 1); --cycle-min gives the workload's rate a
  * sinusoidal "day" of that many minutes (busy half and quiet half, ±40%; default 0 = none).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -35,7 +36,7 @@ const opt = (name: string, def: string): string => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
 };
 const OUT = opt('out', 'tests/fixtures/anomalies/recorded');
-const NAME = opt('name', 'session1');
+const NAME = opt('name', `session-${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}`);
 const SCALE = Number(opt('scale', '1'));
 const SEED = Number(opt('seed', '1'));
 const CADENCE_MS = Math.round(Number(opt('cadence', '1')) * 1000);
@@ -190,6 +191,10 @@ function run(cmd: string, cmdArgs: string[], opts: { timeoutMs?: number } = {}):
 // ---------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
+  if (existsSync(join(OUT, `${NAME}.csv.gz`)) && !args.includes('--force')) {
+    log(`${OUT}/${NAME}.csv.gz exists: pick another --name, or --force to record it again`);
+    process.exit(2);
+  }
   const admin = postgres(PG_ADMIN, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${SCRATCH_DB}`);
   const scratchUrl = PG_ADMIN.replace(/\/[^/]*$/, `/${SCRATCH_DB}`);
