@@ -75,6 +75,13 @@ export const ONSET_TUNING = {
   maxExcessRate: 0.2,
   /** Half-life (rows) of the memory of recent surprises. */
   memoryHalfLife: 200,
+  /**
+   * The gates see surprises capped at this many decades (the memory holds at most this, and the
+   * climb gate measures excursions in it); the score still uses the whole surprise. Beyond 1 in
+   * 10^10 "how surprising" ranks nothing, but a 20-decade event remembered at 20 kept a quiet
+   * series blind to the next event of its size for ~200 rows (half-life 200: still 10 decades).
+   */
+  memoryCap: 10,
   /** A row counts (surprise - memory) / gateMargin, at most its surprise. */
   gateMargin: 0.33,
   /** Surprise cap (decades). */
@@ -359,11 +366,13 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     }
 
     // Onset gate: only what beats the decaying memory of recent surprises counts, or (climb gate)
-    // an excursion of the surprise that has doubled since it was last reported.
-    const excess = surprise - state.memory;
+    // an excursion of the surprise that has doubled since it was last reported. Both see the
+    // surprise capped at memoryCap; a row that passes scores with its whole surprise.
+    const remembered = Math.min(surprise, P.memoryCap);
+    const excess = remembered - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
-    if (P.climbGate) gated = Math.max(gated, gateClimb(state, surprise));
-    state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), surprise);
+    if (P.climbGate && gateClimb(state, remembered) > 0) gated = surprise;
+    state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), remembered);
 
     // The spread channel's evidence accumulates: it reports its excursions.
     const spreadGated = gateExcursion(ch.spreadGate, spreadSurprise, P.channelStart, P.channelEnd, P.channelRatio);
