@@ -121,6 +121,29 @@ describe('onset scores', () => {
     expect(resumed).toEqual(whole);
   });
 
+  // The memory cap: an extreme event is remembered as 10 decades, not 20, so the series is not blind
+  // to the next notable event for the ~200 rows a 20-decade memory takes to decay.
+  const twoSpikes = (seed: number) => {
+    const s = noiseSeries(3000, { sigma: 2, seed });
+    s.values[1500]! += 400; // 200 sigma
+    s.values[1650]! += 30; // 15 sigma, 150 rows later
+    return s;
+  };
+  it.each([1, 2, 3, 4, 5])('pages a 15-sigma spike 150 rows after a 200-sigma one (seed %i)', (seed) => {
+    const r = onset(twoSpikes(seed));
+    expect(r[1500]!.score).toBeGreaterThan(0.9);
+    expect(r[1650]!.score).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('missed that second spike when the memory held the whole 20-decade surprise', () => {
+    ONSET_TUNING.memoryCap = 20;
+    try {
+      expect(onset(twoSpikes(1))[1650]!.score).toBeLessThan(0.5);
+    } finally {
+      ONSET_TUNING.memoryCap = 10;
+    }
+  });
+
   it('uses the Gaussian upper tail for its surprise', () => {
     expect(gaussianSurprise(0)).toBe(0);
     expect(gaussianSurprise(1.2816)).toBeCloseTo(1, 3); // Q = 0.1
