@@ -369,6 +369,8 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     // an excursion of the surprise that has doubled since it was last reported. Both see the
     // surprise capped at memoryCap; a row that passes scores with its whole surprise.
     const remembered = Math.min(surprise, P.memoryCap);
+    // States saved before the cap may remember more: what they hold is capped like the rest.
+    if (state.memory > P.memoryCap) state.memory = P.memoryCap;
     const excess = remembered - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
     if (P.climbGate && gateClimb(state, remembered) > 0) gated = surprise;
