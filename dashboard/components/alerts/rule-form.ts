@@ -1,3 +1,4 @@
+import { formatTags } from '../../lib/metrics.ts';
 import type { Op, RuleKind, RuleView, Severity } from './types.ts';
 
 /**
@@ -75,7 +76,7 @@ export function fromRule(r: RuleView): RuleForm {
   return {
     ...emptyForm(),
     key: r.key, name: r.name, kind: r.kind, severity: r.severity, for: r.for, keepFiringFor: r.keepFiringFor, interval: r.interval, enabled: r.enabled,
-    labels: Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(', '),
+    labels: formatTags(r.labels),
     summary: r.annotations.summary ?? '',
     metric: str(q.metric), aggregation: str(q.aggregation), reducer: str(q.reducer, 'avg'), groupBy: list(q.groupBy), filters,
     window: str(q.window, '5m'), lookback: str(q.lookback, '1d'), minScore: str(q.minScore, '0'),

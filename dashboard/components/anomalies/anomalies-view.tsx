@@ -2,10 +2,11 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { errorText } from '../../lib/api.ts';
-import { seriesLabel } from '../../lib/metrics.ts';
+import { formatTags, seriesLabel } from '../../lib/metrics.ts';
 import { useUrlState } from '../../lib/use-url-state.ts';
 import { useApp } from '../app-context.tsx';
 import { formatValue, TimeSeriesChart, type Band, type ChartSeries } from '../timeseries-chart.tsx';
+import { type Config, type ConfigForm, DETECTORS, DIRECTIONS, emptyConfigForm, fromConfig, SENSITIVITIES, toConfigBody } from './config-form.ts';
 
 interface Explanation { detector: string; expected: number | null; lower: number | null; upper: number | null; observed: number | null; [k: string]: unknown }
 interface Episode {
@@ -26,7 +27,6 @@ interface EpisodeDetail extends Episode {
   band: { expected: number | null; lower: number | null; upper: number | null; observed: number | null };
   series: { resolution: '1m'; points: Array<[number, number | null, number | null, number | null]> };
 }
-interface Config { id: string; metric: string; filter: Record<string, string>; config: Record<string, unknown>; enabled: boolean; updatedAt: string }
 
 const fmt = (iso: string | null) => (iso ? new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '—');
 
@@ -86,7 +86,7 @@ function Episodes({ status, setStatus, open, selected }: { status: string; setSt
             {episodes?.map((e) => (
               <tr key={e.id} data-episode={e.id} data-metric={e.metric} aria-current={selected === e.id ? 'true' : undefined} className={selected === e.id ? 'an-selected' : undefined}>
                 <td><button type="button" className="link" onClick={() => open(e.id)}>{e.metric}</button></td>
-                <td className="mono">{Object.entries(e.tags).map(([k, v]) => `${k}=${v}`).join(', ') || '—'}</td>
+                <td className="mono">{formatTags(e.tags) || '—'}</td>
                 <td className="num"><span className="an-score" title="In [0, 1]; 0.5 and above is anomalous">{e.peakScore.toFixed(2)}</span></td>
                 <td className="nowrap">{fmt(e.startedAt)}</td>
                 <td className="nowrap">{e.endedAt ? fmt(e.endedAt) : <span className="muted">ongoing</span>}</td>
@@ -187,39 +187,6 @@ function EpisodeView({ id, onBack }: { id: string; onBack(): void }) {
   );
 }
 
-const DETECTORS = ['onset', 'ewma', 'seasonal', 'ensemble', 'mad', 'zscore'] as const;
-const SENSITIVITIES = ['low', 'medium', 'high'] as const;
-const DIRECTIONS = ['both', 'up', 'down'] as const;
-
-interface ConfigForm { metric: string; filter: string; detector: string; sensitivity: string; direction: string; minAbs: string; minRelPct: string; enabled: boolean }
-const EMPTY_FORM: ConfigForm = { metric: '', filter: '', detector: 'onset', sensitivity: 'medium', direction: 'both', minAbs: '0', minRelPct: '0', enabled: true };
-
-function formOf(c: Config): ConfigForm {
-  const v = c.config;
-  return {
-    metric: c.metric,
-    filter: Object.entries(c.filter).map(([k, val]) => `${k}=${val}`).join('\n'),
-    detector: typeof v.detector === 'string' ? v.detector : 'onset',
-    sensitivity: typeof v.sensitivity === 'string' ? v.sensitivity : typeof v.sensitivity === 'number' ? String(v.sensitivity) : 'medium',
-    direction: typeof v.direction === 'string' ? v.direction : 'both',
-    minAbs: String(typeof v.minAbsDeviation === 'number' ? v.minAbsDeviation : 0),
-    minRelPct: String(typeof v.minRelDeviation === 'number' ? v.minRelDeviation * 100 : 0),
-    enabled: c.enabled,
-  };
-}
-
-/** "key=value" lines to a tag filter; the first line that is not one is named. */
-function parseFilter(text: string): Record<string, string> | string {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  for (const [i, line] of lines.entries()) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) return `Series filter, line ${i + 1}: write tag=value (got "${line}")`;
-    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  return out;
-}
-
 /**
  * The per-metric detector configurations (`GET /anomalies/configs`), and for owners and admins a
  * form that creates or replaces one (`PUT /anomalies/configs`: one per metric and series filter; the
@@ -229,7 +196,7 @@ function Configs() {
   const { clients, project, can } = useApp();
   const [configs, setConfigs] = useState<Config[]>();
   const [error, setError] = useState<string>();
-  const [form, setForm] = useState<ConfigForm>(EMPTY_FORM);
+  const [form, setForm] = useState<ConfigForm>(emptyConfigForm);
   const [formError, setFormError] = useState<string>();
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
@@ -240,30 +207,18 @@ function Configs() {
       .catch((err) => setError(errorText(err)));
   }, [clients, project]);
   useEffect(load, [load]);
-  const set = (k: keyof ConfigForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+  const set = (k: keyof ConfigForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
     setForm((f) => ({ ...f, [k]: e.target.type === 'checkbox' ? (e.target as HTMLInputElement).checked : e.target.value }));
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
     setSaved('');
-    const filter = parseFilter(form.filter);
-    if (typeof filter === 'string') return setFormError(filter);
-    const minAbs = Number(form.minAbs);
-    const minRel = Number(form.minRelPct) / 100;
-    if (!Number.isFinite(minAbs) || minAbs < 0) return setFormError('Minimum change must be a number, 0 or more.');
-    if (!Number.isFinite(minRel) || minRel < 0) return setFormError('Minimum relative change must be a percentage, 0 or more.');
+    const made = toConfigBody(form, project!.id);
+    if ('error' in made) return setFormError(made.error);
     setBusy(true);
     try {
-      const { config } = await clients.api.put('/anomalies/configs', {
-        body: {
-          projectId: project!.id,
-          metric: form.metric.trim(),
-          filter,
-          enabled: form.enabled,
-          config: { detector: form.detector as never, sensitivity: form.sensitivity as never, direction: form.direction as never, minAbsDeviation: minAbs, minRelDeviation: minRel },
-        },
-      });
+      const { config } = await clients.api.put('/anomalies/configs', { body: made.body as never });
       setFormError(undefined);
-      setSaved(`Saved ${config.metric}${Object.keys(config.filter).length ? ` (${Object.entries(config.filter).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: the scanner starts over for its series on its next run.`);
+      setSaved(`Saved ${config.metric}${Object.keys(config.filter).length ? ` (${formatTags(config.filter)})` : ''}: the scanner starts over for its series on its next run.`);
       load();
     } catch (err) {
       setFormError(errorText(err));
@@ -284,11 +239,11 @@ function Configs() {
             {configs?.map((c) => (
               <tr key={c.id} data-metric={c.metric}>
                 <td className="mono">{c.metric}</td>
-                <td className="mono">{Object.entries(c.filter).map(([k, v]) => `${k}=${v}`).join(', ') || 'every series'}</td>
+                <td className="mono">{formatTags(c.filter) || 'every series'}</td>
                 <td className="mono">{Object.entries(c.config).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ') || 'defaults'}</td>
                 <td>{c.enabled ? 'yes' : <span className="muted">no</span>}</td>
                 <td className="nowrap">{fmt(c.updatedAt)}</td>
-                {canWrite ? <td><button type="button" className="secondary small" aria-label={`Edit the configuration of ${c.metric}`} onClick={() => { setForm(formOf(c)); setFormError(undefined); setSaved(''); document.getElementById('an-cfg-form')?.scrollIntoView({ block: 'center' }); }}>Edit</button></td> : null}
+                {canWrite ? <td><button type="button" className="secondary small" aria-label={`Edit the configuration of ${c.metric}`} onClick={() => { setForm(fromConfig(c)); setFormError(undefined); setSaved(''); document.getElementById('an-cfg-form')?.scrollIntoView({ block: 'center' }); }}>Edit</button></td> : null}
               </tr>
             ))}
           </tbody>
@@ -298,8 +253,8 @@ function Configs() {
         <form id="an-cfg-form" className="an-cfg-form" onSubmit={(e) => void save(e)} aria-labelledby="an-cfg-form-h">
           <h3 id="an-cfg-form-h">Create or change a configuration</h3>
           <p className="hint">One per metric and series filter: saving the same metric and filter again replaces it.</p>
-          <label>Metric<input name="metric" required maxLength={200} value={form.metric} onChange={set('metric')} placeholder="http.latency" /></label>
-          <label>Series filter (tag=value, one per line; empty = every series)<textarea name="filter" rows={2} value={form.filter} onChange={set('filter')} placeholder="service=checkout" /></label>
+          <label>Metric<input name="metric" required maxLength={200} value={form.metric} onChange={set('metric')} /></label>
+          <label>Series filter (tag=value, …; empty = every series)<input name="filter" value={form.filter} onChange={set('filter')} /></label>
           <label>Detector<select name="detector" value={form.detector} onChange={set('detector')}>{DETECTORS.map((d) => <option key={d} value={d}>{d === 'onset' ? 'onset (default)' : d}</option>)}</select></label>
           <label>Sensitivity<select name="sensitivity" value={form.sensitivity} onChange={set('sensitivity')}>{(SENSITIVITIES as readonly string[]).includes(form.sensitivity) ? null : <option value={form.sensitivity}>{form.sensitivity} (robust sigmas)</option>}{SENSITIVITIES.map((x) => <option key={x} value={x}>{x}</option>)}</select></label>
           <label>Direction<select name="direction" value={form.direction} onChange={set('direction')}>{DIRECTIONS.map((x) => <option key={x} value={x}>{x === 'both' ? 'up and down' : x === 'up' ? 'up only' : 'down only'}</option>)}</select></label>
@@ -309,7 +264,7 @@ function Configs() {
           {formError ? <p role="alert" className="error" data-testid="config-error">{formError}</p> : null}
           <div className="actions">
             <button type="submit" disabled={busy}>Save configuration</button>
-            <button type="button" className="secondary" onClick={() => { setForm(EMPTY_FORM); setFormError(undefined); setSaved(''); }}>Clear</button>
+            <button type="button" className="secondary" onClick={() => { setForm(emptyConfigForm()); setFormError(undefined); setSaved(''); }}>Clear</button>
           </div>
           <p role="status" className="done">{saved}</p>
         </form>
