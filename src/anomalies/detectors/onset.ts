@@ -373,7 +373,7 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     if (state.memory > P.memoryCap) state.memory = P.memoryCap;
     const excess = remembered - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
-    if (P.climbGate && gateClimb(state, remembered) > 0) gated = surprise;
+    if (P.climbGate && climbReports(state, remembered)) gated = surprise;
     state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), remembered);
 
     // The spread channel's evidence accumulates: it reports its excursions.
@@ -419,25 +419,25 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   return result;
 }
 
-/** The climb gate (ONSET_TUNING.climbGate): reports an excursion of the member's surprise at its doublings. */
-function gateClimb(state: OnsetState, surprise: number): number {
+/** The climb gate (ONSET_TUNING.climbGate): whether this row reports the excursion of the (capped) surprise, at its start or a doubling. */
+function climbReports(state: OnsetState, surprise: number): boolean {
   const P = ONSET_TUNING;
   const c = (state.climb ??= { on: false, floor: 0, reported: 0 });
   if (surprise < P.channelEnd) {
     c.on = false;
     c.reported = 0;
-    return 0;
+    return false;
   }
   if (!c.on) {
-    if (surprise < P.channelStart) return 0;
+    if (surprise < P.channelStart) return false;
     c.on = true;
     c.floor = state.memory;
     c.reported = 0;
   }
   const need = c.reported > 0 ? P.climbRatio * c.reported : Math.max(P.channelStart, P.climbRatio * c.floor);
-  if (surprise < need) return 0;
+  if (surprise < need) return false;
   c.reported = surprise;
-  return surprise;
+  return true;
 }
 
 function scoreOf(gated: number, half: number): number {
