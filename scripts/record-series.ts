@@ -1,5 +1,5 @@
 /**
- * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N] [--cadence S] [--cycle-min M] [--schedule v1|v2] [--force]`: records a labelled
+ * `npm run record:series -- [--out DIR] [--name NAME] [--scale F] [--seed N] [--cadence S] [--cycle-min M] [--schedule v1|v2|v3] [--force]`: records a labelled
  * set of real metric series on this machine for the anomaly evaluation
  * (tests/fixtures/anomalies/recorded/, see its README.md).
  *
@@ -21,7 +21,9 @@
  * --name defaults to session-<UTC date and time>; an existing session is never overwritten
  * (`--force` to redo one on purpose). --scale stretches or shrinks the schedule (e.g. 0.1 for a quick smoke run, 1.5 for longer events);
  * --cadence is the sampling interval in seconds (default 1); --cycle-min gives the workload's rate a
- * sinusoidal "day" of that many minutes (busy half and quiet half, ±40%; default 0 = none).
+ * sinusoidal "day" of that many minutes (busy half and quiet half, ±40%; default 0 = none);
+ * --schedule v1 (session1's), v2 (the default: later start, two more kinds) or v3 (v2's events in an
+ * order shuffled by --seed, so no event always follows the same one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -29,6 +31,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { createRng } from '../tests/fixtures/anomalies/generate-eval-set.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -41,20 +44,13 @@ const SCALE = Number(opt('scale', '1'));
 const SEED = Number(opt('seed', '1'));
 const CADENCE_MS = Math.round(Number(opt('cadence', '1')) * 1000);
 const CYCLE_MS = Number(opt('cycle-min', '0')) * 60_000;
-/** v1: session1's schedule; v2 (default): a longer quiet start, then v1's events, a traffic drop and the database refusing connections. */
+/** v1: session1's schedule; v2 (default): a longer quiet start, then v1's events, a traffic drop and the database refusing connections; v3: v2's events in an order shuffled by the seed. */
 const SCHEDULE = opt('schedule', 'v2');
 const PG_ADMIN = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SCRATCH_DB = `anomaly_rec_${process.pid}`;
 const REDIS_PORT = 6390;
 
-let rngState = SEED >>> 0;
-function rand(): number {
-  rngState = (rngState + 0x6d2b79f5) >>> 0;
-  let t = rngState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = createRng(SEED);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[record ${new Date().toISOString()}] ${msg}\n`);
 
@@ -363,69 +359,73 @@ async function main(): Promise<void> {
   // v2 starts its events 90 s later, so the first one is past the evaluation's 15% probation.
   const OFFSET = SCHEDULE === 'v1' ? 0 : 90;
 
-  await at(330 + OFFSET);
-  await event('cpu_hog', 'node busy loop, one core, 60 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(60) }));
-  await at(480 + OFFSET);
-  await event('traffic_surge', 'workload rate x3 for 60 s', async () => { wl.surge = 3; await sleep(s(60)); wl.surge = 1; });
-  await at(630 + OFFSET);
-  await event('build', 'npx tsc --noEmit -p . (whole repo type-check)', () => run('npx', ['tsc', '--noEmit', '-p', '.'], { timeoutMs: s(240) }));
-  await at(840 + OFFSET);
-  await event('mem_leak', 'node process growing 25 MB/s to 2 GB, then exits', () =>
-    run('node', ['-e', `const a=[];const t=setInterval(()=>{a.push(Buffer.alloc(25*1048576,1));if(a.length>=80){clearInterval(t);setTimeout(()=>process.exit(0),5000)}},1000)`], { timeoutMs: s(100) }));
-  await at(1000 + OFFSET);
-  await event('redis_down', 'scratch redis-server (port 6390) killed for 60 s, restarted empty', async () => {
-    await stopScratchRedis();
-    await sleep(s(60));
-    await startScratchRedis();
-  });
-  await at(1150 + OFFSET);
-  await event('slow_query_storm', '8 concurrent generate_series/pg_sleep queries for 60 s', async () => {
-    const until = Date.now() + s(60);
-    await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-      while (Date.now() < until) {
-        await (i % 2 === 0
-          ? storm.unsafe(`select count(*) from generate_series(1, 4000000) g where g % 7 = 3`)
-          : storm.unsafe(`select pg_sleep(2), count(*) from items a join items b on a.v = b.v where a.id < 2000`)).catch(() => {});
-      }
-    }));
-  });
-  await at(1320 + OFFSET);
-  await event('bad_deploy', 'every uncached request gets pg_sleep(0.05) for 120 s', async () => {
-    wl.extraSleep = 0.05;
-    await sleep(s(120));
-    wl.extraSleep = 0;
-  });
-  await at(1530 + OFFSET);
-  await event('disk_burst', 'dd 1.5 GB to a temp file with fsync, then removed', async () => {
-    const f = `/tmp/anomaly-rec-${process.pid}.bin`;
-    await run('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${Math.max(50, Math.round(1500 * SCALE))}`, 'conv=fsync'], { timeoutMs: s(120) });
-    await run('rm', ['-f', f]);
-  });
-  await at(1660 + OFFSET);
-  await event('lock_storm', 'ACCESS EXCLUSIVE lock on items held 30 s', async () => {
-    await storm.begin(async (tx) => {
-      await tx.unsafe('lock table items in access exclusive mode');
-      await tx.unsafe(`select pg_sleep(${s(30) / 1000})`);
-    }).catch(() => {});
-  });
-  await at(1800 + OFFSET);
-  await event('test_run', 'npx vitest run tests/unit/anomalies', () => run('npx', ['vitest', 'run', 'tests/unit/anomalies'], { timeoutMs: s(180) }));
-  await at(1980 + OFFSET);
-  await event('cpu_hog', 'node busy loop, one core, 45 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(45) }));
-  if (SCHEDULE !== 'v1') {
-    await at(2160 + OFFSET);
-    await event('traffic_drop', 'workload rate x0.2 for 90 s (an upstream outage)', async () => { wl.surge = 0.2; await sleep(s(90)); wl.surge = 1; });
-    await at(2340 + OFFSET);
-    await event('db_unavailable', 'scratch database refuses connections and its sessions are ended, for 60 s', async () => {
-      await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections false`);
-      await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${SCRATCH_DB}'`);
+  // The events, each a named injection; the schedule runs them in its slots.
+  const injections: Array<[string, string, () => Promise<void>]> = [
+    ['cpu_hog', 'node busy loop, one core, 60 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(60) })],
+    ['traffic_surge', 'workload rate x3 for 60 s', async () => { wl.surge = 3; await sleep(s(60)); wl.surge = 1; }],
+    ['build', 'npx tsc --noEmit -p . (whole repo type-check)', () => run('npx', ['tsc', '--noEmit', '-p', '.'], { timeoutMs: s(240) })],
+    ['mem_leak', 'node process growing 25 MB/s to 2 GB, then exits', () =>
+      run('node', ['-e', `const a=[];const t=setInterval(()=>{a.push(Buffer.alloc(25*1048576,1));if(a.length>=80){clearInterval(t);setTimeout(()=>process.exit(0),5000)}},1000)`], { timeoutMs: s(100) })],
+    ['redis_down', 'scratch redis-server (port 6390) killed for 60 s, restarted empty', async () => {
+      await stopScratchRedis();
       await sleep(s(60));
-      await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections true`);
-    });
-    await at(2520 + OFFSET);
-  } else {
-    await at(2160);
+      await startScratchRedis();
+    }],
+    ['slow_query_storm', '8 concurrent generate_series/pg_sleep queries for 60 s', async () => {
+      const until = Date.now() + s(60);
+      await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+        while (Date.now() < until) {
+          await (i % 2 === 0
+            ? storm.unsafe(`select count(*) from generate_series(1, 4000000) g where g % 7 = 3`)
+            : storm.unsafe(`select pg_sleep(2), count(*) from items a join items b on a.v = b.v where a.id < 2000`)).catch(() => {});
+        }
+      }));
+    }],
+    ['bad_deploy', 'every uncached request gets pg_sleep(0.05) for 120 s', async () => {
+      wl.extraSleep = 0.05;
+      await sleep(s(120));
+      wl.extraSleep = 0;
+    }],
+    ['disk_burst', 'dd 1.5 GB to a temp file with fsync, then removed', async () => {
+      const f = `/tmp/anomaly-rec-${process.pid}.bin`;
+      await run('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${Math.max(50, Math.round(1500 * SCALE))}`, 'conv=fsync'], { timeoutMs: s(120) });
+      await run('rm', ['-f', f]);
+    }],
+    ['lock_storm', 'ACCESS EXCLUSIVE lock on items held 30 s', async () => {
+      await storm.begin(async (tx) => {
+        await tx.unsafe('lock table items in access exclusive mode');
+        await tx.unsafe(`select pg_sleep(${s(30) / 1000})`);
+      }).catch(() => {});
+    }],
+    ['test_run', 'npx vitest run tests/unit/anomalies', () => run('npx', ['vitest', 'run', 'tests/unit/anomalies'], { timeoutMs: s(180) })],
+    ['cpu_hog', 'node busy loop, one core, 45 s', () => run('node', ['-e', 'for(;;){}'], { timeoutMs: s(45) })],
+  ];
+  if (SCHEDULE !== 'v1') {
+    injections.push(
+      ['traffic_drop', 'workload rate x0.2 for 90 s (an upstream outage)', async () => { wl.surge = 0.2; await sleep(s(90)); wl.surge = 1; }],
+      ['db_unavailable', 'scratch database refuses connections and its sessions are ended, for 60 s', async () => {
+        await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections false`);
+        await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${SCRATCH_DB}'`);
+        await sleep(s(60));
+        await admin.unsafe(`alter database ${SCRATCH_DB} allow_connections true`);
+      }],
+    );
   }
+  // v3: the same events in an order shuffled by the seed (Fisher-Yates), so an event does not
+  // always follow the same one (a second CPU event right after the first, etc.).
+  if (SCHEDULE === 'v3') {
+    const order = createRng(SEED ^ 0x5eed); // its own generator: the workload draws from `rand` meanwhile
+    for (let i = injections.length - 1; i > 0; i--) {
+      const j = Math.floor(order() * (i + 1));
+      [injections[i], injections[j]] = [injections[j]!, injections[i]!];
+    }
+  }
+  const slots = [330, 480, 630, 840, 1000, 1150, 1320, 1530, 1660, 1800, 1980, 2160, 2340];
+  for (const [i, [kind, detail, body]] of injections.entries()) {
+    await at(slots[i]! + OFFSET);
+    await event(kind, detail, body);
+  }
+  await at(SCHEDULE === 'v1' ? 2160 : 2520 + OFFSET);
 
   stopping = true;
   await samplerDone;

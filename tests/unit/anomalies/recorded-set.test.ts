@@ -7,8 +7,8 @@ describe('recorded evaluation set', () => {
   const set = loadRecordedSet();
   const sessions = [...new Set(set.map((s) => s.session))];
 
-  it('has both sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
-    expect(sessions).toEqual(['session1', 'session2']);
+  it('has the three sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
+    expect(sessions).toEqual(['session1', 'session2', 'session3']);
     for (const session of sessions) {
       const series = set.filter((s) => s.session === session);
       expect(series).toHaveLength(29);
@@ -21,17 +21,18 @@ describe('recorded evaluation set', () => {
     }
   });
 
-  it('labels windows only from declared events, inside the series, and after the probation in session2', () => {
+  it('labels windows only from declared events, inside the series, and after the probation from session2 on', () => {
     const windows = (session: string) => set.filter((s) => s.session === session).reduce((n, s) => n + s.windows.length, 0);
     expect(windows('session1')).toBe(50);
     expect(windows('session2')).toBe(59);
+    expect(windows('session3')).toBe(59);
     for (const s of set) {
       for (const w of s.windows) {
         expect(w.start).toBeGreaterThanOrEqual(0);
         expect(w.end).toBeLessThan(s.values.length);
         expect(w.onset).toBeGreaterThanOrEqual(w.start);
         expect(w.onset).toBeLessThanOrEqual(w.end);
-        if (s.session === 'session2') expect(w.onset).toBeGreaterThan(PROBATION_FRACTION * s.values.length);
+        if (s.session !== 'session1') expect(w.onset).toBeGreaterThan(PROBATION_FRACTION * s.values.length);
       }
     }
     // A metric no event declares has no windows (a flag on it is a false positive).
