@@ -27,12 +27,14 @@ export { gaussianSurprise };
  *      histogram up to its TAIL_LEVEL quantile, above it an exponential tail in u (peaks over
  *      threshold; a Pareto tail of the ratio) with a winsorized mean excess learned from a prior.
  *    - Averages (longer spans) are close to Gaussian: Gaussian tail against their EW mean and
- *      standard deviation (learned winsorized).
+ *      standard deviation (learned winsorized; tighter while the row is surprising, the hold, so an
+ *      anomaly is not learned as ordinary variation and the same anomaly later still pages).
  * 3. Onset gate: `memory` is a running maximum of recent surprises that decays with a half-life;
  *    a row counts min(surprise, (surprise - memory) / GATE_MARGIN), so only what beats what was
  *    already seen scores. Recovery: when an onset is reported, the point band of the last normal
  *    row is frozen for RECOVERY_ROWS rows, and a value back inside it (the series returning to its
- *    previous normal) has its surprise cut to RECOVERY_FACTOR.
+ *    previous normal) has its surprise cut to RECOVERY_FACTOR, also after those rows while a return
+ *    that began inside them settles.
  * 4. Spread channel (spread-channel.ts): flatlines and variance drops, which the member cannot see
  *    (a value inside its band scores 0 however long the series has stood still). Its surprise, less
  *    the Bonferroni penalty of its scales and of the channel, is reported per excursion
@@ -73,6 +75,15 @@ export const ONSET_TUNING = {
   /** Single rows: excesses learned winsorized at this multiple of the current mean, at most at this rate. */
   excessCap: 3,
   maxExcessRate: 0.2,
+  /**
+   * Calibration hold: a row the calibration finds surprising (at least normalSurprise decades) is
+   * learned by the averages' distributions winsorized at this many standard deviations instead of
+   * learnCap, for at most holdRows rows in a row (then a lasting change is learned as usual). An
+   * anomaly learned at 4 sd widened the 30-row average's spread about fourfold, so the same
+   * anomaly a while later no longer paged. 0 turns it off.
+   */
+  holdCap: 2,
+  holdRows: 300,
   /** Half-life (rows) of the memory of recent surprises. */
   memoryHalfLife: 200,
   /**
@@ -89,6 +100,13 @@ export const ONSET_TUNING = {
   /** Recovery: rows after an onset during which a return to the previous band is discounted. */
   recoveryRows: 300,
   recoveryFactor: 0.2,
+  /**
+   * A return that began inside the recovery window keeps its discount after the window ends, for
+   * as long as the value stays inside the band and the surprise has not yet fallen below
+   * normalSurprise: the 6- and 30-row averages still hold the anomaly for a while after the value
+   * is back (a 250-row shift that ended paged again 30 rows later, when the window ran out).
+   */
+  recoverySettle: true,
   /** Recovery: a gated surprise this high is an onset; below normalSurprise a row is normal. */
   recoveryOnset: 3,
   normalSurprise: 2,
@@ -160,6 +178,8 @@ export type Calibrator = {
   /** Raw ratios seen. */
   n: number;
   scales: Scale[];
+  /** Surprising rows in a row learned under the hold (ONSET_TUNING.holdCap). Absent in states saved before it (then 0). */
+  held?: number;
 };
 
 export type OnsetState = {
@@ -174,7 +194,7 @@ export type OnsetState = {
   rows: number;
   /** The member's point band at the last normal row, and the one frozen at the last onset. */
   band?: { lower: number; upper: number };
-  ref?: { at: number; lower: number; upper: number };
+  ref?: { at: number; lower: number; upper: number; back?: boolean };
   /** The member's score at the previous scored row and its time, while the calibration warms up. */
   warmPrev?: number;
   warmPrevAt?: number;
@@ -201,6 +221,7 @@ export type OnsetState = {
 function createCalibrator(): Calibrator {
   return {
     n: 0,
+    held: 0,
     scales: ONSET_TUNING.shortSpans.map((span) => ({
       span,
       short: 0,
@@ -257,23 +278,34 @@ function calibrate(c: Calibrator, ratio: number): number {
   let surprise = 0;
   for (const s of c.scales) {
     s.short = c.n === 1 ? u : s.short + (2 / (s.span + 1)) * (u - s.short);
+    if (!warm) continue;
     if (s.hist) {
-      const h = s as Scale & TailHist;
-      if (warm) surprise = Math.max(surprise, histTailSurprise(h, s.short, tailOpts()));
-      histTailLearn(h, s.short, alpha, tailOpts());
+      surprise = Math.max(surprise, histTailSurprise(s as Scale & TailHist, s.short, tailOpts()));
       continue;
     }
     const sd = Math.max(Math.sqrt(s.var), P.minSpread, P.minRelSpread * s.mean);
     // Few independent averages of `span` rows so far: widen like a small-sample bound, so slow
     // movement not yet seen (the first day of a daily cycle) does not look like an anomaly.
     const inflate = Math.sqrt(1 + (P.smallSample * s.span) / Math.min(c.n, P.longSpan));
-    if (warm) surprise = Math.max(surprise, gaussianSurprise((s.short - s.mean) / (sd * inflate)));
+    surprise = Math.max(surprise, gaussianSurprise((s.short - s.mean) / (sd * inflate)));
+  }
+  surprise = warm ? Math.min(P.maxSurprise, Math.max(0, surprise - Math.log10(c.scales.length))) : 0;
+  const held = P.holdCap > 0 && surprise >= P.normalSurprise && (c.held ?? 0) < P.holdRows;
+  c.held = held ? (c.held ?? 0) + 1 : surprise >= P.normalSurprise ? (c.held ?? 0) : 0;
+  const cap = held ? P.holdCap : P.learnCap;
+  for (const s of c.scales) {
+    if (s.hist) {
+      const h = s as Scale & TailHist;
+      histTailLearn(h, s.short, alpha, tailOpts());
+      continue;
+    }
+    const sd = Math.max(Math.sqrt(s.var), P.minSpread, P.minRelSpread * s.mean);
     // Winsorized, so one extreme stretch cannot blind the series for long.
-    const d = (c.n === 1 ? s.short : Math.min(s.short, s.mean + P.learnCap * sd)) - s.mean;
+    const d = (c.n === 1 ? s.short : Math.min(s.short, s.mean + cap * sd)) - s.mean;
     s.mean += alpha * d;
     s.var = (1 - alpha) * (s.var + alpha * d * d);
   }
-  return warm ? Math.min(P.maxSurprise, Math.max(0, surprise - Math.log10(c.scales.length))) : 0;
+  return surprise;
 }
 
 type Channels = { spread: SpreadChannel; spreadGate: ExcursionGate };
@@ -360,10 +392,14 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     score = prev >= ANOMALY_THRESHOLD ? member.score * P.warmupRepeat : member.score;
   } else {
     // Recovery: after an onset, a value back inside the band that was normal before it is not news.
+    // A return that began inside the recovery window keeps its discount while it settles (the
+    // longer averages still hold the anomaly for a while after the value is back).
     const ref = state.ref;
-    if (ref && state.rows - ref.at <= P.recoveryRows && e.observed !== null && e.observed >= ref.lower && e.observed <= ref.upper) {
+    const inside = ref !== undefined && e.observed !== null && e.observed >= ref.lower && e.observed <= ref.upper;
+    if (ref && inside && (state.rows - ref.at <= P.recoveryRows || (P.recoverySettle && ref.back === true))) {
+      ref.back = surprise >= P.normalSurprise;
       surprise *= P.recoveryFactor;
-    }
+    } else if (ref) ref.back = false;
 
     // Onset gate: only what beats the decaying memory of recent surprises counts, or (climb gate)
     // an excursion of the surprise that has doubled since it was last reported. Both see the

