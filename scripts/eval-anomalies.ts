@@ -1,5 +1,5 @@
 /**
- * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original] [--series]`
+ * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original] [--series] [--tuning JSON]`
  *
  * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
  * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
@@ -14,6 +14,10 @@
  * ANOMALY_THRESHOLD (for the recorded suite also per recording session), precision (flag episodes starting in a window / all), recall, mean delay
  * (rows from the anomaly's onset to the first flag in its window), and false episodes per series
  * per day on clean stretches. The tables are in docs/anomaly-detection.md.
+ *
+ * `--tuning '{"holdCap":0}'` runs `onset` with some of its constants changed (ONSET_TUNING; keys
+ * prefixed `spread.` set SPREAD_TUNING): how the variants in docs/anomaly-detection.md are measured.
+ * It changes this process only, never the shipped defaults.
  */
 import { parseArgs } from 'node:util';
 import { ANOMALY_THRESHOLD, DEFAULT_DETECTOR, DETECTOR_NAMES, isDetectorName } from '../src/anomalies/detectors/index.ts';
@@ -22,6 +26,26 @@ import { detectorRunner, recordedSuite, scoreSuite, syntheticSuite } from '../te
 import type { EvalSeries } from '../tests/fixtures/anomalies/eval-suites.ts';
 import { addCounts, bestThreshold, emptyCounts, PROBATION_FRACTION, scoreAt, scoreCorpus, summarize, thresholdCandidates } from '../tests/fixtures/anomalies/window-score.ts';
 import type { ScoredSeries, Summary } from '../tests/fixtures/anomalies/window-score.ts';
+import { ONSET_TUNING } from '../src/anomalies/detectors/onset.ts';
+import { SPREAD_TUNING } from '../src/anomalies/detectors/spread-channel.ts';
+
+/** Sets `onset`'s tuning constants for this run; an unknown key or a value of another type is an error. */
+function applyTuning(json: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error(`--tuning: not JSON: ${json}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--tuning: expected a JSON object');
+  for (const [key, value] of Object.entries(parsed)) {
+    const [target, name] = key.startsWith('spread.') ? [SPREAD_TUNING as Record<string, unknown>, key.slice(7)] : [ONSET_TUNING as Record<string, unknown>, key];
+    if (!(name in target)) throw new Error(`--tuning: unknown key ${key}; valid: ${[...Object.keys(ONSET_TUNING), ...Object.keys(SPREAD_TUNING).map((k) => `spread.${k}`)].join(', ')}`);
+    const current = target[name];
+    if (Array.isArray(current) ? !Array.isArray(value) : typeof value !== typeof current) throw new Error(`--tuning: ${key} must be ${Array.isArray(current) ? 'an array' : `a ${typeof current}`}`);
+    target[name] = value;
+  }
+}
 
 const fmt = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -71,8 +95,12 @@ function perSeriesOracle(scored: ScoredSeries[]): number {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' }, original: { type: 'boolean' }, series: { type: 'boolean' } },
+    options: { seed: { type: 'string' }, detector: { type: 'string', multiple: true }, suite: { type: 'string', multiple: true }, types: { type: 'boolean' }, original: { type: 'boolean' }, series: { type: 'boolean' }, tuning: { type: 'string' } },
   });
+  if (values.tuning !== undefined) {
+    applyTuning(values.tuning);
+    console.log(`onset tuning for this run: ${values.tuning}\n`);
+  }
   const names = (values.detector ?? [...DETECTOR_NAMES]).filter((n): n is DetectorName => {
     if (!isDetectorName(n)) throw new Error(`unknown detector ${n}; valid: ${DETECTOR_NAMES.join(', ')}`);
     return true;
@@ -153,4 +181,10 @@ function main(): void {
   }
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // Bad arguments (an unknown detector, a bad --tuning): the message, not a stack.
+  process.stderr.write(`eval-anomalies: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+}
