@@ -268,6 +268,11 @@ function tailOpts(): TailOpts {
   return { width: HIST_WIDTH, tailLevel: P.tailLevel, minExcess: P.minExcess, excessCap: P.excessCap, maxExcessRate: P.maxExcessRate };
 }
 
+/** A Gaussian scale's standard deviation, floored (absolute and relative to its mean). */
+function scaleSpread(s: Scale): number {
+  return Math.max(Math.sqrt(s.var), ONSET_TUNING.minSpread, ONSET_TUNING.minRelSpread * s.mean);
+}
+
 /** Surprise (decades) of this raw ratio against the calibrator's history; then learns it. */
 function calibrate(c: Calibrator, ratio: number): number {
   const P = ONSET_TUNING;
@@ -283,7 +288,7 @@ function calibrate(c: Calibrator, ratio: number): number {
       surprise = Math.max(surprise, histTailSurprise(s as Scale & TailHist, s.short, tailOpts()));
       continue;
     }
-    const sd = Math.max(Math.sqrt(s.var), P.minSpread, P.minRelSpread * s.mean);
+    const sd = scaleSpread(s);
     // Few independent averages of `span` rows so far: widen like a small-sample bound, so slow
     // movement not yet seen (the first day of a daily cycle) does not look like an anomaly.
     const inflate = Math.sqrt(1 + (P.smallSample * s.span) / Math.min(c.n, P.longSpan));
@@ -299,7 +304,7 @@ function calibrate(c: Calibrator, ratio: number): number {
       histTailLearn(h, s.short, alpha, tailOpts());
       continue;
     }
-    const sd = Math.max(Math.sqrt(s.var), P.minSpread, P.minRelSpread * s.mean);
+    const sd = scaleSpread(s);
     // Winsorized, so one extreme stretch cannot blind the series for long.
     const d = (c.n === 1 ? s.short : Math.min(s.short, s.mean + cap * sd)) - s.mean;
     s.mean += alpha * d;

@@ -13,6 +13,17 @@ import type { Series } from './run-detector.ts';
  */
 const onset = (s: Series, extra: Record<string, unknown> = {}) => runDetector({ detector: 'onset', ...extra }, s);
 
+/** Runs `fn` with some of onset's constants changed, then puts back what they were. */
+function withTuning<T>(overrides: Partial<typeof ONSET_TUNING>, fn: () => T): T {
+  const saved = { ...ONSET_TUNING };
+  Object.assign(ONSET_TUNING, overrides);
+  try {
+    return fn();
+  } finally {
+    Object.assign(ONSET_TUNING, saved);
+  }
+}
+
 /** Scores of `s` with the state saved as JSON at `row`, edited by `edit` (e.g. to look like an older version's), and resumed. */
 function scoresResumedAt(s: Series, row: number, edit: (saved: Record<string, unknown>) => void): number[] {
   let state = createDetectorState({ detector: 'onset' });
@@ -110,14 +121,9 @@ describe('onset scores', () => {
   });
 
   it('never paged that drift through the memory gate alone (no climb gate, no calibration hold)', () => {
-    ONSET_TUNING.climbGate = false;
-    ONSET_TUNING.holdCap = 0;
-    try {
+    withTuning({ climbGate: false, holdCap: 0 }, () => {
       expect(flagged(onset(drift(1)), 1000)).toEqual([]);
-    } finally {
-      ONSET_TUNING.climbGate = true;
-      ONSET_TUNING.holdCap = 2;
-    }
+    });
   });
 
   it('resumes a state saved before the climb gate existed', () => {
@@ -145,12 +151,9 @@ describe('onset scores', () => {
   });
 
   it('missed that second spike when the memory held the whole 20-decade surprise', () => {
-    ONSET_TUNING.memoryCap = 20;
-    try {
+    withTuning({ memoryCap: 20 }, () => {
       expect(onset(twoSpikes(1))[1650]!.score).toBeLessThan(0.5);
-    } finally {
-      ONSET_TUNING.memoryCap = 10;
-    }
+    });
   });
 
   // The calibration hold: rows the calibration finds surprising are learned winsorized tighter, so
@@ -171,20 +174,20 @@ describe('onset scores', () => {
 
   it('found the second ramp less surprising when the calibration learned the first one (seeds 1-5)', () => {
     const before = [1, 2, 3, 4, 5].map((seed) => peak(onset(twoRamps(seed)), 2300, 2500));
-    ONSET_TUNING.holdCap = 0;
-    try {
-      const without = [1, 2, 3, 4, 5].map((seed) => peak(onset(twoRamps(seed)), 2300, 2500));
-      for (let i = 0; i < 5; i++) expect(without[i]!).toBeLessThan(before[i]!);
-      expect(without.filter((x) => x >= 0.5).length).toBe(0);
-    } finally {
-      ONSET_TUNING.holdCap = 2;
-    }
+    const without = withTuning({ holdCap: 0 }, () => [1, 2, 3, 4, 5].map((seed) => peak(onset(twoRamps(seed)), 2300, 2500)));
+    for (let i = 0; i < 5; i++) expect(without[i]!).toBeLessThan(before[i]!);
+    expect(without.filter((x) => x >= 0.5).length).toBe(0);
   });
 
   it.each([1, 2, 3, 4, 5])('does not page while a return to the previous level settles (seed %i)', (seed) => {
     const flags = flagged(onset(twoRamps(seed)), 1000, 2300);
     expect(flags.some((i) => i >= 1200 && i < 1500)).toBe(true);
     expect(flags.filter((i) => i >= 1500)).toEqual([]);
+  });
+
+  it('paged those returns again ~30 rows later, when the recovery window ran out, without the settling return', () => {
+    const late = withTuning({ recoverySettle: false }, () => [1, 2, 3, 4, 5].map((seed) => flagged(onset(twoRamps(seed)), 1500, 2300)));
+    expect(late.filter((flags) => flags.some((i) => i > 1505)).length).toBeGreaterThanOrEqual(4);
   });
 
   it('resumes a state saved before the calibration hold and the settling return existed', () => {
