@@ -3750,7 +3750,9 @@ CREATE TABLE public.usage_reported (
     pending_identifier text,
     pending_value bigint,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    pending_at timestamp with time zone,
     CONSTRAINT usage_reported_events_check CHECK ((events >= 0)),
+    CONSTRAINT usage_reported_pending_at_check CHECK (((pending_identifier IS NULL) = (pending_at IS NULL))),
     CONSTRAINT usage_reported_pending_value_check CHECK ((pending_value > 0)),
     CONSTRAINT usage_reported_signal_check CHECK ((signal = ANY (ARRAY['metrics'::text, 'logs'::text, 'traces'::text])))
 );
@@ -3760,6 +3762,12 @@ CREATE TABLE public.usage_reported (
 --
 
 COMMENT ON TABLE public.usage_reported IS 'How much of each period''s usage has been reported to Stripe (the meter reports the difference, with an identifier Stripe deduplicates).';
+
+--
+-- Name: COLUMN usage_reported.pending_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.usage_reported.pending_at IS 'When the pending report was decided: the meter event''s timestamp, the same on every resend.';
 
 --
 -- Name: usage_series_daily; Type: TABLE; Schema: public; Owner: -

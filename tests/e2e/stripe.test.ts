@@ -31,7 +31,7 @@ afterAll(async () => {
   await stripe?.close();
 });
 
-const meter = () => runMeterUsage(env.deps, { now: env.clock.now(), budgetMs: 30_000 });
+const meter = (laterMs = 0) => runMeterUsage(env.deps, { now: new Date(env.clock.now().getTime() + laterMs), budgetMs: 30_000 });
 const ingestLogs = async (n: number) => {
   const logs = Array.from({ length: n }, (_, i) => ({ timestamp: Date.now() - 1000, message: `stripe ${Math.random()} ${i}` }));
   expect((await env.request('POST', '/functions/v1/ingest', { apiKey: t.keyA.secret, body: { logs } })).status).toBe(200);
@@ -59,7 +59,7 @@ describe('Stripe usage reporting', () => {
     stripe.queue = [{ status: 500, headers: { 'content-type': 'application/json' }, body: '{"error":{"message":"try later"}}' }];
     expect((await meter()).stripe).toEqual({ reported: 0, failed: 1 });
     await ingestLogs(2); // arrives meanwhile: reported after the pending one, not folded into it
-    expect((await meter()).stripe).toEqual({ reported: 1, failed: 0 });
+    expect((await meter(90_000)).stripe).toEqual({ reported: 1, failed: 0 }); // a run later: the same event, timestamp included
     const [failed, resent] = stripe.received.slice(1).map((r) => form(r.body));
     expect(resent).toEqual(failed);
     expect(resent).toMatchObject({ 'payload[value]': '3' });
