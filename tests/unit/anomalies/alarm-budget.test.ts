@@ -3,7 +3,7 @@ import { createDetectorState, stepDetector } from '../../../src/anomalies/detect
 import type { StepResult } from '../../../src/anomalies/detectors/index.ts';
 import { ONSET_TUNING } from '../../../src/anomalies/detectors/onset.ts';
 import type { OnsetState } from '../../../src/anomalies/detectors/onset.ts';
-import { MINUTE, START, noiseSeries } from './run-detector.ts';
+import { MINUTE, START, noiseSeries, withTuning } from './run-detector.ts';
 
 /**
  * The default detector's false-alarm budget (onset.ts budgetRaise): a series pages freely up to
@@ -71,6 +71,23 @@ describe('false-alarm budget per series per day', () => {
     const after = at.filter((i) => i >= 2200 + DAY_ROWS + 200);
     expect(after.length).toBeGreaterThan(BUDGET);
     for (const i of after.slice(0, BUDGET)) expect(results[i]!.anomalous).toBe(true);
+  });
+
+  it("starts the day over when the calibration takes over, so pages while warming up do not spend the calibrated detector's budget", () => {
+    // Eight spikes in the warm-up (the member's own score pages each), then six a day later in the day.
+    const s = noiseSeries(1400, { sigma: 1, seed: 5 });
+    const early = [60, 80, 100, 120, 140, 160, 180, 200];
+    const later = [400, 520, 640, 760, 880, 1000];
+    early.forEach((i, k) => (s.values[i]! += 15 * Math.pow(1.1, k)));
+    later.forEach((i, k) => (s.values[i]! += 15 * Math.pow(1.25, k)));
+    const { state, results } = run(s);
+    expect(state.cal.n).toBeGreaterThan(ONSET_TUNING.calWarmup);
+    expect(early.filter((i) => results[i]!.anomalous).length).toBeGreaterThan(BUDGET);
+    for (const i of later) expect(results[i]!.anomalous).toBe(true);
+    expect(state.budget?.suppressed).toBe(0);
+    // Without the fresh start the warm-up's pages count, and the later spikes are held back.
+    const spent = withTuning({ budgetFreshStart: false }, () => run(s));
+    expect(later.filter((i) => spent.results[i]!.suppressed === true).length).toBeGreaterThan(0);
   });
 
   it('counts time from the data, so a replay of old data budgets the same', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDetectorState, stepDetector } from '../../../src/anomalies/detectors/index.ts';
 import { gaussianSurprise, ONSET_TUNING } from '../../../src/anomalies/detectors/onset.ts';
 import { createRng } from '../../fixtures/anomalies/generate-eval-set.ts';
-import { MINUTE, START, flagged, noiseSeries, runDetector } from './run-detector.ts';
+import { MINUTE, START, flagged, noiseSeries, runDetector, withTuning } from './run-detector.ts';
 import type { Series } from './run-detector.ts';
 
 /**
@@ -12,17 +12,6 @@ import type { Series } from './run-detector.ts';
  * against its own history.
  */
 const onset = (s: Series, extra: Record<string, unknown> = {}) => runDetector({ detector: 'onset', ...extra }, s);
-
-/** Runs `fn` with some of onset's constants changed, then puts back what they were. */
-function withTuning<T>(overrides: Partial<typeof ONSET_TUNING>, fn: () => T): T {
-  const saved = { ...ONSET_TUNING };
-  Object.assign(ONSET_TUNING, overrides);
-  try {
-    return fn();
-  } finally {
-    Object.assign(ONSET_TUNING, saved);
-  }
-}
 
 /** Scores of `s` with the state saved as JSON at `row`, edited by `edit` (e.g. to look like an older version's), and resumed. */
 function scoresResumedAt(s: Series, row: number, edit: (saved: Record<string, unknown>) => void): number[] {

@@ -1,5 +1,6 @@
 import { createDetectorState, stepDetector } from '../../../src/anomalies/detectors/index.ts';
 import type { DetectorConfigInput, DetectorState, StepResult } from '../../../src/anomalies/detectors/index.ts';
+import { ONSET_TUNING } from '../../../src/anomalies/detectors/onset.ts';
 import { createRng } from '../../fixtures/anomalies/generate-eval-set.ts';
 
 export type Series = { timestamps: number[]; values: number[] };
@@ -31,4 +32,15 @@ export function flagged(results: StepResult[], from = 0, to = results.length): n
   const out: number[] = [];
   for (let i = from; i < to; i++) if (results[i]!.score >= 0.5) out.push(i);
   return out;
+}
+
+/** Runs `fn` with some of onset's constants changed, then puts back what they were. */
+export function withTuning<T>(overrides: Partial<typeof ONSET_TUNING>, fn: () => T): T {
+  const saved = { ...ONSET_TUNING };
+  Object.assign(ONSET_TUNING, overrides);
+  try {
+    return fn();
+  } finally {
+    Object.assign(ONSET_TUNING, saved);
+  }
 }
