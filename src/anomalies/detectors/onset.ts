@@ -404,7 +404,8 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     }
     score = prev >= ANOMALY_THRESHOLD ? member.score * P.warmupRepeat : member.score;
   } else {
-    if (P.budgetFreshStart && state.cal.n === P.calWarmup + 1 && state.budget) state.budget.pages = [];
+    // The calibration's first scored row: the budget's day starts over (budgetFreshStart).
+    if (P.budgetFreshStart && e.status === 'scored' && state.cal.n === P.calWarmup + 1 && state.budget) state.budget.pages = [];
     // Recovery: after an onset, a value back inside the band that was normal before it is not news.
     // A return that began inside the recovery window keeps its discount while it settles (the
     // longer averages still hold the anomaly for a while after the value is back).
