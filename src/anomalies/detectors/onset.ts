@@ -143,8 +143,7 @@ export const ONSET_TUNING = {
    * The budget's day starts over when the calibration takes over from the warm-up: the warm-up's
    * pages (the member's own score, noisier) are budgeted among themselves and do not spend the
    * calibrated detector's first day (a series that paged six times while warming up was blind to
-   * the next day's real anomalies; recorded suite 46.1 -> 48.6, clean false episodes at 0.5
-   * 0.74 -> 0.91 per 1440 rows).
+   * real anomalies for the rest of the day; measured in docs/anomaly-detection.md, sixth pass).
    */
   budgetFreshStart: true,
   /**

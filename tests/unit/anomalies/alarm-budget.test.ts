@@ -74,7 +74,7 @@ describe('false-alarm budget per series per day', () => {
   });
 
   it("starts the day over when the calibration takes over, so pages while warming up do not spend the calibrated detector's budget", () => {
-    // Eight spikes in the warm-up (the member's own score pages each), then six a day later in the day.
+    // Eight spikes in the warm-up (the member's own score pages each), then six more the same day.
     const s = noiseSeries(1400, { sigma: 1, seed: 5 });
     const early = [60, 80, 100, 120, 140, 160, 180, 200];
     const later = [400, 520, 640, 760, 880, 1000];
