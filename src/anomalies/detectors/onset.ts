@@ -403,8 +403,7 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     }
     score = prev >= ANOMALY_THRESHOLD ? member.score * P.warmupRepeat : member.score;
   } else {
-    // The calibration's first scored row: the budget's day starts over (budgetFreshStart).
-    if (P.budgetFreshStart && e.status === 'scored' && state.cal.n === P.calWarmup + 1 && state.budget) state.budget.pages = [];
+    if (e.status === 'scored' && state.cal.n === P.calWarmup + 1) startBudgetDay(state);
     // Recovery: after an onset, a value back inside the band that was normal before it is not news.
     // A return that began inside the recovery window keeps its discount while it settles (the
     // longer averages still hold the anomaly for a while after the value is back).
@@ -506,6 +505,15 @@ function budgetRaise(state: OnsetState, t: number): number {
   while (b.pages.length > 0 && b.pages[0]! <= t - P.budgetWindowMs) b.pages.shift();
   if (!(P.budget > 0) || b.pages.length < P.budget) return 1;
   return Math.pow(2, 1 + b.pages.length - P.budget);
+}
+
+/**
+ * The calibration's first scored row (ONSET_TUNING.budgetFreshStart): the budget's day starts over,
+ * so the pages the member made while the calibration warmed up do not count against the
+ * calibrated detector (budgetRaise). Pages before it were limited among themselves.
+ */
+function startBudgetDay(state: OnsetState): void {
+  if (ONSET_TUNING.budgetFreshStart && state.budget) state.budget.pages = [];
 }
 
 /** A flagged row is a new page unless the previous flag was at most budgetGapRows cadences before. */
