@@ -1,5 +1,5 @@
 /**
- * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded] [--seed N] [--types] [--original] [--series] [--tuning JSON]`
+ * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded|injected] [--seed N] [--types] [--original] [--series] [--tuning JSON]`
  *
  * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
  * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
@@ -9,9 +9,13 @@
  *   leaves out the series added for issue 21 (flatlines, variance drops, more drifts), to compare
  *   with figures from before them;
  * - recorded: real metrics recorded on this machine with injected faults
- *   (tests/fixtures/anomalies/recorded/, README.md there).
+ *   (tests/fixtures/anomalies/recorded/, README.md there);
+ * - injected: real public series (weather, climate normals, CO2, births) with the synthetic
+ *   suite's anomaly types injected at seeded places (tests/fixtures/anomalies/injected/, README.md
+ *   there; `--seed` moves the injections).
  * For each it prints the window score at the best corpus-wide threshold and at the product's
- * ANOMALY_THRESHOLD (for the recorded suite also per recording session), precision (flag episodes starting in a window / all), recall, mean delay
+ * ANOMALY_THRESHOLD (for the recorded suite also per recording session, for the injected suite per
+ * background family), precision (flag episodes starting in a window / all), recall, mean delay
  * (rows from the anomaly's onset to the first flag in its window), and false episodes per series
  * per day on clean stretches. The tables are in docs/anomaly-detection.md.
  *
@@ -22,7 +26,7 @@
 import { parseArgs } from 'node:util';
 import { ANOMALY_THRESHOLD, DEFAULT_DETECTOR, DETECTOR_NAMES, isDetectorName } from '../src/anomalies/detectors/index.ts';
 import type { DetectorName } from '../src/anomalies/detectors/index.ts';
-import { detectorRunner, recordedSuite, scoreSuite, syntheticSuite } from '../tests/fixtures/anomalies/eval-suites.ts';
+import { detectorRunner, injectedSuite, recordedSuite, scoreSuite, syntheticSuite } from '../tests/fixtures/anomalies/eval-suites.ts';
 import type { EvalSeries } from '../tests/fixtures/anomalies/eval-suites.ts';
 import { addCounts, bestThreshold, emptyCounts, PROBATION_FRACTION, scoreAt, scoreCorpus, summarize, thresholdCandidates } from '../tests/fixtures/anomalies/window-score.ts';
 import type { ScoredSeries, Summary } from '../tests/fixtures/anomalies/window-score.ts';
@@ -105,10 +109,11 @@ function main(): void {
     if (!isDetectorName(n)) throw new Error(`unknown detector ${n}; valid: ${DETECTOR_NAMES.join(', ')}`);
     return true;
   });
-  const wanted = values.suite ?? ['synthetic', 'recorded'];
+  const wanted = values.suite ?? ['synthetic', 'recorded', 'injected'];
   const suites: [string, EvalSeries[]][] = [];
   if (wanted.includes('synthetic')) suites.push(['synthetic', syntheticSuite(values.seed ? Number(values.seed) : undefined, { original: values.original === true })]);
   if (wanted.includes('recorded')) suites.push(['recorded', recordedSuite()]);
+  if (wanted.includes('injected')) suites.push(['injected', injectedSuite(values.seed ? Number(values.seed) : undefined)]);
 
   for (const [suiteName, suite] of suites) {
     const points = suite.reduce((n, s) => n + s.values.length, 0);
@@ -134,8 +139,9 @@ function main(): void {
           ...scored.map((s) => seriesLine(s, b.threshold)),
         );
       }
-      if (suiteName === 'recorded') {
-        // Each recording session on its own (the corpus-wide threshold picked within it, and 0.5).
+      if (suiteName === 'recorded' || suiteName === 'injected') {
+        // Each recording session (injected: each background family) on its own (the corpus-wide
+        // threshold picked within it, and 0.5).
         const sessions = [...new Set(scored.map((x) => x.id.split('/')[0]!))];
         if (sessions.length > 1) {
           for (const sess of sessions) {
@@ -162,7 +168,7 @@ function main(): void {
     console.log(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
     for (const l of fixed) console.log(l);
     if (perSession.length) {
-      console.log(`\nPer recording session (best threshold within the session, then ${ANOMALY_THRESHOLD}):\n`);
+      console.log(`\nPer ${suiteName === 'recorded' ? 'recording session' : 'background family'} (best threshold within it, then ${ANOMALY_THRESHOLD}):\n`);
       console.log(row(header));
       console.log(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
       for (const l of perSession) console.log(l);
