@@ -88,6 +88,11 @@ export function stepSpreadChannel(c: SpreadChannel, x: number, hold = false): nu
   if (prev === null) return 0;
   const d = Math.abs(x - prev);
   if (d > 0 && (c.quantum === 0 || d < c.quantum)) c.quantum = d;
+  // Nothing to learn before the series has moved at all: with no step known the floor is ~1e-12,
+  // and a series that starts with a repeated value (a counter at 0, a daily reading taken twice)
+  // learned w = ln(1e-12) ≈ -27 as its usual variability, which left the channel blind for
+  // thousands of rows (the long-run mean averages 1/n at first).
+  if (c.quantum === 0) return 0;
   c.n += 1;
   const first = c.n === 1;
   const alpha = Math.max(1 / c.n, 1 / P.longSpan);

@@ -112,6 +112,16 @@ describe('flatlines and variance drops are found', () => {
     expect(flags.some((i) => i >= 3000 && i <= 3012)).toBe(true);
   });
 
+  it('finds a flatline on a series that started with a repeated value (a counter at 0, a reading taken twice)', () => {
+    // Before the channel waited for the first change, the repeated start was learned as w = ln(1e-12)
+    // and the channel stayed blind for thousands of rows: this flatline went unseen.
+    const s = series(3000, white, 9);
+    s.values[1] = s.values[0]!;
+    s.values[2] = s.values[0]!;
+    const flags = spreadFlags(onset(stick(s, AT, 200)), 1000);
+    expect(flags.some((i) => i >= AT && i <= AT + 12)).toBe(true);
+  });
+
   it('keeps the episode open while the series stays still (persisting), not paging', () => {
     const r = onset(stick(series(3000, white, 8), 2000, 200));
     const first = flagged(r, 1000)[0]!;
