@@ -246,6 +246,13 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     m.absResidual *= spread;
     m.absShift *= spread;
     m.absDrift *= spread;
+    // The sustained statistics' spreads are at least what white noise of the adopted residual
+    // scale gives them. They are learned slowly, winsorized, and only on normal rows, so spreads
+    // learned on a quiet stretch (a series that sat at 0 before its traffic began) could never
+    // catch up: every row stayed "anomalous" for thousands of rows and nothing was learned.
+    const fastRate = 2 / (FAST_SPAN + 1);
+    m.absShift = Math.max(m.absShift, m.absResidual * noiseSpreadFactor(fastRate, 2 / (m.span + 1)));
+    m.absDrift = Math.max(m.absDrift, m.absResidual * noiseSpreadFactor(fastRate, 2 / (m.span * SLOW_FACTOR + 1)));
   },
   currentScale(m) {
     return MEAN_ABS_TO_STD * m.absResidual;

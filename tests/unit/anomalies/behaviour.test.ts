@@ -83,6 +83,25 @@ describe('level-shift adaptation', () => {
   });
 });
 
+describe('a series that sat still before it started moving', () => {
+  // 300 rows at 0 (a metric before its service had traffic), then noise around 100 (sigma 5), and
+  // a +5 sigma shift from row 2000. The sustained statistics' spreads, learned as 0 on the still
+  // start, used to stay far too small: the ewma member found every later row anomalous (so learned
+  // nothing more) and onset, calibrated on that, missed the shift.
+  const series = () => {
+    const s = noiseSeries(2400, { sigma: 5, seed: 3 });
+    for (let i = 0; i < 300; i++) s.values[i] = 0;
+    for (let i = 2000; i < s.values.length; i++) s.values[i]! += 25;
+    return s;
+  };
+
+  it.each(['ewma', 'onset'] as const)('%s settles on the noise and finds the later shift', (detector) => {
+    const results = runDetector({ detector }, series());
+    expect(flagged(results, 800, 2000).length).toBeLessThanOrEqual(2);
+    expect(flagged(results, 2000, 2030).length).toBeGreaterThan(0);
+  });
+});
+
 describe('resuming from saved state', () => {
   // Seasonal, gappy, irregular, with NaNs and spikes: every piece of state gets exercised.
   const series = generateSeries(findSeriesKind('irregular-gaps'), 'spike', 5);
