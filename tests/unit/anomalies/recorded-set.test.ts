@@ -7,13 +7,13 @@ describe('recorded evaluation set', () => {
   const set = loadRecordedSet();
   const sessions = [...new Set(set.map((s) => s.session))];
 
-  it('has the four sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
-    expect(sessions).toEqual(['session1', 'session2', 'session3', 'session4']);
+  it('has the five sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
+    expect(sessions).toEqual(['session1', 'session2', 'session3', 'session4', 'session5']);
     for (const session of sessions) {
       const series = set.filter((s) => s.session === session);
       expect(series).toHaveLength(29);
       const { timestamps, cadenceMs } = series[0]!;
-      expect(cadenceMs).toBe(session === 'session1' ? 1000 : 2000);
+      expect(cadenceMs).toBe(session === 'session1' ? 1000 : session === 'session5' ? 3000 : 2000);
       for (let i = 1; i < timestamps.length; i++) expect(timestamps[i]!).toBeGreaterThan(timestamps[i - 1]!);
       // Most rows are one cadence apart (a stalled sampler leaves a gap, never a duplicate).
       const steps = timestamps.slice(1).map((t, i) => Math.round((t - timestamps[i]!) / cadenceMs));
@@ -27,6 +27,7 @@ describe('recorded evaluation set', () => {
     expect(windows('session2')).toBe(59);
     expect(windows('session3')).toBe(59);
     expect(windows('session4')).toBe(59);
+    expect(windows('session5')).toBe(59);
     for (const s of set) {
       for (const w of s.windows) {
         expect(w.start).toBeGreaterThanOrEqual(0);
