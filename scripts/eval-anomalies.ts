@@ -15,7 +15,7 @@
  *   there; `--seed` moves the injections).
  * For each it prints the window score at the best corpus-wide threshold and at the product's
  * ANOMALY_THRESHOLD (for the recorded suite also per recording session, for the injected suite per
- * background family), precision (flag episodes starting in a window / all), recall, mean delay
+ * background family; with more than one suite, also all of them pooled under one threshold), precision (flag episodes starting in a window / all), recall, mean delay
  * (rows from the anomaly's onset to the first flag in its window), and false episodes per series
  * per day on clean stretches. The tables are in docs/anomaly-detection.md.
  *
@@ -115,6 +115,8 @@ function main(): void {
   if (wanted.includes('recorded')) suites.push(['recorded', recordedSuite()]);
   if (wanted.includes('injected')) suites.push(['injected', injectedSuite(values.seed ? Number(values.seed) : undefined)]);
 
+  // Every suite's scored series per detector, for the pooled table at the end.
+  const pooled = new Map<string, ScoredSeries[]>();
   for (const [suiteName, suite] of suites) {
     const points = suite.reduce((n, s) => n + s.values.length, 0);
     const windows = suite.reduce((n, s) => n + s.windows.length, 0);
@@ -128,6 +130,7 @@ function main(): void {
     for (const name of names) {
       const t0 = performance.now();
       const scored: ScoredSeries[] = scoreSuite(suite, detectorRunner({ detector: name }));
+      pooled.set(name, [...(pooled.get(name) ?? []), ...scored]);
       const ms = performance.now() - t0;
       const b = bestThreshold(scored);
       best.push(line(`${name}${name === DEFAULT_DETECTOR ? ' (default)' : ''}`, b));
@@ -182,6 +185,18 @@ function main(): void {
     if (perSeries.length) {
       console.log(`\nPer series at each detector's best threshold (window: onset row [first-last row]):\n`);
       for (const l of perSeries) console.log(l);
+    }
+    console.log('');
+  }
+  if (suites.length > 1) {
+    // One threshold for everything, as a held-out benchmark picks it for its whole mixed corpus.
+    const header = ['detector', 'window score', 'threshold', 'precision', 'recall', 'mean delay (rows)', 'FP episodes', 'clean false episodes / series / day', 'same / 1440 rows'];
+    console.log(`## ${suites.map(([n]) => n).join(' + ')} pooled: one corpus-wide threshold for all of them\n`);
+    console.log(row(header));
+    console.log(row(header.map((_, i) => (i === 0 ? '---' : '---:'))));
+    for (const [name, scored] of pooled) {
+      console.log(line(`${name}${name === DEFAULT_DETECTOR ? ' (default)' : ''}`, bestThreshold(scored)));
+      console.log(line(`${name} at ${ANOMALY_THRESHOLD}`, scoreCorpus(scored, ANOMALY_THRESHOLD)));
     }
     console.log('');
   }
