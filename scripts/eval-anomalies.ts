@@ -2,7 +2,7 @@
  * `npm run eval:anomalies [-- --detector NAME ...] [--suite synthetic|recorded|injected] [--seed N] [--types] [--original] [--series] [--tuning JSON]`
  *
  * Scores every detector (through createDetectorState + stepDetector, the path the detect CLI and
- * the scanner use) on two suites with window scoring (tests/fixtures/anomalies/window-score.ts:
+ * the scanner use) on three suites with window scoring (tests/fixtures/anomalies/window-score.ts:
  * NAB standard profile, 15% probation, one corpus-wide threshold, normalised null = 0 and
  * perfect = 100):
  * - synthetic: the seeded generated set (tests/fixtures/anomalies/generate-eval-set.ts); `--original`
