@@ -130,8 +130,8 @@ function main(): void {
     for (const name of names) {
       const t0 = performance.now();
       const scored: ScoredSeries[] = scoreSuite(suite, detectorRunner({ detector: name }));
-      pooled.set(name, [...(pooled.get(name) ?? []), ...scored]);
       const ms = performance.now() - t0;
+      pooled.set(name, [...(pooled.get(name) ?? []), ...scored]);
       const b = bestThreshold(scored);
       best.push(line(`${name}${name === DEFAULT_DETECTOR ? ' (default)' : ''}`, b));
       fixed.push(line(name, scoreCorpus(scored, ANOMALY_THRESHOLD)));
