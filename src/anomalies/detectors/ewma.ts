@@ -240,10 +240,13 @@ export const ewmaOps: ModelOps<EwmaModel> = {
     m.n += 1;
   },
   rebase(m, shift, spread) {
+    // A series that had shown no variation at all (still, apart from flagged blips) has no scale to
+    // widen: it takes the adopted episode's (the widening is episode scale / point scale, capped).
+    const scaleBefore = pointScale(m);
     m.level += shift;
     m.fast = m.level;
     m.slow = m.level - driftOffset(m);
-    m.absResidual *= spread;
+    m.absResidual = m.absResidual > 0 ? m.absResidual * spread : (spread * scaleBefore) / MEAN_ABS_TO_STD;
     m.absShift *= spread;
     m.absDrift *= spread;
     // The sustained statistics' spreads are at least what white noise of the adopted residual

@@ -1,6 +1,6 @@
 import { gateExcursion, gaussianSurprise, histTailLearn, histTailSurprise } from './calibration.ts';
 import type { ExcursionGate, TailHist, TailOpts } from './calibration.ts';
-import { ANOMALY_THRESHOLD, isUsablePoint, resolveConfig, skippedResult } from './core.ts';
+import { adaptAfterMs, ANOMALY_THRESHOLD, isUsablePoint, resolveConfig, skippedResult } from './core.ts';
 import type { BaseState, StepResult } from './core.ts';
 import { createEwmaState, stepEwma } from './ewma.ts';
 import type { EwmaState } from './ewma.ts';
@@ -156,6 +156,16 @@ export const ONSET_TUNING = {
    */
   climbGate: true,
   climbRatio: 2,
+  /**
+   * A series that stood perfectly still and then came alive (a counter at 0 before its traffic
+   * began): the member flags every row of that first change until it adopts the new normal, and
+   * the calibration learned those rows as ordinary, so its single-row tail stayed heavy for
+   * ~2,000 rows (12-sigma spikes scored 0.0-0.45 instead of 0.5-0.8). When the member adopts that
+   * change, the calibration starts over (warm-up included) on the series as it now is. The same
+   * restart for a series that was merely quieter (the adoption widening the member's scale 2-5
+   * fold) cost 1-2 points on the recorded and injected suites: left out. false turns it off.
+   */
+  wakeRestart: true,
 };
 
 const HIST_BINS = 64;
@@ -223,6 +233,12 @@ export type OnsetState = {
    * start, the last surprise reported. Absent in states saved before it: created on the next row.
    */
   climb?: { on: boolean; floor: number; reported: number };
+  /**
+   * ONSET_TUNING.wakeRestart: whether the member's open episode began on a series that had stood
+   * still. Dropped at the member's first adopted episode; absent in states saved before it (then no
+   * restart).
+   */
+  wake?: { still: boolean };
 };
 
 function createCalibrator(): Calibrator {
@@ -259,6 +275,7 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     pin: { at: null, absResidual: 0, absShift: 0, absDrift: 0, absDiff: 0 },
     budget: { pages: [], lastFlag: null, suppressed: 0 },
     climb: { on: false, floor: 0, reported: 0 },
+    wake: { still: false },
   };
 }
 
@@ -383,6 +400,8 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   }
   const P = ONSET_TUNING;
   const ch = channelsOf(state);
+  const scaleBefore = state.parts.ewma.model.absResidual;
+  const hadEpisode = state.parts.ewma.episode !== null;
   const member = stepEwma(state.parts.ewma, point);
   const e = member.explanation;
   const spreadSurprise = readSpread(state, ch, point, e.expected);
@@ -444,6 +463,7 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   }
   if (score >= ANOMALY_THRESHOLD) recordPage(state, point.timestamp);
   pinMemberSpreads(state, ch, spreadSurprise);
+  if (state.wake !== undefined) followWake(state, state.wake, scaleBefore, hadEpisode);
 
   state.rows += 1;
   const anySurprise = Math.max(surprise, spreadSurprise);
@@ -466,6 +486,34 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   };
   if (suppressed) result.suppressed = true;
   return result;
+}
+
+/**
+ * ONSET_TUNING.wakeRestart. "Still": the member's residual scale is 0 (every value it learned was
+ * its level; a flagged blip is not learned). The episode that opens on a still series is recorded;
+ * when it ends, if the member adopted it (it lasted adaptAfterMs: the series moved to a new normal),
+ * the calibration starts over with its warm-up, and the memory and the climb gate with it. An
+ * episode that ended on its own (a blip of a sparse count) changes nothing. `wake` is dropped at
+ * the first adopted episode: only a series' first new normal can be its coming alive.
+ */
+function followWake(state: OnsetState, wake: { still: boolean }, scaleBefore: number, hadEpisode: boolean): void {
+  const m = state.parts.ewma;
+  if (!hadEpisode) {
+    if (m.episode !== null) wake.still = scaleBefore === 0;
+    return;
+  }
+  if (m.episode !== null) return;
+  const last = m.recentEpisodes[m.recentEpisodes.length - 1];
+  const still = wake.still;
+  wake.still = false;
+  if (!last || last.end - last.start < adaptAfterMs(m)) return;
+  delete state.wake;
+  if (!ONSET_TUNING.wakeRestart || !still) return;
+  state.cal = createCalibrator();
+  state.memory = 0;
+  state.climb = { on: false, floor: 0, reported: 0 };
+  delete state.warmPrev;
+  delete state.warmPrevAt;
 }
 
 /** The climb gate (ONSET_TUNING.climbGate): whether this row reports the excursion of the (capped) surprise, at its start or a doubling. */

@@ -88,17 +88,64 @@ describe('a series that sat still before it started moving', () => {
   // a +5 sigma shift from row 2000. The sustained statistics' spreads, learned as 0 on the still
   // start, used to stay far too small: the ewma member found every later row anomalous (so learned
   // nothing more) and onset, calibrated on that, missed the shift.
-  const series = () => {
+  // With `blip`, a lone 1 at row 100 (flagged, never learned) first: the member then had no scale
+  // at all to widen when it adopted the traffic, and stayed at 0 (every row anomalous again).
+  const series = (blip = false) => {
     const s = noiseSeries(2400, { sigma: 5, seed: 3 });
-    for (let i = 0; i < 300; i++) s.values[i] = 0;
+    for (let i = 0; i < 300; i++) s.values[i] = blip && i === 100 ? 1 : 0;
     for (let i = 2000; i < s.values.length; i++) s.values[i]! += 25;
     return s;
   };
 
-  it.each(['ewma', 'onset'] as const)('%s settles on the noise and finds the later shift', (detector) => {
-    const results = runDetector({ detector }, series());
+  it.each([
+    ['ewma', false],
+    ['onset', false],
+    ['ewma', true],
+    ['onset', true],
+  ] as const)('%s settles on the noise and finds the later shift (blip first: %s)', (detector, blip) => {
+    const results = runDetector({ detector }, series(blip));
     expect(flagged(results, 800, 2000).length).toBeLessThanOrEqual(2);
     expect(flagged(results, 2000, 2030).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a series that stood still, then came alive', () => {
+  // 150 rows at 0, then noise around 100 (sigma 5) with a 12-sigma spike every 300 to 500 rows.
+  // The ewma member flags every row of the first change until it adopts the new level; the
+  // calibration used to learn those rows as ordinary, which left its single-row tail so heavy
+  // that such spikes scored 0.1-0.45 for some 2,000 rows. It now starts over once that first
+  // episode is adopted.
+  // With `blip`, a lone 1 at row 60 (flagged, not adopted) comes first: it does not use up the restart.
+  const spikes = [450, 750, 1150, 1650, 2150];
+  const series = (seed: number, blip = false) => {
+    const s = noiseSeries(2400, { sigma: 5, seed });
+    for (let i = 0; i < 150; i++) s.values[i] = blip && i === 60 ? 1 : 0;
+    for (const i of spikes) s.values[i]! += 60;
+    return s;
+  };
+
+  it.each([
+    [1, false],
+    [2, false],
+    [3, false],
+    [1, true],
+    [2, true],
+  ])('onset finds every later spike (seed %i, blip first: %s)', (seed, blip) => {
+    const results = runDetector({ detector: 'onset' }, series(seed, blip));
+    // Spikes alone in 2,000 rows of noise score 0.6-0.9 at 12 sigma; before the fix 0.0-0.5 here.
+    const scores = spikes.map((i) => results[i]!.score);
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(0.4);
+    expect(scores.reduce((a, b) => a + b, 0) / scores.length).toBeGreaterThanOrEqual(0.55);
+    expect(flagged(results, 400, 2400).filter((i) => !spikes.includes(i)).length).toBeLessThanOrEqual(3);
+  });
+
+  it('the restart needs an adopted change: a single blip of a series at 0 changes nothing', () => {
+    const s = noiseSeries(1200, { sigma: 0, seed: 1 });
+    for (let i = 0; i < s.values.length; i++) s.values[i] = i === 400 ? 1 : 0;
+    const state = createDetectorState({ detector: 'onset' });
+    runDetector({ detector: 'onset' }, s, state);
+    const cal = (state as Extract<DetectorState, { detector: 'onset' }>).cal;
+    expect(cal.n).toBeGreaterThan(1000);
   });
 });
 
