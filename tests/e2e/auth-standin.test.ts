@@ -18,6 +18,7 @@ import ws from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth-standin/password.ts';
 import { createDatabase, servicesMode } from '../helpers/env.ts';
+import { withinOneMinute } from '../helpers/minute.ts';
 
 interface Demo {
   url: string;
@@ -202,10 +203,8 @@ describe('the Auth stand-in with the real supabase-js client', () => {
     // Bounded: at most 10 failures per address per minute and per email per 15 minutes (the earlier
     // tests failed twice from this address already).
     // The minute is a sliding window weighted by the minute before: a minute's end between the loop's
-    // 429 and the right password lowers the count below 10, so the test starts in the next minute when
-    // less than 15 s of this one is left.
-    const left = 60_000 - (Date.now() % 60_000);
-    if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    // 429 and the right password lowered the count below 10.
+    await withinOneMinute(15_000);
     for (let i = 0; i < 12; i++) {
       const { error } = await client().auth.signInWithPassword({ email, password: `wrong-password-${i}` });
       codes.push(error!.code!);

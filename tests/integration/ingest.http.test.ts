@@ -11,6 +11,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { createGatewayApp } from '../../src/app/app.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Tenant } from '../helpers/tenant.ts';
+import { withinOneMinute } from '../helpers/minute.ts';
 
 const URL_ = '/functions/v1/ingest';
 
@@ -297,10 +298,8 @@ describe('ingest (native)', () => {
     await env.db.query('insert into public.project_ingest_settings (project_id, organization_id, requests_per_minute) values ($1, $2, 2)', [projectId, t.orgId]);
     const key = await (await env.request('POST', '/functions/v1/api-keys', { token: t.people.owner.jwt, body: { projectId, name: 'rl', scopes: ['ingest'] } })).json();
     const send = () => post({ metrics: [{ name: 'rl.metric', value: 1, timestamp: now() }] }, {}, key.secret);
-    // Fixed one-minute windows: three requests that straddle a minute's end are counted in two, so
-    // they go in the next minute when less than 10 s of this one is left.
-    const left = 60_000 - (now() % 60_000);
-    if (left < 10_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    // Fixed one-minute windows: three requests that straddled a minute's end were counted in two.
+    await withinOneMinute(10_000);
     const first = await send();
     expect(first.status).toBe(200);
     expect(first.headers.get('ratelimit-limit')).toBe('2');

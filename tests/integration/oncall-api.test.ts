@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createTenant, type Person, type Tenant } from '../helpers/tenant.ts';
 import { DOC_ACK, DOC_RESOLVE, DOC_TRIGGER } from '../fixtures/oncall/pagerduty-examples.ts';
+import { withinOneMinute } from '../helpers/minute.ts';
 
 const BASE = '/functions/v1/oncall';
 type Json = Record<string, any>;
@@ -184,10 +185,8 @@ describe('PagerDuty Events API v2 (POST /v2/enqueue)', () => {
     // A key of its own each run: the counter lives in Redis in the services mode.
     const flooded = `Fl${crypto.randomUUID().replaceAll('-', '')}`.slice(0, 32);
     // The limit is counted before the key is even looked up, so an unknown key's flood costs no query.
-    // It is a fixed one-minute window: a flood that straddles a minute's end is counted in two, so it
-    // starts in the next minute when less than 15 s of this one is left.
-    const left = 60_000 - (Date.now() % 60_000);
-    if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    // It is a fixed one-minute window: a flood that straddled a minute's end was counted in two.
+    await withinOneMinute(15_000);
     const answers: number[] = [];
     for (let i = 0; i < 121; i++) answers.push((await enqueue({ ...DOC_TRIGGER, routing_key: flooded })).status);
     expect(answers.slice(0, 120).every((s) => s === 400)).toBe(true);
