@@ -160,12 +160,20 @@ export const ONSET_TUNING = {
    * A series that stood perfectly still and then came alive (a counter at 0 before its traffic
    * began): the member flags every row of that first change until it adopts the new normal, and
    * the calibration learned those rows as ordinary, so its single-row tail stayed heavy for
-   * ~2,000 rows (12-sigma spikes scored 0.0-0.45 instead of 0.5-0.8). When the member adopts that
-   * change, the calibration starts over (warm-up included) on the series as it now is. The same
-   * restart for a series that was merely quieter (the adoption widening the member's scale 2-5
-   * fold) cost 1-2 points on the recorded and injected suites: left out. false turns it off.
+   * ~2,000 rows (9-sigma spikes scored 0.00-0.83, median 0.29). When the member adopts that change,
+   * the calibration starts over (warm-up included): a still series has no history of ratios worth
+   * keeping. false turns it off.
    */
   wakeRestart: true,
+  /**
+   * A series that was much quieter before (the member's first adopted episode left its residual
+   * scale at least this many times what it was when the episode began): the calibration is set
+   * back to what it was when that episode began, so the rows where the series came alive (ratios
+   * inflated by the too-small old scale) are not learned, while its history, which is in ratios
+   * and so still holds at the wider scale, is kept. Restarting it instead (with its warm-up) cost
+   * 1-2 points on the recorded and injected suites. 0 turns it off.
+   */
+  wakeRestore: 3,
 };
 
 const HIST_BINS = 64;
@@ -234,11 +242,12 @@ export type OnsetState = {
    */
   climb?: { on: boolean; floor: number; reported: number };
   /**
-   * ONSET_TUNING.wakeRestart: whether the member's open episode began on a series that had stood
-   * still. Dropped at the member's first adopted episode; absent in states saved before it (then no
-   * restart).
+   * ONSET_TUNING.wakeRestart / wakeRestore (followWake): whether the member's open episode began on
+   * a series that had stood still, else the member's residual scale and a copy of the calibration
+   * when it began. Dropped at the member's first adopted episode; absent in states saved before it
+   * (then neither applies).
    */
-  wake?: { still: boolean };
+  wake?: { still: boolean; scale?: number; snap?: Calibrator };
 };
 
 function createCalibrator(): Calibrator {
@@ -253,6 +262,10 @@ function createCalibrator(): Calibrator {
       ...(span === 1 ? { hist: new Array<number>(HIST_BINS).fill(0), total: 0, weight: 1, excess: ONSET_TUNING.priorExcess } : {}),
     })),
   };
+}
+
+function cloneCalibrator(c: Calibrator): Calibrator {
+  return { ...c, scales: c.scales.map((s) => (s.hist ? { ...s, hist: [...s.hist] } : { ...s })) };
 }
 
 export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
@@ -489,25 +502,41 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
 }
 
 /**
- * ONSET_TUNING.wakeRestart. "Still": the member's residual scale is 0 (every value it learned was
- * its level; a flagged blip is not learned). The episode that opens on a still series is recorded;
- * when it ends, if the member adopted it (it lasted adaptAfterMs: the series moved to a new normal),
- * the calibration starts over with its warm-up, and the memory and the climb gate with it. An
- * episode that ended on its own (a blip of a sparse count) changes nothing. `wake` is dropped at
- * the first adopted episode: only a series' first new normal can be its coming alive.
+ * ONSET_TUNING.wakeRestart and wakeRestore: what the calibration keeps when a series comes alive.
+ * Until the member's first adopted episode (`wake` is dropped then), the state notes for the open
+ * episode whether the series had stood still when it began (the member's residual scale 0: every
+ * value it learned was its level; a flagged blip is not learned) and otherwise the scale then and
+ * a copy of the calibration. When the episode ends adopted (it lasted adaptAfterMs: the series moved
+ * to a new normal), a still series' calibration starts over with its warm-up, and the memory and
+ * the climb gate with it; a series whose scale widened at least wakeRestore-fold gets the copy
+ * back. An episode that ended on its own (a blip of a sparse count) changes nothing.
  */
-function followWake(state: OnsetState, wake: { still: boolean }, scaleBefore: number, hadEpisode: boolean): void {
+function followWake(state: OnsetState, wake: NonNullable<OnsetState["wake"]>, scaleBefore: number, hadEpisode: boolean): void {
   const m = state.parts.ewma;
   if (!hadEpisode) {
-    if (m.episode !== null) wake.still = scaleBefore === 0;
+    if (m.episode !== null) {
+      wake.still = scaleBefore === 0;
+      if (ONSET_TUNING.wakeRestore > 0 && !wake.still) {
+        wake.scale = scaleBefore;
+        wake.snap = cloneCalibrator(state.cal);
+      }
+    }
     return;
   }
   if (m.episode !== null) return;
   const last = m.recentEpisodes[m.recentEpisodes.length - 1];
   const still = wake.still;
+  const snap = wake.snap;
+  const scale = wake.scale ?? 0;
   wake.still = false;
+  delete wake.snap;
+  delete wake.scale;
   if (!last || last.end - last.start < adaptAfterMs(m)) return;
   delete state.wake;
+  if (!still && snap && m.model.absResidual >= ONSET_TUNING.wakeRestore * scale) {
+    state.cal = snap;
+    return;
+  }
   if (!ONSET_TUNING.wakeRestart || !still) return;
   state.cal = createCalibrator();
   state.memory = 0;
