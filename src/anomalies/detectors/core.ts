@@ -52,7 +52,8 @@ export type Episode = {
   residuals: number[];
 };
 
-export type PastEpisode = { start: number; end: number; peakDeviation: number };
+/** `adopted`: the model took the episode as its new normal (adoptEpisode); absent when it ended on its own. */
+export type PastEpisode = { start: number; end: number; peakDeviation: number; adopted?: true };
 
 /** Fields every detector state shares; everything is plain JSON (no NaN, Infinity or typed arrays). */
 export type BaseState = {
@@ -255,10 +256,10 @@ export function skippedResult(state: BaseState, point: DataPoint, unit: Explanat
   return { score: 0, anomalous: false, explanation: emptyExplanation(state, 'skipped', observed, unit) };
 }
 
-function closeEpisode(state: BaseState): void {
+function closeEpisode(state: BaseState, adopted = false): void {
   const ep = state.episode;
   if (!ep) return;
-  state.recentEpisodes.push({ start: ep.start, end: ep.lastExceed, peakDeviation: ep.peakDeviation });
+  state.recentEpisodes.push({ start: ep.start, end: ep.lastExceed, peakDeviation: ep.peakDeviation, ...(adopted ? { adopted: true as const } : {}) });
   if (state.recentEpisodes.length > RECENT_EPISODES) state.recentEpisodes.shift();
   state.episode = null;
 }
@@ -296,7 +297,7 @@ export function adoptEpisode<M>(state: ModelState<M>, ops: ModelOps<M>, currentS
   const episodeScale = robustScale(spreadSample, medianSorted(spreadSample));
   const ratio = currentScale > 0 ? episodeScale / currentScale : 1;
   ops.rebase(state.model, shift, ratio > 1.2 && Number.isFinite(ratio) ? Math.min(ratio, 100) : 1);
-  closeEpisode(state);
+  closeEpisode(state, true);
 }
 
 /**

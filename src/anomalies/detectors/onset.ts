@@ -1,6 +1,6 @@
 import { gateExcursion, gaussianSurprise, histTailLearn, histTailSurprise } from './calibration.ts';
 import type { ExcursionGate, TailHist, TailOpts } from './calibration.ts';
-import { adaptAfterMs, ANOMALY_THRESHOLD, isUsablePoint, resolveConfig, skippedResult } from './core.ts';
+import { ANOMALY_THRESHOLD, isUsablePoint, resolveConfig, skippedResult } from './core.ts';
 import type { BaseState, StepResult } from './core.ts';
 import { createEwmaState, stepEwma } from './ewma.ts';
 import type { EwmaState } from './ewma.ts';
@@ -242,12 +242,12 @@ export type OnsetState = {
    */
   climb?: { on: boolean; floor: number; reported: number };
   /**
-   * ONSET_TUNING.wakeRestart / wakeRestore (followWake): whether the member's open episode began on
-   * a series that had stood still, else the member's residual scale and a copy of the calibration
-   * when it began. Dropped at the member's first adopted episode; absent in states saved before it
-   * (then neither applies).
+   * ONSET_TUNING.wakeRestart / wakeRestore (followWake): while the member's episode is open, its
+   * residual scale when the episode began (0: the series had stood still) and, for a series that
+   * had not, a copy of the calibration then. Dropped at the member's first adopted episode; absent
+   * in states saved before it (then neither applies).
    */
-  wake?: { still: boolean; scale?: number; snap?: Calibrator };
+  wake?: { scale?: number; snap?: Calibrator };
 };
 
 function createCalibrator(): Calibrator {
@@ -288,7 +288,7 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     pin: { at: null, absResidual: 0, absShift: 0, absDrift: 0, absDiff: 0 },
     budget: { pages: [], lastFlag: null, suppressed: 0 },
     climb: { on: false, floor: 0, reported: 0 },
-    wake: { still: false },
+    wake: {},
   };
 }
 
@@ -503,49 +503,41 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
 
 /**
  * ONSET_TUNING.wakeRestart and wakeRestore: what the calibration keeps when a series comes alive.
- * Until the member's first adopted episode (`wake` is dropped then), the state notes for the open
- * episode whether the series had stood still when it began (the member's residual scale 0: every
- * value it learned was its level; a flagged blip is not learned) and otherwise the scale then and
- * a copy of the calibration. When the episode ends adopted (it lasted adaptAfterMs: the series moved
- * to a new normal), a still series' calibration starts over with its warm-up, and the memory and
- * the climb gate with it; a series whose scale widened at least wakeRestore-fold gets the copy
- * back. An episode that ended on its own (a blip of a sparse count) changes nothing.
+ * Until the member's first adopted episode (`wake` is dropped then), the state notes the member's
+ * residual scale when its open episode began (0: the series had stood still; every value it learned
+ * was its level, a flagged blip is not learned) and otherwise a copy of the calibration. When the
+ * member adopts that episode (the series moved to a new normal), a still series' calibration starts
+ * over with its warm-up, and the memory and the climb gate with it; a series whose scale widened at
+ * least wakeRestore-fold gets the copy back. An episode that ended on its own (a blip of a sparse
+ * count) changes nothing.
  */
 function followWake(state: OnsetState, wake: NonNullable<OnsetState['wake']>, scaleBefore: number, hadEpisode: boolean): void {
   const m = state.parts.ewma;
   if (!hadEpisode) {
-    if (m.episode !== null) {
-      wake.still = scaleBefore === 0;
-      if (ONSET_TUNING.wakeRestore > 0 && !wake.still) {
-        wake.scale = scaleBefore;
-        wake.snap = cloneCalibrator(state.cal);
-      }
-    }
+    if (m.episode === null) return;
+    wake.scale = scaleBefore;
+    if (scaleBefore > 0 && ONSET_TUNING.wakeRestore > 0) wake.snap = cloneCalibrator(state.cal);
     return;
   }
   if (m.episode !== null) return;
-  const last = m.recentEpisodes[m.recentEpisodes.length - 1];
-  const still = wake.still;
-  const snap = wake.snap;
-  const scale = wake.scale ?? 0;
-  wake.still = false;
+  const { scale, snap } = wake;
   // Assigned undefined, never deleted: `delete` turns an object's properties into V8's slow
   // dictionary mode, and this state is read on every row (about 20% slower after an adoption; perf.md).
   // JSON drops undefined values, so the saved state is the same.
-  wake.snap = undefined;
   wake.scale = undefined;
-  if (!last || last.end - last.start < adaptAfterMs(m)) return;
+  wake.snap = undefined;
+  if (m.recentEpisodes[m.recentEpisodes.length - 1]?.adopted !== true || scale === undefined) return;
   state.wake = undefined;
-  if (!still && snap && m.model.absResidual >= ONSET_TUNING.wakeRestore * scale) {
+  if (scale === 0) {
+    if (!ONSET_TUNING.wakeRestart) return;
+    state.cal = createCalibrator();
+    state.memory = 0;
+    state.climb = { on: false, floor: 0, reported: 0 };
+    state.warmPrev = undefined;
+    state.warmPrevAt = undefined;
+  } else if (snap && m.model.absResidual >= ONSET_TUNING.wakeRestore * scale) {
     state.cal = snap;
-    return;
   }
-  if (!ONSET_TUNING.wakeRestart || !still) return;
-  state.cal = createCalibrator();
-  state.memory = 0;
-  state.climb = { on: false, floor: 0, reported: 0 };
-  state.warmPrev = undefined;
-  state.warmPrevAt = undefined;
 }
 
 /** The climb gate (ONSET_TUNING.climbGate): whether this row reports the excursion of the (capped) surprise, at its start or a doubling. */
