@@ -6,6 +6,7 @@ import type { Notification } from './model.ts';
 import { NOTIFIERS } from './notifiers/index.ts';
 import type { ContactKind, DeliveryResult } from './notifiers/types.ts';
 import { byQueue, pickFair, runQueues, stopsWhenGone, tally } from '../net/delivery-engine.ts';
+import type { Recorded } from '../net/delivery-engine.ts';
 import { nextAttemptAt } from '../net/retry-policy.ts';
 
 /**
@@ -71,6 +72,8 @@ export interface DeliverOptions {
    */
   inflight?: Set<Promise<unknown>>;
   waitMs?: number;
+  /** A job run's totals across its passes (src/net/delivery-engine.ts invariant 5). */
+  recorded?: Recorded;
 }
 
 export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOptions = {}): Promise<{ claimed: number; sent: number; retried: number; failed: number }> {
@@ -87,6 +90,7 @@ export async function deliverDue(deps: DeliverDeps, now: number, opts: DeliverOp
     record: (answered) => asServiceRole(deps.db, (tx) => record(tx, answered), { synchronous_commit: 'off' }),
     inflight: opts.inflight,
     waitMs: opts.waitMs,
+    recorded: opts.recorded,
     logger: deps.logger,
   });
   const t = tally(outcomes);

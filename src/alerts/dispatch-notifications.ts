@@ -4,6 +4,8 @@ import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import { deliverDue } from './deliver-notifications.ts';
+import { createRecorded, unrecorded } from '../net/delivery-engine.ts';
+import type { Recorded } from '../net/delivery-engine.ts';
 import { type DispatchAlert, type GroupWrite, lastSequences, loadProjectState, nothingToDispatch, type StoredGroup, type NotificationWrite, type ProjectState, projectsToDispatch, saveDispatch } from './dispatch-store.ts';
 import { canonicalLabels } from './fingerprint.ts';
 import { advanceGroup, type GroupMember, type GroupState } from './grouping.ts';
@@ -55,18 +57,18 @@ export type DispatchDeps = Pick<Deps, 'db' | 'logger' | 'clock'> & Partial<Pick<
 
 export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
-  const summary = { ticks: 0, notificationsCreated: 0, sent: 0, retried: 0, failed: 0 };
+  let ticks = 0;
+  let notificationsCreated = 0;
+  // What the run's sends recorded, late ones of earlier ticks included (delivery-engine invariant 5).
+  const recorded = createRecorded();
   // Sends still running when a tick moves on (a slow receiver); awaited before the run ends.
   const inflight = new Set<Promise<unknown>>();
   try {
     for (;;) {
       const started = performance.now();
-      const t = await dispatchTick(deps, { inflight });
-      summary.ticks += 1;
-      summary.notificationsCreated += t.created;
-      summary.sent += t.sent;
-      summary.retried += t.retried;
-      summary.failed += t.failed;
+      const t = await dispatchTick(deps, { inflight, recorded });
+      ticks += 1;
+      notificationsCreated += t.created;
       const elapsed = performance.now() - started;
       if (performance.now() + TICK_MS >= deadline) break;
       // Nothing could notify within this run (no rule, alert, group or notification anywhere): end it
@@ -84,7 +86,7 @@ export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext):
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return summary;
+  return { ticks, notificationsCreated, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 /**
@@ -94,7 +96,7 @@ export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext):
  */
 export async function dispatchTick(
   deps: DispatchDeps,
-  opts: { inflight?: Set<Promise<unknown>> } = {},
+  opts: { inflight?: Set<Promise<unknown>>; recorded?: Recorded } = {},
 ): Promise<{ created: number; sent: number; retried: number; failed: number }> {
   const now = deps.clock.now().getTime();
   const projects = await asServiceRole(deps.db, (tx) => projectsToDispatch(tx));
@@ -111,7 +113,7 @@ export async function dispatchTick(
   const delivered = { sent: 0, retried: 0, failed: 0 };
   const until = performance.now() + TICK_MS;
   for (;;) {
-    const pass = await deliverDue(deps, deps.clock.now().getTime(), { inflight: opts.inflight, waitMs: DELIVERY_WAIT_MS });
+    const pass = await deliverDue(deps, deps.clock.now().getTime(), { inflight: opts.inflight, waitMs: DELIVERY_WAIT_MS, ...(opts.recorded ? { recorded: opts.recorded } : {}) });
     delivered.sent += pass.sent;
     delivered.retried += pass.retried;
     delivered.failed += pass.failed;

@@ -14,6 +14,10 @@
  *    queue's items leased (sent again, under the same id, when the lease lapses), never the others'.
  * 4. A caller that passes `inflight` gets control back after `waitMs`: sends still running are left
  *    in the set for it to await before it ends, so one slow receiver never holds up the next pass.
+ * 5. A job run's totals (`recorded`) count an outcome once its record has committed, whichever pass
+ *    started the send: a slow send that finishes during a later pass of the run is counted, and
+ *    what is still unrecorded when the run reports (a send left running past its end, a failed
+ *    record whose items go out again when the lease lapses) is reported as such, never as delivered.
  */
 import type { Logger } from '../core/logger.ts';
 import type { DeliveryResult } from './delivery.ts';
@@ -41,6 +45,23 @@ export function tally(outcomes: readonly Attempted[]): { ok: number; retried: nu
     else failed++;
   }
   return { ok, retried, failed };
+}
+
+/** A job run's totals across its passes (invariant 5): sends started, and outcomes recorded. */
+export interface Recorded {
+  started: number;
+  ok: number;
+  retried: number;
+  failed: number;
+}
+
+export function createRecorded(): Recorded {
+  return { started: 0, ok: 0, retried: 0, failed: 0 };
+}
+
+/** Sends of the run whose outcome is not recorded (yet): still running, or their record failed. */
+export function unrecorded(r: Recorded): number {
+  return r.started - r.ok - r.retried - r.failed;
 }
 
 export interface FairLimits {
@@ -71,7 +92,7 @@ export function pickFair<T>(candidates: readonly T[], keys: (c: T) => { queue: s
   return picked;
 }
 
-export interface QueueRun<T, O> {
+export interface QueueRun<T, O extends Attempted> {
   /** At most this many queues are worked at once. */
   concurrency: number;
   /** Requests of one queue in flight at once (1: in order, one at a time). */
@@ -85,6 +106,8 @@ export interface QueueRun<T, O> {
   /** Where to leave sends still running after waitMs (see invariant 4). */
   inflight?: Set<Promise<unknown>> | undefined;
   waitMs?: number | undefined;
+  /** A job run's totals, added to as sends start and as their queue's record commits (invariant 5). */
+  recorded?: Recorded | undefined;
   logger: Pick<Logger, 'error'>;
 }
 
@@ -92,7 +115,7 @@ export interface QueueRun<T, O> {
  * Works the queues (one destination's items each) and returns the outcomes of the attempts made by
  * the time it returns: all of them without `inflight`, those finished within `waitMs` with it.
  */
-export async function runQueues<T, O>(queues: T[][], run: QueueRun<T, O>): Promise<O[]> {
+export async function runQueues<T, O extends Attempted>(queues: T[][], run: QueueRun<T, O>): Promise<O[]> {
   const outcomes: O[] = [];
   const pending = [...queues];
   const worker = async () => {
@@ -102,6 +125,7 @@ export async function runQueues<T, O>(queues: T[][], run: QueueRun<T, O>): Promi
       let stopped = false;
       const lane = async () => {
         for (let item = items.shift(); item !== undefined && !stopped; item = items.shift()) {
+          if (run.recorded) run.recorded.started += 1;
           const outcome = await run.attempt(item);
           outcomes.push(outcome);
           answered.push(outcome);
@@ -111,7 +135,19 @@ export async function runQueues<T, O>(queues: T[][], run: QueueRun<T, O>): Promi
       await Promise.all(Array.from({ length: Math.min(run.lanes ?? 1, items.length) }, lane));
       // One queue's failed record (its items stay leased and are tried again when the lease lapses)
       // must not stop the other queues' work nor their records.
-      await run.record(answered).catch((err) => run.logger.error({ err }, 'recording a queue of deliveries failed'));
+      const recorded = await run.record(answered).then(
+        () => true,
+        (err) => {
+          run.logger.error({ err }, 'recording a queue of deliveries failed');
+          return false;
+        },
+      );
+      if (recorded && run.recorded) {
+        const t = tally(answered);
+        run.recorded.ok += t.ok;
+        run.recorded.retried += t.retried;
+        run.recorded.failed += t.failed;
+      }
     }
   };
   const work = Promise.all(Array.from({ length: Math.min(run.concurrency, pending.length) }, worker));

@@ -1,4 +1,6 @@
 import { deliverDue } from '../alerts/deliver-notifications.ts';
+import { createRecorded, unrecorded } from '../net/delivery-engine.ts';
+import type { Recorded } from '../net/delivery-engine.ts';
 import type { Deps } from '../core/deps.ts';
 import type { Job, JobContext, JobSummary } from '../core/job.ts';
 import { asServiceRole } from '../db/scoped.ts';
@@ -89,12 +91,14 @@ export interface EscalationPass {
 
 export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
-  const summary = { passes: 0, intake: 0, stepped: 0, pages: 0, notifications: 0, undeliverable: 0, folded: 0, sent: 0, failed: 0 };
+  const summary = { passes: 0, intake: 0, stepped: 0, pages: 0, notifications: 0, undeliverable: 0, folded: 0 };
+  // What the run's sends recorded, late ones of earlier passes included (delivery-engine invariant 5).
+  const recorded = createRecorded();
   const inflight = new Set<Promise<unknown>>();
   try {
     for (;;) {
       const started = performance.now();
-      const pass = await escalateDue(deps, { inflight });
+      const pass = await escalateDue(deps, { inflight, recorded });
       summary.passes += 1;
       summary.intake += pass.intake;
       summary.stepped += pass.stepped;
@@ -102,8 +106,6 @@ export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext
       summary.notifications += pass.notifications;
       summary.undeliverable += pass.undeliverable;
       summary.folded += pass.folded;
-      summary.sent += pass.sent;
-      summary.failed += pass.failed;
       if (performance.now() + TICK_MS >= deadline) break;
       // Nothing open anywhere: nothing can come due within this run (a new incident's first step is
       // due at once, and the next run starts within the minute).
@@ -116,7 +118,7 @@ export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return summary;
+  return { ...summary, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 async function nothingOpen(tx: Queryable): Promise<boolean> {
@@ -132,7 +134,7 @@ async function nothingOpen(tx: Queryable): Promise<boolean> {
 }
 
 /** One pass at the job's clock: steps, people's rules, then sends what they made. */
-export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Promise<unknown>> } = {}): Promise<EscalationPass> {
+export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Promise<unknown>>; recorded?: Recorded } = {}): Promise<EscalationPass> {
   const now = deps.clock.now().getTime();
   const dashboardUrl = deps.config?.dashboardUrl ?? null;
   // Alert groups sent to on-call contact points first, then maintenance windows that started or
@@ -159,7 +161,7 @@ export async function escalateDue(deps: EscalateDeps, opts: { inflight?: Set<Pro
   let sent = 0;
   let failed = 0;
   if (made > 0 && deps.outbound) {
-    const d = await deliverDue(deps, now, { inflight: opts.inflight, waitMs: DELIVERY_WAIT_MS });
+    const d = await deliverDue(deps, now, { inflight: opts.inflight, waitMs: DELIVERY_WAIT_MS, ...(opts.recorded ? { recorded: opts.recorded } : {}) });
     sent = d.sent;
     failed = d.failed;
   }

@@ -4,7 +4,8 @@ import { createSecretBox, type SecretBox } from '../core/secret-box.ts';
 import { asServiceRole } from '../db/scoped.ts';
 import type { Queryable } from '../db/types.ts';
 import type { DeliveryResult } from '../net/delivery.ts';
-import { byQueue, pickFair, runQueues, stopsWhenGone, tally } from '../net/delivery-engine.ts';
+import { byQueue, createRecorded, pickFair, runQueues, stopsWhenGone, tally, unrecorded } from '../net/delivery-engine.ts';
+import type { Recorded } from '../net/delivery-engine.ts';
 import { excerpt, postForAnswer } from '../net/http-delivery.ts';
 import { nextAttemptAt, WEBHOOK_RETRY } from '../net/retry-policy.ts';
 import { standardWebhookHeaders } from '../net/standard-webhooks.ts';
@@ -63,17 +64,21 @@ export const deliverWebhooks: Job = {
   run: (deps, ctx) => runDeliverWebhooks(deps, ctx),
 };
 
+/**
+ * A run: passes until its budget is spent. Its summary counts what the run's sends recorded
+ * (src/net/delivery-engine.ts invariant 5), slow sends that finished during a later pass included;
+ * `unrecorded` are sends still running when the run reported (they finish and record themselves
+ * after it) or whose record failed (sent again when their lease lapses).
+ */
 export async function runDeliverWebhooks(deps: DeliverWebhooksDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
-  const summary = { passes: 0, delivered: 0, retried: 0, failed: 0 };
+  let passes = 0;
+  const recorded = createRecorded();
   const inflight = new Set<Promise<unknown>>();
   try {
     for (;;) {
-      const pass = await deliverDueWebhooks(deps, deps.clock.now().getTime(), { inflight, waitMs: PASS_WAIT_MS });
-      summary.passes += 1;
-      summary.delivered += pass.delivered;
-      summary.retried += pass.retried;
-      summary.failed += pass.failed;
+      const pass = await deliverDueWebhooks(deps, deps.clock.now().getTime(), { inflight, waitMs: PASS_WAIT_MS, recorded });
+      passes += 1;
       if (performance.now() + POLL_MS >= deadline) break;
       if (pass.claimed === 0) {
         // Nothing can arrive (no enabled endpoint, nothing pending): end the run instead of polling
@@ -92,7 +97,7 @@ export async function runDeliverWebhooks(deps: DeliverWebhooksDeps, { budgetMs }
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return summary;
+  return { passes, delivered: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 interface Claimed {
@@ -127,6 +132,14 @@ interface Outcome {
   next: number | null;
 }
 
+/** `inflight` and `waitMs`: see src/net/delivery-engine.ts invariant 4; `recorded`: a run's totals (invariant 5). */
+export interface SendOptions {
+  inflight?: Set<Promise<unknown>>;
+  waitMs?: number;
+  recorded?: Recorded;
+}
+
+/** What a pass's sends answered within its wait (a run's totals are in its `recorded`). */
 export interface PassResult {
   claimed: number;
   delivered: number;
@@ -138,7 +151,7 @@ export interface PassResult {
 export async function deliverDueWebhooks(
   deps: DeliverWebhooksDeps,
   now: number,
-  opts: { inflight?: Set<Promise<unknown>>; waitMs?: number } = {},
+  opts: SendOptions = {},
 ): Promise<PassResult> {
   const claimed = await asServiceRole(deps.db, async (tx) => {
     // Per endpoint, through webhook_messages_endpoint_due_idx: each endpoint's oldest due messages,
@@ -239,7 +252,7 @@ async function markSending(tx: Queryable, ids: string[], now: number): Promise<C
   }));
 }
 
-async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: { inflight?: Set<Promise<unknown>>; waitMs?: number }, into?: Outcome[]): Promise<PassResult> {
+async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: SendOptions, into?: Outcome[]): Promise<PassResult> {
   if (claimed.length === 0) return { claimed: 0, delivered: 0, retried: 0, failed: 0 };
   const key = deps.config?.exports.encryptionKey;
   const box = key ? await createSecretBox(key) : null;
@@ -268,6 +281,7 @@ async function send(deps: DeliverWebhooksDeps, claimed: Claimed[], opts: { infli
     record: (answered) => asServiceRole(deps.db, (tx) => record(tx, answered), { synchronous_commit: 'off' }),
     inflight: opts.inflight,
     waitMs: opts.waitMs,
+    recorded: opts.recorded,
     logger: deps.logger,
   });
   const t = tally(outcomes);

@@ -463,16 +463,33 @@ describe('webhook delivery', () => {
     await addKey();
     const run = await runJob(env.deps, deliverWebhooks, { budgetMs: 600 });
     expect(run.outcome).toBe('ok');
-    // A send still running after its pass's short wait (250 ms of wall time, which a loaded machine can
-    // spend) is left to finish on its own, deferred, and is then not counted in the run's summary:
-    // what was delivered is read from the message once deferred work has settled.
-    await env.deps.settle();
+    // A send still running when the run ends (its 600 ms of wall time, which a loaded machine can
+    // spend) finishes on its own, deferred, and is counted as unrecorded, never as delivered: what
+    // was delivered is read from the message once deferred work has settled.
     expect(run.summary).toMatchObject({ retried: 0, failed: 0 });
+    expect([(run.summary as { delivered: number }).delivered, (run.summary as { unrecorded: number }).unrecorded].sort()).toEqual([0, 1]);
+    await env.deps.settle();
     expect((await messages(ep.id))[0]).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
     expect(a.received).toHaveLength(1);
     expect(verify(ep.secret, a.received[0]!).type).toBe('api_key.created');
     await env.db.query('delete from public.webhook_endpoints');
     const idle = await runJob(env.deps, deliverWebhooks, { budgetMs: 60_000 });
     expect(idle.summary).toMatchObject({ passes: 1 });
+  });
+
+  it("a run counts a slow send that answers during a later pass, and one still running at the run's end as unrecorded", async () => {
+    const ep = await endpoint({ url: `${a.url}/slow`, eventTypes: ['api_key.created'] });
+    await addKey();
+    // Answered after its pass's 250 ms wait, well within the run: counted when its record commits.
+    a.queue = [{ status: 200, delayMs: 400 }];
+    const counted = await runJob(env.deps, deliverWebhooks, { budgetMs: 3000 });
+    expect(counted.summary).toMatchObject({ delivered: 1, retried: 0, failed: 0, unrecorded: 0 });
+    await addKey();
+    // Still running when the run ends: reported as such, and it delivers and records itself after.
+    a.queue = [{ status: 200, delayMs: 2000 }];
+    const left = await runJob(env.deps, deliverWebhooks, { budgetMs: 600 });
+    expect(left.summary).toMatchObject({ delivered: 0, retried: 0, failed: 0, unrecorded: 1 });
+    await env.deps.settle();
+    expect((await messages(ep.id)).map((m) => m.status)).toEqual(['delivered', 'delivered']);
   });
 });
