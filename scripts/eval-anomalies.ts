@@ -20,7 +20,7 @@
  * per day on clean stretches. The tables are in docs/anomaly-detection.md.
  *
  * `--tuning '{"holdCap":0}'` runs `onset` with some of its constants changed (ONSET_TUNING; keys
- * prefixed `spread.` set SPREAD_TUNING): how the variants in docs/anomaly-detection.md are measured.
+ * prefixed `spread.` set SPREAD_TUNING, `ratio.` RATIO_TUNING): how the variants in docs/anomaly-detection.md are measured.
  * It changes this process only, never the shipped defaults.
  */
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ import { addCounts, bestThreshold, emptyCounts, PROBATION_FRACTION, scoreAt, sco
 import type { ScoredSeries, Summary } from '../tests/fixtures/anomalies/window-score.ts';
 import { ONSET_TUNING } from '../src/anomalies/detectors/onset.ts';
 import { SPREAD_TUNING } from '../src/anomalies/detectors/spread-channel.ts';
+import { RATIO_TUNING } from '../src/anomalies/detectors/ratio-channel.ts';
 
 /** Sets `onset`'s tuning constants for this run; an unknown key or a value of another type is an error. */
 function applyTuning(json: string): void {
@@ -43,8 +44,15 @@ function applyTuning(json: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--tuning: expected a JSON object');
   for (const [key, value] of Object.entries(parsed)) {
-    const [target, name] = key.startsWith('spread.') ? [SPREAD_TUNING as Record<string, unknown>, key.slice(7)] : [ONSET_TUNING as Record<string, unknown>, key];
-    if (!(name in target)) throw new Error(`--tuning: unknown key ${key}; valid: ${[...Object.keys(ONSET_TUNING), ...Object.keys(SPREAD_TUNING).map((k) => `spread.${k}`)].join(', ')}`);
+    const [target, name] = key.startsWith('spread.')
+      ? [SPREAD_TUNING as Record<string, unknown>, key.slice(7)]
+      : key.startsWith('ratio.')
+        ? [RATIO_TUNING as Record<string, unknown>, key.slice(6)]
+        : [ONSET_TUNING as Record<string, unknown>, key];
+    if (!(name in target)) {
+      const valid = [...Object.keys(ONSET_TUNING), ...Object.keys(SPREAD_TUNING).map((k) => `spread.${k}`), ...Object.keys(RATIO_TUNING).map((k) => `ratio.${k}`)];
+      throw new Error(`--tuning: unknown key ${key}; valid: ${valid.join(', ')}`);
+    }
     const current = target[name];
     if (Array.isArray(current) ? !Array.isArray(value) : typeof value !== typeof current) throw new Error(`--tuning: ${key} must be ${Array.isArray(current) ? 'an array' : `a ${typeof current}`}`);
     target[name] = value;

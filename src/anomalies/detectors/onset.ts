@@ -6,6 +6,8 @@ import { createEwmaState, stepEwma } from './ewma.ts';
 import type { EwmaState } from './ewma.ts';
 import { DetectorConfig } from './schemas.ts';
 import type { DataPoint, DetectorConfigInput } from './schemas.ts';
+import { createRatioChannel, stepRatioChannel } from './ratio-channel.ts';
+import type { RatioChannel, RatioReading } from './ratio-channel.ts';
 import { createSpreadChannel, stepSpreadChannel, SPREAD_TUNING } from './spread-channel.ts';
 import type { SpreadChannel } from './spread-channel.ts';
 import type { Detector } from './types.ts';
@@ -41,7 +43,10 @@ export { gaussianSurprise };
  *    (calibration.ts gateExcursion: its evidence grows with every still row, so the memory gate
  *    would let it page on every row). While it reports a collapse, the member's spreads are held
  *    at what they were before it, so the return of ordinary noise is not an anomaly.
- * 5. score = q^2 / (1 + q^2), q = gated surprise / (HALF_SCORE_SURPRISE x sensitivity x feedback
+ * 5. Ratio channel (ratio-channel.ts): on a series that never goes negative, a relative change of
+ *    level (a rate falling to a fifth) that the member, working in the series' own units, can miss.
+ *    Its surprise joins the member's before the gates (the larger of the two).
+ * 6. score = q^2 / (1 + q^2), q = gated surprise / (HALF_SCORE_SURPRISE x sensitivity x feedback
  *    x the false-alarm budget's raise: past `budget` pages in a day of data time, each further page
  *    needs twice the surprise; the rows this holds back are counted in the state).
  *
@@ -174,6 +179,8 @@ export const ONSET_TUNING = {
    * 1-2 points on the recorded and injected suites. 0 turns it off.
    */
   wakeRestore: 3,
+  /** The ratio channel (ratio-channel.ts, RATIO_TUNING). false turns it off. */
+  ratioChannel: true,
 };
 
 const HIST_BINS = 64;
@@ -248,6 +255,11 @@ export type OnsetState = {
    * in states saved before it (then neither applies).
    */
   wake?: { scale?: number; snap?: Calibrator };
+  /**
+   * The ratio channel (ratio-channel.ts). Absent in states saved before it: created on the next
+   * row, it learns from there (and scores after its own warm-up).
+   */
+  ratio?: RatioChannel;
 };
 
 function createCalibrator(): Calibrator {
@@ -289,6 +301,7 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     budget: { pages: [], lastFlag: null, suppressed: 0 },
     climb: { on: false, floor: 0, reported: 0 },
     wake: {},
+    ratio: createRatioChannel(),
   };
 }
 
@@ -375,6 +388,20 @@ function readSpread(state: OnsetState, ch: Channels, point: DataPoint, expected:
 }
 
 /**
+ * Steps the ratio channel on every usable row and returns its reading; its surprise counts only in
+ * the directions the configuration watches and when the change is at least the minimum deviations.
+ */
+function readRatio(state: OnsetState, ch: Channels, point: DataPoint): RatioReading | null {
+  if (!ONSET_TUNING.ratioChannel) return null;
+  const reading = stepRatioChannel((state.ratio ??= createRatioChannel()), point.value, ch.spread.typical / DIFF_TO_STD);
+  if (!(reading.surprise > 0)) return reading;
+  const cfg = state.config;
+  const watched = cfg.direction === 'both' || (cfg.direction === 'up' ? reading.z > 0 : reading.z < 0);
+  const change = Math.abs(reading.change);
+  return watched && change >= cfg.minAbsDeviation && change >= cfg.minRelDeviation * Math.abs(reading.level) ? reading : { ...reading, surprise: 0 };
+}
+
+/**
  * While the spread channel reports a collapse, the member's spreads may not shrink below what
  * they were before it: learning the collapse would make ordinary noise look anomalous when it
  * comes back. At most ONSET_TUNING.pinRows rows after the collapse was reported (then a lasting
@@ -419,6 +446,11 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   const e = member.explanation;
   const spreadSurprise = readSpread(state, ch, point, e.expected);
   let surprise = e.status === 'scored' ? calibrate(state.cal, ratioOf(member.score)) : 0;
+  // The ratio channel's surprise joins the member's (once the calibration scores): the larger counts.
+  const ratio = readRatio(state, ch, point);
+  const ratioSurprise = ratio && state.cal.n > P.calWarmup ? ratio.surprise : 0;
+  const byRatio = ratioSurprise > surprise;
+  if (byRatio) surprise = ratioSurprise;
   let gated = 0;
   let bySpread = false;
   let suppressed = false;
@@ -480,6 +512,7 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
 
   state.rows += 1;
   const anySurprise = Math.max(surprise, spreadSurprise);
+  const ratioExplains = byRatio && !bySpread && gated > 0 && ratio !== null;
   if (e.status === 'scored' && e.lower !== null && e.upper !== null) {
     if (gated >= P.recoveryOnset) {
       if (!state.ref || state.rows - state.ref.at > P.recoveryRows) {
@@ -492,10 +525,14 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     anomalous: score >= ANOMALY_THRESHOLD,
     // The spread channel's explanation: the member's band and expectation (still what a value
     // should be), with the standardised drop of the series' variability as the deviation.
+    // The ratio channel's: the member's band, with the standardised change of the log ratio to the
+    // recent level as the deviation (a sustained statistic: the value may be inside the band).
     explanation: bySpread
       ? { ...e, detector: 'onset', component: 'onset', statistic: 'spread', deviation: -ch.spread.z, direction: 'none' }
-      : { ...e, detector: 'onset', component: e.detector },
-    persisting: member.anomalous || spreadSurprise >= P.normalSurprise,
+      : ratioExplains
+        ? { ...e, detector: 'onset', component: 'onset', statistic: 'sustained', deviation: ratio.z, direction: ratio.z > 0 ? 'up' : 'down' }
+        : { ...e, detector: 'onset', component: e.detector },
+    persisting: member.anomalous || spreadSurprise >= P.normalSurprise || ratioSurprise >= P.normalSurprise,
   };
   if (suppressed) result.suppressed = true;
   return result;
