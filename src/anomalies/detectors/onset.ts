@@ -398,7 +398,8 @@ function readRatio(state: OnsetState, ch: Channels, point: DataPoint): RatioRead
   const cfg = state.config;
   const watched = cfg.direction === 'both' || (cfg.direction === 'up' ? reading.z > 0 : reading.z < 0);
   const change = Math.abs(reading.change);
-  return watched && change >= cfg.minAbsDeviation && change >= cfg.minRelDeviation * Math.abs(reading.level) ? reading : { ...reading, surprise: 0 };
+  if (!watched || change < cfg.minAbsDeviation || change < cfg.minRelDeviation * Math.abs(reading.level)) reading.surprise = 0;
+  return reading;
 }
 
 /**

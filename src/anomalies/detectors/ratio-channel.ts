@@ -79,7 +79,17 @@ export type RatioReading = {
   level: number;
 };
 
-const NOTHING: RatioReading = { surprise: 0, z: 0, change: 0, level: 0 };
+/** Below this standardised deviation the surprise (< 0.6 decades after the penalties) is under every level onset acts on. */
+const MIN_Z = 1.5;
+
+/** The reading of the row just stepped: one object, reused (this runs on every row of every series). */
+const reading: RatioReading = { surprise: 0, z: 0, change: 0, level: 0 };
+
+function nothing(): RatioReading {
+  reading.surprise = 0;
+  reading.z = 0;
+  return reading;
+}
 
 export function createRatioChannel(): RatioChannel {
   return { n: 0, slow: 0, long: 0, mean: 0, var: 0, prev: 0, held: 0, last: 0, off: false };
@@ -87,14 +97,15 @@ export function createRatioChannel(): RatioChannel {
 
 /**
  * Scores value x (finite) against the channel's history, then learns it. `noise`: the series'
- * typical noise sigma (the spread channel's), for the offset.
+ * typical noise sigma (the spread channel's), for the offset. The reading is valid until the next
+ * call (one object, reused).
  */
 export function stepRatioChannel(c: RatioChannel, x: number, noise: number): RatioReading {
   const P = RATIO_TUNING;
-  if (c.off) return NOTHING;
+  if (c.off) return nothing();
   if (x < 0) {
     c.off = true;
-    return NOTHING;
+    return nothing();
   }
   c.n += 1;
   const first = c.n === 1;
@@ -111,18 +122,24 @@ export function stepRatioChannel(c: RatioChannel, x: number, noise: number): Rat
   }
   if (!(c.slow > 0)) {
     c.last = 0;
-    return NOTHING;
+    return nothing();
   }
   const offset = Math.max(P.offsetFraction * c.slow, P.offsetNoise * noise);
   const r = Math.log((x + offset) / (c.slow + offset));
   const guard = Math.max(1, (c.long + offset) / (c.slow + offset));
   const dev = (r - c.mean) / guard;
   const sd = Math.max(Math.sqrt(c.var), P.minSpread);
-  let reading = NOTHING;
-  if (c.n > P.warmup && Math.sign(dev) === Math.sign(c.prev)) {
-    const both = Math.sign(dev) * Math.min(Math.abs(dev), Math.abs(c.prev));
+  nothing();
+  // Two rows in a row: the smaller deviation of this row and the previous one, when on the same side.
+  const both = dev > 0 && c.prev > 0 ? Math.min(dev, c.prev) : dev < 0 && c.prev < 0 ? Math.max(dev, c.prev) : 0;
+  if (c.n > P.warmup && both !== 0) {
     const z = both / (sd * Math.sqrt(1 + P.smallSample / Math.min(c.n, P.longSpan)));
-    reading = { surprise: Math.max(0, gaussianSurprise(Math.abs(z)) - Math.log10(2) - P.penalty), z, change: x - c.slow, level: c.slow };
+    if (Math.abs(z) > MIN_Z) {
+      reading.surprise = Math.max(0, gaussianSurprise(Math.abs(z)) - Math.log10(2) - P.penalty);
+      reading.z = z;
+      reading.change = x - c.slow;
+      reading.level = c.slow;
+    }
   }
   c.prev = dev;
   // Learned winsorized (tighter while surprised), so one extreme stretch cannot blind the series.
