@@ -86,7 +86,7 @@ export async function runDispatch(deps: DispatchDeps, { budgetMs }: JobContext):
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return { ticks, notificationsCreated, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
+  return { ticks, notificationsCreated, claimed: recorded.claimed, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 /**

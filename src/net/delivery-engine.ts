@@ -47,8 +47,13 @@ export function tally(outcomes: readonly Attempted[]): { ok: number; retried: nu
   return { ok, retried, failed };
 }
 
-/** A job run's totals across its passes (invariant 5): sends started, and outcomes recorded. */
+/**
+ * A job run's totals across its passes (invariant 5): items its passes claimed, sends started, and
+ * outcomes recorded. Claimed but never started: still queued behind a slow send when the run
+ * reported, or left for a later pass after a 410 Gone.
+ */
 export interface Recorded {
+  claimed: number;
   started: number;
   ok: number;
   retried: number;
@@ -56,7 +61,7 @@ export interface Recorded {
 }
 
 export function createRecorded(): Recorded {
-  return { started: 0, ok: 0, retried: 0, failed: 0 };
+  return { claimed: 0, started: 0, ok: 0, retried: 0, failed: 0 };
 }
 
 /** Sends of the run whose outcome is not recorded (yet): still running, or their record failed. */
@@ -117,6 +122,7 @@ export interface QueueRun<T, O extends Attempted> {
  */
 export async function runQueues<T, O extends Attempted>(queues: T[][], run: QueueRun<T, O>): Promise<O[]> {
   const outcomes: O[] = [];
+  if (run.recorded) for (const q of queues) run.recorded.claimed += q.length;
   const pending = [...queues];
   const worker = async () => {
     for (let q = pending.shift(); q; q = pending.shift()) {

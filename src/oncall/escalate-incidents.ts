@@ -118,7 +118,7 @@ export async function runEscalation(deps: EscalateDeps, { budgetMs }: JobContext
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return { ...summary, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
+  return { ...summary, claimed: recorded.claimed, sent: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 async function nothingOpen(tx: Queryable): Promise<boolean> {

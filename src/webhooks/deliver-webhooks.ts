@@ -68,7 +68,8 @@ export const deliverWebhooks: Job = {
  * A run: passes until its budget is spent. Its summary counts what the run's sends recorded
  * (src/net/delivery-engine.ts invariant 5), slow sends that finished during a later pass included;
  * `unrecorded` are sends still running when the run reported (they finish and record themselves
- * after it) or whose record failed (sent again when their lease lapses).
+ * after it) or whose record failed (sent again when their lease lapses); `claimed` is what its passes
+ * claimed (the rest of it was still queued behind a slow send when the run ended).
  */
 export async function runDeliverWebhooks(deps: DeliverWebhooksDeps, { budgetMs }: JobContext): Promise<JobSummary> {
   const deadline = performance.now() + budgetMs;
@@ -97,7 +98,7 @@ export async function runDeliverWebhooks(deps: DeliverWebhooksDeps, { budgetMs }
     if (deps.defer) deps.defer(running);
     else await running;
   }
-  return { passes, delivered: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
+  return { passes, claimed: recorded.claimed, delivered: recorded.ok, retried: recorded.retried, failed: recorded.failed, unrecorded: unrecorded(recorded) };
 }
 
 interface Claimed {

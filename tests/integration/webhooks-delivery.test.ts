@@ -483,12 +483,12 @@ describe('webhook delivery', () => {
     // Answered after its pass's 250 ms wait, well within the run: counted when its record commits.
     a.queue = [{ status: 200, delayMs: 400 }];
     const counted = await runJob(env.deps, deliverWebhooks, { budgetMs: 3000 });
-    expect(counted.summary).toMatchObject({ delivered: 1, retried: 0, failed: 0, unrecorded: 0 });
+    expect(counted.summary).toMatchObject({ claimed: 1, delivered: 1, retried: 0, failed: 0, unrecorded: 0 });
     await addKey();
     // Still running when the run ends: reported as such, and it delivers and records itself after.
-    a.queue = [{ status: 200, delayMs: 2000 }];
+    a.queue = [{ status: 200, delayMs: 5000 }];
     const left = await runJob(env.deps, deliverWebhooks, { budgetMs: 600 });
-    expect(left.summary).toMatchObject({ delivered: 0, retried: 0, failed: 0, unrecorded: 1 });
+    expect(left.summary).toMatchObject({ claimed: 1, delivered: 0, retried: 0, failed: 0, unrecorded: 1 });
     await env.deps.settle();
     expect((await messages(ep.id)).map((m) => m.status)).toEqual(['delivered', 'delivered']);
   });

@@ -92,7 +92,8 @@ export type Explanation = {
   unit: 'stddev' | 'mad';
   /**
    * 'point': this value against the band. 'sustained': a recent average against the baseline
-   * (EWMA shift/drift statistics), which can flag values still inside the band. 'spread': the
+   * (EWMA shift/drift statistics; `onset`'s ratio channel: the last two values against the recent
+   * level, relatively), which can flag values still inside the band. 'spread': the
    * series' recent variability against its usual one (`onset`: a flatline or a variance drop);
    * `deviation` is then in standard deviations of that statistic, negative = less variable.
    */

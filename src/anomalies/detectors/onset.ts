@@ -399,6 +399,7 @@ function readRatio(state: OnsetState, ch: Channels, point: DataPoint): RatioRead
   const watched = cfg.direction === 'both' || (cfg.direction === 'up' ? reading.z > 0 : reading.z < 0);
   const change = Math.abs(reading.change);
   if (!watched || change < cfg.minAbsDeviation || change < cfg.minRelDeviation * Math.abs(reading.level)) reading.surprise = 0;
+  else reading.surprise = Math.min(ONSET_TUNING.maxSurprise, reading.surprise);
   return reading;
 }
 
@@ -515,7 +516,9 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
   const anySurprise = Math.max(surprise, spreadSurprise);
   const ratioExplains = byRatio && !bySpread && gated > 0 && ratio !== null;
   if (e.status === 'scored' && e.lower !== null && e.upper !== null) {
-    if (gated >= P.recoveryOnset) {
+    // An onset the ratio channel found arms no recovery band: its value is often still inside the
+    // member's band, and every in-band row after it would be discounted (pooled +0.3 | +0.4).
+    if (gated >= P.recoveryOnset && !ratioExplains) {
       if (!state.ref || state.rows - state.ref.at > P.recoveryRows) {
         state.ref = { at: state.rows, lower: state.band?.lower ?? e.lower, upper: state.band?.upper ?? e.upper };
       }

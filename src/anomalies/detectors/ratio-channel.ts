@@ -11,7 +11,7 @@ import { gaussianSurprise } from './calibration.ts';
  * `slow` an EW mean over `slowSpan` rows and o an offset (a fraction of the level, at least
  * `offsetNoise` noise sigmas of the series, so values near zero cannot make the ratio explode). It
  * is compared with its own long-run distribution like `onset`'s averages (Gaussian, EW mean and
- * variance over `longSpan` rows, learned winsorized; tighter while the channel is surprised), and:
+ * variance over `longSpan` rows, learned winsorized; tighter while the level is held), and:
  * - **Two rows in a row**: a row counts only what it and the row before it both show, on the same
  *   side (the smaller of the two deviations): a single heavy-tailed value is the member's to judge
  *   (its single-row tail is calibrated for that), a change of level persists. Without it, the
@@ -40,7 +40,7 @@ export const RATIO_TUNING = {
   smallSample: 32,
   /** Floor of the ratio's standard deviation (natural log units). */
   minSpread: 0.02,
-  /** The ratio learned winsorized at this many standard deviations; heldCap while surprised. */
+  /** The ratio learned winsorized at this many standard deviations; heldCap while the level is held. */
   learnCap: 4,
   heldCap: 2,
   /** Decades taken off the surprise: Bonferroni for a channel besides the member's three scales. */
@@ -73,9 +73,11 @@ export type RatioReading = {
   surprise: number;
   /** The standardised deviation that scored (signed: > 0 above the recent level). */
   z: number;
-  /** The value's change from the recent level, in the series' units (for minimum deviations). */
+  /**
+   * The value's change from what the channel expected (the recent level times the usual ratio), in
+   * the series' units, and that expectation: for the minimum deviations.
+   */
   change: number;
-  /** The recent level. */
   level: number;
 };
 
@@ -88,6 +90,8 @@ const reading: RatioReading = { surprise: 0, z: 0, change: 0, level: 0 };
 function nothing(): RatioReading {
   reading.surprise = 0;
   reading.z = 0;
+  reading.change = 0;
+  reading.level = 0;
   return reading;
 }
 
@@ -137,12 +141,14 @@ export function stepRatioChannel(c: RatioChannel, x: number, noise: number): Rat
     if (Math.abs(z) > MIN_Z) {
       reading.surprise = Math.max(0, gaussianSurprise(Math.abs(z)) - Math.log10(2) - P.penalty);
       reading.z = z;
-      reading.change = x - c.slow;
-      reading.level = c.slow;
+      // What the usual ratio makes of the recent level (on a trend, the level lags the value).
+      const expected = (c.slow + offset) * Math.exp(c.mean) - offset;
+      reading.change = x - expected;
+      reading.level = expected;
     }
   }
   c.prev = dev;
-  // Learned winsorized (tighter while surprised), so one extreme stretch cannot blind the series.
+  // Learned winsorized (tighter while the level is held), so one extreme stretch cannot blind the series.
   const cap = hold ? P.heldCap : P.learnCap;
   const d = first ? 0 : Math.min(cap * sd, Math.max(-cap * sd, dev));
   c.mean = first ? r : c.mean + alpha * d * guard;

@@ -83,9 +83,11 @@ describe('onset ratio channel', () => {
   it('resumes exactly from JSON saved during the drop, and a state saved before the channel existed resumes', () => {
     const s = rateSeries(4000, 1, { at: at(1), factor: 0.2 });
     const straight = run(s).map((r) => r.score);
-    const cut = at(1);
+    // Three rows into the drop: the channel has paged (second row) and holds the level.
+    const cut = at(1) + 3;
     const state = createDetectorState({});
     const head = run({ timestamps: s.timestamps.slice(0, cut), values: s.values.slice(0, cut) }, {}, state);
+    expect((state as OnsetState).ratio).toMatchObject({ held: 1 });
     const resumed = JSON.parse(JSON.stringify(state)) as OnsetState;
     const tail = run({ timestamps: s.timestamps.slice(cut), values: s.values.slice(cut) }, {}, resumed);
     expect([...head, ...tail].map((r) => r.score)).toEqual(straight);
