@@ -398,7 +398,7 @@ function readRatio(state: OnsetState, ch: Channels, point: DataPoint): RatioRead
   const cfg = state.config;
   const watched = cfg.direction === 'both' || (cfg.direction === 'up' ? reading.z > 0 : reading.z < 0);
   const change = Math.abs(reading.change);
-  if (!watched || change < cfg.minAbsDeviation || change < cfg.minRelDeviation * Math.abs(reading.level)) reading.surprise = 0;
+  if (!watched || change < cfg.minAbsDeviation || change < cfg.minRelDeviation * Math.abs(reading.expected)) reading.surprise = 0;
   else reading.surprise = Math.min(ONSET_TUNING.maxSurprise, reading.surprise);
   return reading;
 }

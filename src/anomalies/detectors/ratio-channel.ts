@@ -78,20 +78,20 @@ export type RatioReading = {
    * the series' units, and that expectation: for the minimum deviations.
    */
   change: number;
-  level: number;
+  expected: number;
 };
 
 /** Below this standardised deviation the surprise (< 0.6 decades after the penalties) is under every level onset acts on. */
 const MIN_Z = 1.5;
 
 /** The reading of the row just stepped: one object, reused (this runs on every row of every series). */
-const reading: RatioReading = { surprise: 0, z: 0, change: 0, level: 0 };
+const reading: RatioReading = { surprise: 0, z: 0, change: 0, expected: 0 };
 
 function nothing(): RatioReading {
   reading.surprise = 0;
   reading.z = 0;
   reading.change = 0;
-  reading.level = 0;
+  reading.expected = 0;
   return reading;
 }
 
@@ -144,7 +144,7 @@ export function stepRatioChannel(c: RatioChannel, x: number, noise: number): Rat
       // What the usual ratio makes of the recent level (on a trend, the level lags the value).
       const expected = (c.slow + offset) * Math.exp(c.mean) - offset;
       reading.change = x - expected;
-      reading.level = expected;
+      reading.expected = expected;
     }
   }
   c.prev = dev;
