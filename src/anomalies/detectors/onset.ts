@@ -31,8 +31,8 @@ export { gaussianSurprise };
  *    - Averages (longer spans) are close to Gaussian: Gaussian tail against their EW mean and
  *      standard deviation (learned winsorized; tighter while the row is surprising, the hold, so an
  *      anomaly is not learned as ordinary variation and the same anomaly later still pages).
- * 3. Onset gate: `memory` is a running maximum of recent surprises that decays with a half-life;
- *    a row counts min(surprise, (surprise - memory) / GATE_MARGIN), so only what beats what was
+ * 3. Onset gate: `memory` is a running maximum of recent surprises that decays with a half-life
+ *    and is forgotten once the series has been quiet for a while (forgetRows); a row counts min(surprise, (surprise - memory) / GATE_MARGIN), so only what beats what was
  *    already seen scores. Recovery: when an onset is reported, the point band of the last normal
  *    row is frozen for RECOVERY_ROWS rows, and a value back inside it (the series returning to its
  *    previous normal) has its surprise cut to RECOVERY_FACTOR, also after those rows while a return
@@ -91,6 +91,13 @@ export const ONSET_TUNING = {
   holdRows: 300,
   /** Half-life (rows) of the memory of recent surprises. */
   memoryHalfLife: 200,
+  /**
+   * After this many rows in a row below normalSurprise the memory is forgotten: the anomaly it
+   * remembers is over, and a second one soon after it is news. With the half-life alone, a 10-decade
+   * event kept the series blind to the next event of its size for ~200 rows (a CPU hog 80 rows
+   * after a slow-query storm). 0 turns it off.
+   */
+  forgetRows: 50,
   /**
    * The gates see surprises capped at this many decades (the memory holds at most this, and the
    * climb gate measures excursions in it); the score still uses the whole surprise. Beyond 1 in
@@ -222,6 +229,8 @@ export type OnsetState = {
   cal: Calibrator;
   /** Decaying running maximum of recent surprises (decades). */
   memory: number;
+  /** Rows in a row below normalSurprise (ONSET_TUNING.forgetRows). Absent in states saved before it (then 0). */
+  quiet?: number;
   /** Usable rows stepped. */
   rows: number;
   /** The member's point band at the last normal row, and the one frozen at the last onset. */
@@ -294,6 +303,7 @@ export function createOnsetState(config: DetectorConfigInput = {}): OnsetState {
     parts: { ewma: createEwmaState(memberConfig) },
     cal: createCalibrator(),
     memory: 0,
+    quiet: 0,
     rows: 0,
     spread: createSpreadChannel(),
     spreadGate: { reported: 0 },
@@ -489,7 +499,13 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     const excess = remembered - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
     if (P.climbGate && climbReports(state, remembered)) gated = surprise;
-    state.memory = Math.max(state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), remembered);
+    // Quiet: nothing surprising, and no onset in the recovery window whose previous band the value
+    // has not yet come back to (a shift the member adopted is quiet, but its return would be news
+    // to an empty memory: the recovery discount assumes the memory still holds the onset).
+    const away = ref !== undefined && !inside && state.rows - ref.at <= P.recoveryRows;
+    state.quiet = remembered < P.normalSurprise && !away ? (state.quiet ?? 0) + 1 : 0;
+    const forget = P.forgetRows > 0 && state.quiet > P.forgetRows;
+    state.memory = Math.max(forget ? 0 : state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), remembered);
 
     // The spread channel's evidence accumulates: it reports its excursions.
     const spreadGated = gateExcursion(ch.spreadGate, spreadSurprise, P.channelStart, P.channelEnd, P.channelRatio);

@@ -139,10 +139,29 @@ describe('onset scores', () => {
     expect(r[1650]!.score).toBeGreaterThanOrEqual(0.5);
   });
 
-  it('missed that second spike when the memory held the whole 20-decade surprise', () => {
-    withTuning({ memoryCap: 20 }, () => {
+  it('missed that second spike when the memory held the whole 20-decade surprise (and was not forgotten)', () => {
+    withTuning({ memoryCap: 20, forgetRows: 0 }, () => {
       expect(onset(twoSpikes(1))[1650]!.score).toBeLessThan(0.5);
     });
+  });
+
+  // Forgetting (ONSET_TUNING.forgetRows): once the series has been quiet for a while, the first
+  // event is over and the memory of it no longer hides a second one of a smaller size.
+  const spikeAfter = (seed: number) => {
+    const s = twoSpikes(seed);
+    s.values[1650]! -= 30;
+    s.values[1620]! += 18; // 9 sigma, 120 rows after the 200-sigma spike
+    return s;
+  };
+  it.each([1, 2, 3, 4, 5])('pages a 9-sigma spike 120 rows after a 200-sigma one, the first forgotten (seed %i)', (seed) => {
+    expect(onset(spikeAfter(seed))[1620]!.score).toBeGreaterThanOrEqual(0.5);
+  });
+  it('missed most of those second spikes while the memory of the first decayed by its half-life alone', () => {
+    const seeds = [1, 2, 3, 4, 5];
+    const now = seeds.map((seed) => onset(spikeAfter(seed))[1620]!.score);
+    const before = withTuning({ forgetRows: 0 }, () => seeds.map((seed) => onset(spikeAfter(seed))[1620]!.score));
+    expect(before.filter((x) => x >= 0.5).length).toBeLessThanOrEqual(1);
+    for (let i = 0; i < seeds.length; i++) expect(before[i]!).toBeLessThan(now[i]!);
   });
 
   // The calibration hold: rows the calibration finds surprising are learned winsorized tighter, so
