@@ -7,8 +7,8 @@ describe('recorded evaluation set', () => {
   const set = loadRecordedSet();
   const sessions = [...new Set(set.map((s) => s.session))];
 
-  it('has the five sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
-    expect(sessions).toEqual(['session1', 'session2', 'session3', 'session4', 'session5']);
+  it('has the six sessions, one series per metric column, with increasing timestamps at the session cadence', () => {
+    expect(sessions).toEqual(['session1', 'session2', 'session3', 'session4', 'session5', 'session6']);
     for (const session of sessions) {
       const series = set.filter((s) => s.session === session);
       expect(series).toHaveLength(29);
@@ -28,6 +28,7 @@ describe('recorded evaluation set', () => {
     expect(windows('session3')).toBe(59);
     expect(windows('session4')).toBe(59);
     expect(windows('session5')).toBe(59);
+    expect(windows('session6')).toBe(59);
     for (const s of set) {
       for (const w of s.windows) {
         expect(w.start).toBeGreaterThanOrEqual(0);
