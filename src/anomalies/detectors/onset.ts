@@ -32,8 +32,9 @@ export { gaussianSurprise };
  *      standard deviation (learned winsorized; tighter while the row is surprising, the hold, so an
  *      anomaly is not learned as ordinary variation and the same anomaly later still pages).
  * 3. Onset gate: `memory` is a running maximum of recent surprises that decays with a half-life
- *    and is forgotten once the series has been quiet for a while (forgetRows); a row counts min(surprise, (surprise - memory) / GATE_MARGIN), so only what beats what was
- *    already seen scores. Recovery: when an onset is reported, the point band of the last normal
+ *    and is forgotten once the series has been quiet for a while (forgetRows); a row counts
+ *    min(surprise, (surprise - memory) / GATE_MARGIN), so only what beats what was already seen
+ *    scores. Recovery: when an onset is reported, the point band of the last normal
  *    row is frozen for RECOVERY_ROWS rows, and a value back inside it (the series returning to its
  *    previous normal) has its surprise cut to RECOVERY_FACTOR, also after those rows while a return
  *    that began inside them settles.
