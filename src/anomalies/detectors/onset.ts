@@ -486,7 +486,8 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     // longer averages still hold the anomaly for a while after the value is back).
     const ref = state.ref;
     const inside = ref !== undefined && e.observed !== null && e.observed >= ref.lower && e.observed <= ref.upper;
-    if (ref && inside && (state.rows - ref.at <= P.recoveryRows || (P.recoverySettle && ref.back === true))) {
+    const recent = ref !== undefined && state.rows - ref.at <= P.recoveryRows;
+    if (ref && inside && (recent || (P.recoverySettle && ref.back === true))) {
       ref.back = surprise >= P.normalSurprise;
       surprise *= P.recoveryFactor;
     } else if (ref) ref.back = false;
@@ -500,13 +501,7 @@ export function stepOnset(state: OnsetState, point: DataPoint): StepResult {
     const excess = remembered - state.memory;
     gated = excess <= 0 ? 0 : Math.min(surprise, excess / P.gateMargin);
     if (P.climbGate && climbReports(state, remembered)) gated = surprise;
-    // Quiet: nothing surprising, and no onset in the recovery window whose previous band the value
-    // has not yet come back to (a shift the member adopted is quiet, but its return would be news
-    // to an empty memory: the recovery discount assumes the memory still holds the onset).
-    const away = ref !== undefined && !inside && state.rows - ref.at <= P.recoveryRows;
-    state.quiet = remembered < P.normalSurprise && !away ? (state.quiet ?? 0) + 1 : 0;
-    const forget = P.forgetRows > 0 && state.quiet > P.forgetRows;
-    state.memory = Math.max(forget ? 0 : state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), remembered);
+    remember(state, remembered, recent && !inside);
 
     // The spread channel's evidence accumulates: it reports its excursions.
     const spreadGated = gateExcursion(ch.spreadGate, spreadSurprise, P.channelStart, P.channelEnd, P.channelRatio);
@@ -596,6 +591,20 @@ function followWake(state: OnsetState, wake: NonNullable<OnsetState['wake']>, sc
   } else if (snap && m.model.absResidual >= ONSET_TUNING.wakeRestore * scale) {
     state.cal = snap;
   }
+}
+
+/**
+ * The memory after this row: the decayed maximum of recent (capped) surprises, forgotten after
+ * ONSET_TUNING.forgetRows quiet rows in a row. A row is quiet when nothing is surprising and it is
+ * not `away`: within the recovery window of an onset, outside the band that was normal before it.
+ * A shift the member adopted is calm, but its return would be news to an empty memory, while the
+ * recovery discount assumes the memory still holds the onset.
+ */
+function remember(state: OnsetState, surprise: number, away: boolean): void {
+  const P = ONSET_TUNING;
+  state.quiet = surprise < P.normalSurprise && !away ? (state.quiet ?? 0) + 1 : 0;
+  const forget = P.forgetRows > 0 && state.quiet > P.forgetRows;
+  state.memory = Math.max(forget ? 0 : state.memory * Math.pow(0.5, 1 / P.memoryHalfLife), surprise);
 }
 
 /** The climb gate (ONSET_TUNING.climbGate): whether this row reports the excursion of the (capped) surprise, at its start or a doubling. */

@@ -148,9 +148,9 @@ describe('onset scores', () => {
   // Forgetting (ONSET_TUNING.forgetRows): once the series has been quiet for a while, the first
   // event is over and the memory of it no longer hides a second one of a smaller size.
   const spikeAfter = (seed: number) => {
-    const s = twoSpikes(seed);
-    s.values[1650]! -= 30;
-    s.values[1620]! += 18; // 9 sigma, 120 rows after the 200-sigma spike
+    const s = noiseSeries(3000, { sigma: 2, seed });
+    s.values[1500]! += 400; // 200 sigma
+    s.values[1620]! += 18; // 9 sigma, 120 rows later
     return s;
   };
   it.each([1, 2, 3, 4, 5])('pages a 9-sigma spike 120 rows after a 200-sigma one, the first forgotten (seed %i)', (seed) => {
